@@ -1,0 +1,170 @@
+"""Rule metadata: one YAML file per rule under rules/ (shipped in the wheel as reviewer/_rules)."""
+
+from __future__ import annotations
+
+import functools
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from reviewer.model import AdrText, Confidence, Reference, RuleInfo, Severity
+
+ID_RE = re.compile(r"^AR-[A-Z]{3}-\d{3}$")
+REQUIRED_KEYS = (
+    "id",
+    "name",
+    "title",
+    "layer",
+    "severity",
+    "confidence",
+    "resource_types",
+    "profile_keys",
+    "since",
+    "description",
+    "adr",
+    "references",
+    "nist",
+    "owasp",
+)
+OPTIONAL_KEYS = ("cases",)
+
+
+class CatalogueError(Exception):
+    pass
+
+
+@dataclass(frozen=True)
+class Case:
+    id: str
+    fixture: str  # file below fixtures/templates/<ID>/ (or fixtures/repos/...)
+    expect: str  # fail | pass
+    says: str = ""
+
+
+@dataclass(frozen=True)
+class RuleMeta:
+    id: str
+    name: str
+    title: str
+    layer: str
+    severity: Severity
+    confidence: Confidence
+    resource_types: tuple[str, ...]
+    profile_keys: tuple[str, ...]
+    since: str
+    description: str
+    adr_title: str
+    context: str
+    decision: str
+    consequences: str
+    options: tuple[str, ...]
+    references: tuple[Reference, ...]
+    nist: tuple[str, ...]
+    owasp: tuple[str, ...]
+    cases: tuple[Case, ...]
+
+    @property
+    def adr(self) -> AdrText:
+        return AdrText(self.context, self.decision, self.consequences, self.references)
+
+    def info(self) -> RuleInfo:
+        tags = ("security", self.layer, *self.nist, *self.owasp)
+        return RuleInfo(
+            id=self.id,
+            name=self.name,
+            title=self.title,
+            layer=self.layer,
+            severity=self.severity,
+            confidence=self.confidence,
+            description=self.description,
+            adr=self.adr,
+            tags=tags,
+        )
+
+
+def rules_dir() -> Path:
+    packaged = Path(__file__).parent / "_rules"
+    if packaged.is_dir():
+        return packaged
+    return Path(__file__).resolve().parent.parent / "rules"
+
+
+def _text(data: dict[str, Any], key: str, where: str) -> str:
+    value = data.get(key)
+    if not isinstance(value, str) or not value.strip():
+        raise CatalogueError(f"{where}: '{key}' must be a non-empty string")
+    return value.strip()
+
+
+def parse_rule(data: Any, where: str) -> RuleMeta:
+    if not isinstance(data, dict):
+        raise CatalogueError(f"{where}: not a mapping")
+    missing = [k for k in REQUIRED_KEYS if k not in data]
+    unknown = [k for k in data if k not in REQUIRED_KEYS and k not in OPTIONAL_KEYS]
+    if missing or unknown:
+        raise CatalogueError(f"{where}: missing keys {missing}, unknown keys {unknown}")
+    rule_id = _text(data, "id", where)
+    if not ID_RE.match(rule_id):
+        raise CatalogueError(f"{where}: bad id {rule_id}")
+    adr = data["adr"]
+    if not isinstance(adr, dict):
+        raise CatalogueError(f"{where}: 'adr' must be a mapping")
+    refs = []
+    for ref in data.get("references") or []:
+        if not isinstance(ref, dict) or "url" not in ref or "title" not in ref:
+            raise CatalogueError(f"{where}: each reference needs title and url")
+        refs.append(Reference(str(ref["title"]), str(ref["url"])))
+    cases = []
+    for case in data.get("cases") or []:
+        if not isinstance(case, dict) or not {"id", "fixture", "expect"} <= set(case):
+            raise CatalogueError(f"{where}: each case needs id, fixture and expect")
+        if case["expect"] not in ("fail", "pass"):
+            raise CatalogueError(f"{where}: case {case['id']}: expect must be fail or pass")
+        cases.append(
+            Case(
+                str(case["id"]),
+                str(case["fixture"]),
+                str(case["expect"]),
+                str(case.get("says", "")),
+            )
+        )
+    options = adr.get("options") or []
+    return RuleMeta(
+        id=rule_id,
+        name=_text(data, "name", where),
+        title=_text(data, "title", where),
+        layer=_text(data, "layer", where),
+        severity=Severity(data["severity"]),
+        confidence=Confidence(data["confidence"]),
+        resource_types=tuple(str(t) for t in data.get("resource_types") or []),
+        profile_keys=tuple(str(k) for k in data.get("profile_keys") or []),
+        since=str(data["since"]),
+        description=_text(data, "description", where),
+        adr_title=_text(adr, "title", where + " adr"),
+        context=_text(adr, "context", where + " adr"),
+        decision=_text(adr, "decision", where + " adr"),
+        consequences=_text(adr, "consequences", where + " adr"),
+        options=tuple(
+            str(o) if not isinstance(o, dict) else "; ".join(f"{k}: {v}" for k, v in o.items())
+            for o in options
+        ),
+        references=tuple(refs),
+        nist=tuple(str(n) for n in data.get("nist") or []),
+        owasp=tuple(str(o) for o in data.get("owasp") or []),
+        cases=tuple(cases),
+    )
+
+
+@functools.cache
+def load_catalogue(directory: Path | None = None) -> dict[str, RuleMeta]:
+    folder = directory or rules_dir()
+    rules: dict[str, RuleMeta] = {}
+    for path in sorted(folder.glob("AR-*.yaml")):
+        meta = parse_rule(yaml.safe_load(path.read_text(encoding="utf-8")), path.name)
+        if meta.id != path.stem:
+            raise CatalogueError(f"{path.name}: id {meta.id} does not match the file name")
+        rules[meta.id] = meta
+    return rules

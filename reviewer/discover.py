@@ -1,0 +1,701 @@
+"""One walk of a repository root that finds and classifies the files archreview reads.
+
+The walk never executes or imports anything from the repository, never leaves the root
+through a symbolic link, never loops, and never stops on bad input: every file it cannot
+take (too large, binary, undecodable, unreadable, a link out of the root or into a loop)
+is reported as a :class:`Skipped` entry and the walk goes on.
+
+Symbolic links to folders inside the root are followed after the plain walk, so each real
+folder is walked once, under its own path when it has one; a link to a folder that was
+already walked is not followed again (its files are in the inventory already).
+"""
+
+from __future__ import annotations
+
+import codecs
+import os
+import re
+import stat
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+from pathspec import GitIgnoreSpec
+
+__all__ = [
+    "DEFAULT_MAX_BYTES",
+    "SKIP_DIRS",
+    "FileKind",
+    "Inventory",
+    "Module",
+    "SkipReason",
+    "Skipped",
+    "SourceFile",
+    "Submodule",
+    "discover",
+    "module_of",
+    "parse_gitmodules",
+    "read_text",
+]
+
+FileKind = Literal["template", "go_mod", "package_json", "gitmodules", "samconfig"]
+SkipReason = Literal[
+    "too-large", "binary", "undecodable", "symlink-outside-root", "symlink-loop", "unreadable"
+]
+ModuleKind = Literal["submodule", "go", "node", "folder", "root"]
+
+DEFAULT_MAX_BYTES = 5_000_000
+
+SKIP_DIRS: frozenset[str] = frozenset(
+    {
+        ".git",
+        "node_modules",
+        "vendor",
+        "dist",
+        "build",
+        "target",
+        ".next",
+        ".aws-sam",
+        "cdk.out",
+        ".archreview-cache",
+    }
+)
+
+_TEMPLATE_EXTS = frozenset({".yaml", ".yml", ".json"})
+_SNIFF_EXTS = frozenset({".yaml", ".yml", ".json", ".template"})
+_FIXED_KINDS: dict[str, FileKind] = {
+    "go.mod": "go_mod",
+    "package.json": "package_json",
+    "samconfig.toml": "samconfig",
+}
+_SNIFF_BYTES = 4096  # content test: first 4 KB
+_PROBE_BYTES = 8192  # binary test: NUL bytes in the first 8 KB
+
+_BOM_UTF8 = codecs.BOM_UTF8
+_BOM_UTF16_LE = codecs.BOM_UTF16_LE
+_BOM_UTF16_BE = codecs.BOM_UTF16_BE
+_BOM_UTF32 = (codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE)
+
+_RE_TRANSFORM = re.compile(r"""(?m)^[ \t]*['"]?Transform['"]?[ \t]*:|"Transform"\s*:""")
+_RE_RESOURCES = re.compile(r"""(?m)^['"]?Resources['"]?[ \t]*:|"Resources"\s*:\s*\{""")
+_RE_TYPE_AWS = re.compile(r"""['"]?Type['"]?\s*:\s*['"]?AWS::""")
+
+_OPEN_FLAGS = os.O_RDONLY | getattr(os, "O_BINARY", 0) | getattr(os, "O_NONBLOCK", 0)
+
+
+@dataclass(frozen=True)
+class SourceFile:
+    path: str  # repo-relative, forward slashes
+    kind: FileKind
+    module: str
+    size: int
+
+
+@dataclass(frozen=True)
+class Skipped:
+    path: str
+    module: str
+    reason: SkipReason
+    detail: str  # a human sentence
+
+
+@dataclass(frozen=True)
+class Submodule:
+    name: str
+    path: str  # repo-relative
+    url: str | None
+    line: int  # 1-based line of the [submodule "..."] header in .gitmodules
+    checked_out: bool  # folder exists and holds at least one entry
+
+
+@dataclass(frozen=True)
+class Module:
+    name: str  # == path, or "." for the root
+    path: str
+    kind: ModuleKind
+
+
+@dataclass(frozen=True)
+class Inventory:
+    root: Path
+    files: tuple[SourceFile, ...]  # sorted by path
+    skipped: tuple[Skipped, ...]  # sorted by path
+    modules: tuple[Module, ...]  # sorted by path, the root first
+    submodules: tuple[Submodule, ...]  # in .gitmodules order
+
+
+# --------------------------------------------------------------------------- modules
+
+
+def module_of(path: str, module_paths: Iterable[str]) -> str:
+    """The module a repo-relative path belongs to: the nearest enclosing module folder
+    (a path equal to a module folder belongs to it), else its top-level folder, else "."
+    (the root module). "." in ``module_paths`` is the last resort, never an enclosing
+    module of files in sub-folders."""
+    return _module_of(path, frozenset(module_paths))
+
+
+def _module_of(path: str, modules: frozenset[str]) -> str:
+    if path in modules and path not in ("", "."):
+        return path
+    head = path
+    while True:
+        cut = head.rfind("/")
+        if cut < 0:
+            break
+        head = head[:cut]
+        if head in modules:
+            return head
+    cut = path.find("/")
+    return path[:cut] if cut > 0 else "."
+
+
+# --------------------------------------------------------------------------- decoding
+
+
+def _too_large(size: int, max_bytes: int) -> str:
+    return f"{size:,} bytes, over the {max_bytes:,}-byte limit"
+
+
+def _decode(data: bytes, *, final: bool = True) -> str | tuple[SkipReason, str]:
+    """Decode file bytes (the whole file, or its head when ``final`` is false).
+
+    UTF-8 (a BOM is dropped) or UTF-16 with a BOM; binary when NUL bytes show in the first
+    8 KB without a UTF-16 BOM; otherwise undecodable. CRLF becomes LF."""
+    if data.startswith(_BOM_UTF32):
+        return "undecodable", "UTF-32 text (byte-order mark found); only UTF-8 and UTF-16 are read"
+    if data.startswith(_BOM_UTF16_LE) or data.startswith(_BOM_UTF16_BE):
+        encoding = "utf-16-le" if data.startswith(_BOM_UTF16_LE) else "utf-16-be"
+        try:
+            text = codecs.getincrementaldecoder(encoding)("strict").decode(data[2:], final)
+        except UnicodeDecodeError as exc:
+            return "undecodable", (
+                f"invalid {encoding.upper()} text at byte {exc.start + 2:,} "
+                "after a UTF-16 byte-order mark"
+            )
+    else:
+        if b"\x00" in data[:_PROBE_BYTES]:
+            return "binary", "NUL bytes in the first 8 KB and no UTF-16 byte-order mark"
+        skip = 3 if data.startswith(_BOM_UTF8) else 0
+        try:
+            text = codecs.getincrementaldecoder("utf-8")("strict").decode(data[skip:], final)
+        except UnicodeDecodeError as exc:
+            offset = exc.start + skip
+            return "undecodable", (
+                f"not UTF-8 (byte 0x{data[offset]:02x} at offset {offset:,}) "
+                "and no UTF-16 byte-order mark"
+            )
+    return text.replace("\r\n", "\n")
+
+
+def _lenient(head: bytes) -> str:
+    """The first 4 KB decoded leniently, for the content test."""
+    if head.startswith(_BOM_UTF16_LE):
+        return head[2 : 2 + _SNIFF_BYTES].decode("utf-16-le", "replace")
+    if head.startswith(_BOM_UTF16_BE):
+        return head[2 : 2 + _SNIFF_BYTES].decode("utf-16-be", "replace")
+    return head[:_SNIFF_BYTES].decode("utf-8-sig", "replace")
+
+
+def _looks_like_template(text: str) -> bool:
+    if "AWSTemplateFormatVersion" in text:
+        return True
+    if "AWS::Serverless" in text and _RE_TRANSFORM.search(text):
+        return True
+    return _RE_RESOURCES.search(text) is not None and _RE_TYPE_AWS.search(text) is not None
+
+
+# --------------------------------------------------------------------------- reading
+
+
+def _inside(real: str, root_real: str) -> bool:
+    return real == root_real or real.startswith(root_real.rstrip(os.sep) + os.sep)
+
+
+def _read_bytes(abs_path: str, max_bytes: int, limit: int | None) -> tuple[bytes, int]:
+    """Read the first ``limit`` bytes of a regular file, or all of it when ``limit`` is
+    None; returns (bytes, size on disk).
+
+    The size is checked with stat before the file is opened (a file over ``max_bytes`` is
+    never opened when all of it is wanted). Raises OSError when it cannot be read,
+    _NotRegular for a folder, FIFO, socket or device, and _TooLarge."""
+    st = os.stat(abs_path)
+    if not stat.S_ISREG(st.st_mode):
+        raise _NotRegular
+    size = st.st_size
+    if limit is None and size > max_bytes:
+        raise _TooLarge(size)
+    data = _read_fd(abs_path, max_bytes + 1 if limit is None else limit)
+    if limit is None and len(data) > max_bytes:
+        raise _TooLarge(len(data))  # it grew after the stat
+    return data, max(size, len(data))
+
+
+def _read_fd(abs_path: str, want: int) -> bytes:
+    """Up to ``want`` bytes from the start of a file. O_NONBLOCK: should the file have been
+    swapped for a FIFO after the caller's stat, do not hang on it."""
+    fd = os.open(abs_path, _OPEN_FLAGS)
+    try:
+        chunks: list[bytes] = []
+        got = 0
+        while got < want:
+            chunk = os.read(fd, min(want - got, 1 << 20))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            got += len(chunk)
+    except BlockingIOError as exc:
+        raise _NotRegular from exc
+    finally:
+        os.close(fd)
+    return b"".join(chunks)
+
+
+class _TooLarge(Exception):
+    def __init__(self, size: int) -> None:
+        super().__init__(size)
+        self.size = size
+
+
+class _NotRegular(Exception):
+    pass
+
+
+def _unreadable(exc: OSError) -> str:
+    why = exc.strerror or exc.__class__.__name__
+    return f"cannot be read: {why}"
+
+
+def read_text(
+    root: Path | str,
+    rel: str,
+    max_bytes: int = DEFAULT_MAX_BYTES,
+    *,
+    module: str | None = None,
+) -> str | Skipped:
+    """The text of repo-relative file ``rel``, or a :class:`Skipped` saying why not.
+
+    Size first (too-large, without reading), then bytes: binary when NUL bytes show in the
+    first 8 KB and there is no UTF-16 BOM; UTF-8 (BOM dropped) or UTF-16 LE/BE with a BOM;
+    else undecodable. CRLF is normalised to LF. A path whose real location is outside the
+    root is not read. ``module`` names the module for the Skipped entry (default: the
+    top-level folder)."""
+    mod = module if module is not None else _module_of(rel, frozenset())
+    root_str = os.fspath(root)
+    abs_path = os.path.join(root_str, *rel.split("/"))
+    try:
+        if not _inside(os.path.realpath(abs_path), os.path.realpath(root_str)):
+            return Skipped(rel, mod, "symlink-outside-root", _outside_detail(abs_path))
+        data, _size = _read_bytes(abs_path, max_bytes, None)
+    except _TooLarge as exc:
+        return Skipped(rel, mod, "too-large", _too_large(exc.size, max_bytes))
+    except _NotRegular:
+        return Skipped(rel, mod, "unreadable", "not a regular file")
+    except OSError as exc:
+        return Skipped(rel, mod, "unreadable", _unreadable(exc))
+    decoded = _decode(data)
+    if isinstance(decoded, str):
+        return decoded
+    return Skipped(rel, mod, decoded[0], decoded[1])
+
+
+def _outside_detail(abs_path: str) -> str:
+    try:
+        target = os.readlink(abs_path)
+    except OSError:
+        return "a symbolic link on its path leads outside the repository root"
+    return f"symbolic link to {target}, outside the repository root"
+
+
+# --------------------------------------------------------------------------- .gitmodules
+
+_RE_SECTION = re.compile(r"""^\[\s*submodule\s+"((?:[^"\\]|\\.)*)"\s*\]""", re.IGNORECASE)
+_RE_OTHER_SECTION = re.compile(r"^\[")
+_RE_KEY = re.compile(r"^([A-Za-z][A-Za-z0-9-]*)\s*(?:=\s*(.*))?$")
+
+
+def _config_value(raw: str) -> str:
+    """A git-config value: quotes removed, escapes resolved, an unquoted # or ; ends it."""
+    out: list[str] = []
+    quoted = False
+    i = 0
+    while i < len(raw):
+        ch = raw[i]
+        if ch == '"':
+            quoted = not quoted
+        elif ch == "\\" and i + 1 < len(raw):
+            nxt = raw[i + 1]
+            out.append({"n": "\n", "t": "\t", "b": "\b"}.get(nxt, nxt))
+            i += 1
+        elif ch in "#;" and not quoted:
+            break
+        else:
+            out.append(ch)
+        i += 1
+    return "".join(out).strip()
+
+
+def _clean_rel(path: str) -> str | None:
+    """A repo-relative folder path with forward slashes, or None if it leaves the root."""
+    parts = [p for p in path.replace("\\", "/").split("/") if p not in ("", ".")]
+    if not parts or ".." in parts or path.startswith("/") or re.match(r"^[A-Za-z]:", path):
+        return None
+    return "/".join(parts)
+
+
+def parse_gitmodules(text: str) -> list[tuple[str, str, str | None, int]]:
+    """(name, path, url, header line) for each submodule with a usable path, in file order.
+
+    git-config syntax: ``[submodule "name"]`` then ``path = ...`` / ``url = ...``; comments
+    start with # or ;. A later entry for the same path is dropped. Never runs git."""
+    entries: list[tuple[str, dict[str, str], int]] = []
+    current: dict[str, str] | None = None
+    for number, line in enumerate(text.split("\n"), start=1):
+        stripped = line.strip()
+        if not stripped or stripped[0] in "#;":
+            continue
+        section = _RE_SECTION.match(stripped)
+        if section:
+            name = re.sub(r"\\(.)", r"\1", section.group(1))
+            current = {}
+            entries.append((name, current, number))
+            continue
+        if _RE_OTHER_SECTION.match(stripped):
+            current = None
+            continue
+        key = _RE_KEY.match(stripped)
+        if key and current is not None:
+            current.setdefault(key.group(1).lower(), _config_value(key.group(2) or ""))
+    out: list[tuple[str, str, str | None, int]] = []
+    seen: set[str] = set()
+    for name, values, number in entries:
+        path = _clean_rel(values.get("path", ""))
+        if path is None or path in seen:
+            continue
+        seen.add(path)
+        url = values.get("url") or None
+        out.append((name, path, url, number))
+    return out
+
+
+def _has_entries(abs_path: str) -> bool:
+    try:
+        with os.scandir(abs_path) as it:
+            return any(True for _ in it)
+    except OSError:
+        return False
+
+
+# --------------------------------------------------------------------------- the walk
+
+_Ignores = tuple[tuple[str, GitIgnoreSpec], ...]
+
+
+@dataclass
+class _Frame:
+    abs: str  # path to open (may go through a followed symlink)
+    rel: str  # repo-relative, "" for the root
+    real: str  # real path of the folder
+    chain: tuple[str, ...]  # real paths of the folder and its ancestors on this path
+    ignores: _Ignores
+
+
+@dataclass
+class _Link:
+    abs: str
+    rel: str
+    parent: _Frame
+    ignores: _Ignores  # the ignore rules in force where the link is
+
+
+class _Walker:
+    def __init__(self, root: str, max_bytes: int, exclude: tuple[str, ...]) -> None:
+        self.root = root
+        self.root_real = os.path.realpath(root)
+        self.max_bytes = max_bytes
+        self.exclude = GitIgnoreSpec.from_lines(exclude) if exclude else None
+        self.files: list[tuple[str, FileKind, int]] = []
+        # (path, reason, detail, kind when it is a file of a known kind)
+        self.skipped: list[tuple[str, SkipReason, str, FileKind | None]] = []
+        self.visited: set[str] = set()
+        self.links: list[_Link] = []
+
+    # ---- driving
+
+    def run(self) -> None:
+        root_frame = _Frame(self.root, "", self.root_real, (self.root_real,), ())
+        self.visited.add(self.root_real)
+        stack = [root_frame]
+        while True:
+            while stack:
+                stack.extend(reversed(self._scan(stack.pop())))
+            if not self.links:
+                break
+            self.links.sort(key=lambda link: link.rel, reverse=True)
+            link = self.links.pop()
+            frame = self._follow(link)
+            if frame is not None:
+                stack.append(frame)
+
+    def _follow(self, link: _Link) -> _Frame | None:
+        real = os.path.realpath(link.abs)
+        if not _inside(real, self.root_real):
+            self._skip(link.rel, "symlink-outside-root", _outside_detail(link.abs))
+            return None
+        if real in link.parent.chain:
+            where = os.path.relpath(real, self.root_real).replace(os.sep, "/")
+            self._skip(
+                link.rel,
+                "symlink-loop",
+                f"symbolic link to {where}, a folder that encloses it: following it would loop",
+            )
+            return None
+        if real in self.visited:
+            return None  # walked already under its own path
+        self.visited.add(real)
+        return _Frame(link.abs, link.rel, real, (*link.parent.chain, real), link.ignores)
+
+    def _skip(
+        self, rel: str, reason: SkipReason, detail: str, kind: FileKind | None = None
+    ) -> None:
+        self.skipped.append((rel, reason, detail, kind))
+
+    # ---- one folder
+
+    def _scan(self, frame: _Frame) -> list[_Frame]:
+        try:
+            with os.scandir(frame.abs) as it:
+                entries = sorted(it, key=lambda e: e.name)
+        except OSError as exc:
+            self._skip(frame.rel or ".", "unreadable", _unreadable(exc))
+            return []
+        ignores = frame.ignores
+        for entry in entries:
+            if entry.name == ".gitignore":
+                spec = self._gitignore(entry, frame)
+                if spec is not None:
+                    ignores = (*ignores, (frame.rel, spec))
+                break
+        prefix = frame.rel + "/" if frame.rel else ""
+        children: list[_Frame] = []
+        for entry in entries:
+            name = entry.name
+            if name == ".git":
+                continue
+            rel = prefix + name
+            try:
+                is_dir = entry.is_dir()
+            except OSError:
+                is_dir = False
+            if is_dir:
+                if name in SKIP_DIRS or self._ignored(rel, True, ignores):
+                    continue
+                if not _utf8_name(name):
+                    self._skip(_printable(rel), "undecodable", "folder name is not valid UTF-8")
+                    continue
+                if entry.is_symlink():
+                    self.links.append(_Link(entry.path, rel, frame, ignores))
+                    continue
+                real = os.path.join(frame.real, name)
+                self.visited.add(real)
+                children.append(_Frame(entry.path, rel, real, (*frame.chain, real), ignores))
+            else:
+                self._file(entry, name, rel, frame.rel == "", ignores)
+        return children
+
+    def _gitignore(self, entry: os.DirEntry[str], frame: _Frame) -> GitIgnoreSpec | None:
+        rel = (frame.rel + "/" if frame.rel else "") + ".gitignore"
+        if not entry.is_file():
+            return None
+        if entry.is_symlink() and not _inside(os.path.realpath(entry.path), self.root_real):
+            return None
+        try:
+            data, _ = _read_bytes(entry.path, self.max_bytes, None)
+        except (_TooLarge, _NotRegular):
+            return None
+        except OSError as exc:
+            self._skip(rel, "unreadable", _unreadable(exc))
+            return None
+        text = _decode(data)
+        if not isinstance(text, str):
+            return None
+        try:
+            return GitIgnoreSpec.from_lines(text.split("\n"))
+        except Exception:  # a malformed pattern: git ignores the line, so do we
+            return GitIgnoreSpec.from_lines(
+                line for line in text.split("\n") if _valid_pattern(line)
+            )
+
+    def _ignored(self, rel: str, is_dir: bool, ignores: _Ignores) -> bool:
+        probe = rel + "/" if is_dir else rel
+        if self.exclude is not None and self.exclude.check_file(probe).include:
+            return True
+        result: bool | None = None
+        for base, spec in ignores:
+            sub = rel[len(base) + 1 :] if base else rel
+            include = spec.check_file(sub + "/" if is_dir else sub).include
+            if include is not None:
+                result = include
+        return bool(result)
+
+    # ---- one file
+
+    def _file(
+        self, entry: os.DirEntry[str], name: str, rel: str, at_root: bool, ignores: _Ignores
+    ) -> None:
+        kind: FileKind | None = _FIXED_KINDS.get(name)
+        sniff = False
+        if kind is None:
+            if at_root and name == ".gitmodules":
+                kind = "gitmodules"
+            else:
+                stem, dot, ext = name.rpartition(".")
+                if not dot:
+                    return
+                ext = "." + ext.lower()
+                if stem == "template" and ext in _TEMPLATE_EXTS:
+                    kind = "template"
+                elif ext in _SNIFF_EXTS:
+                    sniff = True
+                else:
+                    return
+        if self._ignored(rel, False, ignores):
+            return
+        if not _utf8_name(name):
+            self._skip(_printable(rel), "undecodable", "file name is not valid UTF-8", kind)
+            return
+        is_link = entry.is_symlink()
+        if is_link and not _inside(os.path.realpath(entry.path), self.root_real):
+            self._skip(rel, "symlink-outside-root", _outside_detail(entry.path), kind)
+            return
+        try:
+            st = entry.stat()
+            if not stat.S_ISREG(st.st_mode):
+                raise _NotRegular
+            size = st.st_size
+            if not sniff and size > self.max_bytes:
+                self._skip(rel, "too-large", _too_large(size, self.max_bytes), kind)
+                return
+            head = _read_fd(entry.path, _PROBE_BYTES)
+        except _NotRegular:
+            if not sniff:
+                self._skip(rel, "unreadable", "not a regular file", kind)
+            return
+        except FileNotFoundError as exc:
+            if not sniff:
+                detail = "broken symbolic link" if is_link else _unreadable(exc)
+                self._skip(rel, "unreadable", detail, kind)
+            return
+        except OSError as exc:
+            self._skip(rel, "unreadable", _unreadable(exc), kind)
+            return
+        size = max(size, len(head))
+        if sniff:
+            if not _looks_like_template(_lenient(head)):
+                return
+            kind = "template"
+            if size > self.max_bytes:
+                self._skip(rel, "too-large", _too_large(size, self.max_bytes), kind)
+                return
+        assert kind is not None
+        decoded = _decode(head, final=size <= len(head))
+        if isinstance(decoded, str):
+            self.files.append((rel, kind, size))
+        else:
+            self._skip(rel, decoded[0], decoded[1], kind)
+
+
+def _utf8_name(name: str) -> bool:
+    if name.isascii():
+        return True
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _printable(rel: str) -> str:
+    return rel.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+
+
+def _valid_pattern(line: str) -> bool:
+    try:
+        GitIgnoreSpec.from_lines([line])
+    except Exception:
+        return False
+    return True
+
+
+# --------------------------------------------------------------------------- discover
+
+_KIND_RANK: dict[str, int] = {"submodule": 3, "go": 2, "node": 1}
+
+
+def discover(
+    root: Path | str,
+    *,
+    max_bytes: int = DEFAULT_MAX_BYTES,
+    exclude: tuple[str, ...] = (),
+) -> Inventory:
+    """Walk ``root`` once and return what is in it: templates, go.mod, package.json, the
+    root .gitmodules and samconfig.toml files, the files skipped (with the reason), the
+    modules and the submodules. Raises NotADirectoryError when ``root`` is not a folder."""
+    root_path = Path(root)
+    root_str = os.fspath(root_path)
+    if not os.path.isdir(root_str):
+        raise NotADirectoryError(f"{root_str} is not a folder")
+    walker = _Walker(root_str, max_bytes, tuple(exclude))
+    walker.run()
+
+    # Submodules, from the root .gitmodules when it was found and could be read.
+    submodules: list[Submodule] = []
+    if any(path == ".gitmodules" for path, _, _ in walker.files):
+        text = read_text(root_path, ".gitmodules", max_bytes, module=".")
+        if isinstance(text, str):
+            for name, path, url, line in parse_gitmodules(text):
+                abs_path = os.path.join(root_str, *path.split("/"))
+                checked_out = (
+                    _inside(os.path.realpath(abs_path), walker.root_real)
+                    and os.path.isdir(abs_path)
+                    and _has_entries(abs_path)
+                )
+                submodules.append(Submodule(name, path, url, line, checked_out))
+        else:
+            walker.files = [f for f in walker.files if f[0] != ".gitmodules"]
+            walker.skipped.append((text.path, text.reason, text.detail, "gitmodules"))
+
+    # Modules: submodules, then folders holding go.mod or package.json.
+    kinds: dict[str, ModuleKind] = {}
+    for sub in submodules:
+        kinds[sub.path] = "submodule"
+    manifests = [(p, k) for p, k, _ in walker.files] + [
+        (p, k) for p, _, _, k in walker.skipped if k is not None
+    ]
+    for path, kind in manifests:
+        if kind not in ("go_mod", "package_json"):
+            continue
+        folder = path.rpartition("/")[0] or "."
+        new: ModuleKind = "go" if kind == "go_mod" else "node"
+        old = kinds.get(folder)
+        if old is None or _KIND_RANK[new] > _KIND_RANK[old]:
+            kinds[folder] = new
+    module_set = frozenset(kinds)
+
+    files = sorted(
+        (SourceFile(p, k, _module_of(p, module_set), s) for p, k, s in walker.files),
+        key=lambda f: f.path,
+    )
+    skipped = sorted(
+        (Skipped(p, _module_of(p, module_set), r, d) for p, r, d, _ in walker.skipped),
+        key=lambda s: (s.path, s.reason),
+    )
+    for module in {f.module for f in files} | {s.module for s in skipped}:
+        if module not in kinds:
+            kinds[module] = "root" if module == "." else "folder"
+    modules = sorted(
+        (Module(name, name, kind) for name, kind in kinds.items()),
+        key=lambda m: (m.path != ".", m.path),
+    )
+    return Inventory(root_path, tuple(files), tuple(skipped), tuple(modules), tuple(submodules))

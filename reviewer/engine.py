@@ -1,0 +1,628 @@
+"""discover -> load -> run checks (errors contained) -> locate -> score -> Report."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shlex
+import tomllib
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field, replace
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from reviewer import __version__
+from reviewer.catalogue import RuleMeta, load_catalogue
+from reviewer.cfn.load import decode
+from reviewer.cfn.template import Template, build
+from reviewer.clock import today as clock_today
+from reviewer.discover import Inventory, Skipped, SourceFile, discover, read_text
+from reviewer.model import (
+    LAYER_ORDER,
+    Checked,
+    Confidence,
+    Evaluation,
+    FileCounts,
+    Finding,
+    Hit,
+    Location,
+    ModuleSummary,
+    Report,
+    ScoreBlock,
+    Severity,
+    Span,
+)
+from reviewer.model import (
+    Path as PathT,
+)
+from reviewer.profile import DEFAULT, Profile
+from reviewer.registry import Check, RepoContext, TemplateContext
+from reviewer.repo import RepoIndex
+from reviewer.scoring import UNWEIGHED_RULES, finding_score, score_block, weight
+
+SCHEMA_VERSION = 1
+
+
+class ScanError(Exception):
+    """The scan itself failed (exit 3)."""
+
+
+@dataclass(frozen=True)
+class ScanOptions:
+    profile: Profile = DEFAULT
+    parameters: Mapping[str, Any] = field(default_factory=dict)
+    sam_env: str | None = None
+    max_bytes: int = 5_000_000
+    strict: bool = False  # re-raise exceptions from checks (tests)
+    today: date | None = None
+    checks: tuple[Check, ...] | None = None
+
+
+@dataclass
+class _Raw:
+    rule_id: str
+    file: str
+    module: str
+    hit: Hit
+    template: Template | None = None
+
+
+@dataclass
+class _State:
+    root: Path
+    options: ScanOptions
+    catalogue: dict[str, RuleMeta]
+    repo: RepoIndex
+    raws: list[_Raw] = field(default_factory=list)
+    evaluated: dict[tuple[str, str, str | None], str] = field(default_factory=dict)
+    lines: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    counts: dict[str, int] = field(default_factory=dict)
+
+
+def all_checks() -> tuple[Check, ...]:
+    from reviewer.checks import CHECKS
+
+    return CHECKS
+
+
+def scan(root: str | os.PathLike[str], options: ScanOptions | None = None) -> Report:
+    opts = options or ScanOptions()
+    base = Path(root)
+    if not base.is_dir():
+        raise ScanError(f"{root} is not a directory")
+    profile = opts.profile
+    today = opts.today or clock_today()
+    catalogue = load_catalogue()
+    checks = tuple(
+        c
+        for c in (opts.checks if opts.checks is not None else all_checks())
+        if profile.enabled(c.rule_id)
+    )
+    inventory = discover(base, max_bytes=opts.max_bytes, exclude=profile.exclude_paths)
+    state = _State(base, opts, catalogue, RepoIndex(inventory))
+    _load(state, inventory)
+    enabled = {c.rule_id for c in checks}
+    template_checks = sorted((c for c in checks if c.kind == "template"), key=lambda c: c.rule_id)
+    repo_checks = sorted((c for c in checks if c.kind == "repo"), key=lambda c: c.rule_id)
+    for template in state.repo.templates.values():
+        ctx = TemplateContext(template, profile, state.repo, today)
+        for check in template_checks:
+            _run(state, check, ctx, template.file, template.module, template)
+    rctx = RepoContext(state.repo, profile, today)
+    for check in repo_checks:
+        _run(state, check, rctx, None, None, None)
+    raws = [r for r in state.raws if r.rule_id in enabled or r.rule_id in _ENGINE_RULES]
+    return _report(state, raws)
+
+
+_ENGINE_RULES = ("AR-MOD-003", "AR-MOD-005", "AR-MOD-006")
+
+
+# -- loading ----------------------------------------------------------------------------------
+
+
+def _load(state: _State, inventory: Inventory) -> None:
+    for skipped in inventory.skipped:
+        _engine_hit(state, "AR-MOD-006", skipped.path, skipped.module, _skip_message(skipped))
+    samconfigs = {f.path: f for f in inventory.files if f.kind == "samconfig"}
+    for source in inventory.files:
+        state.repo.module_of_file[source.path] = source.module
+        if source.kind == "template":
+            state.counts["templates"] = state.counts.get("templates", 0) + 1
+            _load_template(state, source, samconfigs)
+        elif source.kind == "go_mod":
+            state.counts["go_mod"] = state.counts.get("go_mod", 0) + 1
+            _load_gomod(state, source)
+        elif source.kind == "package_json":
+            state.counts["package_json"] = state.counts.get("package_json", 0) + 1
+            _load_package(state, source)
+    state.repo.link_nested_stacks()
+
+
+def _skip_message(skipped: Skipped) -> str:
+    what = {
+        "too-large": "over the size limit",
+        "binary": "a binary file",
+        "undecodable": "not decodable as UTF-8 or UTF-16",
+        "symlink-outside-root": "a symlink leaving the repository",
+        "symlink-loop": "a symlink loop",
+        "unreadable": "unreadable",
+        "time-budget": "over the per-file time budget",
+    }.get(skipped.reason, skipped.reason)
+    return f"{skipped.path} was not reviewed: {what} ({skipped.detail})"
+
+
+def _read(state: _State, source: SourceFile) -> str | None:
+    text = read_text(state.root, source.path, state.options.max_bytes)
+    if isinstance(text, Skipped):
+        _engine_hit(state, "AR-MOD-006", source.path, source.module, _skip_message(text))
+        return None
+    state.lines[source.path] = tuple(text.split("\n"))
+    return text
+
+
+def _load_template(state: _State, source: SourceFile, samconfigs: Mapping[str, SourceFile]) -> None:
+    text = _read(state, source)
+    if text is None:
+        return
+    if not text.strip():
+        _engine_hit(
+            state, "AR-MOD-003", source.path, source.module, f"{source.path} is empty", line=1
+        )
+        return
+    tree, problems = decode(text, json_first=source.path.lower().endswith(".json"))
+    if problems:
+        head = problems[0]
+        more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
+        _engine_hit(
+            state,
+            "AR-MOD-003",
+            source.path,
+            source.module,
+            f"{source.path} could not be parsed: {head.message} at line {head.line}{more}",
+            line=head.line,
+            column=head.column,
+        )
+        return
+    if tree is None:
+        _engine_hit(
+            state,
+            "AR-MOD-003",
+            source.path,
+            source.module,
+            f"{source.path} holds no document",
+            line=1,
+        )
+        return
+    template = build(source.path, source.module, tree, text)
+    template.repo = state.repo
+    template.parameter_values.update(_parameters_for(state, template, samconfigs))
+    state.repo.templates[source.path] = template
+
+
+def _parameters_for(
+    state: _State, template: Template, samconfigs: Mapping[str, SourceFile]
+) -> dict[str, Any]:
+    values: dict[str, Any] = {}
+    folder = template.file.rsplit("/", 1)[0] if "/" in template.file else ""
+    for candidate in (f"{folder}/samconfig.toml" if folder else "samconfig.toml", "samconfig.toml"):
+        if candidate in samconfigs:
+            values.update(_samconfig_overrides(state, candidate))
+            break
+    values.update(state.options.parameters)
+    return {k: v for k, v in values.items() if k in template.parameters}
+
+
+def _samconfig_overrides(state: _State, rel: str) -> dict[str, Any]:
+    text = read_text(state.root, rel, state.options.max_bytes)
+    if isinstance(text, Skipped):
+        return {}
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError:
+        return {}
+    env = state.options.sam_env or "default"
+    section = data.get(env, {})
+    overrides: Any = None
+    for command in ("deploy", "global"):
+        params = section.get(command, {}).get("parameters", {}) if isinstance(section, dict) else {}
+        if isinstance(params, dict) and "parameter_overrides" in params:
+            overrides = params["parameter_overrides"]
+            break
+    items: list[str] = []
+    if isinstance(overrides, str):
+        try:
+            items = shlex.split(overrides)
+        except ValueError:
+            items = overrides.split()
+    elif isinstance(overrides, list):
+        items = [str(i) for i in overrides]
+    out: dict[str, Any] = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if sep:
+            out[key.strip()] = value
+    return out
+
+
+def _load_gomod(state: _State, source: SourceFile) -> None:
+    from reviewer.stack import ManifestError
+    from reviewer.stack.gomod import parse_gomod
+
+    text = _read(state, source)
+    if text is None:
+        return
+    try:
+        state.repo.gomods[source.path] = parse_gomod(text)
+    except ManifestError as err:
+        _engine_hit(
+            state,
+            "AR-MOD-003",
+            source.path,
+            source.module,
+            f"{source.path} could not be parsed: {err.message} at line {err.line}",
+            line=err.line,
+            column=err.column,
+        )
+
+
+def _load_package(state: _State, source: SourceFile) -> None:
+    from reviewer.stack import ManifestError
+    from reviewer.stack.npm import parse_package_json
+
+    text = _read(state, source)
+    if text is None:
+        return
+    try:
+        state.repo.packages[source.path] = parse_package_json(text)
+    except ManifestError as err:
+        _engine_hit(
+            state,
+            "AR-MOD-003",
+            source.path,
+            source.module,
+            f"{source.path} could not be parsed: {err.message} at line {err.line}",
+            line=err.line,
+            column=err.column,
+        )
+
+
+def _engine_hit(
+    state: _State,
+    rule_id: str,
+    file: str,
+    module: str,
+    message: str,
+    line: int = 1,
+    column: int = 1,
+) -> None:
+    hit = Hit(None, ("__line__", line, column), message, file=file)
+    state.raws.append(_Raw(rule_id, file, module, hit))
+    state.evaluated[(rule_id, file, None)] = module
+
+
+# -- running ----------------------------------------------------------------------------------
+
+
+def _run(
+    state: _State,
+    check: Check,
+    ctx: Any,
+    file: str | None,
+    module: str | None,
+    template: Template | None,
+) -> None:
+    produced: list[Hit] = []
+    checked: list[Checked] = []
+    try:
+        for item in check.run(ctx):
+            if isinstance(item, Hit):
+                produced.append(item)
+            else:
+                checked.append(item)
+    except Exception as err:
+        if state.options.strict:
+            raise
+        where = file or "."
+        _engine_hit(
+            state,
+            "AR-MOD-005",
+            where,
+            module or state.repo.module_of_file.get(where, "."),
+            f"check {check.name} ({check.rule_id}) crashed on {where}: {type(err).__name__}",
+        )
+        return
+    meta = state.catalogue.get(check.rule_id)
+    for hit in produced:
+        hfile = hit.file or file or ".gitmodules"
+        hmodule = (
+            module
+            if hit.file is None and module
+            else state.repo.module_of_file.get(hfile, _module_for(state, hfile))
+        )
+        state.raws.append(
+            _Raw(check.rule_id, hfile, hmodule, hit, template if hit.file is None else None)
+        )
+        subject = hit.subject if template is not None and hit.file is None else None
+        state.evaluated[(check.rule_id, hfile, subject)] = hmodule
+    if template is not None:
+        subjects: set[str | None]
+        if checked:
+            subjects = {c.subject for c in checked}
+        else:
+            types = set(meta.resource_types) if meta else set()
+            subjects = {r.logical_id for r in template if r.type in types}
+        for subject in subjects:
+            state.evaluated.setdefault((check.rule_id, file or "", subject), module or ".")
+    else:
+        for c in checked:
+            cfile = c.file or "."
+            state.evaluated.setdefault(
+                (check.rule_id, cfile, None),
+                state.repo.module_of_file.get(cfile, _module_for(state, cfile)),
+            )
+
+
+def _module_for(state: _State, file: str) -> str:
+    from reviewer.discover import module_of
+
+    paths = tuple(m.path for m in state.repo.inventory.modules if m.path != ".")
+    return module_of(file, paths)
+
+
+# -- findings and report ----------------------------------------------------------------------
+
+
+def path_string(path: PathT) -> str | None:
+    parts: list[str] = []
+    elems = list(path)
+    if elems and elems[0] == "Properties":
+        elems = elems[1:]
+    if elems and elems[0] == "__line__":
+        return None
+    for elem in elems:
+        if isinstance(elem, int):
+            if parts:
+                parts[-1] += f"[{elem}]"
+            else:
+                parts.append(f"[{elem}]")
+        else:
+            parts.append(str(elem))
+    return ".".join(parts) or None
+
+
+def fingerprint(rule_id: str, file: str, subject: str | None, prop: str | None) -> str:
+    raw = f"{rule_id}|{file}|{subject or ''}|{prop or ''}"
+    return hashlib.sha256(raw.encode("utf-8")).hexdigest()[:32]
+
+
+def _locate(state: _State, raw: _Raw) -> tuple[Span, str | None]:
+    hit = raw.hit
+    if hit.path and hit.path[0] == "__line__":
+        line = int(hit.path[1])
+        col = int(hit.path[2]) if len(hit.path) > 2 else 1
+        return Span(line, col, line, col), None
+    if raw.template is not None:
+        span = raw.template.locate(hit.subject, hit.path)
+        res = raw.template.get(hit.subject) if hit.subject else None
+        return span, (res.type if res else None)
+    return _locate_repo(state, raw.file, hit.path), None
+
+
+def _locate_repo(state: _State, file: str, path: PathT) -> Span:
+    pos: tuple[int, int] | None = None
+    if file in state.repo.gomods:
+        from reviewer.stack.gomod import locate as go_locate
+
+        pos = go_locate(state.repo.gomods[file], path)
+    elif file in state.repo.packages:
+        from reviewer.stack.npm import locate as npm_locate
+
+        pos = npm_locate(state.repo.packages[file], path)
+    elif file == ".gitmodules" and len(path) == 2 and path[0] == "submodule":
+        for sub in state.repo.submodules:
+            if sub.name == path[1] or sub.path == path[1]:
+                pos = (sub.line, 1)
+    elif file in state.repo.templates and path:
+        span = state.repo.templates[file].locate(str(path[0]), path[1:])
+        return span
+    if pos is None:
+        return Span(1, 1, 1, 1)
+    return Span(pos[0], pos[1], pos[0], pos[1])
+
+
+def _source_line(state: _State, file: str, line: int) -> str | None:
+    lines = state.lines.get(file)
+    if lines is None and file == ".gitmodules":
+        text = read_text(state.root, file, state.options.max_bytes)
+        if isinstance(text, str):
+            lines = tuple(text.split("\n"))
+            state.lines[file] = lines
+    if lines and 1 <= line <= len(lines):
+        return lines[line - 1]
+    return None
+
+
+def _make_finding(state: _State, raw: _Raw) -> Finding | None:
+    meta = state.catalogue.get(raw.rule_id)
+    if meta is None:
+        return None
+    hit = raw.hit
+    profile = state.options.profile
+    severity = profile.severity_for(raw.rule_id) or hit.severity or meta.severity
+    confidence = hit.confidence or meta.confidence
+    span, rtype = _locate(state, raw)
+    prop = path_string(hit.path)
+    subject = hit.subject
+    related: list[Location] = []
+    for rel in hit.related:
+        if raw.template is not None:
+            rspan = raw.template.locate(rel.subject, rel.path)
+            related.append(
+                Location(
+                    raw.file,
+                    rspan.line,
+                    rspan.column,
+                    rspan.end_line,
+                    rspan.end_column,
+                    rel.subject,
+                    path_string(rel.path),
+                )
+            )
+    score = float(round(finding_score(severity, confidence), 2))
+    return Finding(
+        rule_id=raw.rule_id,
+        title=meta.title,
+        layer=meta.layer,
+        severity=severity,
+        confidence=confidence,
+        score=score,
+        module=raw.module,
+        file=raw.file,
+        line=span.line,
+        end_line=max(span.end_line, span.line),
+        column=span.column,
+        end_column=span.end_column,
+        resource=subject,
+        resource_type=rtype,
+        property=prop,
+        message=hit.message,
+        fingerprint=fingerprint(raw.rule_id, raw.file, subject, prop),
+        adr=meta.adr,
+        related=tuple(related),
+        source=_source_line(state, raw.file, span.line),
+    )
+
+
+def _report(state: _State, raws: Iterable[_Raw]) -> Report:
+    findings: list[Finding] = []
+    seen: set[tuple[str, str, int, str | None, str | None, str]] = set()
+    for raw in raws:
+        finding = _make_finding(state, raw)
+        if finding is None:
+            continue
+        key = (
+            finding.rule_id,
+            finding.file,
+            finding.line,
+            finding.resource,
+            finding.property,
+            finding.message,
+        )
+        if key in seen:
+            continue
+        seen.add(key)
+        findings.append(finding)
+    findings.sort(key=Finding.sort_key)
+    evaluations = evaluate(
+        state.catalogue, state.options.profile, state.evaluated, findings, set(state.repo.templates)
+    )
+    return assemble(state, findings, evaluations)
+
+
+def evaluate(
+    catalogue: Mapping[str, RuleMeta],
+    profile: Profile,
+    evaluated: Mapping[tuple[str, str, str | None], str],
+    findings: Iterable[Finding],
+    template_files: set[str],
+) -> tuple[Evaluation, ...]:
+    """One Evaluation per (rule, resource) — (rule, file) for repository rules — with its
+    weight and cost per product.md."""
+    by_key: dict[tuple[str, str, str | None], list[Finding]] = {}
+    for f in findings:
+        from_template = f.file in template_files and f.rule_id not in _ENGINE_RULES
+        subject = f.resource if from_template else None
+        by_key.setdefault((f.rule_id, f.file, subject), []).append(f)
+    keys = dict(evaluated)
+    for key, flist in by_key.items():
+        keys.setdefault(key, flist[0].module)
+    out: list[Evaluation] = []
+    for (rule_id, file, subject), module in sorted(
+        keys.items(), key=lambda kv: (kv[0][0], kv[0][1], kv[0][2] or "")
+    ):
+        meta = catalogue.get(rule_id)
+        if meta is None:
+            continue
+        base = profile.severity_for(rule_id) or meta.severity
+        live = [f for f in by_key.get((rule_id, file, subject), []) if f.suppressed is None]
+        w = weight(base)
+        cost = 0.0
+        for f in live:
+            w = max(w, weight(f.severity))
+            cost = max(cost, f.score)
+        if rule_id in UNWEIGHED_RULES:
+            w, cost = type(w)(0), 0.0
+        out.append(Evaluation(rule_id, meta.layer, module, file, subject, float(w), cost))
+    return tuple(out)
+
+
+def assemble(state: _State, findings: list[Finding], evaluations: tuple[Evaluation, ...]) -> Report:
+    inventory = state.repo.inventory
+    layers = _layer_blocks(evaluations)
+    modules: list[ModuleSummary] = []
+    module_paths = {m.name: m.path for m in inventory.modules}
+    names = sorted(
+        {m.name for m in inventory.modules}
+        | {e.module for e in evaluations}
+        | {f.module for f in findings}
+    )
+    for name in names:
+        evs = [e for e in evaluations if e.module == name]
+        modules.append(
+            ModuleSummary(name, module_paths.get(name, name), score_block(evs), _layer_blocks(evs))
+        )
+    counts = _counts(findings)
+    files = FileCounts(
+        templates=state.counts.get("templates", 0),
+        go_mod=state.counts.get("go_mod", 0),
+        package_json=state.counts.get("package_json", 0),
+        skipped=len(inventory.skipped),
+    )
+    rules = tuple(
+        state.catalogue[c.rule_id].info()
+        for c in sorted(state.options.checks or all_checks(), key=lambda c: c.rule_id)
+        if c.rule_id in state.catalogue
+    )
+    return Report(
+        schema_version=SCHEMA_VERSION,
+        tool_version=__version__,
+        root=str(state.root),
+        profile=state.options.profile.source,
+        score=score_block(evaluations),
+        layers=layers,
+        counts=counts,
+        files=files,
+        modules=tuple(modules),
+        findings=tuple(findings),
+        rules=rules,
+        evaluations=evaluations,
+    )
+
+
+def _layer_blocks(evaluations: Iterable[Evaluation]) -> tuple[tuple[str, ScoreBlock], ...]:
+    evs = list(evaluations)
+    out = []
+    for layer in LAYER_ORDER:
+        layer_evs = [e for e in evs if e.layer == layer]
+        if layer_evs:
+            out.append((layer, score_block(layer_evs)))
+    return tuple(out)
+
+
+def _counts(findings: Iterable[Finding]) -> tuple[tuple[str, int], ...]:
+    counts = {s.value: 0 for s in Severity}
+    suppressed = 0
+    for f in findings:
+        if f.suppressed is not None:
+            suppressed += 1
+        else:
+            counts[f.severity.value] += 1
+    return (*counts.items(), ("suppressed", suppressed))
+
+
+def filter_report(report: Report, min_confidence: Confidence) -> Report:
+    """Hide findings below a confidence; scores are of the full scan and do not change."""
+    kept = tuple(f for f in report.findings if f.confidence.rank >= min_confidence.rank)
+    return replace(report, findings=kept, counts=_counts(kept))

@@ -1,0 +1,46 @@
+"""The rule page: what `archreview explain ID` prints and docs/rules/ID.md holds."""
+
+from __future__ import annotations
+
+from reviewer.catalogue import RuleMeta
+
+
+def render_explain(meta: RuleMeta, examples: tuple[str, str] | None = None) -> str:
+    lines = [
+        f"# {meta.id}: {meta.title}",
+        "",
+        "| id | layer | severity | confidence | since | profile keys |",
+        "|---|---|---|---|---|---|",
+        f"| {meta.id} | {meta.layer} | {meta.severity.value} | {meta.confidence.value} | {meta.since} "
+        f"| {', '.join(meta.profile_keys) or '-'} |",
+        "",
+        "## What it finds",
+        "",
+        meta.description,
+        "",
+        "## ADR template",
+        "",
+        f"### {meta.adr_title}",
+        "",
+        "**Context.** " + meta.context,
+        "",
+        "**Decision.** " + meta.decision,
+        "",
+        "**Consequences.** " + meta.consequences,
+        "",
+    ]
+    if meta.options:
+        lines += ["**Considered options.**", ""]
+        lines += [f"- {o}" for o in meta.options]
+        lines.append("")
+    if examples is not None:
+        fail, ok = examples
+        lines += ["## Before (fails)", "", "```yaml", fail.rstrip(), "```", ""]
+        lines += ["## After (passes)", "", "```yaml", ok.rstrip(), "```", ""]
+    lines += ["## References", ""]
+    lines += [f"- [{r.title}]({r.url})" for r in meta.references]
+    if meta.nist:
+        lines.append(f"- NIST SP 800-53: {', '.join(meta.nist)}")
+    if meta.owasp:
+        lines.append(f"- OWASP: {', '.join(meta.owasp)}")
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,277 @@
+"""Frozen, typed result types shared by the engine, the checks and the formatters."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+PathElem = str | int
+Path = tuple[PathElem, ...]
+
+
+class Severity(StrEnum):
+    CRITICAL = "critical"
+    HIGH = "high"
+    MEDIUM = "medium"
+    LOW = "low"
+    INFO = "info"
+
+    @property
+    def rank(self) -> int:
+        """Higher is more severe (info 0 .. critical 4)."""
+        return _SEVERITY_RANK[self]
+
+    @property
+    def number(self) -> float:
+        """GitHub security-severity number."""
+        return _SEVERITY_NUMBER[self]
+
+    def __str__(self) -> str:
+        return self.value
+
+
+_SEVERITY_RANK = {
+    Severity.CRITICAL: 4,
+    Severity.HIGH: 3,
+    Severity.MEDIUM: 2,
+    Severity.LOW: 1,
+    Severity.INFO: 0,
+}
+_SEVERITY_NUMBER = {
+    Severity.CRITICAL: 9.5,
+    Severity.HIGH: 8.0,
+    Severity.MEDIUM: 5.5,
+    Severity.LOW: 3.0,
+    Severity.INFO: 0.0,
+}
+
+
+class Confidence(StrEnum):
+    HIGH = "high"
+    MEDIUM = "medium"
+    LOW = "low"
+
+    @property
+    def rank(self) -> int:
+        return _CONFIDENCE_RANK[self]
+
+    @property
+    def factor(self) -> float:
+        return _CONFIDENCE_FACTOR[self]
+
+    def __str__(self) -> str:
+        return self.value
+
+
+_CONFIDENCE_RANK = {Confidence.HIGH: 2, Confidence.MEDIUM: 1, Confidence.LOW: 0}
+_CONFIDENCE_FACTOR = {Confidence.HIGH: 1.0, Confidence.MEDIUM: 0.7, Confidence.LOW: 0.4}
+
+
+def lower_confidence(a: Confidence, b: Confidence | None) -> Confidence:
+    """The less certain of two confidences."""
+    if b is None:
+        return a
+    return a if a.rank <= b.rank else b
+
+
+@dataclass(frozen=True)
+class Span:
+    """A 1-based region of a file."""
+
+    line: int
+    column: int
+    end_line: int
+    end_column: int
+
+
+@dataclass(frozen=True)
+class Location:
+    file: str
+    line: int
+    column: int
+    end_line: int
+    end_column: int
+    logical_id: str | None = None
+    path: str | None = None
+
+
+@dataclass(frozen=True)
+class Related:
+    """A resource or property that a finding also concerns (checks name it by path)."""
+
+    subject: str | None
+    path: Path = ()
+    label: str = ""
+
+
+@dataclass(frozen=True)
+class Hit:
+    """What a check yields: a subject (logical id, dependency name or None for the file),
+    a path below it, and a message. The engine computes file, line and column."""
+
+    subject: str | None
+    path: Path
+    message: str
+    severity: Severity | None = None
+    confidence: Confidence | None = None
+    related: tuple[Related, ...] = ()
+    file: str | None = None  # repository checks name the file they speak of
+
+
+@dataclass(frozen=True)
+class Checked:
+    """What a check yields for a subject it evaluated (a pass unless a Hit names it too)."""
+
+    subject: str | None
+    file: str | None = None
+
+
+@dataclass(frozen=True)
+class Suppression:
+    kind: str  # inline | baseline | profile
+    reason: str | None
+    until: str | None = None
+
+
+@dataclass(frozen=True)
+class Reference:
+    title: str
+    url: str
+
+
+@dataclass(frozen=True)
+class AdrText:
+    context: str
+    decision: str
+    consequences: str
+    references: tuple[Reference, ...] = ()
+
+
+@dataclass(frozen=True)
+class Finding:
+    rule_id: str
+    title: str
+    layer: str
+    severity: Severity
+    confidence: Confidence
+    score: float
+    module: str
+    file: str
+    line: int
+    end_line: int
+    column: int
+    end_column: int
+    resource: str | None
+    resource_type: str | None
+    property: str | None
+    message: str
+    fingerprint: str
+    adr: AdrText
+    new: bool | None = None
+    suppressed: Suppression | None = None
+    related: tuple[Location, ...] = ()
+    source: str | None = None  # the offending source line, for human formats
+
+    def sort_key(self) -> tuple[str, int, str, str, str, str]:
+        return (
+            self.file,
+            self.line,
+            self.rule_id,
+            self.resource or "",
+            self.property or "",
+            self.message,
+        )
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    """One (rule, resource) pair, or (rule, file) for repository rules."""
+
+    rule_id: str
+    layer: str
+    module: str
+    file: str
+    subject: str | None
+    weight: float
+    cost: float
+
+    @property
+    def failed(self) -> bool:
+        return self.cost > 0
+
+
+@dataclass(frozen=True)
+class ScoreBlock:
+    score: float | None
+    grade: str | None
+    evaluated: int
+    failed: int
+
+
+@dataclass(frozen=True)
+class ModuleSummary:
+    name: str
+    path: str
+    score: ScoreBlock
+    layers: tuple[tuple[str, ScoreBlock], ...]
+
+
+@dataclass(frozen=True)
+class FileCounts:
+    templates: int = 0
+    go_mod: int = 0
+    package_json: int = 0
+    skipped: int = 0
+
+
+@dataclass(frozen=True)
+class RuleInfo:
+    """What formatters need to know about a rule that ran."""
+
+    id: str
+    name: str
+    title: str
+    layer: str
+    severity: Severity
+    confidence: Confidence
+    description: str
+    adr: AdrText
+    tags: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Report:
+    schema_version: int
+    tool_version: str
+    root: str
+    profile: str
+    score: ScoreBlock
+    layers: tuple[tuple[str, ScoreBlock], ...]
+    counts: tuple[tuple[str, int], ...]
+    files: FileCounts
+    modules: tuple[ModuleSummary, ...]
+    findings: tuple[Finding, ...]
+    rules: tuple[RuleInfo, ...] = ()
+    evaluations: tuple[Evaluation, ...] = field(default=(), repr=False)
+    diff_base: str | None = None
+
+    @property
+    def unsuppressed(self) -> tuple[Finding, ...]:
+        return tuple(f for f in self.findings if f.suppressed is None)
+
+
+LAYER_LABELS: dict[str, str] = {
+    "NET": "L1 Network",
+    "API": "L2 API edge",
+    "IDN": "L3 Identity",
+    "IAM": "L3 IAM",
+    "DAT": "L4 Data protection",
+    "OBS": "L5 Monitoring and audit",
+    "EVT": "Event pipeline",
+    "CMP": "Compute sizing and deployment",
+    "DBS": "Data stores and recovery",
+    "STK": "Declared stack",
+    "MOD": "Repository and modules",
+    "DRF": "Drift",
+}
+LAYER_ORDER: tuple[str, ...] = tuple(LAYER_LABELS)

@@ -1,0 +1,84 @@
+"""Checks and their registration. A check is a function of a context that yields Hits (and
+optionally Checked markers for the subjects it evaluated); it never computes a line, reads a
+file or builds a Finding."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from datetime import date
+from typing import TYPE_CHECKING, Any, Literal
+
+from reviewer.model import Checked, Hit
+
+if TYPE_CHECKING:
+    from reviewer.cfn.template import Template
+    from reviewer.profile import Profile
+    from reviewer.repo import RepoIndex
+
+Yielded = Hit | Checked
+
+
+@dataclass(frozen=True)
+class TemplateContext:
+    template: Template
+    profile: Profile
+    repo: RepoIndex
+    today: date
+
+
+@dataclass(frozen=True)
+class RepoContext:
+    repo: RepoIndex
+    profile: Profile
+    today: date
+
+
+TemplateFn = Callable[[TemplateContext], Iterable[Yielded]]
+RepoFn = Callable[[RepoContext], Iterable[Yielded]]
+
+
+@dataclass(frozen=True)
+class Check:
+    rule_id: str
+    kind: Literal["template", "repo", "engine"]
+    fn: Callable[[Any], Iterable[Yielded]]
+
+    @property
+    def name(self) -> str:
+        return getattr(self.fn, "__name__", self.rule_id)
+
+    def run(self, ctx: Any) -> Iterator[Yielded]:
+        yield from self.fn(ctx)
+
+
+def template_check(rule_id: str) -> Callable[[TemplateFn], Check]:
+    def wrap(fn: TemplateFn) -> Check:
+        return Check(rule_id, "template", fn)
+
+    return wrap
+
+
+def repo_check(rule_id: str) -> Callable[[RepoFn], Check]:
+    def wrap(fn: RepoFn) -> Check:
+        return Check(rule_id, "repo", fn)
+
+    return wrap
+
+
+def _no_hits(ctx: Any) -> Iterable[Yielded]:
+    return ()
+
+
+def engine_rule(rule_id: str) -> Check:
+    """A rule whose findings the engine itself produces (parse errors, crashes, skipped files)."""
+    return Check(rule_id, "engine", _no_hits)
+
+
+def build_registry(checks: Iterable[Check]) -> dict[str, Check]:
+    registry: dict[str, Check] = {}
+    for check in checks:
+        if check.rule_id in registry:
+            raise ValueError(f"{check.rule_id} is registered twice")
+        registry[check.rule_id] = check
+    return registry

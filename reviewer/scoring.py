@@ -1,0 +1,66 @@
+"""Scores as product.md defines them, computed exactly (fractions) and rounded half-up."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from decimal import ROUND_HALF_UP, Decimal
+from fractions import Fraction
+
+from reviewer.model import Confidence, Evaluation, ScoreBlock, Severity
+
+_NUMBER = {
+    Severity.CRITICAL: Fraction(95, 10),
+    Severity.HIGH: Fraction(8),
+    Severity.MEDIUM: Fraction(55, 10),
+    Severity.LOW: Fraction(3),
+    Severity.INFO: Fraction(0),
+}
+_FACTOR = {
+    Confidence.HIGH: Fraction(1),
+    Confidence.MEDIUM: Fraction(7, 10),
+    Confidence.LOW: Fraction(4, 10),
+}
+
+UNWEIGHED_RULES = frozenset({"AR-MOD-005"})
+
+
+def finding_score(severity: Severity, confidence: Confidence) -> Fraction:
+    return _NUMBER[severity] * _FACTOR[confidence]
+
+
+def weight(severity: Severity) -> Fraction:
+    return _NUMBER[severity]
+
+
+def round_half_up(value: Fraction, places: int = 1) -> float:
+    quantum = Decimal(1).scaleb(-places)
+    exact = Decimal(value.numerator) / Decimal(value.denominator)
+    return float(exact.quantize(quantum, rounding=ROUND_HALF_UP))
+
+
+def grade(score: float) -> str:
+    if score >= 90:
+        return "A"
+    if score >= 80:
+        return "B"
+    if score >= 70:
+        return "C"
+    if score >= 60:
+        return "D"
+    return "F"
+
+
+def score_block(evaluations: Iterable[Evaluation]) -> ScoreBlock:
+    total_w = Fraction(0)
+    total_cost = Fraction(0)
+    evaluated = failed = 0
+    for ev in evaluations:
+        evaluated += 1
+        if ev.cost > 0:
+            failed += 1
+        total_w += Fraction(ev.weight).limit_denominator(1000)
+        total_cost += Fraction(ev.cost).limit_denominator(1000)
+    if total_w == 0:
+        return ScoreBlock(None, None, evaluated, failed)
+    score = round_half_up(100 * (1 - total_cost / total_w))
+    return ScoreBlock(score, grade(score), evaluated, failed)

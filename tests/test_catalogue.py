@@ -1,0 +1,73 @@
+"""The registration list, rules/*.yaml, the spec catalogue and the fixtures agree."""
+
+from __future__ import annotations
+
+import re
+
+from reviewer.catalogue import ID_RE, load_catalogue
+from reviewer.engine import all_checks
+
+from .conftest import FIXTURES, ROOT, SHARED
+
+
+def _spec_ids() -> set[str]:
+    text = (SHARED / "spec" / "rules.md").read_text(encoding="utf-8")
+    return set(re.findall(r"^\| (AR-[A-Z]{3}-\d{3}) \|", text, flags=re.M))
+
+
+def test_registered_ids_are_unique_and_well_formed() -> None:
+    ids = [c.rule_id for c in all_checks()]
+    assert len(ids) == len(set(ids))
+    assert all(ID_RE.match(i) for i in ids)
+
+
+def test_every_registered_rule_has_metadata_and_adr_text() -> None:
+    catalogue = load_catalogue()
+    for check in all_checks():
+        meta = catalogue.get(check.rule_id)
+        assert meta is not None, f"{check.rule_id} has no rules/{check.rule_id}.yaml"
+        assert meta.layer == check.rule_id.split("-")[1]
+        assert meta.context
+        assert meta.decision
+        assert meta.consequences
+        assert meta.references, f"{check.rule_id} has no references"
+        assert all(r.url.startswith("https://") for r in meta.references)
+
+
+def test_every_rule_yaml_is_registered() -> None:
+    from reviewer.checks import PLANNED
+
+    registered = {c.rule_id for c in all_checks()}
+    unregistered = set(load_catalogue()) - registered
+    assert unregistered == set(PLANNED), (
+        "rules/ YAML without a check must be listed in reviewer.checks.PLANNED: "
+        f"{sorted(unregistered ^ set(PLANNED))}"
+    )
+    assert not registered & set(PLANNED)
+
+
+def test_registered_ids_are_in_the_spec_catalogue() -> None:
+    from .conftest import require_shared
+
+    require_shared("spec", "rules.md")
+    spec = _spec_ids()
+    assert len(spec) > 70
+    extra = {c.rule_id for c in all_checks()} - spec
+    assert not extra, f"registered but not in shared/spec/rules.md: {sorted(extra)}"
+
+
+def test_every_registered_rule_has_fixtures_and_cases() -> None:
+    catalogue = load_catalogue()
+    for check in all_checks():
+        meta = catalogue[check.rule_id]
+        assert meta.cases, f"{check.rule_id}: rules/{check.rule_id}.yaml lists no cases"
+        expects = {c.expect for c in meta.cases}
+        assert expects == {"fail", "pass"}, f"{check.rule_id}: needs failing and passing cases"
+        for case in meta.cases:
+            target = FIXTURES / case.fixture
+            assert target.exists(), f"{check.rule_id} case {case.id}: {case.fixture} is missing"
+
+
+def test_rules_dir_ships_in_the_wheel_config() -> None:
+    text = (ROOT / "pyproject.toml").read_text(encoding="utf-8")
+    assert '"rules" = "reviewer/_rules"' in text
