@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import os
 import sys
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -72,6 +71,17 @@ def _load_parameters(path: str | None) -> dict[str, Any]:
         if isinstance(params, dict):
             return {str(k): v for k, v in params.items()}
     raise UsageError(f"--parameters {path}: expected a mapping of parameter names to values")
+
+
+def _load_baseline(path: str | None) -> dict[str, str] | None:
+    if path is None:
+        return None
+    from reviewer.suppress import read_baseline
+
+    try:
+        return read_baseline(Path(path))
+    except ValueError as err:
+        raise UsageError(str(err)) from err
 
 
 def _use_color(stream: Any) -> bool:
@@ -145,6 +155,18 @@ def main() -> None:
     show_default=True,
     help="Bytes; larger files are not reviewed (AR-MOD-006).",
 )
+@click.option("--no-ignores", is_flag=True, help="Ignore every suppression (audits).")
+@click.option(
+    "--baseline",
+    "baseline_path",
+    type=click.Path(dir_okay=False),
+    help="Suppress the findings recorded in this baseline file.",
+)
+@click.option(
+    "--write-baseline",
+    type=click.Path(dir_okay=False),
+    help="Record every current finding in this baseline file.",
+)
 def scan(
     path: Path,
     profile_path: str | None,
@@ -156,11 +178,14 @@ def scan(
     parameters_path: str | None,
     sam_env: str | None,
     max_file_size: int,
+    no_ignores: bool,
+    baseline_path: str | None,
+    write_baseline: str | None,
 ) -> None:
     """Review a checkout at PATH."""
     from reviewer.engine import ScanError, ScanOptions, filter_report
     from reviewer.engine import scan as run_scan
-    from reviewer.output import renderer
+    from reviewer.output import RenderOptions, renderer
 
     if not path.is_dir():
         raise UsageError(f"{path} is not a directory")
@@ -174,21 +199,24 @@ def scan(
         parameters=_load_parameters(parameters_path),
         sam_env=sam_env,
         max_bytes=max_file_size,
+        no_ignores=no_ignores,
+        baseline=_load_baseline(baseline_path),
     )
     try:
         report = run_scan(path, options)
     except ScanError as err:
         click.echo(f"archreview: scan failed: {err}", err=True)
         sys.exit(EXIT_FAILED)
+    if write_baseline:
+        from reviewer.clock import today
+        from reviewer.suppress import baseline_text
+
+        _write_atomic(Path(write_baseline), baseline_text(report.findings, today()))
     shown = filter_report(report, Confidence(min_confidence))
     for fmt, target in targets:
-        if fmt == "text":
-            from reviewer.output.text import render as render_text
-
-            stream = sys.stdout if target is None else None
-            payload = render_text(shown, color=stream is not None and _use_color(stream))
-        else:
-            payload = renderer(fmt)(shown)
+        stream = sys.stdout if target is None or target == "-" else None
+        render_options = RenderOptions(color=stream is not None and _use_color(stream))
+        payload = renderer(fmt)(shown, render_options)
         if target is None or target == "-":
             click.echo(payload, nl=False)
         else:
@@ -203,14 +231,29 @@ def scan(
     sys.exit(exit_code(shown, fail_on))
 
 
-def _profile(profile_path: str | None, root: Path) -> Any:
+def _profile(profile_path: str | None, root: Path, *, warn: bool = True) -> Any:
+    """The declared architecture: --profile (a .archreview.yml, or an agent definition *.md
+    whose unmapped keys only warn), else .archreview.yml at the scanned root, else the built-in
+    default. A profile that cannot be used exits 2 with file:line."""
     from reviewer.profile import DEFAULT
+    from reviewer.profile_loader import ProfileError, find_profile, load_profile
 
-    if profile_path is None:
+    if profile_path is not None:
+        if not Path(profile_path).is_file():
+            raise UsageError(f"--profile {profile_path}: no such file")
+        target: Path | None = Path(profile_path)
+    else:
+        target = find_profile(root)
+    if target is None:
         return DEFAULT
-    if not Path(profile_path).is_file():
-        raise UsageError(f"--profile {profile_path}: no such file")
-    return replace(DEFAULT, source=profile_path)
+    try:
+        profile = load_profile(target)
+    except ProfileError as err:
+        raise UsageError(f"profile error: {err}") from err
+    if warn:
+        for message in profile.warnings:
+            click.echo(f"archreview: warning: {message}", err=True)
+    return profile
 
 
 def _write_atomic(path: Path, payload: str) -> None:
@@ -262,6 +305,74 @@ def explain(rule_id: str) -> None:
     if meta is None:
         raise UsageError(f"unknown rule {rule_id}; see `archreview rules`")
     click.echo(render_explain(meta), nl=False)
+
+
+@main.command()
+@click.option(
+    "--from-agent",
+    "agent_path",
+    type=click.Path(dir_okay=False),
+    help="Map an agent definition (Markdown with YAML front matter) instead of the default.",
+)
+@click.option("--force", is_flag=True, help="Overwrite an existing .archreview.yml.")
+def init(agent_path: str | None, force: bool) -> None:
+    """Write .archreview.yml (from the built-in default or an agent definition)."""
+    from reviewer.profile_loader import PROFILE_FILENAMES, default_profile_text
+
+    target = Path(PROFILE_FILENAMES[0])
+    if target.exists() and not force:
+        raise UsageError(f"{target} already exists; pass --force to overwrite it")
+    if agent_path is None:
+        _write_atomic(target, default_profile_text())
+        click.echo(f"archreview: wrote {target} (the built-in default)")
+        return
+    from reviewer.agent import (
+        AgentError,
+        agent_profile_text,
+        init_report,
+        profile_from_agent,
+        read_agent,
+    )
+
+    if not Path(agent_path).is_file():
+        raise UsageError(f"--from-agent {agent_path}: no such file")
+    try:
+        reading = read_agent(agent_path)
+    except AgentError as err:
+        raise UsageError(f"agent definition error: {err}") from err
+    profile = profile_from_agent(reading)
+    summary, warnings = init_report(reading, profile)
+    for line in summary:
+        click.echo(line)
+    for line in warnings:
+        click.echo(f"archreview: warning: {line}", err=True)
+    _write_atomic(target, agent_profile_text(reading, profile))
+    click.echo(f"archreview: wrote {target} from {agent_path}")
+
+
+@main.group("profile")
+def profile_group() -> None:
+    """The declared architecture."""
+
+
+@profile_group.command("show")
+@click.argument(
+    "path", required=False, default=".", type=click.Path(file_okay=False, path_type=Path)
+)
+@click.option(
+    "--profile",
+    "profile_path",
+    type=click.Path(dir_okay=False),
+    help="Declared architecture: .archreview.yml or an agent definition (*.md).",
+)
+def profile_show(path: Path, profile_path: str | None) -> None:
+    """Print the effective profile (--profile, else PATH/.archreview.yml, else the default)."""
+    from reviewer.profile_loader import show_profile_text
+
+    click.echo(show_profile_text(_profile(profile_path, path)), nl=False)
+
+
+# -- commands defined in their own modules (one registration line each) --------------------
 
 
 if __name__ == "__main__":

@@ -12,7 +12,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from reviewer import __version__
+from reviewer import __version__, suppress
 from reviewer.catalogue import RuleMeta, load_catalogue
 from reviewer.cfn.load import decode
 from reviewer.cfn.template import Template, build
@@ -57,6 +57,8 @@ class ScanOptions:
     strict: bool = False  # re-raise exceptions from checks (tests)
     today: date | None = None
     checks: tuple[Check, ...] | None = None
+    no_ignores: bool = False  # audits: show everything, suppressed or not
+    baseline: Mapping[str, str] | None = None  # fingerprint -> reason
 
 
 @dataclass
@@ -112,11 +114,34 @@ def scan(root: str | os.PathLike[str], options: ScanOptions | None = None) -> Re
     rctx = RepoContext(state.repo, profile, today)
     for check in repo_checks:
         _run(state, check, rctx, None, None, None)
+    entries = _suppression_entries(state, today)
     raws = [r for r in state.raws if r.rule_id in enabled or r.rule_id in _ENGINE_RULES]
-    return _report(state, raws)
+    return _report(state, raws, entries)
 
 
-_ENGINE_RULES = ("AR-MOD-003", "AR-MOD-005", "AR-MOD-006")
+def _suppression_entries(state: _State, today: date) -> list[suppress.Entry]:
+    """Collect inline and profile suppressions; unusable ones become AR-MOD-004 hits."""
+    entries: list[suppress.Entry] = []
+    for template in state.repo.templates.values():
+        found, problems = suppress.inline_entries(template, today)
+        entries.extend(found)
+        for hit in suppress.problems_as_hits(problems):
+            state.raws.append(_Raw("AR-MOD-004", template.file, template.module, replace(hit, file=None), template))
+            state.evaluated[("AR-MOD-004", template.file, None)] = template.module
+    profile_found, expired = suppress.profile_entries(state.options.profile, today)
+    entries.extend(profile_found)
+    for label in expired:
+        _engine_hit(
+            state,
+            "AR-MOD-004",
+            ".archreview.yml",
+            ".",
+            f"profile suppression {label} has no reason or has expired: it does not suppress",
+        )
+    return [] if state.options.no_ignores else entries
+
+
+_ENGINE_RULES = ("AR-MOD-003", "AR-MOD-004", "AR-MOD-005", "AR-MOD-006")
 
 
 # -- loading ----------------------------------------------------------------------------------
@@ -495,7 +520,7 @@ def _make_finding(state: _State, raw: _Raw) -> Finding | None:
     )
 
 
-def _report(state: _State, raws: Iterable[_Raw]) -> Report:
+def _report(state: _State, raws: Iterable[_Raw], entries: list[suppress.Entry]) -> Report:
     findings: list[Finding] = []
     seen: set[tuple[str, str, int, str | None, str | None, str]] = set()
     for raw in raws:
@@ -515,6 +540,8 @@ def _report(state: _State, raws: Iterable[_Raw]) -> Report:
         seen.add(key)
         findings.append(finding)
     findings.sort(key=Finding.sort_key)
+    if not state.options.no_ignores:
+        findings = suppress.apply(findings, entries, state.repo.templates, state.options.baseline)
     evaluations = evaluate(
         state.catalogue, state.options.profile, state.evaluated, findings, set(state.repo.templates)
     )

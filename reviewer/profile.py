@@ -11,6 +11,9 @@ from dataclasses import dataclass, field
 
 from reviewer.model import Severity
 
+# The families of the seed's five security layers (L1 NET, L2 API, L3 IDN + IAM, L4 DAT, L5 OBS)
+LAYER_FAMILIES: tuple[str, ...] = ("NET", "API", "IDN", "IAM", "DAT", "OBS")
+
 
 @dataclass(frozen=True)
 class SizingClass:
@@ -56,7 +59,13 @@ class Profile:
         ("@tremor/react", "*"),
         ("tailwindcss", "*"),
     )
-    node_forbidden: tuple[str, ...] = ("redux", "swr", "react-query")
+    node_forbidden: tuple[str, ...] = (
+        "redux",
+        "@reduxjs/toolkit",
+        "react-redux",
+        "swr",
+        "react-query",
+    )
     node_test_frameworks: tuple[str, ...] = ("jest", "@playwright/test", "playwright")
     # layers
     layers: tuple[str, ...] = ("NET", "API", "IDN", "IAM", "DAT", "OBS")
@@ -92,6 +101,8 @@ class Profile:
     exclude_paths: tuple[str, ...] = ()
     suppressions: tuple[Suppress, ...] = ()
     warnings: tuple[str, ...] = field(default=(), compare=False)
+    # where each declared value came from: (schema key, "file:line"), for init and profile show
+    sources: tuple[tuple[str, str], ...] = field(default=(), compare=False)
 
     def severity_for(self, rule_id: str) -> Severity | None:
         for rid, severity in self.severity_overrides:
@@ -100,7 +111,13 @@ class Profile:
         return None
 
     def enabled(self, rule_id: str) -> bool:
-        return rule_id not in self.disabled_rules
+        """Not disabled by id, and not in one of the five security layers that the profile
+        leaves out (`layers`: NET, API, IDN, IAM, DAT, OBS)."""
+        if rule_id in self.disabled_rules:
+            return False
+        parts = rule_id.split("-")
+        family = parts[1] if len(parts) == 3 else ""
+        return family not in LAYER_FAMILIES or family in self.layers
 
     def sizing_class(self, name: str) -> SizingClass | None:
         for cls in self.sizing_classes:

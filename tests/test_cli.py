@@ -52,7 +52,7 @@ def test_json_report_shape_and_determinism(tmp_path: Path) -> None:
     assert data["schema_version"] == 1
     assert set(data) == {"schema_version", "tool", "root", "profile", "summary", "modules", "findings"}
     assert set(data["summary"]) >= {"score", "grade", "layers", "counts", "files"}
-    finding = data["findings"][0]
+    finding = next(f for f in data["findings"] if f["rule_id"] == "AR-EVT-001")
     for key in ("rule_id", "title", "layer", "severity", "confidence", "score", "module", "file",
                 "line", "end_line", "column", "resource", "resource_type", "property", "message",
                 "fingerprint", "new", "suppressed", "adr"):

@@ -2,126 +2,183 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
 from typing import Any
 
-from reviewer.cfn.resolve import RefTo, Unresolved, references, resolve, targets
-from reviewer.cfn.template import Resource, Template
-from reviewer.model import Checked, Confidence, Hit, Severity
+from reviewer.cfn.template import MISSING, Resource, Template
+from reviewer.checks.edge import (
+    Rendered,
+    Val,
+    associated,
+    is_true,
+    protocol_label,
+    protocol_version,
+    render,
+    tls_tables,
+    values,
+    waf_associations,
+    with_note,
+)
+from reviewer.checks.facts import pointed
+from reviewer.checks.routes import (
+    AWS_IAM,
+    COGNITO,
+    HTTP_API_TYPES,
+    JWT,
+    KIND_LABELS,
+    NONE,
+    REQUEST,
+    REST_API_TYPES,
+    TOKEN,
+    Route,
+    is_private,
+    protocol_of,
+    routes,
+)
+from reviewer.model import Checked, Confidence, Hit, Path, Related, Severity, lower_confidence
 from reviewer.registry import Check, TemplateContext, Yielded, template_check
 from reviewer.repo import RepoIndex
 
-REST_API_TYPES = ("AWS::ApiGateway::RestApi", "AWS::Serverless::Api")
-HTTP_API_TYPES = ("AWS::ApiGatewayV2::Api", "AWS::Serverless::HttpApi")
+# -- stages -------------------------------------------------------------------------------------
 
 
-def _stage_name(t: Template, stage: Resource) -> str | None:
-    value = resolve(t, stage.get("StageName"))[0].value
-    return value if isinstance(value, str) else None
+@dataclass(frozen=True)
+class Stage:
+    resource: Resource  # AWS::ApiGateway::Stage, or an AWS::ApiGateway::Deployment with StageName
+    api: Resource | None
+    name: str | None
+    name_val: Val
+
+    @property
+    def is_deployment(self) -> bool:
+        return self.resource.type == "AWS::ApiGateway::Deployment"
+
+    def describe(self) -> str:
+        res = self.resource
+        api = self.api.logical_id if self.api else "its REST API"
+        if res.implicit:
+            return f"stage {self.name or '?'} that SAM generates for {res.source or api} ({res.logical_id})"
+        if self.is_deployment:
+            return f"stage {self.name or '?'} created by deployment {res.logical_id} of API {api}"
+        return f"REST API stage {res.logical_id} (API {api})"
 
 
-def _associations(repo: RepoIndex) -> list[tuple[Template, Resource, list[RefTo], str | None]]:
-    cached: list[tuple[Template, Resource, list[RefTo], str | None]] | None = repo.cache.get(
-        "waf_assoc"
-    )
-    if cached is not None:
-        return cached
-    out = []
-    for t in repo.templates.values():
-        for assoc in t.of_type("AWS::WAFv2::WebACLAssociation"):
-            node = assoc.get("ResourceArn")
-            refs = targets(t, node)
-            for ref in references(t, node):
-                cand = RefTo(ref.target, ref.attr, t.file)
-                if cand not in refs:
-                    refs.append(cand)
-            value = resolve(t, node)[0].value
-            text = (
-                value
-                if isinstance(value, str)
-                else value.text
-                if isinstance(value, Unresolved)
-                else None
-            )
-            out.append((t, assoc, refs, text))
-    repo.cache["waf_assoc"] = out
+def _api_of(repo: RepoIndex, t: Template, node: Any, types: tuple[str, ...]) -> Resource | None:
+    found = pointed(repo, t, node, types)
+    return found[1] if found is not None and found[0] is t else None
+
+
+def rest_stages(repo: RepoIndex, t: Template) -> list[Stage]:
+    out: list[Stage] = []
+    staged: set[str] = set()
+    for stage in t.of_type("AWS::ApiGateway::Stage"):
+        api = _api_of(repo, t, stage.get("RestApiId"), REST_API_TYPES)
+        val = values(t, stage.get("StageName"))[0]
+        out.append(Stage(stage, api, val.text(), val))
+        found = pointed(repo, t, stage.get("DeploymentId"), ("AWS::ApiGateway::Deployment",))
+        if found is not None:
+            staged.add(found[1].logical_id)
+    for dep in t.of_type("AWS::ApiGateway::Deployment"):
+        if dep.has("StageName") and dep.logical_id not in staged:
+            api = _api_of(repo, t, dep.get("RestApiId"), REST_API_TYPES)
+            val = values(t, dep.get("StageName"))[0]
+            out.append(Stage(dep, api, val.text(), val))
     return out
 
 
-def _protected(repo: RepoIndex, t: Template, stage: Resource, api: Resource | None) -> bool:
-    name = _stage_name(t, stage)
-    for _a_tpl, _assoc, refs, text in _associations(repo):
-        ids = {(r.file, r.target) for r in refs}
-        if (t.file, stage.logical_id) in ids:
-            return True
-        if api is not None and (t.file, api.logical_id) in ids:
-            tail = (text or "").split("/stages/", 1)
-            if len(tail) < 2:
-                continue
-            stage_part = tail[1].strip("/")
-            if name is not None and stage_part == name:
+def http_stages(repo: RepoIndex, t: Template) -> list[tuple[Resource, Resource | None]]:
+    return [
+        (stage, _api_of(repo, t, stage.get("ApiId"), HTTP_API_TYPES))
+        for stage in t.of_type("AWS::ApiGatewayV2::Stage")
+    ]
+
+
+# -- AR-API-001 -----------------------------------------------------------------------------------
+
+
+def _stage_association(repo: RepoIndex, t: Template, stage: Stage) -> bool:
+    for assoc in waf_associations(repo):
+        for r in assoc.renderings:
+            if r.points_at(t.file, stage.resource.logical_id):
                 return True
-            if "${" in stage_part or name is None:
-                return True  # the stage part is unknown here: give the benefit of the doubt
+            if stage.api is None or not r.points_at(t.file, stage.api.logical_id):
+                continue
+            _, sep, tail = r.text.partition("/stages/")
+            if not sep:
+                continue
+            stage_part = tail.strip("/").split("/", 1)[0]
+            if stage.name is not None and stage_part == stage.name:
+                return True
+            if "${" in stage_part or stage.name is None:
+                return True  # the stage part is not known here: benefit of the doubt
     return False
 
 
-def _rest_stages(t: Template) -> Iterator[tuple[Resource, Resource | None]]:
-    for stage in t.of_type("AWS::ApiGateway::Stage"):
-        found = None
-        for ref in targets(t, stage.get("RestApiId")):
-            res = t.get(ref.target)
-            if res is not None and res.type in REST_API_TYPES:
-                found = res
-        yield stage, found
-    staged = {
-        ref.target
-        for stage in t.of_type("AWS::ApiGateway::Stage")
-        for ref in targets(t, stage.get("DeploymentId"))
-    }
-    for dep in t.of_type("AWS::ApiGateway::Deployment"):
-        if dep.has("StageName") and dep.logical_id not in staged:
-            api = None
-            for ref in targets(t, dep.get("RestApiId")):
-                res = t.get(ref.target)
-                if res is not None and res.type in REST_API_TYPES:
-                    api = res
-            yield dep, api
+def _distribution_origins(repo: RepoIndex) -> list[tuple[Template, Resource, list[Rendered], bool]]:
+    """Every CloudFront distribution of the repository: its rendered origin domains and whether
+    it has a web ACL."""
+    key = "api:distributions"
+    cached: list[tuple[Template, Resource, list[Rendered], bool]] | None = repo.cache.get(key)
+    if cached is not None:
+        return cached
+    out: list[tuple[Template, Resource, list[Rendered], bool]] = []
+    for t in repo.templates.values():
+        for dist in t.of_type("AWS::CloudFront::Distribution"):
+            config = dist.get("DistributionConfig")
+            if not isinstance(config, Mapping):
+                continue
+            has_acl = any(
+                not v.missing and v.value != "" for v in values(t, config.get("WebACLId", MISSING))
+            ) and all(not v.missing for v in values(t, config.get("WebACLId", MISSING)))
+            domains: list[Rendered] = []
+            origins = config.get("Origins")
+            if isinstance(origins, list):
+                for origin in origins:
+                    if isinstance(origin, Mapping):
+                        domains.extend(render(t, origin.get("DomainName", MISSING)))
+            out.append((t, dist, domains, has_acl))
+    repo.cache[key] = out
+    return out
 
 
-def _fronted_by_waf_cloudfront(repo: RepoIndex, t: Template, api: Resource) -> bool:
-    for dist in t.of_type("AWS::CloudFront::Distribution"):
-        config = dist.get("DistributionConfig")
-        if not isinstance(config, dict) or "WebACLId" not in config:
-            continue
-        if any(ref.target == api.logical_id for ref in references(t, config.get("Origins"))):
-            return True
-    return False
+def _fronting_distribution(repo: RepoIndex, t: Template, api: Resource) -> Resource | None:
+    for _d_tpl, dist, domains, has_acl in _distribution_origins(repo):
+        if has_acl and any(d.points_at(t.file, api.logical_id) for d in domains):
+            return dist
+    return None
+
+
+def _execute_api_disabled(t: Template, api: Resource) -> Val | None:
+    """A value of DisableExecuteApiEndpoint that leaves the default endpoint on (None: off)."""
+    for v in values(t, api.get("DisableExecuteApiEndpoint")):
+        if not is_true(v):
+            return v
+    return None
 
 
 @template_check("AR-API-001")
 def stage_without_waf(ctx: TemplateContext) -> Iterator[Yielded]:
     t = ctx.template
-    for stage, api in _rest_stages(t):
-        yield Checked(stage.logical_id)
-        if _protected(ctx.repo, t, stage, api):
+    repo = ctx.repo
+    for stage in rest_stages(repo, t):
+        res = stage.resource
+        yield Checked(res.logical_id)
+        if _stage_association(repo, t, stage):
             continue
-        private = api is not None and _is_private(t, api)
-        api_name = api.logical_id if api else "its REST API"
-        what = (
-            "generated by SAM for " + (stage.source or "") if stage.implicit else "REST API stage"
-        )
+        private = is_private(t, stage.api)
         yield Hit(
-            stage.logical_id,
-            (),
-            f"{stage.logical_id} ({what}, API {api_name}) has no AWS::WAFv2::WebACLAssociation "
-            "whose ResourceArn resolves to it: requests reach the API without WAF inspection"
+            res.logical_id,
+            ("Properties", "StageName") if stage.is_deployment else (),
+            f"{stage.describe()[0].upper()}{stage.describe()[1:]} has no "
+            "AWS::WAFv2::WebACLAssociation whose ResourceArn resolves to it: requests reach the "
+            "API without WAF inspection"
             + (" (the API is PRIVATE: reachable only through VPC endpoints)" if private else ""),
             severity=Severity.MEDIUM if private else None,
         )
     for api in t.of_type(*HTTP_API_TYPES):
-        protocol = api.get("ProtocolType")
-        if api.type == "AWS::ApiGatewayV2::Api" and protocol == "WEBSOCKET":
+        protocol = protocol_of(t, api)
+        if protocol == "WEBSOCKET":
             yield Hit(
                 api.logical_id,
                 ("Properties", "ProtocolType"),
@@ -130,59 +187,861 @@ def stage_without_waf(ctx: TemplateContext) -> Iterator[Yielded]:
                 severity=Severity.INFO,
             )
             continue
-        if api.type == "AWS::ApiGatewayV2::Api" and api.has("Body") is False and protocol is None:
+        if protocol is None:
             continue
         yield Checked(api.logical_id)
-        fronted = _fronted_by_waf_cloudfront(ctx.repo, t, api)
-        disabled = _execute_api_disabled(t, api)
-        if fronted and disabled:
+        fronted = _fronting_distribution(repo, t, api)
+        enabled = _execute_api_disabled(t, api)
+        if fronted is not None and enabled is None:
             continue
-        if fronted:
+        if fronted is not None and enabled is not None:
             yield Hit(
                 api.logical_id,
                 ("Properties", "DisableExecuteApiEndpoint"),
-                f"HTTP API {api.logical_id} sits behind a CloudFront distribution with a WAF, but "
-                "its default execute-api endpoint is still enabled, so clients can bypass the WAF",
+                with_note(
+                    f"HTTP API {api.logical_id} sits behind CloudFront distribution "
+                    f"{fronted.logical_id}, which has a WAF web ACL, but its default execute-api "
+                    "endpoint is still enabled (DisableExecuteApiEndpoint is not true), so "
+                    "clients can bypass the WAF",
+                    enabled,
+                ),
+                confidence=enabled.confidence if enabled.conditions or enabled.assumed else None,
             )
-        else:
-            yield Hit(
-                api.logical_id,
-                (),
-                f"HTTP API {api.logical_id} cannot take AWS WAF directly and is not fronted by a "
-                "CloudFront distribution with a WebACLId and DisableExecuteApiEndpoint true",
-                confidence=Confidence.MEDIUM if api.implicit else None,
-            )
+            continue
+        generated = (
+            f" (generated by SAM for the HttpApi events of {api.source})" if api.implicit else ""
+        )
+        yield Hit(
+            api.logical_id,
+            (),
+            f"HTTP API {api.logical_id}{generated} cannot take AWS WAF directly and is not fronted "
+            "by a CloudFront distribution with a WebACLId and DisableExecuteApiEndpoint true",
+            confidence=Confidence.MEDIUM if api.implicit else None,
+        )
 
 
-def _is_private(t: Template, api: Resource) -> bool:
-    config = api.get("EndpointConfiguration")
-    if isinstance(config, str):
-        return config == "PRIVATE"
-    if isinstance(config, dict):
-        kinds: Any = config.get("Types", config.get("Type"))
-        if isinstance(kinds, list):
-            return kinds == ["PRIVATE"]
-        return kinds == "PRIVATE"
+# -- AR-API-002 -----------------------------------------------------------------------------------
+
+
+@dataclass
+class _AclFeatures:
+    groups: dict[str, list[tuple[str, ...]]]  # group name -> condition sets under which present
+    rate: list[tuple[str, ...]]
+
+
+def _scan_statement(
+    repo: RepoIndex,
+    t: Template,
+    node: Any,
+    conds: tuple[str, ...],
+    acc: _AclFeatures,
+    depth: int = 0,
+) -> None:
+    if depth > 12 or not isinstance(node, Mapping):
+        return
+    for key, value in node.items():
+        if key == "ManagedRuleGroupStatement" and isinstance(value, Mapping):
+            vendor = values(t, value.get("VendorName", MISSING))[0].text()
+            for v in values(t, value.get("Name", MISSING)):
+                name = v.text()
+                if name is not None and (vendor or "").upper() == "AWS":
+                    acc.groups.setdefault(name, []).append((*conds, *v.conditions))
+        elif key == "RateBasedStatement":
+            acc.rate.append(conds)
+        elif key == "RuleGroupReferenceStatement" and isinstance(value, Mapping):
+            found = pointed(repo, t, value.get("Arn", MISSING), ("AWS::WAFv2::RuleGroup",))
+            if found is not None:
+                owner, group = found
+                _scan_rules(repo, owner, group.get("Rules"), conds, acc, depth + 1)
+        elif isinstance(value, Mapping):
+            _scan_statement(repo, t, value, conds, acc, depth + 1)
+        elif isinstance(value, list):
+            for item in value:
+                _scan_statement(repo, t, item, conds, acc, depth + 1)
+
+
+def _scan_rules(
+    repo: RepoIndex,
+    t: Template,
+    node: Any,
+    conds: tuple[str, ...],
+    acc: _AclFeatures,
+    depth: int = 0,
+) -> None:
+    if node is MISSING:
+        return
+    if isinstance(node, list):
+        for item in node:
+            for v in values(t, item):
+                if isinstance(v.value, Mapping):
+                    _scan_statement(
+                        repo, t, v.value.get("Statement"), (*conds, *v.conditions), acc, depth
+                    )
+        return
+    for v in values(t, node):
+        if isinstance(v.value, list):
+            for item in v.value:
+                if isinstance(item, Mapping):
+                    _scan_statement(
+                        repo, t, item.get("Statement"), (*conds, *v.conditions), acc, depth
+                    )
+
+
+def _presence(cond_sets: list[tuple[str, ...]]) -> tuple[bool, str]:
+    """(present in every case, note) for the condition sets under which something is present."""
+    if not cond_sets:
+        return False, ""
+    if any(not c for c in cond_sets):
+        return True, ""
+    return False, "present only when " + " or ".join(" and ".join(c) for c in cond_sets)
+
+
+@template_check("AR-API-002")
+def web_acl_without_baseline_rules(ctx: TemplateContext) -> Iterator[Yielded]:
+    t = ctx.template
+    wanted = tuple(ctx.profile.waf_managed_rule_groups)
+    for acl in t.of_type("AWS::WAFv2::WebACL"):
+        acc = _AclFeatures({}, [])
+        _scan_rules(ctx.repo, t, acl.get("Rules"), (), acc)
+        gaps: list[str] = []
+        effects: list[str] = []
+        conditional = False
+        for group in wanted:
+            present, note = _presence(acc.groups.get(group, []))
+            if present:
+                continue
+            conditional = conditional or bool(note)
+            gaps.append(f"the AWS managed rule group {group}" + (f" ({note})" if note else ""))
+            effect = "common exploit patterns (OWASP Top 10) pass the edge uninspected"
+            if effect not in effects:
+                effects.append(effect)
+        if ctx.profile.waf_rate_limit:
+            present, note = _presence(acc.rate)
+            if not present:
+                conditional = conditional or bool(note)
+                gaps.append(
+                    "a rate-based rule (RateBasedStatement)" + (f" ({note})" if note else "")
+                )
+                effects.append("a single client can flood the backend")
+        if not gaps:
+            continue
+        yield Hit(
+            acl.logical_id,
+            ("Properties", "Rules"),
+            f"Web ACL {acl.logical_id} lacks " + " and ".join(gaps) + ": " + "; ".join(effects),
+            confidence=Confidence.MEDIUM if conditional else None,
+        )
+
+
+# -- AR-API-003 -----------------------------------------------------------------------------------
+
+THROTTLE_KEYS = ("ThrottlingRateLimit", "ThrottlingBurstLimit")
+
+
+def _has_throttle(t: Template, node: Any) -> bool:
+    for v in values(t, node):
+        if isinstance(v.value, Mapping) and any(k in v.value for k in THROTTLE_KEYS):
+            return True
     return False
 
 
-def _execute_api_disabled(t: Template, api: Resource) -> bool:
-    value = resolve(t, api.get("DisableExecuteApiEndpoint"))[0].value
-    return bool(value is True or value == "true")
+def _method_settings_throttle(t: Template, node: Any) -> bool:
+    if isinstance(node, list):
+        return any(_has_throttle(t, item) for item in node)
+    for v in values(t, node):
+        if isinstance(v.value, list) and any(_has_throttle(t, item) for item in v.value):
+            return True
+    return False
 
 
-CHECKS: tuple[Check, ...] = (stage_without_waf,)
+def _usage_plan_throttles(repo: RepoIndex, t: Template, stage: Stage) -> bool:
+    api = stage.api
+    if api is None:
+        return False
+    if api.type == "AWS::Serverless::Api":
+        plan = api.get("Auth", "UsagePlan")
+        if isinstance(plan, Mapping):
+            kind = values(t, plan.get("CreateUsagePlan", MISSING))[0].text()
+            if kind == "EXISTING":
+                return True  # a plan managed elsewhere: its throttle is not visible here
+            if kind == "PER_API" and "Throttle" in plan:
+                return True
+            if kind == "SHARED":
+                for other in t.of_type("AWS::Serverless::Api"):
+                    shared = other.get("Auth", "UsagePlan")
+                    if isinstance(shared, Mapping) and "Throttle" in shared:
+                        return True
+    for owner in repo.templates.values():
+        for plan in owner.of_type("AWS::ApiGateway::UsagePlan"):
+            if plan.implicit:
+                continue
+            plan_throttle = plan.has("Throttle")
+            api_stages = plan.get("ApiStages")
+            if not isinstance(api_stages, list):
+                continue
+            for entry in api_stages:
+                if not isinstance(entry, Mapping):
+                    continue
+                if not (plan_throttle or "Throttle" in entry):
+                    continue
+                if not any(
+                    r.points_at(t.file, api.logical_id)
+                    for r in render(owner, entry.get("ApiId", MISSING))
+                ):
+                    continue
+                stage_r = render(owner, entry.get("Stage", MISSING))
+                if any(r.points_at(t.file, stage.resource.logical_id) for r in stage_r):
+                    return True
+                if any(r.text == stage.name or "${" in r.text for r in stage_r):
+                    return True
+    return False
+
+
+@template_check("AR-API-003")
+def api_without_throttling(ctx: TemplateContext) -> Iterator[Yielded]:
+    t = ctx.template
+    repo = ctx.repo
+    for stage in rest_stages(repo, t):
+        res = stage.resource
+        yield Checked(res.logical_id)
+        if stage.is_deployment:
+            desc = res.get("StageDescription")
+            if isinstance(desc, Mapping) and (
+                any(k in desc for k in THROTTLE_KEYS)
+                or _method_settings_throttle(t, desc.get("MethodSettings", MISSING))
+            ):
+                continue
+            path: Path = ("Properties", "StageDescription", "MethodSettings")
+        else:
+            if _method_settings_throttle(t, res.get("MethodSettings")):
+                continue
+            path = ("Properties", "MethodSettings")
+        if _usage_plan_throttles(repo, t, stage):
+            continue
+        sam = stage.api is not None and stage.api.type == "AWS::Serverless::Api"
+        where = (
+            f"SAM API {stage.api.logical_id} (stage {stage.name or '?'})"
+            if sam and stage.api is not None
+            else stage.describe()
+        )
+        yield Hit(
+            res.logical_id,
+            path,
+            f"{where[0].upper()}{where[1:]} sets no ThrottlingRateLimit/ThrottlingBurstLimit in "
+            "MethodSettings and no usage plan with a Throttle covers it: only the account-wide "
+            "limit stands between a burst and the backend",
+        )
+    for stage_res, api in http_stages(repo, t):
+        yield Checked(stage_res.logical_id)
+        if _has_throttle(t, stage_res.get("DefaultRouteSettings")):
+            continue
+        route_settings = stage_res.get("RouteSettings")
+        if any(
+            isinstance(v.value, Mapping)
+            and any(_has_throttle(t, item) for item in v.value.values())
+            for v in values(t, route_settings)
+        ):
+            continue
+        kind = "WebSocket" if protocol_of(t, api) == "WEBSOCKET" else "HTTP API"
+        owner = (
+            f"{kind} stage {stage_res.logical_id}"
+            if not stage_res.implicit
+            else f"The stage SAM generates for {stage_res.source} ({stage_res.logical_id})"
+        )
+        yield Hit(
+            stage_res.logical_id,
+            ("Properties", "DefaultRouteSettings"),
+            f"{owner} sets no ThrottlingRateLimit/ThrottlingBurstLimit in DefaultRouteSettings "
+            "or RouteSettings: only the account-wide limit stands between a burst and the backend",
+        )
+
+
+# -- AR-API-004 -----------------------------------------------------------------------------------
+
+
+def _log_destination(t: Template, node: Any) -> tuple[bool, Val | None]:
+    """(has a destination in every case, the value that lacks one)."""
+    for v in values(t, node):
+        if v.missing:
+            return False, v
+        if isinstance(v.value, Mapping):
+            dest = v.value.get("DestinationArn", MISSING)
+            for d in values(t, dest):
+                if d.missing:
+                    return False, Val(
+                        d.value, (*v.conditions, *d.conditions), v.assumed or d.assumed
+                    )
+    return True, None
+
+
+@template_check("AR-API-004")
+def api_stage_without_access_logs(ctx: TemplateContext) -> Iterator[Yielded]:
+    t = ctx.template
+    repo = ctx.repo
+    for stage in rest_stages(repo, t):
+        res = stage.resource
+        yield Checked(res.logical_id)
+        base: Path = ("Properties", "StageDescription") if stage.is_deployment else ("Properties",)
+        node = (
+            res.get(*base[1:], "AccessLogSetting")
+            if stage.is_deployment
+            else res.get("AccessLogSetting")
+        )
+        ok, lacking = _log_destination(t, node)
+        if ok or lacking is None:
+            continue
+        path: Path = (
+            (*base, "AccessLogSetting")
+            if node is MISSING
+            else (*base, "AccessLogSetting", "DestinationArn")
+        )
+        sam = stage.api is not None and stage.api.type == "AWS::Serverless::Api"
+        where = (
+            f"SAM API {stage.api.logical_id} (stage {stage.name or '?'})"
+            if sam and stage.api is not None
+            else stage.describe()
+        )
+        yield Hit(
+            res.logical_id,
+            path,
+            with_note(
+                f"{where[0].upper()}{where[1:]} writes no access log (no AccessLogSetting with a "
+                "DestinationArn): requests, callers and authorizer decisions leave no record",
+                lacking,
+            ),
+            confidence=lacking.confidence if lacking.conditions or lacking.assumed else None,
+        )
+    for stage_res, api in http_stages(repo, t):
+        yield Checked(stage_res.logical_id)
+        node = stage_res.get("AccessLogSettings")
+        ok, lacking = _log_destination(t, node)
+        if ok or lacking is None:
+            continue
+        path = (
+            ("Properties", "AccessLogSettings")
+            if node is MISSING
+            else ("Properties", "AccessLogSettings", "DestinationArn")
+        )
+        kind = "WebSocket" if protocol_of(t, api) == "WEBSOCKET" else "HTTP API"
+        owner = (
+            f"{kind} stage {stage_res.logical_id}"
+            if not stage_res.implicit
+            else f"The stage SAM generates for {stage_res.source} ({stage_res.logical_id})"
+        )
+        yield Hit(
+            stage_res.logical_id,
+            path,
+            with_note(
+                f"{owner} writes no access log (no AccessLogSettings with a DestinationArn): "
+                "requests, callers and authorizer decisions leave no record",
+                lacking,
+            ),
+            confidence=lacking.confidence if lacking.conditions or lacking.assumed else None,
+        )
+
+
+# -- AR-API-005 -----------------------------------------------------------------------------------
+
+
+def _route_message(route: Route) -> str:
+    api = route.api.logical_id if route.api is not None else "its API"
+    auth = route.auth
+    key_note = " (an API key alone is not authorization)" if auth.api_key else ""
+    if route.source == "method":
+        state = (
+            "has AuthorizationType NONE"
+            if auth.explicit
+            else "sets no AuthorizationType (it defaults to NONE)"
+        )
+        head = f"Method {route.subject} ({route.label} on API {api}) {state}{key_note}"
+    elif route.source == "route":
+        state = (
+            "has AuthorizationType NONE"
+            if auth.explicit
+            else "sets no AuthorizationType (it defaults to NONE)"
+        )
+        kind = "WebSocket route" if route.protocol == "WEBSOCKET" else "Route"
+        head = f"{kind} {route.subject} ({route.label} on API {api}) {state}{key_note}"
+    elif route.source == "event":
+        event = str(route.where[-1]) if route.where else "?"
+        if auth.explicit:
+            state = "sets Auth.Authorizer NONE"
+        elif auth.subject != route.subject:
+            state = f"inherits DefaultAuthorizer NONE from API {api}"
+        else:
+            state = f"sets no Auth.Authorizer and API {api} has no Auth.DefaultAuthorizer"
+        head = f"Event {event} of {route.subject} ({route.label}) {state}{key_note}"
+    elif route.source == "openapi":
+        if auth.api_key:
+            state = "is secured only by an API key (an API key alone is not authorization)"
+        elif auth.explicit:
+            state = "has an empty security requirement"
+        else:
+            state = "has no security requirement and the API no default authorizer"
+        head = f"OpenAPI route {route.label} of API {api} {state}"
+    else:
+        head = f"WebSocket API {api} declares routes but no $connect route, so connections are accepted without an authorizer"
+    tail = ": anyone who can reach the API can call it"
+    if route.private:
+        tail += " (the API is PRIVATE: reachable only through VPC endpoints)"
+    return head + tail + (f" [{auth.note}]" if auth.note else "")
+
+
+def _hit_location(route: Route) -> tuple[str, Path]:
+    auth = route.auth
+    if auth.explicit and auth.subject == route.subject:
+        return auth.subject, auth.path
+    if route.source in ("method", "route"):
+        return route.subject, auth.path
+    return route.subject, route.where
+
+
+@template_check("AR-API-005")
+def route_without_authorizer(ctx: TemplateContext) -> Iterator[Yielded]:
+    t = ctx.template
+    for route in routes(ctx.repo, t):
+        if route.is_options:
+            continue
+        if route.protocol == "WEBSOCKET" and route.method != "$connect":
+            continue
+        yield Checked(route.subject)
+        if route.auth.kind != NONE:
+            continue
+        subject, path = _hit_location(route)
+        related = (
+            (Related(route.api.logical_id, (), "API"),)
+            if route.api is not None and route.api.logical_id != subject
+            else ()
+        )
+        yield Hit(
+            subject,
+            path,
+            _route_message(route),
+            severity=Severity.MEDIUM if route.private else None,
+            confidence=route.auth.confidence,
+            related=related,
+        )
+
+
+# -- AR-API-006 -----------------------------------------------------------------------------------
+
+_ALIASES = {
+    "LAMBDA": (TOKEN, REQUEST),
+    "CUSTOM": (TOKEN, REQUEST),
+    "COGNITO": (COGNITO,),
+    "COGNITO_USER_POOL": (COGNITO,),
+    "IAM": (AWS_IAM,),
+    "SIGV4": (AWS_IAM,),
+}
+
+
+def declared_kinds(names: tuple[str, ...]) -> set[str]:
+    out: set[str] = set()
+    for name in names:
+        key = str(name).strip().upper().replace("-", "_")
+        out.update(_ALIASES.get(key, (key,)))
+    return out
+
+
+def _authorizer_resources(t: Template) -> Iterator[tuple[Resource, str, Path]]:
+    for res in t.of_type("AWS::ApiGateway::Authorizer"):
+        text = values(t, res.get("Type"))[0].text()
+        if text:
+            yield res, text.upper(), ("Properties", "Type")
+    for res in t.of_type("AWS::ApiGatewayV2::Authorizer"):
+        text = values(t, res.get("AuthorizerType"))[0].text()
+        if text:
+            yield res, text.upper(), ("Properties", "AuthorizerType")
+
+
+@template_check("AR-API-006")
+def undeclared_authorizer_kind(ctx: TemplateContext) -> Iterator[Yielded]:
+    t = ctx.template
+    declared = declared_kinds(tuple(ctx.profile.authorizers))
+    judged = (AWS_IAM, COGNITO, JWT, TOKEN, REQUEST)
+    groups: dict[tuple[str, str, Path], list[Route]] = {}
+    for route in routes(ctx.repo, t):
+        if route.is_options or route.auth.kind not in judged:
+            continue
+        yield Checked(route.subject)
+        if route.auth.kind in declared:
+            continue
+        if route.auth.kind == AWS_IAM and route.private:
+            continue  # IAM on a private API is the internal service-to-service pattern
+        origin_subject, origin_path = route.auth.origin
+        groups.setdefault((route.auth.kind, origin_subject, origin_path), []).append(route)
+    reported: set[tuple[str, Path]] = set()
+    for (kind, origin_subject, origin_path), members in groups.items():
+        first = members[0]
+        api = first.api.logical_id if first.api is not None else "its API"
+        if kind == AWS_IAM:
+            subject, path = first.auth.subject, first.auth.path
+        else:
+            subject, path = (
+                (origin_subject, origin_path)
+                if t.get(origin_subject)
+                else (first.auth.subject, first.auth.path)
+            )
+        reported.add((subject, path))
+        count = f"{len(members)} route{'s' if len(members) > 1 else ''}"
+        labels = ", ".join(r.label for r in members[:3]) + (", ..." if len(members) > 3 else "")
+        yield Hit(
+            subject,
+            path,
+            f"API {api}: {count} ({labels}) authorized by {KIND_LABELS[kind]}, a kind the "
+            f"profile does not declare (declared: {', '.join(sorted(declared)) or 'none'}); this "
+            "is a decision record, not a defect: adopt a declared kind or record why this one",
+        )
+    for res, kind, path in _authorizer_resources(t):
+        yield Checked(res.logical_id)
+        if kind in declared or (res.logical_id, path) in reported:
+            continue
+        label = {
+            COGNITO: KIND_LABELS[COGNITO],
+            JWT: KIND_LABELS[JWT],
+            TOKEN: KIND_LABELS[TOKEN],
+            REQUEST: KIND_LABELS[REQUEST],
+        }.get(kind, kind)
+        yield Hit(
+            res.logical_id,
+            path,
+            f"Authorizer {res.logical_id} is {label}, a kind the profile does not declare "
+            f"(declared: {', '.join(sorted(declared)) or 'none'}); this is a decision record, "
+            "not a defect: adopt a declared kind or record why this one",
+        )
+
+
+# -- AR-API-007 -----------------------------------------------------------------------------------
+
+MAPPING_TYPES = {
+    "AWS::ApiGateway::BasePathMapping": "RestApiId",
+    "AWS::ApiGateway::BasePathMappingV2": "RestApiId",
+    "AWS::ApiGatewayV2::ApiMapping": "ApiId",
+}
+
+
+def _mapped_apis(repo: RepoIndex) -> list[tuple[Template, Resource, tuple[Rendered, ...]]]:
+    key = "api:domain_mappings"
+    cached: list[tuple[Template, Resource, tuple[Rendered, ...]]] | None = repo.cache.get(key)
+    if cached is not None:
+        return cached
+    out: list[tuple[Template, Resource, tuple[Rendered, ...]]] = []
+    for owner in repo.templates.values():
+        for mapping in owner.of_type(*MAPPING_TYPES):
+            prop = MAPPING_TYPES[mapping.type]
+            out.append((owner, mapping, tuple(render(owner, mapping.get(prop)))))
+    repo.cache[key] = out
+    return out
+
+
+def _tls_findings(
+    t: Template,
+    subject: str,
+    path: Path,
+    node: Any,
+    default: str,
+    what: str,
+    minimum: tuple[int, ...],
+) -> Iterator[Hit]:
+    tables = tls_tables()
+    for v in values(t, node):
+        name = default if v.missing else v.text()
+        if name is None:
+            continue
+        policy = tables.apigateway_policy(name)
+        if policy is None:
+            continue
+        version = protocol_version(policy.min)
+        if version is None or version >= minimum:
+            continue
+        how = (
+            f"has SecurityPolicy {name}"
+            if not v.missing
+            else f"sets no SecurityPolicy (CloudFormation then uses {name})"
+        )
+        yield Hit(
+            subject,
+            path,
+            with_note(
+                f"{what} {how}: clients can still connect with {protocol_label(policy.min)}, "
+                f"below the declared minimum TLS {'.'.join(str(p) for p in minimum)} "
+                "(set SecurityPolicy TLS_1_2 or an enhanced SecurityPolicy_TLS13_* policy)",
+                v,
+            ),
+            confidence=lower_confidence(v.confidence, Confidence.MEDIUM)
+            if v.missing
+            else v.confidence,
+        )
+        return
+
+
+@template_check("AR-API-007")
+def domain_weak_tls_or_default_endpoint(ctx: TemplateContext) -> Iterator[Yielded]:
+    t = ctx.template
+    tables = tls_tables()
+    minimum = protocol_version(ctx.profile.tls_minimum) or (1, 2)
+    for dom in t.of_type("AWS::ApiGateway::DomainName"):
+        yield Checked(dom.logical_id)
+        yield from _tls_findings(
+            t,
+            dom.logical_id,
+            ("Properties", "SecurityPolicy"),
+            dom.get("SecurityPolicy"),
+            tables.apigateway_rest_default,
+            f"Custom domain {dom.logical_id}",
+            minimum,
+        )
+    for dom in t.of_type("AWS::ApiGatewayV2::DomainName"):
+        yield Checked(dom.logical_id)
+        configs = dom.get("DomainNameConfigurations")
+        if isinstance(configs, list):
+            for i, cfg in enumerate(configs):
+                if isinstance(cfg, Mapping):
+                    yield from _tls_findings(
+                        t,
+                        dom.logical_id,
+                        ("Properties", "DomainNameConfigurations", i, "SecurityPolicy"),
+                        cfg.get("SecurityPolicy", MISSING),
+                        tables.apigateway_http_default,
+                        f"Custom domain {dom.logical_id}",
+                        minimum,
+                    )
+    apis = [
+        a for a in t.of_type(*REST_API_TYPES, *HTTP_API_TYPES) if not a.implicit or a.has("Domain")
+    ]
+    for api in apis:
+        domain = api.get("Domain")
+        sam_domain = isinstance(domain, Mapping)
+        if sam_domain and isinstance(domain, Mapping):
+            default = (
+                tables.apigateway_rest_default
+                if api.type == "AWS::Serverless::Api"
+                else tables.apigateway_http_default
+            )
+            yield from _tls_findings(
+                t,
+                api.logical_id,
+                ("Properties", "Domain", "SecurityPolicy"),
+                domain.get("SecurityPolicy", MISSING),
+                default,
+                f"The custom domain of SAM API {api.logical_id}",
+                minimum,
+            )
+        mapping = None
+        if not sam_domain:
+            for _owner, res, renderings in _mapped_apis(ctx.repo):
+                if any(r.points_at(t.file, api.logical_id) for r in renderings):
+                    mapping = res
+                    break
+            if mapping is None:
+                continue
+        if is_private(t, api):
+            continue
+        yield Checked(api.logical_id)
+        enabled = _execute_api_disabled(t, api)
+        if enabled is None:
+            continue
+        if sam_domain or mapping is None:
+            via = "its SAM Domain block"
+        else:
+            via = f"{mapping.type.split('::')[-1]} {mapping.logical_id}"
+        state = (
+            "leaves DisableExecuteApiEndpoint unset"
+            if enabled.missing
+            else "has DisableExecuteApiEndpoint false"
+        )
+        yield Hit(
+            api.logical_id,
+            ("Properties", "DisableExecuteApiEndpoint"),
+            with_note(
+                f"API {api.logical_id} is served on a custom domain ({via}) but {state}: the "
+                "default https://ID.execute-api.REGION.amazonaws.com endpoint still answers beside "
+                "it, around the controls attached to the domain",
+                enabled,
+            ),
+            confidence=lower_confidence(Confidence.MEDIUM, enabled.confidence)
+            if not sam_domain
+            else enabled.confidence,
+        )
+
+
+# -- AR-API-008 -----------------------------------------------------------------------------------
+
+AUTH_ACTIONS = ("authenticate-cognito", "authenticate-oidc")
+
+
+def _forwards(t: Template, actions: Any) -> tuple[bool, bool]:
+    """(forwards to a target group, authenticates before it)"""
+    forward = False
+    authenticated = False
+    items: list[Any] = []
+    if isinstance(actions, list):
+        items = actions
+    else:
+        for v in values(t, actions):
+            if isinstance(v.value, list):
+                items = v.value
+                break
+    for action in items:
+        if not isinstance(action, Mapping):
+            continue
+        kind = (values(t, action.get("Type", MISSING))[0].text() or "").lower()
+        if kind in AUTH_ACTIONS:
+            authenticated = True
+        elif kind == "forward":
+            forward = True
+    return forward, authenticated
+
+
+def _internet_facing_alb(
+    repo: RepoIndex, t: Template, node: Any
+) -> tuple[Template, Resource] | None:
+    found = pointed(repo, t, node, ("AWS::ElasticLoadBalancingV2::LoadBalancer",))
+    if found is None:
+        return None
+    owner, lb = found
+    lb_type = values(owner, lb.get("Type"))[0]
+    if not lb_type.missing and (lb_type.text() or "").lower() != "application":
+        return None
+    scheme = values(owner, lb.get("Scheme"))
+    if all(not s.missing and (s.text() or "").lower() == "internal" for s in scheme):
+        return None
+    return found
+
+
+@template_check("AR-API-008")
+def entry_point_bypassing_edge(ctx: TemplateContext) -> Iterator[Yielded]:
+    t = ctx.template
+    repo = ctx.repo
+    for url in t.of_type("AWS::Lambda::Url"):
+        yield Checked(url.logical_id)
+        for v in values(t, url.get("AuthType")):
+            if v.text() != "NONE":
+                continue
+            who = (
+                f"SAM function {url.source} (FunctionUrlConfig)"
+                if url.implicit
+                else f"Function URL {url.logical_id}"
+            )
+            yield Hit(
+                url.logical_id,
+                ("Properties", "AuthType"),
+                with_note(
+                    f"{who} has AuthType NONE: anyone with the URL can invoke the function, "
+                    "bypassing the API edge (WAF, throttling, authorizers)",
+                    v,
+                ),
+                confidence=v.confidence,
+            )
+            break
+    listeners: list[tuple[Resource, Path, Resource, Template, Resource]] = []
+    for listener in t.of_type("AWS::ElasticLoadBalancingV2::Listener"):
+        alb = _internet_facing_alb(repo, t, listener.get("LoadBalancerArn"))
+        if alb is None:
+            continue
+        listeners.append((listener, ("Properties", "DefaultActions"), listener, alb[0], alb[1]))
+    by_listener = {entry[0].logical_id: entry for entry in listeners}
+    for rule in t.of_type("AWS::ElasticLoadBalancingV2::ListenerRule"):
+        found = pointed(
+            repo, t, rule.get("ListenerArn"), ("AWS::ElasticLoadBalancingV2::Listener",)
+        )
+        if found is None or found[0] is not t or found[1].logical_id not in by_listener:
+            continue
+        _l, _p, listener, lb_tpl, lb = by_listener[found[1].logical_id]
+        listeners.append((rule, ("Properties", "Actions"), listener, lb_tpl, lb))
+    for res, path, listener, lb_tpl, lb in listeners:
+        yield Checked(res.logical_id)
+        forward, authenticated = _forwards(t, res.get(*path[1:]))
+        if not forward or authenticated:
+            continue
+        if associated(repo, lb_tpl.file, lb.logical_id) is not None:
+            continue
+        what = (
+            f"Listener {res.logical_id}"
+            if res is listener
+            else f"Listener rule {res.logical_id} (listener {listener.logical_id})"
+        )
+        yield Hit(
+            res.logical_id,
+            path,
+            f"{what} of internet-facing load balancer {lb.logical_id} forwards to a target group "
+            "with no authenticate-cognito or authenticate-oidc action before the forward, and no "
+            "WAF web ACL is associated with the load balancer: a public entry point that bypasses "
+            "the API edge",
+            related=(Related(lb.logical_id, (), "load balancer"),) if lb_tpl is t else (),
+        )
+
+
+# -- AR-API-009 -----------------------------------------------------------------------------------
+
+
+@template_check("AR-API-009")
+def appsync_weakly_guarded(ctx: TemplateContext) -> Iterator[Yielded]:
+    t = ctx.template
+    for api in t.of_type("AWS::AppSync::GraphQLApi"):
+        aid = api.logical_id
+        yield Checked(aid)
+        auth = values(t, api.get("AuthenticationType"))
+        primary = next((v for v in auth if v.text() == "API_KEY"), None)
+        if primary is not None:
+            others: list[str] = []
+            extra = api.get("AdditionalAuthenticationProviders")
+            for v in values(t, extra):
+                if isinstance(v.value, list):
+                    for provider in v.value:
+                        if isinstance(provider, Mapping):
+                            kind = values(t, provider.get("AuthenticationType", MISSING))[0].text()
+                            if kind and kind != "API_KEY":
+                                others.append(kind)
+            if not others:
+                yield Hit(
+                    aid,
+                    ("Properties", "AuthenticationType"),
+                    with_note(
+                        f"AppSync API {aid} is authorized only by API_KEY: a key shipped to "
+                        "clients identifies no user, so resolvers cannot authorize per caller",
+                        primary,
+                    ),
+                    confidence=primary.confidence,
+                )
+        for v in values(t, api.get("LogConfig")):
+            if v.missing:
+                yield Hit(
+                    aid,
+                    ("Properties", "LogConfig"),
+                    with_note(
+                        f"AppSync API {aid} has no LogConfig (FieldLogLevel, "
+                        "CloudWatchLogsRoleArn): requests and resolver errors leave no record",
+                        v,
+                    ),
+                    confidence=v.confidence,
+                )
+                break
+        visibility = [v.text() for v in values(t, api.get("Visibility"))]
+        if all(v == "PRIVATE" for v in visibility):
+            continue
+        if associated(ctx.repo, t.file, aid) is not None:
+            continue
+        yield Hit(
+            aid,
+            ("Properties", "Visibility"),
+            f"AppSync API {aid} is public (Visibility GLOBAL, the default) and no "
+            "AWS::WAFv2::WebACLAssociation resolves to its ARN: queries reach the resolvers "
+            "without WAF inspection or rate limiting",
+        )
+
+
+CHECKS: tuple[Check, ...] = (
+    stage_without_waf,
+    web_acl_without_baseline_rules,
+    api_without_throttling,
+    api_stage_without_access_logs,
+    route_without_authorizer,
+    undeclared_authorizer_kind,
+    domain_weak_tls_or_default_endpoint,
+    entry_point_bypassing_edge,
+    appsync_weakly_guarded,
+)
 
 # Rules of this layer whose check is not built yet (their YAML exists in rules/).
-PLANNED: frozenset[str] = frozenset(
-    {
-        "AR-API-002",
-        "AR-API-003",
-        "AR-API-004",
-        "AR-API-005",
-        "AR-API-006",
-        "AR-API-007",
-        "AR-API-008",
-        "AR-API-009",
-    }
-)
+PLANNED: frozenset[str] = frozenset()

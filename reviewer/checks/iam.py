@@ -1,58 +1,929 @@
-"""IAM: least-privilege identity and resource policies."""
+"""IAM: least-privilege identity and resource policies.
+
+Policies are walked as written: every `Fn::If` branch is followed with its text path (so a
+finding points into the branch at fault and names its condition), parameter defaults lower
+the confidence, and what cannot be resolved never yields a high-confidence finding.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import functools
+import json
+import re
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path as FsPath
+from typing import Any
 
-from reviewer.checks.facts import as_list, identity_policies, statements
-from reviewer.model import Confidence, Hit
+import yaml
+
+from reviewer.cfn.resolve import NOVALUE, RefTo, Unresolved, intrinsic, resolve, targets, truthy
+from reviewer.cfn.template import MISSING, Resource, Template
+from reviewer.checks.facts import IDENTITY_TYPES, LAMBDA_TYPES
+from reviewer.model import Confidence, Hit, Path, Related
 from reviewer.registry import Check, TemplateContext, Yielded, template_check
 
+_DATA = FsPath(__file__).resolve().parent.parent / "data" / "iam_actions.yaml"
 
-def _wildcard_action(action: object) -> bool:
-    return isinstance(action, str) and (
-        action == "*"
-        or (
-            action.endswith(":*")
-            and ":" in action
-            and action.count(":") == 1
-            and action.split(":")[1] == "*"
+# -- walking written values ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Leaf:
+    """One possible value of a written node: where it is written (inside Fn::If branches
+    too), under which conditions, and whether it comes from a parameter default."""
+
+    value: Any
+    path: Path
+    conditions: tuple[str, ...] = ()
+    assumed: bool = False
+
+    @property
+    def known(self) -> bool:
+        return not isinstance(self.value, Unresolved)
+
+    @property
+    def confidence(self) -> Confidence | None:
+        """None when certain (the rule's own confidence applies)."""
+        if not self.known:
+            return Confidence.LOW
+        if self.conditions or self.assumed:
+            return Confidence.MEDIUM
+        return None
+
+
+def _if_args(node: Any) -> list[Any] | None:
+    fn = intrinsic(node)
+    if fn is None or fn[0] != "Fn::If":
+        return None
+    arg = fn[1]
+    if isinstance(arg, list) and len(arg) == 3 and isinstance(arg[0], str):
+        return arg
+    return None
+
+
+def branches(
+    t: Template,
+    node: Any,
+    path: Path,
+    conditions: tuple[str, ...] = (),
+    assumed: bool = False,
+    depth: int = 0,
+) -> Iterator[Leaf]:
+    """The possible values of `node` (AWS::NoValue dropped). Fn::If branches are followed with
+    their text paths; other intrinsics are resolved in place."""
+    if node is MISSING:
+        return
+    args = _if_args(node)
+    if args is not None and depth < 8:
+        cond = str(args[0])
+        yield from branches(
+            t, args[1], (*path, "Fn::If", 1), (*conditions, cond), assumed, depth + 1
+        )
+        yield from branches(
+            t, args[2], (*path, "Fn::If", 2), (*conditions, "!" + cond), assumed, depth + 1
+        )
+        return
+    if intrinsic(node) is not None:
+        for outcome in resolve(t, node):
+            if outcome.value is NOVALUE:
+                continue
+            yield Leaf(
+                outcome.value,
+                path,
+                tuple(dict.fromkeys((*conditions, *outcome.conditions))),
+                assumed or outcome.assumed,
+            )
+        return
+    yield Leaf(node, path, conditions, assumed)
+
+
+def leaves(
+    t: Template,
+    node: Any,
+    path: Path,
+    conditions: tuple[str, ...] = (),
+    assumed: bool = False,
+    depth: int = 0,
+) -> Iterator[Leaf]:
+    """The scalar items of a string-or-list value, each with its own text path."""
+    if node is MISSING or depth > 12:
+        return
+    if isinstance(node, list):
+        for i, item in enumerate(node):
+            yield from leaves(t, item, (*path, i), conditions, assumed, depth + 1)
+        return
+    args = _if_args(node)
+    if args is not None:
+        cond = str(args[0])
+        yield from leaves(t, args[1], (*path, "Fn::If", 1), (*conditions, cond), assumed, depth + 1)
+        yield from leaves(
+            t, args[2], (*path, "Fn::If", 2), (*conditions, "!" + cond), assumed, depth + 1
+        )
+        return
+    fn = intrinsic(node)
+    if fn is None:
+        yield Leaf(node, path, conditions, assumed)
+        return
+    split = _list_parameter(t, node)
+    for outcome in resolve(t, node):
+        if outcome.value is NOVALUE:
+            continue
+        values: list[Any]
+        if isinstance(outcome.value, list):
+            values = outcome.value
+        elif split and isinstance(outcome.value, str):
+            values = [v.strip() for v in outcome.value.split(",")]
+        else:
+            values = [outcome.value]
+        conds = tuple(dict.fromkeys((*conditions, *outcome.conditions)))
+        for value in values:
+            yield Leaf(value, path, conds, assumed or outcome.assumed)
+
+
+def _list_parameter(t: Template, node: Any) -> bool:
+    fn = intrinsic(node)
+    if fn is None or fn[0] != "Ref" or not isinstance(fn[1], str):
+        return False
+    decl = t.parameters.get(fn[1])
+    ptype = decl.get("Type") if isinstance(decl, Mapping) else None
+    return isinstance(ptype, str) and (ptype == "CommaDelimitedList" or ptype.startswith("List<"))
+
+
+def nested(t: Template, res: Resource, *path: str) -> list[Leaf]:
+    """The possible values of a property below Properties, following Fn::If at every level.
+    No leaves when the first key is absent; a MISSING leaf where a nested key is absent."""
+    current = list(branches(t, res.get(path[0]), ("Properties", path[0])))
+    for key in path[1:]:
+        nxt: list[Leaf] = []
+        for leaf in current:
+            if isinstance(leaf.value, Mapping) and key in leaf.value:
+                nxt.extend(
+                    branches(t, leaf.value[key], (*leaf.path, key), leaf.conditions, leaf.assumed)
+                )
+            else:
+                value = leaf.value if isinstance(leaf.value, Unresolved) else MISSING
+                nxt.append(Leaf(value, (*leaf.path, key), leaf.conditions, leaf.assumed))
+        current = nxt
+    return current
+
+
+def when(conditions: Iterable[str]) -> str:
+    """' when condition X is true and Y is false' (empty when unconditional)."""
+    parts = [
+        f"{c[1:]} is false" if c.startswith("!") else f"{c} is true"
+        for c in dict.fromkeys(conditions)
+    ]
+    return f" when condition {' and '.join(parts)}" if parts else ""
+
+
+def lowest(*confidences: Confidence | None) -> Confidence | None:
+    known = [c for c in confidences if c is not None]
+    if not known:
+        return None
+    return min(known, key=lambda c: c.rank)
+
+
+def json_or_node(node: Any) -> Any:
+    """Policy documents may be written as a JSON string."""
+    if isinstance(node, str):
+        try:
+            return json.loads(node)
+        except ValueError:
+            return node
+    return node
+
+
+# -- policy documents and statements ------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Doc:
+    resource: Resource
+    path: Path  # to the document (the mapping holding Statement)
+    document: Mapping[str, Any]
+    conditions: tuple[str, ...]
+    assumed: bool
+    label: str  # where the document sits, for messages
+
+
+@dataclass(frozen=True)
+class Stmt:
+    doc: Doc
+    path: Path
+    node: Mapping[str, Any]
+    conditions: tuple[str, ...]
+    assumed: bool
+
+    @property
+    def resource(self) -> Resource:
+        return self.doc.resource
+
+
+def _docs_at(t: Template, res: Resource, node: Any, path: Path, label: str) -> Iterator[Doc]:
+    for leaf in branches(t, node, path):
+        doc = json_or_node(leaf.value)
+        if isinstance(doc, Mapping) and "Statement" in doc:
+            yield Doc(res, leaf.path, doc, leaf.conditions, leaf.assumed, label)
+
+
+def identity_docs(t: Template) -> Iterator[Doc]:
+    """Identity-based policy documents: inline policies of roles, users and groups, the IAM
+    policy types, and the inline statements of SAM `Policies` (functions, state machines).
+    SAM-generated roles are skipped: their statements are judged on the SAM source."""
+    for res in t.of_type(*IDENTITY_TYPES):
+        if res.implicit:
+            continue
+        if res.type in ("AWS::IAM::Role", "AWS::IAM::User", "AWS::IAM::Group"):
+            for pol in branches(t, res.get("Policies"), ("Properties", "Policies")):
+                items = pol.value if isinstance(pol.value, list) else []
+                for i, item in enumerate(items):
+                    for entry in branches(t, item, (*pol.path, i), pol.conditions, pol.assumed):
+                        if not isinstance(entry.value, Mapping):
+                            continue
+                        name = entry.value.get("PolicyName")
+                        label = (
+                            f"inline policy {name}" if isinstance(name, str) else "an inline policy"
+                        )
+                        for doc in _docs_at(
+                            t,
+                            res,
+                            entry.value.get("PolicyDocument", MISSING),
+                            (*entry.path, "PolicyDocument"),
+                            label,
+                        ):
+                            yield Doc(
+                                res,
+                                doc.path,
+                                doc.document,
+                                tuple(dict.fromkeys((*entry.conditions, *doc.conditions))),
+                                entry.assumed or doc.assumed,
+                                label,
+                            )
+        elif res.type.startswith("AWS::IAM::"):
+            yield from _docs_at(
+                t,
+                res,
+                res.get("PolicyDocument"),
+                ("Properties", "PolicyDocument"),
+                "PolicyDocument",
+            )
+        else:
+            for pol in branches(t, res.get("Policies"), ("Properties", "Policies")):
+                if isinstance(pol.value, Mapping) and "Statement" in pol.value:
+                    yield Doc(res, pol.path, pol.value, pol.conditions, pol.assumed, "Policies")
+                elif isinstance(pol.value, list):
+                    for i, item in enumerate(pol.value):
+                        for entry in branches(t, item, (*pol.path, i), pol.conditions, pol.assumed):
+                            if isinstance(entry.value, Mapping) and "Statement" in entry.value:
+                                yield Doc(
+                                    res,
+                                    entry.path,
+                                    entry.value,
+                                    entry.conditions,
+                                    entry.assumed,
+                                    f"Policies[{i}]",
+                                )
+
+
+def statements(t: Template, doc: Doc) -> Iterator[Stmt]:
+    for body in branches(
+        t,
+        doc.document.get("Statement", MISSING),
+        (*doc.path, "Statement"),
+        doc.conditions,
+        doc.assumed,
+    ):
+        if isinstance(body.value, Mapping):
+            yield Stmt(doc, body.path, body.value, body.conditions, body.assumed)
+        elif isinstance(body.value, list):
+            for i, item in enumerate(body.value):
+                for entry in branches(t, item, (*body.path, i), body.conditions, body.assumed):
+                    if isinstance(entry.value, Mapping):
+                        yield Stmt(doc, entry.path, entry.value, entry.conditions, entry.assumed)
+
+
+def _effects(t: Template, stmt: Stmt) -> list[Leaf]:
+    return list(
+        branches(
+            t,
+            stmt.node.get("Effect", MISSING),
+            (*stmt.path, "Effect"),
+            stmt.conditions,
+            stmt.assumed,
         )
     )
+
+
+def _allows(t: Template, stmt: Stmt) -> Leaf | None:
+    """The Allow leaf of the statement's Effect (None when it never allows)."""
+    for leaf in _effects(t, stmt):
+        if leaf.value == "Allow":
+            return leaf
+    return None
+
+
+def _leaves_of(t: Template, stmt: Stmt, key: str) -> list[Leaf]:
+    return list(
+        leaves(t, stmt.node.get(key, MISSING), (*stmt.path, key), stmt.conditions, stmt.assumed)
+    )
+
+
+def _is_full_wildcard(action: Any) -> bool:
+    """ "*" or a whole service: "s3:*" (IAM actions are case-insensitive)."""
+    if not isinstance(action, str):
+        return False
+    text = action.strip()
+    if text in ("*", "*:*"):
+        return True
+    service, sep, name = text.partition(":")
+    return bool(sep) and name == "*" and bool(service) and "*" not in service
+
+
+def _star(values: Iterable[Leaf]) -> Leaf | None:
+    for leaf in values:
+        if leaf.value == "*":
+            return leaf
+    return None
+
+
+def _merge(*leaves_: Leaf | None) -> tuple[tuple[str, ...], bool, Confidence | None]:
+    conds: list[str] = []
+    assumed = False
+    conf: Confidence | None = None
+    for leaf in leaves_:
+        if leaf is None:
+            continue
+        conds.extend(leaf.conditions)
+        assumed = assumed or leaf.assumed
+        conf = lowest(conf, leaf.confidence)
+    return tuple(dict.fromkeys(conds)), assumed, conf
+
+
+def _at(action: Leaf, star: Leaf) -> Path:
+    """Point at the action, unless only the Resource "*" sits in a Fn::If branch."""
+    if "Fn::If" in star.path and "Fn::If" not in action.path:
+        return star.path
+    return action.path
+
+
+def _assumed_note(assumed: bool) -> str:
+    return " (value taken from a parameter default)" if assumed else ""
+
+
+def _full_wildcards(t: Template, stmt: Stmt) -> tuple[Leaf | None, list[Leaf], Leaf | None]:
+    """(allow leaf, wildcard action leaves, Resource "*" leaf) of an Allow statement."""
+    allow = _allows(t, stmt)
+    if allow is None:
+        return None, [], None
+    wild = [a for a in _leaves_of(t, stmt, "Action") if _is_full_wildcard(a.value)]
+    star = _star(_leaves_of(t, stmt, "Resource"))
+    return allow, wild, star
 
 
 @template_check("AR-IAM-001")
 def allow_star_on_star(ctx: TemplateContext) -> Iterator[Yielded]:
     t = ctx.template
-    for doc in identity_policies(t):
+    for doc in identity_docs(t):
         for stmt in statements(t, doc):
-            effect = stmt.node.get("Effect")
-            if effect != "Allow" or "Action" not in stmt.node:
+            allow, wild, star = _full_wildcards(t, stmt)
+            if allow is None or not wild or star is None:
                 continue
-            actions, a_cond = as_list(t, stmt.node.get("Action"))
-            resources, r_cond = as_list(t, stmt.node.get("Resource"))
-            wild = sorted({a for a in actions if _wildcard_action(a)})
-            if not wild or "*" not in resources:
-                continue
-            conditions = tuple(dict.fromkeys((*stmt.conditions, *a_cond, *r_cond)))
-            when = f" when {' and '.join(conditions)}" if conditions else ""
+            names = list(dict.fromkeys(str(a.value) for a in wild))
+            conds, assumed, conf = _merge(allow, wild[0], star)
+            services = sorted({n.split(":")[0] for n in names if n not in ("*", "*:*")})
+            scope = (
+                "every action of every service"
+                if any(n in ("*", "*:*") for n in names)
+                else "every action of " + ", ".join(services)
+            )
+            name = doc.resource.logical_id
             yield Hit(
-                doc.resource.logical_id,
-                (*stmt.path, "Action"),
-                f"{doc.resource.logical_id} allows {', '.join(repr(a) for a in wild)} on "
-                f"Resource '*'{when}: full control of "
-                + (
-                    "every service"
-                    if "*" in wild
-                    else "every resource of " + ", ".join(a.split(":")[0] for a in wild if a != "*")
-                ),
-                confidence=Confidence.MEDIUM if conditions else None,
+                name,
+                _at(wild[0], star),
+                f"{name} ({doc.label}) allows {', '.join(repr(n) for n in names)} on Resource "
+                f"'*'{when(conds)}{_assumed_note(assumed)}: {scope} on every resource in the "
+                "account",
+                confidence=conf,
             )
 
 
-CHECKS: tuple[Check, ...] = (allow_star_on_star,)
+# -- AR-IAM-002: trust and resource policies ----------------------------------------------------
+
+RESTRICTING_KEYS = frozenset(
+    k.lower()
+    for k in (
+        "aws:SourceArn",
+        "aws:SourceAccount",
+        "aws:SourceOwner",
+        "aws:SourceOrgID",
+        "aws:SourceOrgPaths",
+        "aws:PrincipalOrgID",
+        "aws:PrincipalOrgPaths",
+        "aws:PrincipalAccount",
+        "aws:PrincipalArn",
+        "aws:PrincipalServiceName",
+        "aws:SourceVpce",
+        "aws:SourceVpc",
+        "aws:SourceIp",
+        "aws:VpcSourceIp",
+        "aws:userid",
+        "kms:CallerAccount",
+        "s3:DataAccessPointAccount",
+        "s3:DataAccessPointArn",
+    )
+)
+
+
+def _restricting(t: Template, condition: Any) -> bool:
+    """A Condition block that pins the caller: a positive operator (not Not*, not ...IfExists,
+    not Null) on a key such as aws:SourceArn or aws:PrincipalOrgID, with a value other than
+    "*"."""
+    block = resolve(t, condition)[0].value if intrinsic(condition) is not None else condition
+    if not isinstance(block, Mapping):
+        return False
+    for operator, entries in block.items():
+        if not isinstance(operator, str) or not isinstance(entries, Mapping):
+            continue
+        op = (
+            operator.split(":", 1)[1]
+            if operator.startswith(("ForAnyValue:", "ForAllValues:"))
+            else operator
+        )
+        if op.endswith("IfExists") or op == "Null" or "Not" in op:
+            continue
+        for key, value in entries.items():
+            if not isinstance(key, str) or key.lower() not in RESTRICTING_KEYS:
+                continue
+            values = value if isinstance(value, list) else [value]
+            if values and all(v != "*" for v in values):
+                return True
+    return False
+
+
+def _everyone(t: Template, stmt: Stmt) -> tuple[Leaf | None, str]:
+    """The Principal leaf naming everyone ("*" or {"AWS": "*"}), or an Allow with NotPrincipal."""
+    for leaf in branches(
+        t,
+        stmt.node.get("Principal", MISSING),
+        (*stmt.path, "Principal"),
+        stmt.conditions,
+        stmt.assumed,
+    ):
+        if leaf.value == "*":
+            return leaf, "Principal '*'"
+        if isinstance(leaf.value, Mapping):
+            for kind in ("AWS", "Federated"):
+                if kind not in leaf.value:
+                    continue
+                for item in leaves(
+                    t, leaf.value[kind], (*leaf.path, kind), leaf.conditions, leaf.assumed
+                ):
+                    if item.value == "*":
+                        return item, f"Principal {{{kind}: '*'}}"
+    if "NotPrincipal" in stmt.node:
+        return Leaf(
+            stmt.node["NotPrincipal"], (*stmt.path, "NotPrincipal"), stmt.conditions, stmt.assumed
+        ), "NotPrincipal (everyone but the listed principals)"
+    return None, ""
+
+
+def resource_docs(t: Template) -> Iterator[Doc]:
+    """Trust and resource policies: role trust policies (and SAM functions'
+    AssumeRolePolicyDocument), KMS key policies, SQS/SNS/S3 policies, EventBridge bus policies."""
+    props = {
+        "AWS::IAM::Role": ("AssumeRolePolicyDocument", "trust policy"),
+        "AWS::Serverless::Function": ("AssumeRolePolicyDocument", "trust policy"),
+        "AWS::KMS::Key": ("KeyPolicy", "key policy"),
+        "AWS::SQS::QueuePolicy": ("PolicyDocument", "queue policy"),
+        "AWS::SQS::QueueInlinePolicy": ("PolicyDocument", "queue policy"),
+        "AWS::SNS::TopicPolicy": ("PolicyDocument", "topic policy"),
+        "AWS::SNS::TopicInlinePolicy": ("PolicyDocument", "topic policy"),
+        "AWS::S3::BucketPolicy": ("PolicyDocument", "bucket policy"),
+        "AWS::Events::EventBus": ("Policy", "event bus policy"),
+    }
+    for res in t.of_type(*props):
+        if res.implicit:
+            continue
+        key, label = props[res.type]
+        yield from _docs_at(t, res, res.get(key), ("Properties", key), label)
+
+
+def _first_actions(t: Template, stmt: Stmt, key: str = "Action") -> str:
+    names = [str(a.value) for a in _leaves_of(t, stmt, key) if isinstance(a.value, str)]
+    if not names:
+        return "its actions"
+    shown = ", ".join(names[:4]) + (", ..." if len(names) > 4 else "")
+    return shown
+
+
+@template_check("AR-IAM-002")
+def public_principal(ctx: TemplateContext) -> Iterator[Yielded]:
+    t = ctx.template
+    stmts = [s for doc in resource_docs(t) for s in statements(t, doc)]
+    for stmt in [*stmts, *_bus_statements(t)]:
+        allow = _allows(t, stmt)
+        principal, what = _everyone(t, stmt) if allow is not None else (None, "")
+        if allow is None or principal is None or _restricting(t, stmt.node.get("Condition")):
+            continue
+        conds, assumed, conf = _merge(allow, principal)
+        name = stmt.resource.logical_id
+        yield Hit(
+            name,
+            principal.path,
+            f"{name} {stmt.doc.label} allows {what} to {_first_actions(t, stmt)}{when(conds)}"
+            f"{_assumed_note(assumed)} with no Condition pinning the caller (aws:SourceArn, "
+            "aws:SourceAccount, aws:PrincipalOrgID, ...): any AWS account, or anyone, can "
+            "use it",
+            confidence=conf,
+        )
+    for bus in t.of_type("AWS::Events::EventBusPolicy"):
+        if bus.has("Statement") or not bus.has("Principal"):
+            continue
+        for leaf in branches(t, bus.get("Principal"), ("Properties", "Principal")):
+            if leaf.value != "*":
+                continue
+            cond = bus.get("Condition")
+            key = resolve(t, cond.get("Key"))[0].value if isinstance(cond, Mapping) else None
+            if isinstance(key, str) and key.lower() == "aws:principalorgid":
+                continue
+            yield Hit(
+                bus.logical_id,
+                leaf.path,
+                f"{bus.logical_id} lets every AWS account put events on the bus (Principal '*')"
+                f"{when(leaf.conditions)} without a Condition on aws:PrincipalOrgID",
+                confidence=leaf.confidence,
+            )
+    for perm in t.of_type("AWS::Lambda::Permission"):
+        if resolve(t, perm.get("FunctionUrlAuthType"))[0].value == "NONE":
+            continue  # a public function URL is AR-API-008's business
+        if truthy(resolve(t, perm.get("InvokedViaFunctionUrl"))[0].value):
+            continue  # lambda:InvokeFunction reachable only through the function URL: same
+        pinned = [
+            k
+            for k in ("SourceArn", "SourceAccount", "PrincipalOrgID", "EventSourceToken")
+            if perm.has(k)
+        ]
+        if pinned:
+            continue
+        for leaf in branches(t, perm.get("Principal"), ("Properties", "Principal")):
+            if leaf.value != "*":
+                continue
+            name = perm.logical_id
+            yield Hit(
+                name,
+                leaf.path,
+                f"{name} lets any principal ('*') invoke the function{when(leaf.conditions)}"
+                f"{_assumed_note(leaf.assumed)}: no SourceArn, SourceAccount or PrincipalOrgID "
+                "narrows who may call it",
+                confidence=leaf.confidence,
+            )
+            break
+
+
+def _bus_statements(t: Template) -> Iterator[Stmt]:
+    """AWS::Events::EventBusPolicy written with its single Statement property."""
+    for res in t.of_type("AWS::Events::EventBusPolicy"):
+        if not res.has("Statement"):
+            continue
+        for leaf in branches(t, res.get("Statement"), ("Properties", "Statement")):
+            if isinstance(leaf.value, Mapping):
+                doc = Doc(
+                    res, ("Properties",), {}, leaf.conditions, leaf.assumed, "event bus policy"
+                )
+                yield Stmt(doc, leaf.path, leaf.value, leaf.conditions, leaf.assumed)
+
+
+# -- AR-IAM-003: AdministratorAccess / PowerUserAccess --------------------------------------------
+
+_ADMIN_ARN = re.compile(
+    r"^arn:(?:aws|aws-cn|aws-us-gov|aws-iso[a-z-]*|\$\{AWS::Partition\}):iam::aws:policy/"
+    r"(AdministratorAccess|PowerUserAccess)$"
+)
+_ADMIN_NAMES = ("AdministratorAccess", "PowerUserAccess")
+
+
+def _text_of(t: Template, node: Any) -> str | None:
+    """A string value with pseudo parameters kept as ${AWS::...} (Fn::Join and Fn::Sub)."""
+    fn = intrinsic(node)
+    if fn is not None and fn[0] == "Fn::Join":
+        arg = fn[1]
+        if not (
+            isinstance(arg, list)
+            and len(arg) == 2
+            and isinstance(arg[0], str)
+            and isinstance(arg[1], list)
+        ):
+            return None
+        parts: list[str] = []
+        for part in arg[1]:
+            text = _text_of(t, part)
+            if text is None:
+                return None
+            parts.append(text)
+        return arg[0].join(parts)
+    if fn is not None and fn[0] == "Ref" and isinstance(fn[1], str) and fn[1].startswith("AWS::"):
+        return "${" + fn[1] + "}"
+    value = resolve(t, node)[0].value
+    if isinstance(value, Unresolved):
+        return value.text
+    return value if isinstance(value, str) else None
+
+
+def _admin_policy(t: Template, leaf: Leaf, node: Any, bare_names: bool) -> str | None:
+    value = leaf.value
+    text = value if isinstance(value, str) else _text_of(t, node)
+    if not isinstance(text, str):
+        return None
+    text = text.strip()
+    match = _ADMIN_ARN.match(text)
+    if match:
+        return match.group(1)
+    if bare_names and text in _ADMIN_NAMES:
+        return text
+    return None
+
+
+@template_check("AR-IAM-003")
+def admin_managed_policy(ctx: TemplateContext) -> Iterator[Yielded]:
+    t = ctx.template
+    for res in t.of_type("AWS::IAM::Role", "AWS::IAM::User", "AWS::IAM::Group"):
+        if res.implicit:
+            continue  # SAM-generated roles: judged on the SAM Policies below
+        for leaf in leaves(t, res.get("ManagedPolicyArns"), ("Properties", "ManagedPolicyArns")):
+            found = _admin_policy(t, leaf, res.attr(*leaf.path), bare_names=False)
+            if found:
+                yield _admin_hit(res, leaf, found, "ManagedPolicyArns")
+    for res in t.of_type("AWS::Serverless::Function", "AWS::Serverless::StateMachine"):
+        for leaf in leaves(t, res.get("Policies"), ("Properties", "Policies")):
+            found = _admin_policy(t, leaf, res.attr(*leaf.path), bare_names=True)
+            if found:
+                yield _admin_hit(res, leaf, found, "Policies")
+
+
+def _admin_hit(res: Resource, leaf: Leaf, policy: str, where: str) -> Hit:
+    kind = {
+        "AWS::IAM::User": "user",
+        "AWS::IAM::Group": "group",
+        "AWS::Serverless::Function": "function's generated role",
+        "AWS::Serverless::StateMachine": "state machine's generated role",
+    }.get(res.type, "role")
+    reach = (
+        "every action on every resource"
+        if policy == "AdministratorAccess"
+        else "every action outside IAM and Organizations management"
+    )
+    return Hit(
+        res.logical_id,
+        leaf.path,
+        f"{res.logical_id} attaches the AWS managed policy {policy} through {where}"
+        f"{when(leaf.conditions)}{_assumed_note(leaf.assumed)}: the {kind} may perform {reach}",
+        # a ${AWS::Partition} placeholder is not uncertainty: the policy name is certain
+        confidence=Confidence.MEDIUM if leaf.conditions or leaf.assumed else None,
+    )
+
+
+# -- AR-IAM-004: write and admin actions on Resource "*" ------------------------------------------
+
+
+@functools.cache
+def _action_data() -> tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]:
+    data = yaml.safe_load(_DATA.read_text(encoding="utf-8")) or {}
+    verbs = tuple(str(v).lower() for v in data.get("write_verbs") or ())
+    exact: list[str] = []
+    prefixes: list[str] = []
+    for item in data.get("no_resource_level") or ():
+        text = str(item).lower()
+        if text.endswith("*"):
+            prefixes.append(text[:-1])
+        else:
+            exact.append(text)
+    return verbs, tuple(exact), tuple(prefixes)
+
+
+def without_resource_level(action: str) -> bool:
+    """True for actions that accept only Resource "*" (a wildcard only when the data lists it,
+    or it lies inside a listed prefix: "xray:Put*" passes, "s3:Put*" does not)."""
+    _, exact, prefixes = _action_data()
+    text = action.strip().lower()
+    if "*" in text:
+        fixed = text.split("*", 1)[0]
+        return text in exact or any(fixed.startswith(p) for p in prefixes)
+    return text in exact or any(text.startswith(p) for p in prefixes)
+
+
+def is_write_action(action: str) -> bool:
+    """Write, delete or permission-management actions (by the verb of the action name)."""
+    verbs, _, _ = _action_data()
+    service, sep, name = action.strip().partition(":")
+    if not sep or not service or not name:
+        return False
+    name = name.lower()
+    if "*" not in name:
+        return any(name.startswith(v) for v in verbs)
+    fixed = name.split("*", 1)[0]
+    if not fixed:
+        return True  # "*Object" can match PutObject and DeleteObject
+    return any(v.startswith(fixed) or fixed.startswith(v) for v in verbs)
+
+
+_TAG_SCOPED = re.compile(r"^[a-z0-9-]+:resourcetag/", re.IGNORECASE)
+
+
+def _tag_scoped(t: Template, condition: Any) -> bool:
+    """Attribute-based access control: a Condition on ...:ResourceTag/<key> scopes "*"."""
+    block = resolve(t, condition)[0].value if intrinsic(condition) is not None else condition
+    if not isinstance(block, Mapping):
+        return False
+    for operator, entries in block.items():
+        if not isinstance(operator, str) or "Not" in operator or operator == "Null":
+            continue
+        if isinstance(entries, Mapping) and any(
+            isinstance(k, str) and _TAG_SCOPED.match(k) for k in entries
+        ):
+            return True
+    return False
+
+
+@template_check("AR-IAM-004")
+def write_on_star(ctx: TemplateContext) -> Iterator[Yielded]:
+    t = ctx.template
+    for doc in identity_docs(t):
+        for stmt in statements(t, doc):
+            allow, wild, star = _full_wildcards(t, stmt)
+            if allow is None or star is None or wild:
+                continue  # no Allow on "*", or AR-IAM-001 already reports the statement
+            if _tag_scoped(t, stmt.node.get("Condition")):
+                continue
+            writes = [
+                a
+                for a in _leaves_of(t, stmt, "Action")
+                if isinstance(a.value, str)
+                and is_write_action(a.value)
+                and not without_resource_level(a.value)
+            ]
+            if not writes:
+                continue
+            names = list(dict.fromkeys(str(a.value) for a in writes))
+            shown = ", ".join(names[:5]) + (f" and {len(names) - 5} more" if len(names) > 5 else "")
+            conds, assumed, conf = _merge(allow, writes[0], star)
+            name = doc.resource.logical_id
+            yield Hit(
+                name,
+                _at(writes[0], star),
+                f"{name} ({doc.label}) allows {shown} on Resource '*'{when(conds)}"
+                f"{_assumed_note(assumed)}: these actions accept specific resource ARNs, so "
+                "the grant reaches every such resource in the account",
+                confidence=conf,
+            )
+
+
+# -- AR-IAM-005 / AR-IAM-006: shared roles -------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RoleKey:
+    key: tuple[
+        str, str
+    ]  # (kind, identity): ("resource", file#id) | ("text", arn) | ("param", name)
+    label: str
+    leaf: Leaf
+
+
+def role_keys(t: Template, res: Resource, prop: str) -> list[RoleKey]:
+    """What a role-valued property points at, one key per possible value. Pointing at the same
+    resource, the same parameter or the same literal ARN is certain, whatever the value."""
+    out: list[RoleKey] = []
+    for leaf in branches(t, res.get(prop), ("Properties", prop)):
+        written = res.attr(*leaf.path)
+        sure_at = (leaf.path, leaf.conditions)
+        ref = leaf.value if isinstance(leaf.value, RefTo) else None
+        if ref is None and intrinsic(written) is not None:
+            found = {(r.file, r.target): r for r in targets(t, written)}
+            ref = next(iter(found.values())) if len(found) == 1 else None
+        if ref is not None:
+            out.append(
+                RoleKey(("resource", f"{ref.file}#{ref.target}"), ref.target, Leaf(ref, *sure_at))
+            )
+            continue
+        fn = intrinsic(written)
+        if fn is not None and fn[0] == "Ref" and isinstance(fn[1], str) and fn[1] in t.parameters:
+            out.append(RoleKey(("param", fn[1]), f"parameter {fn[1]}", Leaf(fn[1], *sure_at)))
+            continue
+        text = leaf.value.text if isinstance(leaf.value, Unresolved) else leaf.value
+        if isinstance(text, str) and text.strip():
+            name = text.strip()
+            out.append(RoleKey(("text", name), name, leaf))
+    return out
+
+
+@template_check("AR-IAM-005")
+def shared_function_role(ctx: TemplateContext) -> Iterator[Yielded]:
+    t = ctx.template
+    users: dict[tuple[str, str], list[tuple[Resource, RoleKey]]] = {}
+    for fn in t.of_type(*LAMBDA_TYPES):
+        if not fn.has("Role"):
+            continue
+        seen: set[tuple[str, str]] = set()
+        for key in role_keys(t, fn, "Role"):
+            if key.key in seen:
+                continue
+            seen.add(key.key)
+            users.setdefault(key.key, []).append((fn, key))
+    reported: set[str] = set()
+    for _key, group in sorted(users.items(), key=lambda kv: kv[0]):
+        fns = list(dict.fromkeys(fn.logical_id for fn, _ in group))
+        if len(fns) < 2:
+            continue
+        for fn, rk in group:
+            if fn.logical_id in reported:
+                continue
+            reported.add(fn.logical_id)
+            others = [(o, ok) for o, ok in group if o.logical_id != fn.logical_id]
+            named = list(
+                dict.fromkeys(
+                    o.logical_id
+                    + when(ok.leaf.conditions).replace(" when", " (when")
+                    + (")" if ok.leaf.conditions else "")
+                    for o, ok in others
+                )
+            )
+            conds = [c for _, ok in others for c in ok.leaf.conditions]
+            related = tuple(
+                Related(o.logical_id, ok.leaf.path, "shares the role") for o, ok in others
+            )
+            yield Hit(
+                fn.logical_id,
+                rk.leaf.path,
+                f"{fn.logical_id} runs with the role {rk.label}{when(rk.leaf.conditions)}, which "
+                f"{_names(named)} also use{'s' if len(named) == 1 else ''}: each function gets "
+                "the union of the permissions all of them need",
+                confidence=lowest(rk.leaf.confidence, Confidence.MEDIUM if conds else None),
+                related=related,
+            )
+
+
+def _names(items: list[str]) -> str:
+    if len(items) <= 1:
+        return "".join(items)
+    return ", ".join(items[:-1]) + " and " + items[-1]
+
+
+@template_check("AR-IAM-006")
+def shared_task_role(ctx: TemplateContext) -> Iterator[Yielded]:
+    t = ctx.template
+    task_users: dict[tuple[str, str], list[tuple[Resource, RoleKey]]] = {}
+    for task in t.of_type("AWS::ECS::TaskDefinition"):
+        if not task.has("TaskRoleArn"):
+            continue  # no task role: the containers get no AWS credentials
+        task_keys = role_keys(t, task, "TaskRoleArn")
+        exec_keys = {k.key: k for k in role_keys(t, task, "ExecutionRoleArn")}
+        for tk in task_keys:
+            task_users.setdefault(tk.key, []).append((task, tk))
+            same = exec_keys.get(tk.key)
+            if same is None:
+                continue
+            yield Hit(
+                task.logical_id,
+                tk.leaf.path,
+                f"{task.logical_id} uses {tk.label} both as TaskRoleArn and as "
+                f"ExecutionRoleArn{when((*tk.leaf.conditions, *same.leaf.conditions))}: the "
+                "application code receives the permissions ECS needs to pull images and read "
+                "secrets, and ECS the application's",
+                confidence=lowest(tk.leaf.confidence, same.leaf.confidence),
+                related=(Related(task.logical_id, same.leaf.path, "ExecutionRoleArn"),),
+            )
+            break
+    for _group_key, group in sorted(task_users.items(), key=lambda kv: kv[0]):
+        tasks = list(dict.fromkeys(task.logical_id for task, _ in group))
+        if len(tasks) < 2:
+            continue
+        done: set[str] = set()
+        for task, tk in group:
+            if task.logical_id in done:
+                continue
+            done.add(task.logical_id)
+            others = [x for x in tasks if x != task.logical_id]
+            yield Hit(
+                task.logical_id,
+                tk.leaf.path,
+                f"{task.logical_id} shares its task role {tk.label}{when(tk.leaf.conditions)} "
+                f"with {_names(others)}: every task gets the permissions of all of them",
+                confidence=tk.leaf.confidence,
+                related=tuple(
+                    Related(o, ("Properties", "TaskRoleArn"), "same task role") for o in others
+                ),
+            )
+
+
+CHECKS: tuple[Check, ...] = (
+    allow_star_on_star,
+    public_principal,
+    admin_managed_policy,
+    write_on_star,
+    shared_function_role,
+    shared_task_role,
+)
 
 # Rules of this layer whose check is not built yet (their YAML exists in rules/).
-PLANNED: frozenset[str] = frozenset(
-    {"AR-IAM-002", "AR-IAM-003", "AR-IAM-004", "AR-IAM-005", "AR-IAM-006"}
-)
+PLANNED: frozenset[str] = frozenset()

@@ -2,9 +2,281 @@
 
 from __future__ import annotations
 
-from reviewer.registry import Check
+from collections.abc import Iterator
+from typing import Any
 
-CHECKS: tuple[Check, ...] = ()
+from reviewer.cfn.resolve import number, truthy
+from reviewer.cfn.template import MISSING, Resource, Template
+from reviewer.checks.iam import Leaf, branches, lowest, nested, when
+from reviewer.model import Confidence, Hit, Related, Severity
+from reviewer.registry import Check, TemplateContext, Yielded, template_check
+
+POOL = "AWS::Cognito::UserPool"
+CLIENT = "AWS::Cognito::UserPoolClient"
+
+
+def _upper(value: Any) -> str | None:
+    return value.upper() if isinstance(value, str) else None
+
+
+def _note(leaf: Leaf) -> str:
+    return when(leaf.conditions) + (" (from a parameter default)" if leaf.assumed else "")
+
+
+# -- AR-IDN-001 ----------------------------------------------------------------------------------
+
+
+@template_check("AR-IDN-001")
+def pool_without_mfa(ctx: TemplateContext) -> Iterator[Yielded]:
+    t = ctx.template
+    for pool in t.of_type(POOL):
+        name = pool.logical_id
+        if not pool.has("MfaConfiguration"):
+            yield Hit(
+                name,
+                ("Properties", "MfaConfiguration"),
+                f"User pool {name} sets no MfaConfiguration, so MFA is OFF: a stolen or guessed "
+                "password is enough to sign in",
+            )
+            continue
+        for leaf in nested(t, pool, "MfaConfiguration"):
+            mode = _upper(leaf.value)
+            if mode == "OFF":
+                yield Hit(
+                    name,
+                    leaf.path,
+                    f"User pool {name} has MfaConfiguration OFF{_note(leaf)}: a stolen or "
+                    "guessed password is enough to sign in",
+                    confidence=leaf.confidence,
+                )
+            elif mode == "OPTIONAL":
+                yield Hit(
+                    name,
+                    leaf.path,
+                    f"User pool {name} has MfaConfiguration OPTIONAL{_note(leaf)}: only users "
+                    "who chose to enrol a second factor are protected",
+                    severity=Severity.MEDIUM,
+                    confidence=leaf.confidence,
+                )
+
+
+# -- AR-IDN-002 ----------------------------------------------------------------------------------
+
+MIN_LENGTH = 12
+CLASSES = ("RequireLowercase", "RequireUppercase", "RequireNumbers", "RequireSymbols")
+
+
+@template_check("AR-IDN-002")
+def weak_password_policy(ctx: TemplateContext) -> Iterator[Yielded]:
+    t = ctx.template
+    for pool in t.of_type(POOL):
+        name = pool.logical_id
+        policies = nested(t, pool, "Policies", "PasswordPolicy")
+        if not policies:
+            policies = [Leaf(MISSING, ("Properties", "Policies", "PasswordPolicy"))]
+        for policy in policies:
+            if not isinstance(policy.value, dict):
+                if policy.value is MISSING:
+                    yield Hit(
+                        name,
+                        policy.path,
+                        f"User pool {name} sets no Policies.PasswordPolicy{_note(policy)}: "
+                        f"Cognito's default minimum length is 8, below the {MIN_LENGTH} "
+                        "characters required",
+                        confidence=policy.confidence,
+                    )
+                continue
+            yield from _length(t, name, policy)
+            yield from _classes(t, name, policy)
+
+
+def _length(t: Template, name: str, policy: Leaf) -> Iterator[Hit]:
+    assert isinstance(policy.value, dict)
+    node = policy.value.get("MinimumLength", MISSING)
+    if node is MISSING:
+        yield Hit(
+            name,
+            (*policy.path, "MinimumLength"),
+            f"User pool {name} PasswordPolicy sets no MinimumLength{_note(policy)}: Cognito "
+            f"uses 8, below the {MIN_LENGTH} characters required",
+            confidence=policy.confidence,
+        )
+        return
+    for leaf in branches(
+        t, node, (*policy.path, "MinimumLength"), policy.conditions, policy.assumed
+    ):
+        length = number(leaf.value)
+        if length is not None and length < MIN_LENGTH:
+            yield Hit(
+                name,
+                leaf.path,
+                f"User pool {name} PasswordPolicy MinimumLength is {length:g}{_note(leaf)}, "
+                f"below the {MIN_LENGTH} characters required",
+                confidence=leaf.confidence,
+            )
+
+
+def _classes(t: Template, name: str, policy: Leaf) -> Iterator[Hit]:
+    assert isinstance(policy.value, dict)
+    weak: list[str] = []
+    first_false: Leaf | None = None
+    conf: Confidence | None = policy.confidence
+    conds: list[str] = list(policy.conditions)
+    for cls in CLASSES:
+        node = policy.value.get(cls, MISSING)
+        if node is MISSING:
+            weak.append(f"{cls} not set (false)")
+            continue
+        for leaf in branches(t, node, (*policy.path, cls), policy.conditions, policy.assumed):
+            if truthy(leaf.value) is False:
+                weak.append(f"{cls} false")
+                first_false = first_false or leaf
+                conf = lowest(conf, leaf.confidence)
+                conds.extend(leaf.conditions)
+                break
+    if not weak:
+        return
+    path = first_false.path if first_false is not None else policy.path
+    yield Hit(
+        name,
+        path,
+        f"User pool {name} PasswordPolicy does not require all four character classes"
+        f"{when(conds)}: {', '.join(weak)}",
+        confidence=conf,
+    )
+
+
+# -- AR-IDN-003 ----------------------------------------------------------------------------------
+
+
+@template_check("AR-IDN-003")
+def pool_without_threat_protection(ctx: TemplateContext) -> Iterator[Yielded]:
+    t = ctx.template
+    for pool in t.of_type(POOL):
+        name = pool.logical_id
+        tiers = nested(t, pool, "UserPoolTier")
+        modes = nested(t, pool, "UserPoolAddOns", "AdvancedSecurityMode")
+        if not modes:
+            modes = [Leaf(MISSING, ("Properties", "UserPoolAddOns", "AdvancedSecurityMode"))]
+        for mode_leaf in modes:
+            mode = _upper(mode_leaf.value)
+            if mode == "ENFORCED":
+                yield from _enforced_without_plus(name, mode_leaf, tiers)
+                continue
+            if mode_leaf.value is not MISSING and mode is None:
+                continue  # unresolvable: no guess
+            state = {
+                None: "sets no UserPoolAddOns.AdvancedSecurityMode (threat protection off)",
+                "OFF": "has AdvancedSecurityMode OFF",
+                "AUDIT": "has AdvancedSecurityMode AUDIT, which only logs risky sign-ins",
+            }.get(mode, f"has AdvancedSecurityMode {mode}")
+            if mode == "AUDIT" and not _plus(tiers):
+                state += (
+                    " (AUDIT also needs UserPoolTier PLUS, which is not set: the stack fails "
+                    "to deploy as written)"
+                )
+            yield Hit(
+                name,
+                mode_leaf.path,
+                f"User pool {name} {state}{_note(mode_leaf)}: compromised credentials and "
+                "account-takeover attempts are not blocked",
+                confidence=mode_leaf.confidence,
+            )
+
+
+def _plus(tiers: list[Leaf]) -> bool:
+    """True when every possible tier is PLUS or cannot be resolved (no guess)."""
+    return bool(tiers) and all(_upper(t.value) in ("PLUS", None) for t in tiers)
+
+
+def _enforced_without_plus(name: str, mode: Leaf, tiers: list[Leaf]) -> Iterator[Hit]:
+    if not tiers:
+        tiers = [Leaf(None, ("Properties", "UserPoolTier"))]
+    for tier in tiers:
+        value = _upper(tier.value)
+        if value == "PLUS" or (value is None and tier.value is not None):
+            continue  # PLUS, or an unresolvable tier: no guess
+        shown = f"UserPoolTier {value}" if value else "no UserPoolTier (ESSENTIALS by default)"
+        yield Hit(
+            name,
+            mode.path,
+            f"User pool {name} sets AdvancedSecurityMode ENFORCED with {shown}"
+            f"{when((*mode.conditions, *tier.conditions))}: threat protection needs the PLUS "
+            "feature plan, so the stack fails to deploy as written (set UserPoolTier: PLUS)",
+            confidence=lowest(mode.confidence, tier.confidence),
+            related=(Related(name, tier.path, "UserPoolTier"),),
+        )
+        return
+
+
+# -- AR-IDN-004 ----------------------------------------------------------------------------------
+
+MAX_REFRESH_DAYS = 30.0
+_UNIT_DAYS = {"seconds": 1 / 86400, "minutes": 1 / 1440, "hours": 1 / 24, "days": 1.0}
+
+
+@template_check("AR-IDN-004")
+def client_enumeration_and_refresh(ctx: TemplateContext) -> Iterator[Yielded]:
+    t = ctx.template
+    for client in t.of_type(CLIENT):
+        name = client.logical_id
+        if not client.has("PreventUserExistenceErrors"):
+            yield Hit(
+                name,
+                ("Properties", "PreventUserExistenceErrors"),
+                f"User pool client {name} sets no PreventUserExistenceErrors (LEGACY): sign-in "
+                "and password-reset errors tell an attacker which user names exist",
+            )
+        else:
+            for leaf in nested(t, client, "PreventUserExistenceErrors"):
+                value = _upper(leaf.value)
+                if value is not None and value != "ENABLED":
+                    yield Hit(
+                        name,
+                        leaf.path,
+                        f"User pool client {name} has PreventUserExistenceErrors {value}"
+                        f"{_note(leaf)}: sign-in and password-reset errors tell an attacker "
+                        "which user names exist",
+                        confidence=leaf.confidence,
+                    )
+        yield from _refresh(t, client)
+
+
+def _refresh(t: Template, client: Resource) -> Iterator[Hit]:
+    name = client.logical_id
+    units = nested(t, client, "TokenValidityUnits", "RefreshToken")
+    if not units:
+        units = [Leaf("days", ("Properties", "TokenValidityUnits", "RefreshToken"))]
+    for validity in nested(t, client, "RefreshTokenValidity"):
+        amount = number(validity.value)
+        if amount is None:
+            continue
+        for unit in units:
+            unit_name = unit.value.lower() if isinstance(unit.value, str) else "days"
+            factor = _UNIT_DAYS.get(unit_name)
+            if factor is None:
+                continue
+            days = amount * factor
+            if days <= MAX_REFRESH_DAYS:
+                continue
+            yield Hit(
+                name,
+                validity.path,
+                f"User pool client {name} issues refresh tokens valid for {amount:g} "
+                f"{unit_name}{'' if unit_name == 'days' else f' ({days:.1f} days)'}"
+                f"{when((*validity.conditions, *unit.conditions))}, "
+                f"over {MAX_REFRESH_DAYS:g} days: a stolen refresh token keeps working that long",
+                confidence=lowest(validity.confidence, unit.confidence),
+            )
+            return
+
+
+CHECKS: tuple[Check, ...] = (
+    pool_without_mfa,
+    weak_password_policy,
+    pool_without_threat_protection,
+    client_enumeration_and_refresh,
+)
 
 # Rules of this layer whose check is not built yet (their YAML exists in rules/).
-PLANNED: frozenset[str] = frozenset({"AR-IDN-001", "AR-IDN-002", "AR-IDN-003", "AR-IDN-004"})
+PLANNED: frozenset[str] = frozenset()

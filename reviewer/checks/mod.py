@@ -26,12 +26,38 @@ def submodule_not_checked_out(ctx: RepoContext) -> Iterator[Yielded]:
         )
 
 
+@repo_check("AR-MOD-002")
+def no_decision_records(ctx: RepoContext) -> Iterator[Yielded]:
+    """Once per repository: no file under docs/adr, doc/adr, docs/architecture or
+    docs/decisions (at any depth: submodules keep their own) and no *.adr.md anywhere."""
+    from reviewer.checks.stk import ADR_DIRS, tree_facts
+
+    facts = tree_facts(ctx.repo)
+    paths = {f.path for f in ctx.repo.inventory.files}
+    anchor = ".gitmodules" if ".gitmodules" in paths else "."
+    if anchor == "." and (ctx.repo.inventory.root / "README.md").is_file():
+        anchor = "README.md"
+    yield Checked(None, file=anchor)
+    if facts.adr_files or not facts.complete:
+        return
+    places = ", ".join(f"{a}/{b}/" for a, b in ADR_DIRS)
+    yield Hit(
+        None,
+        (),
+        f"The repository holds no architecture decision records (nothing under {places} "
+        "and no *.adr.md file): the decisions behind the architecture are not written down, "
+        "so reviews cannot tell a deliberate choice from drift (`archreview adr` can start them)",
+        file=anchor,
+    )
+
+
 CHECKS: tuple[Check, ...] = (
     submodule_not_checked_out,
+    no_decision_records,
     engine_rule("AR-MOD-003"),
     engine_rule("AR-MOD-005"),
     engine_rule("AR-MOD-006"),
 )
 
 # Rules of this layer whose check is not built yet (their YAML exists in rules/).
-PLANNED: frozenset[str] = frozenset({"AR-MOD-002", "AR-MOD-004"})
+PLANNED: frozenset[str] = frozenset({"AR-MOD-004"})

@@ -2,11 +2,853 @@
 
 from __future__ import annotations
 
-from reviewer.registry import Check
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any
 
-CHECKS: tuple[Check, ...] = ()
+from reviewer.cfn.resolve import number, resolve
+from reviewer.cfn.template import MISSING, Resource, Template
+from reviewer.checks.edge import (
+    TlsPolicy,
+    Val,
+    confidence,
+    is_false,
+    is_true,
+    protocol_label,
+    protocol_version,
+    tls_tables,
+    values,
+    with_note,
+)
+from reviewer.checks.facts import pointed
+from reviewer.model import Checked, Confidence, Hit, Path, Related, Severity, lower_confidence
+from reviewer.registry import Check, TemplateContext, Yielded, template_check
+from reviewer.repo import RepoIndex
+
+WORLD = ("0.0.0.0/0", "::/0")
+WEB_PORTS = (80, 443)
+ADMIN_PORTS = {22: "SSH", 3389: "RDP"}
+DB_PORTS = {
+    1433: "SQL Server",
+    1521: "Oracle",
+    3306: "MySQL/Aurora",
+    5432: "PostgreSQL",
+    6379: "Redis/Valkey",
+    7474: "Neo4j HTTP",
+    7687: "Neo4j Bolt",
+    8182: "Neptune",
+    9200: "OpenSearch",
+    9300: "OpenSearch transport",
+    27017: "MongoDB/DocumentDB",
+}
+CRITICAL_PORTS = {**ADMIN_PORTS, **DB_PORTS}
+ICMP = ("icmp", "icmpv6")
+
+# -- security group rules ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Ingress:
+    subject: str  # the security group, or the AWS::EC2::SecurityGroupIngress resource
+    path: Path  # to the rule mapping
+    rule: Mapping[str, Any]
+    conditions: tuple[str, ...]
+    group: str | None  # logical id of the group the rule opens (same template), if known
+
+
+def _protocol(value: Any) -> str | None:
+    if isinstance(value, bool) or value is None:
+        return None
+    text = str(value).strip().lower()
+    return {
+        "-1": "all",
+        "all": "all",
+        "6": "tcp",
+        "tcp": "tcp",
+        "17": "udp",
+        "udp": "udp",
+        "1": "icmp",
+        "icmp": "icmp",
+        "58": "icmpv6",
+        "icmpv6": "icmpv6",
+    }.get(text, text)
+
+
+def ingress_rules(repo: RepoIndex, t: Template) -> Iterator[Ingress]:
+    """Every ingress rule of the template: inline in a group, or a separate resource."""
+    for sg in t.of_type("AWS::EC2::SecurityGroup"):
+        node = sg.get("SecurityGroupIngress")
+        if node is MISSING:
+            continue
+        if isinstance(node, list):
+            for i, item in enumerate(node):
+                for v in values(t, item):
+                    if isinstance(v.value, Mapping):
+                        yield Ingress(
+                            sg.logical_id,
+                            ("Properties", "SecurityGroupIngress", i),
+                            v.value,
+                            v.conditions,
+                            sg.logical_id,
+                        )
+            continue
+        for v in values(t, node):
+            if isinstance(v.value, list):
+                for item in v.value:
+                    if isinstance(item, Mapping):
+                        yield Ingress(
+                            sg.logical_id,
+                            ("Properties", "SecurityGroupIngress"),
+                            item,
+                            v.conditions,
+                            sg.logical_id,
+                        )
+    for res in t.of_type("AWS::EC2::SecurityGroupIngress"):
+        group = pointed(repo, t, res.get("GroupId"), ("AWS::EC2::SecurityGroup",))
+        group_id = group[1].logical_id if group is not None and group[0] is t else None
+        yield Ingress(res.logical_id, ("Properties",), res.properties, (), group_id)
+
+
+@dataclass(frozen=True)
+class PortRange:
+    protocol: str | None  # all, tcp, udp, icmp, icmpv6, another protocol number, None unknown
+    low: int | None
+    high: int | None
+    vals: tuple[Val, ...]
+
+    @property
+    def known(self) -> bool:
+        if self.protocol is None:
+            return False
+        if self.protocol in ("tcp", "udp"):
+            return self.low is not None and self.high is not None
+        return True
+
+    def includes(self, port: int) -> bool:
+        if self.protocol == "all":
+            return True
+        if self.protocol not in ("tcp", "udp") or self.low is None or self.high is None:
+            return False
+        return self.low <= port <= self.high
+
+    @property
+    def web_only(self) -> bool:
+        return self.protocol == "tcp" and self.low == self.high and self.low in WEB_PORTS
+
+    def describe(self) -> str:
+        if self.protocol == "all":
+            return "all protocols and ports (IpProtocol -1)"
+        if self.protocol in ("tcp", "udp"):
+            if self.low == 0 and self.high == 65535:
+                return f"{self.protocol} ports 0-65535 (every port)"
+            if self.low == self.high:
+                return f"{self.protocol} port {self.low}"
+            return f"{self.protocol} ports {self.low}-{self.high}"
+        return f"protocol {self.protocol}"
+
+
+def _first(t: Template, node: Any) -> Val:
+    vals = values(t, node)
+    # the widest value matters for ports; the caller combines confidences
+    return vals[0]
+
+
+def port_range(t: Template, rule: Mapping[str, Any]) -> PortRange:
+    pv = _first(t, rule.get("IpProtocol", MISSING))
+    protocol = None if pv.missing or not pv.known else _protocol(pv.value)
+    fv = _first(t, rule.get("FromPort", MISSING))
+    tv = _first(t, rule.get("ToPort", MISSING))
+    low = number(fv.value) if not fv.missing else None
+    high = number(tv.value) if not tv.missing else None
+    if protocol in ("tcp", "udp"):
+        if (fv.missing and tv.missing) or (low == -1 and high == -1):
+            low, high = 0.0, 65535.0
+        elif (fv.missing or tv.missing) or low is None or high is None:
+            return PortRange(protocol, None, None, (pv, fv, tv))
+    return PortRange(
+        protocol,
+        int(low) if low is not None else None,
+        int(high) if high is not None else None,
+        (pv, fv, tv),
+    )
+
+
+# -- subnets --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SubnetFacts:
+    subnet: Resource
+    template: Template
+    map_public_ip: Val | None  # a true value of MapPublicIpOnLaunch
+    igw_route: Resource | None  # a route to an internet gateway in its route table
+
+    @property
+    def public(self) -> bool:
+        return self.map_public_ip is not None or self.igw_route is not None
+
+    def reason(self) -> str:
+        parts: list[str] = []
+        if self.map_public_ip is not None:
+            parts.append(with_note("MapPublicIpOnLaunch true", self.map_public_ip))
+        if self.igw_route is not None:
+            parts.append(f"a route to an internet gateway ({self.igw_route.logical_id})")
+        return " and ".join(parts)
+
+
+def _igw_routes(repo: RepoIndex, t: Template) -> dict[str, Resource]:
+    """Subnet logical id -> a route to an internet gateway in its route table."""
+    key = f"net:igw_routes:{t.file}"
+    cached: dict[str, Resource] | None = repo.cache.get(key)
+    if cached is not None:
+        return cached
+    tables_with_igw: dict[str, Resource] = {}
+    for route in t.of_type("AWS::EC2::Route"):
+        gateway = route.get("GatewayId")
+        if gateway is MISSING:
+            continue
+        is_igw = pointed(repo, t, gateway, ("AWS::EC2::InternetGateway",)) is not None
+        if not is_igw:
+            for v in values(t, gateway):
+                if isinstance(v.value, str) and v.value.startswith("igw-"):
+                    is_igw = True
+        if not is_igw:
+            continue
+        table = pointed(repo, t, route.get("RouteTableId"), ("AWS::EC2::RouteTable",))
+        if table is not None and table[0] is t:
+            tables_with_igw.setdefault(table[1].logical_id, route)
+    out: dict[str, Resource] = {}
+    for assoc in t.of_type("AWS::EC2::SubnetRouteTableAssociation"):
+        table = pointed(repo, t, assoc.get("RouteTableId"), ("AWS::EC2::RouteTable",))
+        subnet = pointed(repo, t, assoc.get("SubnetId"), ("AWS::EC2::Subnet",))
+        if table is None or subnet is None or table[0] is not t or subnet[0] is not t:
+            continue
+        igw_route = tables_with_igw.get(table[1].logical_id)
+        if igw_route is not None:
+            out.setdefault(subnet[1].logical_id, igw_route)
+    repo.cache[key] = out
+    return out
+
+
+def subnet_facts(repo: RepoIndex, t: Template, node: Any) -> SubnetFacts | None:
+    found = pointed(repo, t, node, ("AWS::EC2::Subnet",))
+    if found is None:
+        return None
+    owner, subnet = found
+    map_public: Val | None = None
+    for v in values(owner, subnet.get("MapPublicIpOnLaunch")):
+        if is_true(v):
+            map_public = v
+            break
+    return SubnetFacts(subnet, owner, map_public, _igw_routes(repo, owner).get(subnet.logical_id))
+
+
+def _items(node: Any) -> list[tuple[int, Any]]:
+    return list(enumerate(node)) if isinstance(node, list) else []
+
+
+# -- AR-NET-001 -----------------------------------------------------------------------------------
+
+PUBLIC_FLAG_TYPES = {
+    "AWS::RDS::DBInstance": "RDS DB instance",
+    "AWS::RDS::DBCluster": "RDS DB cluster",
+    "AWS::Neptune::DBInstance": "Neptune DB instance",
+}
+DOMAIN_TYPES = {
+    "AWS::OpenSearchService::Domain": "OpenSearch domain",
+    "AWS::Elasticsearch::Domain": "Elasticsearch domain",
+}
+
+
+def _db_ports_by_group(repo: RepoIndex, t: Template) -> dict[str, list[tuple[int, Ingress]]]:
+    """Security group logical id -> database ports its ingress rules open (narrow ranges only:
+    a rule that opens every port says nothing about what the host serves)."""
+    out: dict[str, list[tuple[int, Ingress]]] = {}
+    for ing in ingress_rules(repo, t):
+        if ing.group is None:
+            continue
+        rng = port_range(t, ing.rule)
+        if rng.protocol != "tcp" or rng.low is None or rng.high is None:
+            continue
+        if rng.high - rng.low > 10:
+            continue
+        for port in DB_PORTS:
+            if rng.low <= port <= rng.high:
+                out.setdefault(ing.group, []).append((port, ing))
+    return out
+
+
+def _groups(repo: RepoIndex, t: Template, nodes: list[Any]) -> list[str]:
+    ids: list[str] = []
+    for node in nodes:
+        for _, item in _items(node):
+            found = pointed(repo, t, item, ("AWS::EC2::SecurityGroup",))
+            if found is not None and found[0] is t and found[1].logical_id not in ids:
+                ids.append(found[1].logical_id)
+    return ids
+
+
+def _eip_attached(t: Template, instance: Resource) -> bool:
+    for res in t.of_type("AWS::EC2::EIP", "AWS::EC2::EIPAssociation"):
+        for edge in t.outgoing(res.logical_id):
+            if edge.target == instance.logical_id and edge.path[:2] == ("Properties", "InstanceId"):
+                return True
+    return False
+
+
+@template_check("AR-NET-001")
+def datastore_reachable_from_internet(ctx: TemplateContext) -> Iterator[Yielded]:
+    t = ctx.template
+    for res in t.of_type(*PUBLIC_FLAG_TYPES):
+        kind = PUBLIC_FLAG_TYPES[res.type]
+        yield Checked(res.logical_id)
+        node = res.get("PubliclyAccessible")
+        if node is MISSING:
+            if (
+                res.type == "AWS::RDS::DBInstance"
+                and not res.has("DBSubnetGroupName")
+                and not res.has("DBClusterIdentifier")
+                and not res.has("SourceDBInstanceIdentifier")
+            ):
+                yield Hit(
+                    res.logical_id,
+                    ("Properties", "PubliclyAccessible"),
+                    f"{kind} {res.logical_id} sets neither PubliclyAccessible nor "
+                    "DBSubnetGroupName: it is created in the default VPC, and RDS makes it "
+                    "publicly accessible when that VPC has an internet gateway (the default VPC "
+                    "has one); set PubliclyAccessible: false and a subnet group of private subnets",
+                    confidence=Confidence.LOW,
+                )
+            continue
+        for v in values(t, node):
+            if is_true(v):
+                yield Hit(
+                    res.logical_id,
+                    ("Properties", "PubliclyAccessible"),
+                    with_note(
+                        f"{kind} {res.logical_id} has PubliclyAccessible true: it gets an "
+                        "address that the internet can route to, guarded only by its security "
+                        "group and credentials",
+                        v,
+                    ),
+                    confidence=v.confidence,
+                )
+                break
+    for res in t.of_type(*DOMAIN_TYPES):
+        kind = DOMAIN_TYPES[res.type]
+        yield Checked(res.logical_id)
+        node = res.get("VPCOptions")
+        for v in values(t, node):
+            if v.missing:
+                absent = "has no VPCOptions" if v.value is MISSING else "drops VPCOptions"
+                yield Hit(
+                    res.logical_id,
+                    ("Properties", "VPCOptions"),
+                    with_note(
+                        f"{kind} {res.logical_id} {absent}: its endpoint is public, "
+                        "reachable from the internet and guarded only by the access policy",
+                        v,
+                    ),
+                    confidence=v.confidence,
+                )
+                break
+    yield from _self_managed_databases(ctx)
+
+
+def _self_managed_databases(ctx: TemplateContext) -> Iterator[Yielded]:
+    t = ctx.template
+    repo = ctx.repo
+    db_ports = _db_ports_by_group(repo, t)
+    if not db_ports:
+        return
+    for inst in t.of_type("AWS::EC2::Instance"):
+        nics = inst.get("NetworkInterfaces")
+        nic_groups = [n.get("GroupSet") for _, n in _items(nics) if isinstance(n, Mapping)]
+        groups = _groups(repo, t, [inst.get("SecurityGroupIds"), *nic_groups])
+        ports = [(p, g) for g in groups for p, _ in db_ports.get(g, [])]
+        if not ports:
+            continue
+        yield Checked(inst.logical_id)
+        subnet_path: Path = ("Properties", "SubnetId")
+        subnet_node = inst.get("SubnetId")
+        associate: Val | None = None
+        for i, nic in _items(nics):
+            if not isinstance(nic, Mapping):
+                continue
+            if subnet_node is MISSING and "SubnetId" in nic:
+                subnet_node = nic["SubnetId"]
+                subnet_path = ("Properties", "NetworkInterfaces", i, "SubnetId")
+            if "AssociatePublicIpAddress" in nic:
+                associate = values(t, nic["AssociatePublicIpAddress"])[0]
+        facts = subnet_facts(repo, t, subnet_node)
+        if facts is None:
+            continue
+        public_ip = (associate is not None and is_true(associate)) or _eip_attached(t, inst)
+        if facts.map_public_ip is not None and not (associate is not None and is_false(associate)):
+            public_ip = True
+        if not facts.public:
+            continue
+        port, group = ports[0]
+        what = f"{DB_PORTS[port]} port {port} open in security group {group}"
+        if public_ip:
+            conf = Confidence.MEDIUM
+            tail = "it gets a public address, so the database is reachable from the internet"
+        else:
+            conf = Confidence.LOW
+            tail = (
+                "it has no public address in this template, but an Elastic IP or a later "
+                "change to the subnet would expose the database directly"
+            )
+        yield Hit(
+            inst.logical_id,
+            subnet_path,
+            f"EC2 instance {inst.logical_id} hosts a database ({what}) in subnet "
+            f"{facts.subnet.logical_id}, which has {facts.reason()}: {tail}",
+            confidence=conf,
+            related=(Related(group, ("Properties",), "security group"),),
+        )
+    for svc in t.of_type("AWS::ECS::Service"):
+        cfg = svc.get("NetworkConfiguration", "AwsvpcConfiguration")
+        if not isinstance(cfg, Mapping):
+            continue
+        groups = _groups(repo, t, [cfg.get("SecurityGroups")])
+        ports = [(p, g) for g in groups for p, _ in db_ports.get(g, [])]
+        if not ports:
+            continue
+        yield Checked(svc.logical_id)
+        assign = values(t, cfg.get("AssignPublicIp", MISSING))
+        enabled = next((v for v in assign if v.value == "ENABLED"), None)
+        if enabled is None:
+            continue
+        subnets = [subnet_facts(repo, t, item) for _, item in _items(cfg.get("Subnets"))]
+        known = [s for s in subnets if s is not None]
+        public = [s for s in known if s.public]
+        if known and not public:
+            continue
+        port, group = ports[0]
+        where = (
+            f"subnet {public[0].subnet.logical_id}, which has {public[0].reason()}"
+            if public
+            else "subnets this template does not define"
+        )
+        yield Hit(
+            svc.logical_id,
+            ("Properties", "NetworkConfiguration", "AwsvpcConfiguration", "AssignPublicIp"),
+            with_note(
+                f"ECS service {svc.logical_id} hosts a database ({DB_PORTS[port]} port {port} "
+                f"open in security group {group}) with AssignPublicIp ENABLED in {where}: "
+                "each task gets a public address, so the database is reachable from the internet",
+                enabled,
+            ),
+            confidence=lower_confidence(Confidence.MEDIUM, enabled.confidence),
+            related=(Related(group, ("Properties",), "security group"),),
+        )
+
+
+# -- AR-NET-002 -----------------------------------------------------------------------------------
+
+
+@template_check("AR-NET-002")
+def security_group_open_to_world(ctx: TemplateContext) -> Iterator[Yielded]:
+    t = ctx.template
+    for ing in ingress_rules(ctx.repo, t):
+        for key in ("CidrIp", "CidrIpv6"):
+            if key not in ing.rule:
+                continue
+            world = [v for v in values(t, ing.rule[key]) if v.value in WORLD]
+            if not world:
+                continue
+            cidr = world[0]
+            rng = port_range(t, ing.rule)
+            if not rng.known or rng.protocol in ICMP or rng.web_only:
+                continue
+            critical = sorted(p for p in CRITICAL_PORTS if rng.includes(p))
+            severity = Severity.CRITICAL if critical else None
+            named = ", ".join(f"{p} {CRITICAL_PORTS[p]}" for p in critical[:6])
+            if len(critical) > 6:
+                named += ", ..."
+            owner = t.get(ing.subject)
+            if owner is not None and owner.type == "AWS::EC2::SecurityGroupIngress":
+                who = f"Ingress rule {ing.subject}" + (
+                    f" of security group {ing.group}" if ing.group else ""
+                )
+            else:
+                who = f"Security group {ing.subject}"
+            single = rng.low is not None and rng.low == rng.high and rng.protocol != "all"
+            if critical and single:
+                described = f"{rng.describe()} ({CRITICAL_PORTS[critical[0]]})"
+            elif critical:
+                described = f"{rng.describe()}, including {named},"
+            else:
+                described = rng.describe()
+            message = (
+                f"{who} allows {described} from {cidr.value}"
+                + ": "
+                + (
+                    "administration and database ports must never face the whole internet"
+                    if critical
+                    else "only 80/443 of a public endpoint may be open to the world"
+                )
+            )
+            vals = (cidr, *[v for v in rng.vals if not v.missing])
+            conds = tuple(c for c in ing.conditions)
+            note_val = Val(cidr.value, (*conds, *cidr.conditions), cidr.assumed)
+            yield Hit(
+                ing.subject,
+                (*ing.path, key),
+                with_note(message, note_val, *rng.vals),
+                severity=severity,
+                confidence=lower_confidence(
+                    confidence(*vals), Confidence.MEDIUM if conds else Confidence.HIGH
+                ),
+            )
+
+
+# -- AR-NET-003 -----------------------------------------------------------------------------------
+
+VPC_STORES = {
+    "AWS::RDS::DBInstance": "RDS DB instance",
+    "AWS::RDS::DBCluster": "RDS DB cluster",
+    "AWS::RDS::DBProxy": "RDS Proxy",
+    "AWS::Neptune::DBCluster": "Neptune cluster",
+    "AWS::Neptune::DBInstance": "Neptune instance",
+    "AWS::ElastiCache::CacheCluster": "ElastiCache cluster",
+    "AWS::ElastiCache::ReplicationGroup": "ElastiCache replication group",
+    "AWS::ElastiCache::ServerlessCache": "ElastiCache serverless cache",
+    "AWS::MemoryDB::Cluster": "MemoryDB cluster",
+    "AWS::DocDB::DBCluster": "DocumentDB cluster",
+    "AWS::DocDB::DBInstance": "DocumentDB instance",
+    "AWS::OpenSearchService::Domain": "OpenSearch domain",
+    "AWS::Elasticsearch::Domain": "Elasticsearch domain",
+}
+# where a function's reference to a store says nothing about a network connection
+_NOT_A_CONNECTION = ("Policies", "Role", "Events", "VpcConfig", "Tags", "Layers")
+
+
+def _vpc_only(t: Template, store: Resource) -> bool:
+    if store.type in ("AWS::OpenSearchService::Domain", "AWS::Elasticsearch::Domain"):
+        return any(not v.missing for v in values(t, store.get("VPCOptions")))
+    if store.type in (
+        "AWS::RDS::DBInstance",
+        "AWS::RDS::DBCluster",
+        "AWS::Neptune::DBInstance",
+    ) and any(is_true(v) for v in values(t, store.get("PubliclyAccessible"))):
+        return False  # reachable from outside: AR-NET-001's business
+    # the RDS Data API (EnableHttpEndpoint) needs no network path
+    return not (
+        store.type == "AWS::RDS::DBCluster"
+        and any(is_true(v) for v in values(t, store.get("EnableHttpEndpoint")))
+    )
+
+
+@template_check("AR-NET-003")
+def lambda_outside_vpc_of_store(ctx: TemplateContext) -> Iterator[Yielded]:
+    t = ctx.template
+    for fn in t.functions():
+        stores: list[tuple[Resource, Path]] = []
+        for edge in t.outgoing(fn.logical_id):
+            if (
+                len(edge.path) > 1
+                and edge.path[0] == "Properties"
+                and edge.path[1] in _NOT_A_CONNECTION
+            ):
+                continue
+            target = t.get(edge.target)
+            if target is None or target.type not in VPC_STORES:
+                continue
+            if any(target is s for s, _ in stores) or not _vpc_only(t, target):
+                continue
+            stores.append((target, edge.path))
+        if not stores:
+            continue
+        yield Checked(fn.logical_id)
+        vpc = values(t, fn.get("VpcConfig"))
+        without = None
+        for v in vpc:
+            if v.missing:
+                without = v
+                break
+            if isinstance(v.value, Mapping):
+                subnets = v.value.get("SubnetIds", MISSING)
+                if (
+                    subnets is not MISSING
+                    and isinstance(resolve(t, subnets)[0].value, list)
+                    and not resolve(t, subnets)[0].value
+                ):
+                    without = v
+                    break
+        if without is None:
+            continue
+        store, where = stores[0]
+        others = f" (and {len(stores) - 1} more)" if len(stores) > 1 else ""
+        what = "has no VpcConfig" if without.value is MISSING else "has no VPC attachment"
+        where_text = ".".join(str(p) for p in where[1:]) or "its properties"
+        yield Hit(
+            fn.logical_id,
+            ("Properties", "VpcConfig"),
+            with_note(
+                f"Function {fn.logical_id} uses {VPC_STORES[store.type]} {store.logical_id}"
+                f"{others} (referenced in {where_text}) but {what}: the store lives inside the "
+                "VPC, so the call either fails or works only because the store was opened to "
+                "the outside",
+                without,
+            ),
+            confidence=Confidence.MEDIUM,
+            related=(Related(store.logical_id, (), VPC_STORES[store.type]),),
+        )
+
+
+# -- AR-NET-004 -----------------------------------------------------------------------------------
+
+
+def _tls_floor(profile_minimum: str) -> str:
+    tables = tls_tables()
+    version = protocol_version(profile_minimum) or (1, 2)
+    key = ".".join(str(p) for p in version[:2])
+    return tables.cloudfront_floor.get(key, tables.cloudfront_floor["1.2"])
+
+
+def _behaviors(config: Mapping[str, Any]) -> Iterator[tuple[Path, Mapping[str, Any]]]:
+    base: Path = ("Properties", "DistributionConfig")
+    default = config.get("DefaultCacheBehavior")
+    if isinstance(default, Mapping):
+        yield (*base, "DefaultCacheBehavior"), default
+    others = config.get("CacheBehaviors")
+    for i, beh in _items(others):
+        if isinstance(beh, Mapping):
+            yield (*base, "CacheBehaviors", i), beh
+
+
+@template_check("AR-NET-004")
+def cloudfront_weak_viewer_tls_or_no_waf(ctx: TemplateContext) -> Iterator[Yielded]:
+    t = ctx.template
+    tables = tls_tables()
+    floor = _tls_floor(ctx.profile.tls_minimum)
+    floor_rank = tables.cloudfront[floor].rank
+    base: Path = ("Properties", "DistributionConfig")
+    for dist in t.of_type("AWS::CloudFront::Distribution"):
+        config = dist.get("DistributionConfig")
+        if not isinstance(config, Mapping):
+            continue
+        did = dist.logical_id
+        for path, beh in _behaviors(config):
+            for v in values(t, beh.get("ViewerProtocolPolicy", MISSING)):
+                if v.value == "allow-all":
+                    label = (
+                        "DefaultCacheBehavior"
+                        if path[-1] == "DefaultCacheBehavior"
+                        else f"CacheBehaviors[{path[-1]}]"
+                    )
+                    yield Hit(
+                        did,
+                        (*path, "ViewerProtocolPolicy"),
+                        with_note(
+                            f"Distribution {did} {label} has ViewerProtocolPolicy allow-all: "
+                            "viewers can use plain HTTP (set redirect-to-https or https-only)",
+                            v,
+                        ),
+                        confidence=v.confidence,
+                    )
+                    break
+        yield from _viewer_certificate(t, did, config, base, floor, floor_rank)
+        waf = values(t, config.get("WebACLId", MISSING))
+        for v in waf:
+            if v.missing or v.value == "":
+                absent = "has no WebACLId" if v.value is MISSING else "drops its WebACLId"
+                yield Hit(
+                    did,
+                    (*base, "WebACLId"),
+                    with_note(
+                        f"Distribution {did} {absent}: no AWS WAF web ACL inspects requests "
+                        "at the edge before they reach the origin",
+                        v,
+                    ),
+                    confidence=v.confidence,
+                )
+                break
+
+
+def _viewer_certificate(
+    t: Template,
+    did: str,
+    config: Mapping[str, Any],
+    base: Path,
+    floor: str,
+    floor_rank: int,
+) -> Iterator[Hit]:
+    tables = tls_tables()
+    cert = config.get("ViewerCertificate", MISSING)
+    fixed = tables.cloudfront_default_certificate
+    if cert is MISSING:
+        yield Hit(
+            did,
+            (*base, "ViewerCertificate"),
+            f"Distribution {did} has no ViewerCertificate, so it serves the default "
+            f"*.cloudfront.net certificate, with which CloudFront fixes the security policy at "
+            f"{fixed} whatever MinimumProtocolVersion says: serve an ACM certificate with "
+            f"MinimumProtocolVersion {floor} or newer",
+        )
+        return
+    if not isinstance(cert, Mapping):
+        return
+    for v in values(t, cert.get("CloudFrontDefaultCertificate", MISSING)):
+        if is_true(v):
+            yield Hit(
+                did,
+                (*base, "ViewerCertificate", "CloudFrontDefaultCertificate"),
+                with_note(
+                    f"Distribution {did} uses CloudFrontDefaultCertificate, with which CloudFront "
+                    f"fixes the security policy at {fixed} whatever MinimumProtocolVersion says: "
+                    f"serve an ACM certificate with MinimumProtocolVersion {floor} or newer",
+                    v,
+                ),
+                confidence=v.confidence,
+            )
+            return
+    if "AcmCertificateArn" not in cert and "IamCertificateId" not in cert:
+        return
+    for v in values(t, cert.get("MinimumProtocolVersion", MISSING)):
+        name = tables.cloudfront_default if v.missing else v.value
+        if not isinstance(name, str):
+            continue
+        policy = tables.cloudfront.get(name)
+        if policy is None or policy.rank >= floor_rank:
+            continue
+        how = (
+            f"leaves MinimumProtocolVersion unset (CloudFront then uses {name})"
+            if v.missing
+            else f"has MinimumProtocolVersion {name}"
+        )
+        yield Hit(
+            did,
+            (*base, "ViewerCertificate", "MinimumProtocolVersion"),
+            with_note(f"Distribution {did} {how}, below {floor}: {_weaker(policy, floor)}", v),
+            confidence=v.confidence,
+        )
+        return
+
+
+def _weaker(policy: TlsPolicy, floor: str) -> str:
+    floor_policy = tls_tables().cloudfront[floor]
+    mine = protocol_version(policy.min) or (0,)
+    wanted = protocol_version(floor_policy.min) or (1, 2)
+    if mine < wanted:
+        return f"viewers can still connect with {protocol_label(policy.min)}"
+    return f"it keeps older cipher suites that {floor} drops"
+
+
+# -- AR-NET-005 -----------------------------------------------------------------------------------
+
+
+@template_check("AR-NET-005")
+def cloudfront_without_geo_restriction(ctx: TemplateContext) -> Iterator[Yielded]:
+    if not ctx.profile.geo_restriction:
+        return
+    t = ctx.template
+    declared: tuple[str, ...] = tuple(
+        str(c).upper() for c in getattr(ctx.profile, "geo_countries", ()) or ()
+    )
+    base: Path = ("Properties", "DistributionConfig", "Restrictions", "GeoRestriction")
+    for dist in t.of_type("AWS::CloudFront::Distribution"):
+        config = dist.get("DistributionConfig")
+        if not isinstance(config, Mapping):
+            continue
+        did = dist.logical_id
+        geo = dist.get("DistributionConfig", "Restrictions", "GeoRestriction")
+        if not isinstance(geo, Mapping):
+            yield Hit(
+                did,
+                base,
+                f"Distribution {did} has no Restrictions.GeoRestriction, but the profile "
+                "declares CloudFront with geographic restrictions: it serves every country",
+            )
+            continue
+        for v in values(t, geo.get("RestrictionType", MISSING)):
+            if v.missing or (isinstance(v.value, str) and v.value.lower() == "none"):
+                yield Hit(
+                    did,
+                    (*base, "RestrictionType"),
+                    with_note(
+                        f"Distribution {did} has GeoRestriction RestrictionType none, but the "
+                        "profile declares CloudFront with geographic restrictions",
+                        v,
+                    ),
+                    confidence=v.confidence,
+                )
+                break
+            if declared and v.value == "whitelist":
+                locations = resolve(t, geo.get("Locations", MISSING))[0].value
+                if isinstance(locations, list):
+                    extra = sorted(
+                        str(c).upper()
+                        for c in locations
+                        if isinstance(c, str) and c.upper() not in declared
+                    )
+                    if extra:
+                        yield Hit(
+                            did,
+                            (*base, "Locations"),
+                            f"Distribution {did} allows {', '.join(extra)}, which the profile "
+                            f"does not declare (declared: {', '.join(declared)})",
+                        )
+                        break
+
+
+# -- AR-NET-006 -----------------------------------------------------------------------------------
+
+
+@template_check("AR-NET-006")
+def ecs_task_with_public_ip(ctx: TemplateContext) -> Iterator[Yielded]:
+    if not ctx.profile.private_subnets_behind_lb:
+        return
+    t = ctx.template
+    base: Path = ("Properties", "NetworkConfiguration", "AwsvpcConfiguration")
+    for svc in t.of_type("AWS::ECS::Service", "AWS::ECS::TaskSet"):
+        kind = "ECS service" if svc.type == "AWS::ECS::Service" else "ECS task set"
+        yield Checked(svc.logical_id)
+        cfg = svc.get("NetworkConfiguration", "AwsvpcConfiguration")
+        if not isinstance(cfg, Mapping):
+            continue
+        for v in values(t, cfg.get("AssignPublicIp", MISSING)):
+            if v.value == "ENABLED":
+                yield Hit(
+                    svc.logical_id,
+                    (*base, "AssignPublicIp"),
+                    with_note(
+                        f"{kind} {svc.logical_id} has AssignPublicIp ENABLED: each task gets "
+                        "a public address, while the profile declares services in private "
+                        "subnets behind a load balancer",
+                        v,
+                    ),
+                    confidence=v.confidence,
+                )
+                break
+        for i, item in _items(cfg.get("Subnets")):
+            facts = subnet_facts(ctx.repo, t, item)
+            if facts is None or not facts.public:
+                continue
+            yield Hit(
+                svc.logical_id,
+                (*base, "Subnets", i),
+                f"{kind} {svc.logical_id} places tasks in subnet {facts.subnet.logical_id}, "
+                f"which has {facts.reason()}: it is a public subnet, while the profile declares "
+                "services in private subnets behind a load balancer",
+                confidence=Confidence.MEDIUM,
+                related=(Related(facts.subnet.logical_id, (), "subnet"),)
+                if facts.template is t
+                else (),
+            )
+            break
+
+
+CHECKS: tuple[Check, ...] = (
+    datastore_reachable_from_internet,
+    security_group_open_to_world,
+    lambda_outside_vpc_of_store,
+    cloudfront_weak_viewer_tls_or_no_waf,
+    cloudfront_without_geo_restriction,
+    ecs_task_with_public_ip,
+)
 
 # Rules of this layer whose check is not built yet (their YAML exists in rules/).
-PLANNED: frozenset[str] = frozenset(
-    {"AR-NET-001", "AR-NET-002", "AR-NET-003", "AR-NET-004", "AR-NET-005", "AR-NET-006"}
-)
+PLANNED: frozenset[str] = frozenset()

@@ -1,24 +1,36 @@
-"""Formatters: pure functions of a Report."""
+"""Formatters: pure functions of a Report (and of rendering options, never of the engine).
+
+Each format is a module `reviewer.output.<module>` with `render(report, options) -> str`.
+"""
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable
+from dataclasses import dataclass
 
 from reviewer.model import Report
 
-Renderer = Callable[[Report], str]
+
+@dataclass(frozen=True)
+class RenderOptions:
+    color: bool = False  # text: ANSI colours
+    sarif_category: str = "archreview"  # SARIF runs[0].automationDetails.id
+    include_suppressed: bool = False  # SARIF: keep suppressed results
+
+
+Renderer = Callable[[Report, RenderOptions], str]
+
+# format name -> module below reviewer.output (one line per format)
+MODULES: dict[str, str] = {
+    "text": "text",
+    "json": "json_report",
+}
+
+FORMATS: tuple[str, ...] = tuple(MODULES)
 
 
 def renderer(name: str) -> Renderer:
-    if name == "json":
-        from reviewer.output.json_report import render
-
-        return render
-    if name == "text":
-        from reviewer.output.text import render_plain
-
-        return render_plain
-    raise KeyError(name)
-
-
-FORMATS = ("text", "json")
+    module = importlib.import_module(f"reviewer.output.{MODULES[name]}")
+    render: Renderer = module.render
+    return render

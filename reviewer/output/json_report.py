@@ -6,6 +6,7 @@ import json
 from typing import Any
 
 from reviewer.model import LAYER_LABELS, Finding, Report, ScoreBlock
+from reviewer.output import RenderOptions
 
 
 def _block(block: ScoreBlock) -> dict[str, Any]:
@@ -95,5 +96,5 @@ def report_dict(report: Report) -> dict[str, Any]:
     }
 
 
-def render(report: Report) -> str:
+def render(report: Report, options: RenderOptions | None = None) -> str:
     return json.dumps(report_dict(report), indent=2, ensure_ascii=False, sort_keys=False) + "\n"

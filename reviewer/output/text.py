@@ -6,6 +6,7 @@ from __future__ import annotations
 from itertools import groupby
 
 from reviewer.model import LAYER_LABELS, Finding, Report, Severity
+from reviewer.output import RenderOptions
 
 _COLORS = {
     Severity.CRITICAL: "\x1b[1;35m",
@@ -24,11 +25,11 @@ def _clean(text: str) -> str:
     return "".join(ch if ch.isprintable() or ch == " " else repr(ch)[1:-1] for ch in text)
 
 
-def render_plain(report: Report) -> str:
-    return render(report, color=False)
+def render(report: Report, options: RenderOptions | None = None) -> str:
+    return render_text(report, color=(options or RenderOptions()).color)
 
 
-def render(report: Report, *, color: bool = False) -> str:
+def render_text(report: Report, *, color: bool = False) -> str:
     def paint(code: str, text: str) -> str:
         return f"{code}{text}{_RESET}" if color else text
 

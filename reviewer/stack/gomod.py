@@ -85,6 +85,9 @@ class GoDirective:
 
 @dataclass(frozen=True)
 class GoMod:
+    """A parsed go.mod.  ``godebugs`` ("key=value"), ``tools`` and ``ignores`` (paths) go beyond
+    what the checks need and default to empty."""
+
     module: GoDirective | None
     go: GoDirective | None
     toolchain: GoDirective | None

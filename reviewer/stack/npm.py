@@ -14,9 +14,10 @@ npm's own ``semver`` package: caret, tilde, x-ranges, ``*``, ``||``, hyphen rang
 sets and the prerelease rule (a prerelease version is only admitted by a comparator set that
 names a prerelease of the same major.minor.patch).  The ``semver`` package, also a dependency,
 only parses and compares single versions — it has no notion of npm ranges — so it cannot answer
-"does ``^18.2.0`` admit 18.3.1?".  Ranges are parsed strictly (npm itself parses specs loosely,
-so exotic forms such as ``1.2.3beta`` or ``01.2.3`` are ``invalid`` here rather than ranges), and
-the desugaring is that of nodesemver (``<1.2`` is ``<1.2.0``; recent npm writes ``<1.2.0-0``,
+"does ``^18.2.0`` admit 18.3.1?".  A range is parsed strictly first and, failing that, loosely,
+as npm does (``npm-package-arg`` calls ``validRange(spec, true)``): loose parsing reads forms
+such as ``1.2.3beta`` or ``01.2.3`` and, like npm, drops comparators it cannot read.  The
+desugaring is that of nodesemver (``<1.2`` is ``<1.2.0``; recent npm writes ``<1.2.0-0``,
 which admits the same versions).  nodesemver has no intersection, minimum or major helpers; those
 are built on its parsed comparator sets: each set becomes one interval (lower and upper bound, each
 inclusive or not) plus the major.minor.patch triples whose prereleases it admits, and the
@@ -254,7 +255,23 @@ def _reject_constant(name: str) -> object:
 
 _DECODER = json.JSONDecoder(object_pairs_hook=_Pairs, parse_constant=_reject_constant)
 _SCAN_ONCE: Callable[[str, int], tuple[Any, int]] = _DECODER.scan_once  # type: ignore[attr-defined]
-_KEY = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"[ \t\n\r]*:')
+_STR = r'"[^"\\]*(?:\\.[^"\\]*)*"'
+# One member of an object whose values are all strings: key, ':', value, optional ','.
+_MEMBER = re.compile(rf"[ \t\n\r]*({_STR})[ \t\n\r]*:[ \t\n\r]*{_STR}[ \t\n\r]*,?")
+
+
+def _member_keys(text: str, start: int, end: int) -> list[int] | None:
+    """Offsets of the keys of a string-valued object's members in text[start:end] (between the
+    braces), or None unless the members follow each other exactly."""
+    keys: list[int] = []
+    pos = start
+    for m in _MEMBER.finditer(text, start, end):
+        if m.start() != pos:
+            return None
+        keys.append(m.start(1))
+        pos = m.end()
+    tail = _WS.match(text, pos, end)
+    return keys if tail is not None and tail.end() == end else None
 
 
 def _shallow(value: object, depth: int) -> object:
@@ -303,8 +320,8 @@ def _fast_root(text: str) -> _Obj | None:
                 if key in SECTIONS and isinstance(value, _Pairs):
                     if not all(isinstance(spec, str) for _, spec in value):
                         return None
-                    keys = [k.start() for k in _KEY.finditer(text, start, end)]
-                    if len(keys) != len(value):
+                    keys = _member_keys(text, start + 1, end - 1)
+                    if keys is None or len(keys) != len(value):
                         return None
                     section = _Obj(start)
                     section.entries = [

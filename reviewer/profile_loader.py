@@ -1,0 +1,944 @@
+"""Load, validate and write the declared architecture (.archreview.yml).
+
+The file is strict: an unknown key, a wrong type, a bad version or range, or a duplicate key is a
+:class:`ProfileError` naming the file, line and column, with a "did you mean" suggestion where one
+is close. Every key is optional; a key that is not written keeps the built-in default (keys
+replace whole values: writing ``stack.node.packages`` replaces the default package map, it does
+not merge with it). An agent definition (``*.md`` with YAML front matter) is read by
+:mod:`reviewer.agent` instead and only warns on what it does not map.
+
+Schema (``archreview profile show`` prints the effective profile in this form)::
+
+    version: 1
+    name: chariot
+    stack:
+      go: {version, required_modules, forbidden_modules}
+      node: {packages: {name: range}, forbidden_packages}
+      testing: {go: [module paths], node: [package names]}
+    layers:
+      network: {enabled, geo_restriction}
+      api: {enabled, authorizer_kinds, waf_managed_rule_groups, waf_rate_limit}
+      identity: {enabled}            # L3: IDN and IAM rules
+      data: {enabled, kms_required, tls_minimum, tls_preferred}
+      monitoring: {enabled}
+    events: {retention_days, visibility_timeout_s, fifo_queues}
+    sizing: {tag, classes: {name: {memory_mb, timeout_s, patterns}}}
+    dynamodb: {single_table_limit}
+    platform: {private_subnets_behind_load_balancer, canary_releases, multi_region_recovery,
+               compliance_monitoring}
+    rules: {disable: [ids], severity: {id: severity}}
+    exclude: [globs]
+    suppressions: [{path, id, reason, until, subject}]
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import difflib
+import json
+import re
+import textwrap
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from reviewer.model import Severity
+from reviewer.profile import DEFAULT, LAYER_FAMILIES, Profile, SizingClass, Suppress
+
+PROFILE_FILENAMES = (".archreview.yml", ".archreview.yaml")
+MAX_NODES = 100_000  # a profile larger than this is refused (alias bombs)
+MAX_BYTES = 1_000_000
+
+AUTHORIZER_KINDS = ("COGNITO_USER_POOLS", "JWT", "TOKEN", "REQUEST", "AWS_IAM")
+TLS_VERSIONS = ("TLSv1.0", "TLSv1.1", "TLSv1.2", "TLSv1.3")
+
+# The five layers of the declared architecture and the rule families each one switches.
+LAYER_SECTIONS: dict[str, tuple[str, ...]] = {
+    "network": ("NET",),
+    "api": ("API",),
+    "identity": ("IDN", "IAM"),
+    "data": ("DAT",),
+    "monitoring": ("OBS",),
+}
+
+
+class ProfileError(Exception):
+    """A profile that cannot be used: ``message`` at ``file``:``line``:``column``."""
+
+    def __init__(
+        self,
+        message: str,
+        file: str,
+        line: int = 1,
+        column: int = 1,
+        suggestion: str | None = None,
+    ) -> None:
+        super().__init__(message, file, line, column, suggestion)
+        self.message = message
+        self.file = file
+        self.line = max(1, line)
+        self.column = max(1, column)
+        self.suggestion = suggestion
+
+    def __str__(self) -> str:
+        hint = f" (did you mean {self.suggestion!r}?)" if self.suggestion else ""
+        return f"{self.file}:{self.line}:{self.column}: {self.message}{hint}"
+
+
+# -- YAML with positions ----------------------------------------------------------------------
+
+
+@dataclass
+class Marked:
+    """A YAML value with its 1-based position; mappings keep their keys' positions too."""
+
+    value: Any  # dict[str, Marked] | list[Marked] | scalar
+    line: int
+    column: int
+    keys: dict[str, tuple[int, int]] = field(default_factory=dict)
+
+    def plain(self) -> Any:
+        """The value without positions."""
+        if isinstance(self.value, dict):
+            return {k: v.plain() for k, v in self.value.items()}
+        if isinstance(self.value, list):
+            return [v.plain() for v in self.value]
+        return self.value
+
+
+def compose_marked(text: str, file: str, line_offset: int = 0) -> Marked | None:
+    """Parse one YAML document into :class:`Marked` values; None for an empty document.
+
+    Raises ProfileError for a syntax error, a duplicate or non-string key, several documents,
+    or more than MAX_NODES nodes (aliases are counted at each use)."""
+    loader = yaml.SafeLoader(text)
+    try:
+        node = loader.get_single_node()
+    except yaml.MarkedYAMLError as err:
+        mark = err.problem_mark or err.context_mark
+        line = (mark.line + 1 if mark else 1) + line_offset
+        column = mark.column + 1 if mark else 1
+        problem = err.problem or "invalid YAML"
+        context = f" {err.context}" if err.context else ""
+        raise ProfileError(f"invalid YAML: {problem}{context}", file, line, column) from err
+    except yaml.YAMLError as err:
+        raise ProfileError(f"invalid YAML: {err}", file, 1 + line_offset) from err
+    finally:
+        loader.dispose()
+    if node is None:
+        return None
+    budget = [MAX_NODES]
+
+    def walk(n: yaml.Node) -> Marked:
+        budget[0] -= 1
+        if budget[0] < 0:
+            raise ProfileError(
+                f"the document has over {MAX_NODES:,} nodes (alias bomb?)", file, 1 + line_offset
+            )
+        line = n.start_mark.line + 1 + line_offset
+        col = n.start_mark.column + 1
+        if isinstance(n, yaml.MappingNode):
+            out: dict[str, Marked] = {}
+            keys: dict[str, tuple[int, int]] = {}
+            for knode, vnode in n.value:
+                kline = knode.start_mark.line + 1 + line_offset
+                kcol = knode.start_mark.column + 1
+                if knode.tag == "tag:yaml.org,2002:merge":
+                    raise ProfileError("merge keys (<<) are not supported here", file, kline, kcol)
+                key = loader.construct_object(knode) if isinstance(knode, yaml.ScalarNode) else None
+                if not isinstance(key, str):
+                    raise ProfileError(
+                        "keys must be strings", file, kline, kcol, None if key is None else str(key)
+                    )
+                if key in out:
+                    first = keys[key][0]
+                    raise ProfileError(
+                        f"duplicate key {key!r} (first at line {first})", file, kline, kcol
+                    )
+                keys[key] = (kline, kcol)
+                out[key] = walk(vnode)
+            return Marked(out, line, col, keys)
+        if isinstance(n, yaml.SequenceNode):
+            return Marked([walk(item) for item in n.value], line, col)
+        assert isinstance(n, yaml.ScalarNode)
+        try:
+            value = loader.construct_object(n)
+        except yaml.YAMLError as err:
+            raise ProfileError(f"invalid value: {err}", file, line, col) from err
+        return Marked(value, line, col)
+
+    return walk(node)
+
+
+# -- validation helpers ------------------------------------------------------------------------
+
+
+def _suggest(word: str, choices: Iterable[str]) -> str | None:
+    options = list(choices)
+    close = difflib.get_close_matches(word, options, n=1, cutoff=0.6)
+    if close:
+        return close[0]
+    low = {c.lower(): c for c in options}
+    return low.get(word.lower())
+
+
+def _type_name(value: Any) -> str:
+    if isinstance(value, dict):
+        return "a mapping"
+    if isinstance(value, list):
+        return "a list"
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, int):
+        return "an integer"
+    if isinstance(value, float):
+        return "a number"
+    if isinstance(value, _dt.date):
+        return "a date"
+    return "a string"
+
+
+class _Reader:
+    def __init__(self, file: str) -> None:
+        self.file = file
+
+    def fail(self, m: Marked, message: str, suggestion: str | None = None) -> ProfileError:
+        return ProfileError(message, self.file, m.line, m.column, suggestion)
+
+    def mapping(self, m: Marked, where: str, allowed: Iterable[str]) -> dict[str, Marked]:
+        if not isinstance(m.value, dict):
+            raise self.fail(m, f"{where} must be a mapping, not {_type_name(m.value)}")
+        names = tuple(allowed)
+        for key in m.value:
+            if key not in names:
+                line, col = m.keys[key]
+                dotted = f"{where}.{key}" if where != "the profile" else key
+                raise ProfileError(
+                    f"unknown key {dotted!r}; allowed here: {', '.join(names)}",
+                    self.file,
+                    line,
+                    col,
+                    _suggest(key, names),
+                )
+        return dict(m.value)
+
+    def boolean(self, m: Marked, where: str) -> bool:
+        if not isinstance(m.value, bool):
+            hint = None
+            if isinstance(m.value, str) and m.value.lower() in ("true", "false", "yes", "no"):
+                hint = "true" if m.value.lower() in ("true", "yes") else "false"
+            raise self.fail(m, f"{where} must be true or false, not {_type_name(m.value)}", hint)
+        return m.value
+
+    def integer(self, m: Marked, where: str, low: int, high: int) -> int:
+        value = m.value
+        if isinstance(value, bool) or not isinstance(value, int):
+            hint = value.strip() if isinstance(value, str) and value.strip().isdigit() else None
+            raise self.fail(m, f"{where} must be an integer, not {_type_name(value)}", hint)
+        if not low <= value <= high:
+            raise self.fail(m, f"{where} must be between {low} and {high}, not {value}")
+        return value
+
+    def string(self, m: Marked, where: str) -> str:
+        value = m.value
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            value = str(value)  # go: 1.24 written without quotes
+        if not isinstance(value, str) or not value.strip():
+            raise self.fail(m, f"{where} must be a non-empty string, not {_type_name(m.value)}")
+        return value.strip()
+
+    def strings(self, m: Marked, where: str) -> tuple[str, ...]:
+        if not isinstance(m.value, list):
+            raise self.fail(m, f"{where} must be a list of strings, not {_type_name(m.value)}")
+        out = [self.string(item, f"an entry of {where}") for item in m.value]
+        return tuple(dict.fromkeys(out))
+
+    def choice(self, m: Marked, where: str, choices: tuple[str, ...], normalise: Any = None) -> str:
+        raw = self.string(m, where)
+        value = normalise(raw) if normalise else raw
+        if value not in choices:
+            raise self.fail(
+                m,
+                f"{where} must be one of {', '.join(choices)}, not {raw!r}",
+                _suggest(value, choices),
+            )
+        return str(value)
+
+
+# -- value checks shared with the agent reader ------------------------------------------------
+
+
+def valid_go_version(text: str) -> bool:
+    from reviewer.stack.gomod import go_version_key
+
+    shape = r"[1-9][0-9]*\.(0|[1-9][0-9]*)(\.(0|[1-9][0-9]*)|(rc|beta|alpha)[1-9][0-9]*)?"
+    return bool(re.fullmatch(shape, text)) and go_version_key(text) != (0,)
+
+
+def normalise_go_version(text: str) -> str:
+    """ "go1.24.6" / "v1.24.6" / "1.24.6" -> "1.24.6"."""
+    t = text.strip()
+    for prefix in ("go", "v"):
+        if t.lower().startswith(prefix) and len(t) > len(prefix) and t[len(prefix)].isdigit():
+            t = t[len(prefix) :]
+    return t
+
+
+def valid_npm_range(text: str) -> bool:
+    """A version range read strictly (npm itself reads loosely and drops what it cannot read;
+    a declaration should say what it means)."""
+    import nodesemver
+
+    from reviewer.stack.npm import spec_kind
+
+    if spec_kind(text) != "range":
+        return False
+    try:
+        nodesemver.Range(text.strip(), False)
+    except Exception:  # nodesemver raises ValueError (and TypeError on odd input)
+        return False
+    return True
+
+
+def normalise_tls(text: str) -> str:
+    """ "1.2" / "TLS 1.2" / "tls1.2" / "TLSv1.2" / "TLS_1_2" -> "TLSv1.2"."""
+    m = re.fullmatch(r"(?i)\s*(?:tls\s*v?\s*[_ ]?)?1[._]([0-3])\s*", text)
+    return f"TLSv1.{m.group(1)}" if m else text.strip()
+
+
+def normalise_authorizer(text: str) -> str:
+    t = text.strip().upper().replace("-", "_").replace(" ", "_")
+    aliases = {
+        "COGNITO": "COGNITO_USER_POOLS",
+        "COGNITO_USER_POOL": "COGNITO_USER_POOLS",
+        "IAM": "AWS_IAM",
+        "SIGV4": "AWS_IAM",
+        "LAMBDA_TOKEN": "TOKEN",
+        "LAMBDA_REQUEST": "REQUEST",
+    }
+    return aliases.get(t, t)
+
+
+# -- the schema --------------------------------------------------------------------------------
+
+TOP_KEYS = (
+    "version",
+    "name",
+    "stack",
+    "layers",
+    "events",
+    "sizing",
+    "dynamodb",
+    "platform",
+    "rules",
+    "exclude",
+    "suppressions",
+)
+
+
+def _rule_ids() -> tuple[str, ...]:
+    from reviewer.catalogue import load_catalogue
+
+    return tuple(sorted(load_catalogue()))
+
+
+def parse_profile_text(text: str, file: str) -> Profile:
+    """A .archreview.yml text -> Profile (the built-in default overlaid with what it sets)."""
+    doc = compose_marked(text, file)
+    if doc is None:
+        return replace(DEFAULT, name=Path(file).name, source=file)
+    r = _Reader(file)
+    top = r.mapping(doc, "the profile", TOP_KEYS)
+    kw: dict[str, Any] = {"name": Path(file).name, "source": file}
+    sources: list[tuple[str, str]] = []
+
+    def cite(key: str, m: Marked) -> None:
+        sources.append((key, f"{file}:{m.line}"))
+
+    if "version" in top:
+        v = top["version"]
+        if v.value != 1:
+            raise r.fail(
+                v, f"unsupported profile version {v.value!r}; this archreview reads 1", "1"
+            )
+    if "name" in top:
+        kw["name"] = r.string(top["name"], "name")
+    if "stack" in top:
+        _stack(r, top["stack"], kw, cite)
+    if "layers" in top:
+        _layers(r, top["layers"], kw, cite)
+    if "events" in top:
+        _events(r, top["events"], kw, cite)
+    if "sizing" in top:
+        _sizing(r, top["sizing"], kw, cite)
+    if "dynamodb" in top:
+        d = r.mapping(top["dynamodb"], "dynamodb", ("single_table_limit",))
+        if "single_table_limit" in d:
+            kw["single_table_limit"] = r.integer(
+                d["single_table_limit"], "dynamodb.single_table_limit", 1, 10_000
+            )
+            cite("dynamodb.single_table_limit", d["single_table_limit"])
+    if "platform" in top:
+        p = r.mapping(top["platform"], "platform", tuple(PLATFORM_KEYS))
+        for key, attr in PLATFORM_KEYS.items():
+            if key in p:
+                kw[attr] = r.boolean(p[key], f"platform.{key}")
+                cite(f"platform.{key}", p[key])
+    if "rules" in top:
+        _rules(r, top["rules"], kw)
+    if "exclude" in top:
+        kw["exclude_paths"] = r.strings(top["exclude"], "exclude")
+    if "suppressions" in top:
+        kw["suppressions"] = _suppressions(r, top["suppressions"])
+    kw["sources"] = tuple(sources)
+    profile = replace(DEFAULT, **kw)
+    where = dict(sources).get("events.visibility_timeout_s", file)
+    warnings = tuple(f"{where}: {w}" for w in consistency_warnings(profile))
+    return replace(profile, warnings=warnings)
+
+
+PLATFORM_KEYS: dict[str, str] = {
+    "private_subnets_behind_load_balancer": "private_subnets_behind_lb",
+    "canary_releases": "gradual_deployment",
+    "multi_region_recovery": "multi_region",
+    "compliance_monitoring": "compliance_monitoring",
+}
+
+_Cite = Callable[[str, Marked], None]
+
+
+def _stack(r: _Reader, m: Marked, kw: dict[str, Any], cite: _Cite) -> None:
+    s = r.mapping(m, "stack", ("go", "node", "testing"))
+    if "go" in s:
+        g = r.mapping(s["go"], "stack.go", ("version", "required_modules", "forbidden_modules"))
+        if "version" in g:
+            raw = r.string(g["version"], "stack.go.version")
+            version = normalise_go_version(raw)
+            if not valid_go_version(version):
+                raise r.fail(
+                    g["version"],
+                    f"stack.go.version {raw!r} is not a Go version (1.24, 1.24.6, 1.25rc1)",
+                )
+            kw["go_version"] = version
+            cite("stack.go.version", g["version"])
+        if "required_modules" in g:
+            mods = r.strings(g["required_modules"], "stack.go.required_modules")
+            for mod, item in zip(mods, g["required_modules"].value, strict=False):
+                _check_module_path(r, item, mod)
+            sdks = [x for x in mods if x.startswith("github.com/aws/aws-sdk-go")]
+            kw["go_sdk"] = sdks[0] if sdks else ""
+            kw["go_frameworks"] = tuple(x for x in mods if x not in sdks[:1])
+            cite("stack.go.required_modules", g["required_modules"])
+        if "forbidden_modules" in g:
+            mods = r.strings(g["forbidden_modules"], "stack.go.forbidden_modules")
+            for mod, item in zip(mods, g["forbidden_modules"].value, strict=False):
+                _check_module_path(r, item, mod)
+            kw["go_forbidden"] = mods
+            cite("stack.go.forbidden_modules", g["forbidden_modules"])
+    if "node" in s:
+        n = r.mapping(s["node"], "stack.node", ("packages", "forbidden_packages"))
+        if "packages" in n:
+            pk = n["packages"]
+            if not isinstance(pk.value, dict):
+                raise r.fail(
+                    pk,
+                    f"stack.node.packages must be a mapping of package name to version range, "
+                    f"not {_type_name(pk.value)}",
+                )
+            packages: list[tuple[str, str]] = []
+            for name, spec_m in pk.value.items():
+                spec = r.string(spec_m, f"stack.node.packages.{name}")
+                if not valid_npm_range(spec):
+                    raise r.fail(
+                        spec_m,
+                        f"stack.node.packages.{name}: {spec!r} is not an npm version range "
+                        "(18.3.1, ^18.2.0, 5.x, >=5 <6, *)",
+                        _range_hint(spec),
+                    )
+                packages.append((name, spec))
+            kw["node_packages"] = tuple(packages)
+            cite("stack.node.packages", pk)
+        if "forbidden_packages" in n:
+            kw["node_forbidden"] = r.strings(
+                n["forbidden_packages"], "stack.node.forbidden_packages"
+            )
+            cite("stack.node.forbidden_packages", n["forbidden_packages"])
+    if "testing" in s:
+        t = r.mapping(s["testing"], "stack.testing", ("go", "node"))
+        if "go" in t:
+            kw["go_test_frameworks"] = r.strings(t["go"], "stack.testing.go")
+            cite("stack.testing.go", t["go"])
+        if "node" in t:
+            kw["node_test_frameworks"] = r.strings(t["node"], "stack.testing.node")
+            cite("stack.testing.node", t["node"])
+
+
+def _check_module_path(r: _Reader, m: Marked, path: str) -> None:
+    if " " in path or "." not in path.split("/", 1)[0]:
+        hint = None
+        if "/" in path and " " not in path and "." not in path.split("/", 1)[0]:
+            hint = f"github.com/{path}"
+        raise r.fail(m, f"{path!r} is not a Go module path (github.com/owner/repo)", hint)
+
+
+def _range_hint(spec: str) -> str | None:
+    m = re.match(r"\s*[vV]?(\d+(?:\.\d+){0,2}(?:\.x)?)", spec)
+    return m.group(1) if m else None
+
+
+def _layers(r: _Reader, m: Marked, kw: dict[str, Any], cite: _Cite) -> None:
+    allowed = {
+        "network": ("enabled", "geo_restriction"),
+        "api": ("enabled", "authorizer_kinds", "waf_managed_rule_groups", "waf_rate_limit"),
+        "identity": ("enabled",),
+        "data": ("enabled", "kms_required", "tls_minimum", "tls_preferred"),
+        "monitoring": ("enabled",),
+    }
+    sections = r.mapping(m, "layers", tuple(allowed))
+    enabled = set(DEFAULT.layers)
+    for name, sm in sections.items():
+        where = f"layers.{name}"
+        if isinstance(sm.value, bool):  # layers: {network: false}
+            body: dict[str, Marked] = {"enabled": sm}
+        else:
+            body = r.mapping(sm, where, allowed[name])
+        if "enabled" in body:
+            on = r.boolean(body["enabled"], f"{where}.enabled")
+            for family in LAYER_SECTIONS[name]:
+                (enabled.add if on else enabled.discard)(family)
+            cite(f"{where}.enabled", body["enabled"])
+        if "geo_restriction" in body:
+            kw["geo_restriction"] = r.boolean(body["geo_restriction"], f"{where}.geo_restriction")
+            cite(f"{where}.geo_restriction", body["geo_restriction"])
+        if "authorizer_kinds" in body:
+            am = body["authorizer_kinds"]
+            kinds = r.strings(am, f"{where}.authorizer_kinds")
+            out = []
+            for kind, item in zip(kinds, am.value, strict=False):
+                out.append(
+                    r.choice(
+                        item,
+                        f"an entry of {where}.authorizer_kinds",
+                        AUTHORIZER_KINDS,
+                        normalise_authorizer,
+                    )
+                )
+                del kind
+            kw["authorizers"] = tuple(dict.fromkeys(out))
+            cite(f"{where}.authorizer_kinds", am)
+        if "waf_managed_rule_groups" in body:
+            wm = body["waf_managed_rule_groups"]
+            groups = r.strings(wm, f"{where}.waf_managed_rule_groups")
+            for group, item in zip(groups, wm.value, strict=False):
+                if not re.fullmatch(r"[A-Za-z0-9_-]{1,128}", group):
+                    raise r.fail(item, f"{group!r} is not a WAF managed rule group name")
+            kw["waf_managed_rule_groups"] = groups
+            cite(f"{where}.waf_managed_rule_groups", wm)
+        if "waf_rate_limit" in body:
+            kw["waf_rate_limit"] = r.boolean(body["waf_rate_limit"], f"{where}.waf_rate_limit")
+            cite(f"{where}.waf_rate_limit", body["waf_rate_limit"])
+        if "kms_required" in body:
+            kw["kms_required"] = r.boolean(body["kms_required"], f"{where}.kms_required")
+            cite(f"{where}.kms_required", body["kms_required"])
+        for key in ("tls_minimum", "tls_preferred"):
+            if key in body:
+                kw[key] = r.choice(body[key], f"{where}.{key}", TLS_VERSIONS, normalise_tls)
+                cite(f"{where}.{key}", body[key])
+    kw["layers"] = tuple(f for f in LAYER_FAMILIES if f in enabled)
+
+
+def _events(r: _Reader, m: Marked, kw: dict[str, Any], cite: _Cite) -> None:
+    e = r.mapping(m, "events", ("retention_days", "visibility_timeout_s", "fifo_queues"))
+    if "retention_days" in e:
+        # SQS keeps messages from 60 seconds to 14 days
+        kw["queue_retention_days"] = r.integer(e["retention_days"], "events.retention_days", 1, 14)
+        cite("events.retention_days", e["retention_days"])
+    if "visibility_timeout_s" in e:
+        vm = e["visibility_timeout_s"]
+        kw["queue_visibility_s"] = (
+            None if vm.value is None else r.integer(vm, "events.visibility_timeout_s", 0, 43_200)
+        )
+        cite("events.visibility_timeout_s", vm)
+    if "fifo_queues" in e:
+        kw["ordered_queue_patterns"] = r.strings(e["fifo_queues"], "events.fifo_queues")
+        cite("events.fifo_queues", e["fifo_queues"])
+
+
+def _sizing(r: _Reader, m: Marked, kw: dict[str, Any], cite: _Cite) -> None:
+    s = r.mapping(m, "sizing", ("tag", "classes"))
+    if "tag" in s:
+        kw["sizing_tag"] = r.string(s["tag"], "sizing.tag")
+        cite("sizing.tag", s["tag"])
+    if "classes" in s:
+        cm = s["classes"]
+        if not isinstance(cm.value, dict):
+            raise r.fail(
+                cm,
+                "sizing.classes must be a mapping of class name to "
+                f"{{memory_mb, timeout_s, patterns}}, not {_type_name(cm.value)}",
+            )
+        classes: list[SizingClass] = []
+        for name, body_m in cm.value.items():
+            where = f"sizing.classes.{name}"
+            body = r.mapping(body_m, where, ("memory_mb", "timeout_s", "patterns"))
+            for required in ("memory_mb", "timeout_s"):
+                if required not in body:
+                    raise r.fail(body_m, f"{where} needs {required}")
+            memory = r.integer(body["memory_mb"], f"{where}.memory_mb", 128, 10_240)
+            timeout = r.integer(body["timeout_s"], f"{where}.timeout_s", 1, 900)
+            patterns = (
+                tuple(p.lower() for p in r.strings(body["patterns"], f"{where}.patterns"))
+                if "patterns" in body
+                else ()
+            )
+            classes.append(SizingClass(name, memory, timeout, patterns))
+            cite(where, body_m)
+        kw["sizing_classes"] = tuple(classes)
+
+
+def _rules(r: _Reader, m: Marked, kw: dict[str, Any]) -> None:
+    body = r.mapping(m, "rules", ("disable", "severity"))
+    ids = _rule_ids()
+    if "disable" in body:
+        dm = body["disable"]
+        disabled = r.strings(dm, "rules.disable")
+        for rid, item in zip(disabled, dm.value, strict=False):
+            if rid.upper() not in ids:
+                raise r.fail(item, f"unknown rule id {rid!r}", _suggest(rid.upper(), ids))
+        kw["disabled_rules"] = tuple(x.upper() for x in disabled)
+    if "severity" in body:
+        sm = body["severity"]
+        if not isinstance(sm.value, dict):
+            raise r.fail(sm, "rules.severity must be a mapping of rule id to severity")
+        overrides: list[tuple[str, Severity]] = []
+        choices = tuple(s.value for s in Severity)
+        for rid, vm in sm.value.items():
+            if rid.upper() not in ids:
+                line, col = sm.keys[rid]
+                raise ProfileError(
+                    f"unknown rule id {rid!r}", r.file, line, col, _suggest(rid.upper(), ids)
+                )
+            sev = r.choice(vm, f"rules.severity.{rid}", choices, lambda t: t.lower())
+            overrides.append((rid.upper(), Severity(sev)))
+        kw["severity_overrides"] = tuple(overrides)
+
+
+def _suppressions(r: _Reader, m: Marked) -> tuple[Suppress, ...]:
+    if not isinstance(m.value, list):
+        raise r.fail(m, f"suppressions must be a list, not {_type_name(m.value)}")
+    ids = _rule_ids()
+    out: list[Suppress] = []
+    for item in m.value:
+        body = r.mapping(item, "a suppression", ("path", "id", "reason", "until", "subject"))
+        for required in ("path", "id"):
+            if required not in body:
+                raise r.fail(item, f"a suppression needs {required}")
+        rid = r.string(body["id"], "suppression id").upper()
+        if rid not in ids:
+            raise r.fail(body["id"], f"unknown rule id {rid!r}", _suggest(rid, ids))
+        reason = None
+        if "reason" in body and body["reason"].value is not None:
+            reason = str(body["reason"].value).strip() or None  # empty: AR-MOD-004 reports it
+        until = None
+        if "until" in body and body["until"].value is not None:
+            um = body["until"]
+            if isinstance(um.value, _dt.datetime):
+                until = um.value.date().isoformat()
+            elif isinstance(um.value, _dt.date):
+                until = um.value.isoformat()
+            else:
+                try:
+                    until = _dt.date.fromisoformat(str(um.value).strip()).isoformat()
+                except ValueError:
+                    raise r.fail(um, f"until must be a date YYYY-MM-DD, not {um.value!r}") from None
+        subject = r.string(body["subject"], "suppression subject") if "subject" in body else None
+        out.append(
+            Suppress(r.string(body["path"], "suppression path"), rid, reason, until, subject)
+        )
+    return tuple(out)
+
+
+# -- consistency -------------------------------------------------------------------------------
+
+
+def consistency_warnings(profile: Profile) -> list[str]:
+    """Declared numbers that contradict each other (AR-EVT-003's 6x rule)."""
+    out: list[str] = []
+    v = profile.queue_visibility_s
+    if v is not None:
+        short = [c for c in profile.sizing_classes if v < 6 * c.timeout_s]
+        if short:
+            worst = max(short, key=lambda c: c.timeout_s)
+            named = ", ".join(f"{c.name} {c.timeout_s} s" for c in short)
+            out.append(
+                f"the declared queue visibility timeout ({v} s) is below 6 x the declared "
+                f"function timeout of the sizing classes {named}: AR-EVT-003 requires a queue "
+                f"that triggers a function to keep messages invisible for at least 6 x its "
+                f"timeout (for {worst.name}: {6 * worst.timeout_s} s); the declaration "
+                "contradicts itself"
+            )
+    return out
+
+
+# -- loading -----------------------------------------------------------------------------------
+
+
+def is_agent_file(path: str | Path) -> bool:
+    return Path(path).suffix.lower() in (".md", ".markdown")
+
+
+def read_limited(path: Path, label: str) -> str:
+    try:
+        size = path.stat().st_size
+        if size > MAX_BYTES:
+            raise ProfileError(f"{label} is over {MAX_BYTES:,} bytes", str(path))
+        data = path.read_bytes()
+    except OSError as err:
+        raise ProfileError(f"cannot read {label}: {err.strerror or err}", str(path)) from err
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as err:
+        line = data[: err.start].count(b"\n") + 1
+        raise ProfileError(f"{label} is not UTF-8 text", str(path), line) from err
+
+
+def load_profile(path: str | Path) -> Profile:
+    """Load a .archreview.yml (strict) or an agent definition (*.md: unmapped keys warn)."""
+    p = Path(path)
+    if is_agent_file(p):
+        from reviewer.agent import AgentError, profile_from_agent, read_agent
+
+        try:
+            reading = read_agent(p)
+        except AgentError as err:
+            raise ProfileError(err.message, err.file, err.line, err.column) from err
+        return profile_from_agent(reading)
+    if not p.is_file():
+        raise ProfileError("no such file", str(p))
+    return parse_profile_text(read_limited(p, "the profile"), str(p))
+
+
+def find_profile(root: Path) -> Path | None:
+    for name in PROFILE_FILENAMES:
+        candidate = root / name
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+# -- writing -----------------------------------------------------------------------------------
+
+
+def profile_document(profile: Profile) -> dict[str, Any]:
+    """The profile in the .archreview.yml schema (every key written)."""
+    sdk = (profile.go_sdk,) if profile.go_sdk else ()
+    return {
+        "version": 1,
+        "name": profile.name,
+        "stack": {
+            "go": {
+                "version": profile.go_version,
+                "required_modules": [*profile.go_frameworks, *sdk],
+                "forbidden_modules": list(profile.go_forbidden),
+            },
+            "node": {
+                "packages": dict(profile.node_packages),
+                "forbidden_packages": list(profile.node_forbidden),
+            },
+            "testing": {
+                "go": list(profile.go_test_frameworks),
+                "node": list(profile.node_test_frameworks),
+            },
+        },
+        "layers": {
+            "network": {
+                "enabled": "NET" in profile.layers,
+                "geo_restriction": profile.geo_restriction,
+            },
+            "api": {
+                "enabled": "API" in profile.layers,
+                "authorizer_kinds": list(profile.authorizers),
+                "waf_managed_rule_groups": list(profile.waf_managed_rule_groups),
+                "waf_rate_limit": profile.waf_rate_limit,
+            },
+            "identity": {"enabled": "IDN" in profile.layers and "IAM" in profile.layers},
+            "data": {
+                "enabled": "DAT" in profile.layers,
+                "kms_required": profile.kms_required,
+                "tls_minimum": profile.tls_minimum,
+                "tls_preferred": profile.tls_preferred,
+            },
+            "monitoring": {"enabled": "OBS" in profile.layers},
+        },
+        "events": {
+            "retention_days": profile.queue_retention_days,
+            "visibility_timeout_s": profile.queue_visibility_s,
+            "fifo_queues": list(profile.ordered_queue_patterns),
+        },
+        "sizing": {
+            "tag": profile.sizing_tag,
+            "classes": {
+                c.name: {
+                    "memory_mb": c.memory_mb,
+                    "timeout_s": c.timeout_s,
+                    "patterns": list(c.patterns),
+                }
+                for c in profile.sizing_classes
+            },
+        },
+        "dynamodb": {"single_table_limit": profile.single_table_limit},
+        "platform": {key: getattr(profile, attr) for key, attr in PLATFORM_KEYS.items()},
+        "rules": {
+            "disable": list(profile.disabled_rules),
+            "severity": {rid: sev.value for rid, sev in profile.severity_overrides},
+        },
+        "exclude": list(profile.exclude_paths),
+        "suppressions": [
+            {
+                k: v
+                for k, v in (
+                    ("path", s.path),
+                    ("id", s.rule_id),
+                    ("reason", s.reason),
+                    ("until", s.until),
+                    ("subject", s.subject),
+                )
+                if v is not None
+            }
+            for s in profile.suppressions
+        ],
+    }
+
+
+_PLAIN = re.compile(r"[A-Za-z_][A-Za-z0-9_./@-]*")
+_RESERVED = frozenset({"true", "false", "yes", "no", "on", "off", "null", "y", "n", "~"})
+
+
+def _scalar(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return str(value)
+    text = str(value)
+    if _PLAIN.fullmatch(text) and text.lower() not in _RESERVED:
+        return text
+    return json.dumps(text, ensure_ascii=False)  # a JSON string is a YAML double-quoted scalar
+
+
+def _key(key: str) -> str:
+    return key if _PLAIN.fullmatch(key) and key.lower() not in _RESERVED else json.dumps(key)
+
+
+def render_yaml(
+    doc: Mapping[str, Any],
+    comments: Mapping[str, str] | None = None,
+    header: Iterable[str] = (),
+) -> str:
+    """Block-style YAML for a profile document; ``comments`` maps dotted keys to a comment
+    written above the key."""
+    notes = comments or {}
+    lines = [f"# {h}" if h else "#" for h in header]
+
+    def emit(node: Mapping[str, Any], indent: int, prefix: str) -> None:
+        pad = "  " * indent
+        for key, value in node.items():
+            dotted = f"{prefix}{key}"
+            for note in notes.get(dotted, "").splitlines():
+                for part in textwrap.wrap(
+                    note, width=max(40, 98 - len(pad)), break_on_hyphens=False
+                ) or [""]:
+                    lines.append(f"{pad}# {part}")
+            if isinstance(value, Mapping):
+                if not value:
+                    lines.append(f"{pad}{_key(key)}: {{}}")
+                else:
+                    lines.append(f"{pad}{_key(key)}:")
+                    emit(value, indent + 1, dotted + ".")
+            elif isinstance(value, list):
+                if not value:
+                    lines.append(f"{pad}{_key(key)}: []")
+                elif all(not isinstance(v, (Mapping, list)) for v in value):
+                    lines.append(f"{pad}{_key(key)}: [{', '.join(_scalar(v) for v in value)}]")
+                else:
+                    lines.append(f"{pad}{_key(key)}:")
+                    for item in value:
+                        first = True
+                        for k, v in item.items():
+                            lead = "- " if first else "  "
+                            lines.append(f"{pad}  {lead}{_key(k)}: {_scalar(v)}")
+                            first = False
+            else:
+                lines.append(f"{pad}{_key(key)}: {_scalar(value)}")
+
+    emit(doc, 0, "")
+    return "\n".join(lines) + "\n"
+
+
+SCHEMA_NOTES: dict[str, str] = {
+    "stack.go.version": "AR-STK-001: the newer of go.mod's go and toolchain is compared with it",
+    "stack.go.required_modules": "declared frameworks and SDK (AR-STK-002, AR-STK-003)",
+    "stack.go.forbidden_modules": "competing frameworks (AR-STK-003)",
+    "stack.node.packages": "npm ranges; react/react-dom (AR-STK-004), typescript (AR-STK-005)",
+    "stack.testing": "AR-STK-007",
+    "layers": "the five security layers; identity is L3 (IDN and IAM rules)",
+    "layers.api.authorizer_kinds": "COGNITO_USER_POOLS, JWT, TOKEN, REQUEST, AWS_IAM (AR-API-006)",
+    "layers.data.tls_minimum": "enforced floor; tls_preferred is recorded, not enforced",
+    "events": "AR-EVT-007; the visibility timeout is AR-EVT-003's (>= 6 x function timeout)",
+    "sizing.classes": "AR-CMP-001: memory_mb / timeout_s; patterns match logical ids and names",
+    "dynamodb.single_table_limit": "AR-DBS-003",
+    "platform": "platform declarations (AR-NET-006, AR-CMP-*, AR-DBS-004, AR-OBS-*)",
+    "suppressions": "path + id + reason (+ until, subject); no reason or past until: AR-MOD-004",
+}
+
+
+def field_names() -> tuple[str, ...]:
+    return tuple(f.name for f in fields(Profile))
+
+
+# -- init and profile show --------------------------------------------------------------------
+
+# DEFAULT_ADDITIONS names Profile fields; these are their keys in the file.
+FIELD_KEYS: dict[str, str] = {
+    "sizing_classes.api": "sizing.classes.api",
+    "queue_visibility_s": "events.visibility_timeout_s",
+    "tls_minimum": "layers.data.tls_minimum",
+}
+
+
+def _join(*notes: str | None) -> str:
+    return "\n".join(n for n in notes if n)
+
+
+def default_profile_text() -> str:
+    """The built-in default as a commented .archreview.yml (archreview init)."""
+    from reviewer.profile import DEFAULT_ADDITIONS
+
+    notes: dict[str, str] = dict(SCHEMA_NOTES)
+    for name, why in DEFAULT_ADDITIONS:
+        key = FIELD_KEYS.get(name, name)
+        notes[key] = _join(notes.get(key), f"built-in default, not in the example agent: {why}")
+    header = [
+        "archreview profile: the declared architecture this repository is reviewed against.",
+        "Written by `archreview init` from the built-in default (the example agent definition's",
+        "architecture plus the additions noted below). Every key is optional: a key left out",
+        "keeps the built-in default; a key written replaces the default value as a whole.",
+        "Unknown keys and wrong types are errors (exit 2). `archreview profile show` prints the",
+        "effective profile.",
+    ]
+    return render_yaml(profile_document(DEFAULT), notes, header)
+
+
+def show_profile_text(profile: Profile) -> str:
+    """The effective profile, each declared value commented with its source."""
+    notes: dict[str, str] = {}
+    for key, where in profile.sources:
+        notes[key] = _join(notes.get(key), f"from {where}")
+    header = [f"effective profile: {profile.name} ({profile.source})"]
+    return render_yaml(profile_document(profile), notes, header)

@@ -1,0 +1,241 @@
+"""Suppressions: inline template Metadata, profile entries and a baseline file.
+
+Inline form, on a resource or at template level (then it applies to every resource):
+
+    Metadata:
+      archreview:
+        ignore:
+          - id: AR-API-001
+            reason: "internal API behind the corporate proxy"
+            until: 2027-01-31
+
+An entry without a reason, past its `until`, or with a misspelled key does not suppress and is
+itself a finding (AR-MOD-004). A suppression on a SAM resource covers the implicit resources SAM
+generates from it.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import json
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, replace
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from reviewer.cfn.template import Template
+from reviewer.model import Finding, Hit, Suppression
+from reviewer.profile import Profile
+
+ENTRY_KEYS = ("id", "reason", "until")
+BASELINE_VERSION = 1
+
+
+@dataclass(frozen=True)
+class Entry:
+    rule_id: str
+    reason: str | None
+    until: str | None
+    file: str
+    subject: str | None  # None: every resource of the template
+    kind: str  # inline | profile
+
+
+@dataclass(frozen=True)
+class Problem:
+    """An unusable suppression entry: becomes an AR-MOD-004 Hit."""
+
+    file: str
+    subject: str | None
+    path: tuple[str | int, ...]
+    message: str
+
+
+def _date(value: Any) -> date | None:
+    if isinstance(value, date):
+        return value
+    if isinstance(value, str):
+        try:
+            return date.fromisoformat(value.strip())
+        except ValueError:
+            return None
+    return None
+
+
+def inline_entries(template: Template, today: date) -> tuple[list[Entry], list[Problem]]:
+    entries: list[Entry] = []
+    problems: list[Problem] = []
+    scopes: list[tuple[str | None, Any, tuple[str | int, ...]]] = [
+        (None, template.tree.get("Metadata"), ("Metadata",))
+    ]
+    for res in template.resources.values():
+        if not res.implicit:
+            scopes.append((res.logical_id, res.node.get("Metadata"), ("Metadata",)))
+    for subject, metadata, base in scopes:
+        if not isinstance(metadata, Mapping) or "archreview" not in metadata:
+            continue
+        block = metadata["archreview"]
+        path = (*base, "archreview")
+        if not isinstance(block, Mapping):
+            problems.append(Problem(template.file, subject, path, "Metadata.archreview must be a mapping with an `ignore` list"))
+            continue
+        for key in block:
+            if key != "ignore":
+                problems.append(
+                    Problem(template.file, subject, (*path, str(key)), f"unknown key `{key}` in Metadata.archreview (expected `ignore`)")
+                )
+        items = block.get("ignore")
+        if items is None:
+            continue
+        if not isinstance(items, list):
+            problems.append(Problem(template.file, subject, (*path, "ignore"), "Metadata.archreview.ignore must be a list"))
+            continue
+        for i, item in enumerate(items):
+            ipath = (*path, "ignore", i)
+            entry, problem = _entry(item, template.file, subject, ipath, today, "inline")
+            if problem is not None:
+                problems.append(problem)
+            if entry is not None:
+                entries.append(entry)
+    return entries, problems
+
+
+def _entry(
+    item: Any,
+    file: str,
+    subject: str | None,
+    path: tuple[str | int, ...],
+    today: date,
+    kind: str,
+) -> tuple[Entry | None, Problem | None]:
+    if not isinstance(item, Mapping) or not isinstance(item.get("id"), str):
+        return None, Problem(file, subject, path, "a suppression entry needs an `id` (e.g. AR-API-001)")
+    unknown = [str(k) for k in item if k not in ENTRY_KEYS]
+    rule_id = str(item["id"]).strip()
+    if unknown:
+        return None, Problem(
+            file, subject, (*path, unknown[0]),
+            f"suppression of {rule_id} has unknown key `{unknown[0]}` (allowed: id, reason, until): it does not suppress",
+        )
+    reason = item.get("reason")
+    until_raw = item.get("until")
+    until = _date(until_raw) if until_raw is not None else None
+    if until_raw is not None and until is None:
+        return None, Problem(file, subject, (*path, "until"), f"suppression of {rule_id}: `until` must be a date YYYY-MM-DD")
+    if not isinstance(reason, str) or not reason.strip():
+        return None, Problem(file, subject, path, f"suppression of {rule_id} has no reason: it does not suppress")
+    if until is not None and until < today:
+        return None, Problem(
+            file, subject, (*path, "until"),
+            f"suppression of {rule_id} expired on {until.isoformat()}: the finding stands again",
+        )
+    return Entry(rule_id, reason.strip(), until.isoformat() if until else None, file, subject, kind), None
+
+
+def problems_as_hits(problems: Iterable[Problem]) -> list[Hit]:
+    return [Hit(p.subject, p.path, p.message, file=p.file) for p in problems]
+
+
+def profile_entries(profile: Profile, today: date) -> tuple[list[Entry], list[str]]:
+    entries: list[Entry] = []
+    expired: list[str] = []
+    for s in profile.suppressions:
+        until = _date(s.until) if s.until else None
+        if not s.reason or (until is not None and until < today):
+            expired.append(f"{s.path} {s.rule_id}")
+            continue
+        entries.append(Entry(s.rule_id, s.reason, s.until, s.path, s.subject, "profile"))
+    return entries, expired
+
+
+def _sources_of(templates: Mapping[str, Template], finding: Finding) -> set[str]:
+    """The SAM resources an implicit resource was generated from (transitively)."""
+    template = templates.get(finding.file)
+    out: set[str] = set()
+    if template is None or finding.resource is None:
+        return out
+    res = template.get(finding.resource)
+    while res is not None and res.source is not None and res.source not in out:
+        out.add(res.source)
+        res = template.get(res.source)
+    return out
+
+
+def apply(
+    findings: Sequence[Finding],
+    entries: Sequence[Entry],
+    templates: Mapping[str, Template],
+    baseline: Mapping[str, str] | None = None,
+) -> list[Finding]:
+    """Mark suppressed findings. AR-MOD-004 findings are never suppressed."""
+    out: list[Finding] = []
+    for f in findings:
+        if f.rule_id == "AR-MOD-004":
+            out.append(f)
+            continue
+        match = _match(f, entries, templates)
+        if match is not None:
+            out.append(replace(f, suppressed=Suppression(match.kind, match.reason, match.until)))
+        elif baseline and f.fingerprint in baseline:
+            out.append(replace(f, suppressed=Suppression("baseline", baseline[f.fingerprint])))
+        else:
+            out.append(f)
+    return out
+
+
+def _match(f: Finding, entries: Sequence[Entry], templates: Mapping[str, Template]) -> Entry | None:
+    subjects = {f.resource, *_sources_of(templates, f)}
+    for e in entries:
+        if e.rule_id != f.rule_id:
+            continue
+        if e.kind == "inline":
+            if e.file != f.file:
+                continue
+            if e.subject is None or e.subject in subjects:
+                return e
+        else:
+            if not fnmatch.fnmatchcase(f.file, e.file) and f.file != e.file:
+                continue
+            if e.subject is None or e.subject in subjects:
+                return e
+    return None
+
+
+# -- baseline ---------------------------------------------------------------------------------
+
+
+def read_baseline(path: Path) -> dict[str, str]:
+    """fingerprint -> reason. Raises ValueError with a clear message on a bad file."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as err:
+        raise ValueError(f"baseline {path}: {err}") from err
+    if not isinstance(data, dict) or not isinstance(data.get("findings"), list):
+        raise ValueError(f"baseline {path}: expected {{'version': 1, 'findings': [...]}}")
+    out: dict[str, str] = {}
+    for i, item in enumerate(data["findings"]):
+        if not isinstance(item, dict) or not isinstance(item.get("fingerprint"), str):
+            raise ValueError(f"baseline {path}: findings[{i}] has no fingerprint")
+        unknown = set(item) - {"fingerprint", "rule_id", "file", "resource", "property", "reason"}
+        if unknown:
+            raise ValueError(f"baseline {path}: findings[{i}] has unknown key {sorted(unknown)[0]!r}")
+        out[item["fingerprint"]] = str(item.get("reason") or "baseline")
+    return out
+
+
+def baseline_text(findings: Iterable[Finding], today: date) -> str:
+    items = [
+        {
+            "fingerprint": f.fingerprint,
+            "rule_id": f.rule_id,
+            "file": f.file,
+            "resource": f.resource,
+            "property": f.property,
+            "reason": f"baseline {today.isoformat()}",
+        }
+        for f in findings
+        if f.suppressed is None
+    ]
+    items.sort(key=lambda i: (i["file"] or "", i["rule_id"] or "", i["resource"] or "", i["fingerprint"]))
+    return json.dumps({"version": BASELINE_VERSION, "findings": items}, indent=2) + "\n"

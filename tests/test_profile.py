@@ -1,0 +1,371 @@
+"""The profile (.archreview.yml): strict loading with file:line errors and suggestions, the
+built-in default and its documented additions, lookup order, and the rules' profile keys."""
+
+from __future__ import annotations
+
+import re
+import textwrap
+from dataclasses import fields, replace
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from click.testing import CliRunner
+
+from reviewer.catalogue import load_catalogue
+from reviewer.cli import main
+from reviewer.model import Severity
+from reviewer.profile import DEFAULT, DEFAULT_ADDITIONS, Profile, SizingClass
+from reviewer.profile_loader import (
+    ProfileError,
+    default_profile_text,
+    load_profile,
+    parse_profile_text,
+    profile_document,
+)
+
+
+def _load(text: str) -> Profile:
+    return parse_profile_text(textwrap.dedent(text), ".archreview.yml")
+
+
+def _error(text: str) -> ProfileError:
+    with pytest.raises(ProfileError) as info:
+        _load(text)
+    return info.value
+
+
+def _same(a: Profile, b: Profile) -> bool:
+    return replace(a, name="x", source="y") == replace(b, name="x", source="y")
+
+
+# -- the built-in default ----------------------------------------------------------------------
+
+
+def test_default_is_the_example_architecture() -> None:
+    p = DEFAULT
+    assert p.go_version == "1.24.6"
+    assert dict(p.node_packages)["react"] == "18.3.1"
+    assert dict(p.node_packages)["typescript"] == "5.x"
+    assert {"@tanstack/react-query", "@headlessui/react", "@tremor/react", "tailwindcss"} <= set(
+        dict(p.node_packages)
+    )
+    assert p.go_frameworks == ("github.com/gorilla/mux",)
+    assert p.go_sdk == "github.com/aws/aws-sdk-go-v2"
+    assert p.go_test_frameworks == ("github.com/stretchr/testify",)
+    assert {"jest", "@playwright/test"} <= set(p.node_test_frameworks)
+    assert p.layers == ("NET", "API", "IDN", "IAM", "DAT", "OBS")
+    assert {"COGNITO_USER_POOLS", "JWT"} <= set(p.authorizers)
+    assert p.queue_retention_days == 14
+    assert p.ordered_queue_patterns == ("*asset-processing*",)
+    sizes = {c.name: (c.memory_mb, c.timeout_s) for c in p.sizing_classes}
+    assert sizes == {
+        "ingestion": (512, 300),
+        "correlation": (1024, 600),
+        "assessment": (2048, 900),
+        "notification": (256, 120),
+        "api": (512, 29),
+    }
+    assert p.single_table_limit == 1
+    assert p.private_subnets_behind_lb
+    assert p.gradual_deployment
+    assert p.multi_region
+    assert p.compliance_monitoring
+    # the documented deviations from the example's declaration
+    assert p.queue_visibility_s is None
+    assert (p.tls_minimum, p.tls_preferred) == ("TLSv1.2", "TLSv1.3")
+    assert {name for name, _ in DEFAULT_ADDITIONS} == {
+        "sizing_classes.api",
+        "queue_visibility_s",
+        "tls_minimum",
+    }
+
+
+def test_init_text_of_the_default_loads_back_to_the_default() -> None:
+    text = default_profile_text()
+    assert "built-in default, not in the example agent" in text
+    loaded = parse_profile_text(text, ".archreview.yml")
+    assert _same(loaded, DEFAULT)
+    assert loaded.warnings == ()
+
+
+def test_every_profile_key_named_by_a_rule_exists_in_the_schema() -> None:
+    doc = profile_document(DEFAULT)
+
+    def has(path: list[str], node: Any) -> bool:
+        if not path:
+            return True
+        return isinstance(node, dict) and path[0] in node and has(path[1:], node[path[0]])
+
+    for meta in load_catalogue().values():
+        for key in meta.profile_keys:
+            assert has(key.split("."), doc), f"{meta.id}: profile key {key} is not in the schema"
+
+
+# -- loading -----------------------------------------------------------------------------------
+
+
+def test_a_key_left_out_keeps_the_default_and_a_key_written_replaces_it() -> None:
+    p = _load(
+        """
+        stack:
+          go:
+            version: "1.23"
+          node:
+            packages:
+              react: ^19.0.0
+        """
+    )
+    assert p.go_version == "1.23"
+    assert p.node_packages == (("react", "^19.0.0"),)
+    assert p.go_frameworks == DEFAULT.go_frameworks
+    assert p.sizing_classes == DEFAULT.sizing_classes
+    assert dict(p.sources)["stack.go.version"] == ".archreview.yml:4"
+
+
+def test_full_profile_maps_to_every_field() -> None:
+    p = _load(
+        """
+        version: 1
+        name: ledger
+        stack:
+          go:
+            version: go1.25.1
+            required_modules: [github.com/go-chi/chi/v5, github.com/aws/aws-sdk-go-v2]
+            forbidden_modules: [github.com/gorilla/mux]
+          node:
+            packages: {react: "19.1.0", typescript: "~5.6.0"}
+            forbidden_packages: [redux]
+          testing:
+            go: [github.com/onsi/ginkgo/v2]
+            node: [vitest]
+        layers:
+          network: false
+          api:
+            authorizer_kinds: [iam, cognito]
+            waf_managed_rule_groups: [AWSManagedRulesSQLiRuleSet]
+            waf_rate_limit: false
+          identity: {enabled: true}
+          data: {kms_required: false, tls_minimum: "1.3", tls_preferred: TLS 1.3}
+          monitoring: {enabled: false}
+        events: {retention_days: 4, visibility_timeout_s: 900, fifo_queues: ["*settlement*"]}
+        sizing:
+          tag: sizing
+          classes:
+            settlement: {memory_mb: 3072, timeout_s: 150, patterns: [Settle]}
+        dynamodb: {single_table_limit: 3}
+        platform:
+          private_subnets_behind_load_balancer: false
+          canary_releases: false
+          multi_region_recovery: false
+          compliance_monitoring: false
+        rules:
+          disable: [ar-stk-009]
+          severity: {AR-STK-003: High}
+        exclude: ["legacy/**"]
+        suppressions:
+          - path: modules/janus/go.mod
+            id: AR-STK-008
+            reason: fork under review upstream
+            until: 2027-01-31
+            subject: github.com/example/tabularium
+          - {path: infra/*.yaml, id: AR-API-001}
+        """
+    )
+    assert p.name == "ledger"
+    assert p.go_version == "1.25.1"
+    assert p.go_frameworks == ("github.com/go-chi/chi/v5",)
+    assert p.go_sdk == "github.com/aws/aws-sdk-go-v2"
+    assert p.go_forbidden == ("github.com/gorilla/mux",)
+    assert p.node_packages == (("react", "19.1.0"), ("typescript", "~5.6.0"))
+    assert p.node_forbidden == ("redux",)
+    assert p.go_test_frameworks == ("github.com/onsi/ginkgo/v2",)
+    assert p.node_test_frameworks == ("vitest",)
+    assert p.layers == ("API", "IDN", "IAM", "DAT")
+    assert p.authorizers == ("AWS_IAM", "COGNITO_USER_POOLS")
+    assert p.waf_managed_rule_groups == ("AWSManagedRulesSQLiRuleSet",)
+    assert not p.waf_rate_limit
+    assert not p.kms_required
+    assert (p.tls_minimum, p.tls_preferred) == ("TLSv1.3", "TLSv1.3")
+    assert (p.queue_retention_days, p.queue_visibility_s) == (4, 900)
+    assert p.ordered_queue_patterns == ("*settlement*",)
+    assert p.sizing_tag == "sizing"
+    assert p.sizing_classes == (SizingClass("settlement", 3072, 150, ("settle",)),)
+    assert p.single_table_limit == 3
+    assert not (
+        p.private_subnets_behind_lb
+    )
+    assert not (
+        p.gradual_deployment
+    )
+    assert not (
+        p.multi_region
+    )
+    assert not p.compliance_monitoring
+    assert p.disabled_rules == ("AR-STK-009",)
+    assert p.severity_for("AR-STK-003") is Severity.HIGH
+    assert p.exclude_paths == ("legacy/**",)
+    first, second = p.suppressions
+    assert (first.until, first.subject, first.reason) == (
+        "2027-01-31",
+        "github.com/example/tabularium",
+        "fork under review upstream",
+    )
+    assert second.reason is None  # AR-MOD-004 reports it; loading keeps it
+    assert not p.enabled("AR-NET-001")
+    assert not p.enabled("AR-OBS-001")
+    assert p.enabled("AR-IAM-001")
+    assert p.enabled("AR-STK-001")
+    assert not p.enabled("AR-STK-009")
+    assert p.warnings == ()  # 900 s >= 6 x 150 s
+
+
+@pytest.mark.parametrize(
+    ("text", "line", "message", "suggestion"),
+    [
+        ("stak:\n  go: {}\n", 1, "unknown key 'stak'", "stack"),
+        ("stack:\n  go:\n    verison: '1.24'\n", 3, "unknown key 'stack.go.verison'", "version"),
+        ("layers:\n  api:\n    authoriser_kinds: [JWT]\n", 3, "authoriser_kinds", "authorizer_kinds"),
+        ("platform:\n  canary_release: true\n", 2, "platform.canary_release", "canary_releases"),
+        ("events:\n  retention_days: '14'\n", 2, "must be an integer", "14"),
+        ("events:\n  retention_days: 30\n", 2, "between 1 and 14", None),
+        ("stack:\n  go:\n    version: 1.2x\n", 3, "is not a Go version", None),
+        ("stack:\n  node:\n    packages:\n      react: 18.3.1 or newer\n", 4, "not an npm version range", "18.3.1"),
+        ("stack:\n  go:\n    required_modules: [gorilla/mux]\n", 3, "not a Go module path", "github.com/gorilla/mux"),
+        ("layers:\n  api:\n    authorizer_kinds: [COGNITO_USERPOOLS]\n", 3, "must be one of", "COGNITO_USER_POOLS"),
+        ("layers:\n  data:\n    tls_minimum: '1.5'\n", 3, "must be one of", None),
+        ("layers:\n  network:\n    enabled: 'yes'\n", 3, "must be true or false", "true"),
+        ("rules:\n  disable: [AR-STK-010]\n", 2, "unknown rule id", "AR-STK-009"),
+        ("rules:\n  severity:\n    AR-STK-001: severe\n", 3, "must be one of", None),
+        ("suppressions:\n  - path: a\n    id: AR-STK-008\n    reasn: x\n", 4, "unknown key 'a suppression.reasn'", "reason"),
+        ("suppressions:\n  - path: a\n    id: AR-STK-008\n    until: soon\n", 4, "until must be a date", None),
+        ("sizing:\n  classes:\n    api: {memory_mb: 512}\n", 3, "needs timeout_s", None),
+        ("stack:\n  go: {}\nstack: {}\n", 3, "duplicate key 'stack' (first at line 1)", None),
+        ("stack: [\n", 2, "invalid YAML", None),
+        ("version: 2\n", 1, "unsupported profile version", "1"),
+        ("- a\n- b\n", 1, "the profile must be a mapping", None),
+    ],
+)
+def test_strict_errors_name_file_line_and_a_suggestion(
+    text: str, line: int, message: str, suggestion: str | None
+) -> None:
+    err = _error(text)
+    assert err.line == line, str(err)
+    assert message in err.message, str(err)
+    assert err.suggestion == suggestion, str(err)
+    assert str(err).startswith(f".archreview.yml:{line}:")
+    if suggestion:
+        assert f"did you mean {suggestion!r}?" in str(err)
+
+
+def test_alias_bombs_are_refused() -> None:
+    lines = ["a0: &a0 [x, x, x, x, x, x, x, x, x, x]"]
+    for i in range(1, 9):
+        prev = f"*a{i - 1}"
+        lines.append(f"a{i}: &a{i} [{', '.join([prev] * 10)}]")
+    lines.append("exclude: *a8")
+    with pytest.raises(ProfileError, match="alias bomb"):
+        parse_profile_text("\n".join(lines) + "\n", "bomb.yml")
+
+
+def test_visibility_below_six_times_a_class_timeout_warns_with_its_line() -> None:
+    p = _load(
+        """
+        events:
+          visibility_timeout_s: 30
+        """
+    )
+    assert len(p.warnings) == 1
+    warning = p.warnings[0]
+    assert warning.startswith(".archreview.yml:3: ")
+    assert "AR-EVT-003" in warning
+    assert "ingestion 300 s" in warning
+    assert "5400 s" in warning
+
+
+def test_empty_profile_is_the_default() -> None:
+    assert _same(_load("# nothing declared\n"), DEFAULT)
+
+
+# -- lookup through the CLI --------------------------------------------------------------------
+
+
+def _shown(args: list[str]) -> tuple[int, dict[str, Any], str]:
+    result = CliRunner().invoke(main, ["profile", "show", *args])
+    data = yaml.safe_load(result.stdout) if result.exit_code == 0 else {}
+    return result.exit_code, data, result.output
+
+
+def test_lookup_order_profile_option_then_root_file_then_default(tmp_path: Path) -> None:
+    root = tmp_path / "repo"
+    root.mkdir()
+    code, data, _ = _shown([str(root)])
+    assert code == 0
+    assert data["stack"]["go"]["version"] == "1.24.6"
+    (root / ".archreview.yml").write_text("stack:\n  go:\n    version: '1.23'\n", encoding="utf-8")
+    code, data, out = _shown([str(root)])
+    assert code == 0
+    assert data["stack"]["go"]["version"] == "1.23"
+    assert "# from " in out
+    assert ".archreview.yml:3" in out
+    other = tmp_path / "other.yml"
+    other.write_text("stack:\n  go:\n    version: '1.25'\n", encoding="utf-8")
+    code, data, _ = _shown([str(root), "--profile", str(other)])
+    assert code == 0
+    assert data["stack"]["go"]["version"] == "1.25"
+
+
+def test_a_bad_root_profile_exits_2_with_file_line(tmp_path: Path) -> None:
+    root = tmp_path / "repo"
+    root.mkdir()
+    (root / ".archreview.yml").write_text("layers:\n  netwrok: {enabled: false}\n", encoding="utf-8")
+    result = CliRunner().invoke(main, ["scan", str(root), "--fail-on", "never"])
+    assert result.exit_code == 2
+    assert re.search(r"\.archreview\.yml:2:3: unknown key 'layers\.netwrok'", result.output)
+    assert "did you mean 'network'?" in result.output
+    code, _, out = _shown([str(root)])
+    assert code == 2
+    assert "netwrok" in out
+
+
+def test_missing_profile_file_exits_2(tmp_path: Path) -> None:
+    result = CliRunner().invoke(main, ["profile", "show", "--profile", str(tmp_path / "no.yml")])
+    assert result.exit_code == 2
+
+
+def test_profile_layers_switch_rules_off_in_a_scan(tmp_path: Path) -> None:
+    root = tmp_path / "repo"
+    root.mkdir()
+    (root / "template.yaml").write_text(
+        "AWSTemplateFormatVersion: '2010-09-09'\nResources:\n  Db:\n"
+        "    Type: AWS::RDS::DBInstance\n    Properties:\n      PubliclyAccessible: true\n",
+        encoding="utf-8",
+    )
+    from reviewer.engine import ScanOptions, scan
+
+    on = {f.rule_id for f in scan(root, ScanOptions()).findings}
+    off_profile = load_profile(_write(tmp_path / "p.yml", "layers:\n  network: false\n"))
+    off = {f.rule_id for f in scan(root, ScanOptions(profile=off_profile)).findings}
+    assert "AR-NET-001" in on
+    assert not {r for r in off if r.startswith("AR-NET-")}
+    assert off - {"AR-NET-001"}  # the other layers still run
+
+
+def _write(path: Path, text: str) -> Path:
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+
+def test_profile_fields_are_all_written_by_profile_show() -> None:
+    doc = profile_document(DEFAULT)
+    # every field of Profile is reachable from the document (name/source/warnings/sources and
+    # the derived go_sdk aside)
+    text = yaml.safe_dump(doc)
+    for f in fields(Profile):
+        if f.name in ("source", "warnings", "sources"):
+            continue
+        value = getattr(DEFAULT, f.name)
+        if isinstance(value, str) and value:
+            assert value in text, f.name
