@@ -10,9 +10,9 @@ import pytest
 from reviewer.cfn.load import decode
 from reviewer.cfn.resolve import RefTo, Unresolved, resolve, targets
 from reviewer.cfn.template import build
+from reviewer.discover import discover
 from reviewer.engine import ScanOptions, scan
 from reviewer.repo import RepoIndex
-from reviewer.discover import discover
 
 SAM = textwrap.dedent(
     """\
@@ -238,8 +238,8 @@ def test_empty_sections_are_data(tmp_path: Path) -> None:
 
 
 def test_a_crashing_check_is_contained(tmp_path: Path) -> None:
-    from reviewer.registry import template_check
     from reviewer.checks import evt
+    from reviewer.registry import template_check
 
     @template_check("AR-EVT-003")
     def boom(ctx):  # type: ignore[no-untyped-def]
