@@ -882,20 +882,29 @@ def render_yaml(
 
 
 SCHEMA_NOTES: dict[str, str] = {
-    "stack.go.version": "AR-STK-001: the newer of go.mod's go and toolchain is compared with it",
-    "stack.go.required_modules": "declared frameworks and SDK (AR-STK-002, AR-STK-003)",
-    "stack.go.forbidden_modules": "competing frameworks (AR-STK-003)",
-    "stack.node.packages": "npm ranges; react/react-dom (AR-STK-004), typescript (AR-STK-005)",
-    "stack.testing": "AR-STK-007",
-    "layers": "the five security layers; identity is L3 (IDN and IAM rules)",
-    "layers.api.authorizer_kinds": "COGNITO_USER_POOLS, JWT, TOKEN, REQUEST, AWS_IAM (AR-API-006)",
-    "layers.data.tls_minimum": "enforced floor; tls_preferred is recorded, not enforced",
-    "events": "AR-EVT-007; the visibility timeout is AR-EVT-003's (>= 6 x function timeout)",
-    "sizing.classes": "AR-CMP-001: memory_mb / timeout_s; patterns match logical ids and names",
-    "dynamodb.single_table_limit": "AR-DBS-003",
-    "platform": "platform declarations (AR-NET-006, AR-CMP-*, AR-DBS-004, AR-OBS-*)",
+    "stack.go.version": "the newer of each go.mod's go and toolchain lines is compared with it",
+    "stack.go.required_modules": "declared frameworks and the AWS SDK",
+    "stack.go.forbidden_modules": "frameworks competing with the declared ones",
+    "stack.node.packages": "package -> npm range ('*': declared, any version)",
+    "stack.node.forbidden_packages": "packages competing with the declared ones",
+    "layers": "the five security layers; identity is L3 (the IDN and IAM rules)",
+    "layers.api.authorizer_kinds": "of COGNITO_USER_POOLS, JWT, TOKEN, REQUEST, AWS_IAM",
+    "layers.data.tls_minimum": "the enforced floor; tls_preferred is recorded, not enforced",
+    "events.visibility_timeout_s": "AR-EVT-003 judges visibility against 6 x function timeout",
+    "sizing.classes": "memory_mb / timeout_s; patterns match logical ids and FunctionNames",
     "suppressions": "path + id + reason (+ until, subject); no reason or past until: AR-MOD-004",
 }
+
+
+def _rules_by_key() -> dict[str, list[str]]:
+    """Which rules read which profile key (from their YAML's profile_keys)."""
+    from reviewer.catalogue import load_catalogue
+
+    out: dict[str, list[str]] = {}
+    for rid, meta in sorted(load_catalogue().items()):
+        for key in meta.profile_keys:
+            out.setdefault(key, []).append(rid)
+    return out
 
 
 def field_names() -> tuple[str, ...]:
@@ -921,6 +930,8 @@ def default_profile_text() -> str:
     from reviewer.profile import DEFAULT_ADDITIONS
 
     notes: dict[str, str] = dict(SCHEMA_NOTES)
+    for key, rules in _rules_by_key().items():
+        notes[key] = _join(notes.get(key), f"read by {', '.join(rules)}")
     for name, why in DEFAULT_ADDITIONS:
         key = FIELD_KEYS.get(name, name)
         notes[key] = _join(notes.get(key), f"built-in default, not in the example agent: {why}")

@@ -21,7 +21,9 @@ from .conftest import FIXTURES
 CHECKS = {c.rule_id: c for c in all_checks()}
 
 
-def _scan(rule_id: str, fixture: str, tmp_path: Path, profile: Profile = DEFAULT) -> list[tuple[int, str, str]]:
+def _scan(
+    rule_id: str, fixture: str, tmp_path: Path, profile: Profile = DEFAULT
+) -> list[tuple[int, str, str]]:
     source = FIXTURES / "templates" / fixture
     root = tmp_path / "repo"
     tmp_path.mkdir(parents=True, exist_ok=True)
@@ -59,7 +61,13 @@ def test_tls_tables_know_the_newer_policies() -> None:
 
 @pytest.mark.parametrize(
     ("text", "expected"),
-    [("TLSv1.2", (1, 2)), ("1.3", (1, 3)), ("TLS_1_0", (1, 0)), ("TLS1.2", (1, 2)), ("SSLv3", (0,))],
+    [
+        ("TLSv1.2", (1, 2)),
+        ("1.3", (1, 3)),
+        ("TLS_1_0", (1, 0)),
+        ("TLS1.2", (1, 2)),
+        ("SSLv3", (0,)),
+    ],
 )
 def test_protocol_version(text: str, expected: tuple[int, ...]) -> None:
     assert protocol_version(text) == expected
@@ -183,7 +191,10 @@ def test_cloudfront_floor_follows_the_profile_tls_minimum(tmp_path: Path) -> Non
     profile = dataclasses.replace(DEFAULT, tls_minimum="TLSv1.3")
     found = _scan("AR-NET-004", "AR-NET-004/pass.yaml", tmp_path, profile)
     assert [(r, m.split(":")[0]) for _, r, m in found] == [
-        ("SiteDistribution", "Distribution SiteDistribution has MinimumProtocolVersion TLSv1.2_2021, below TLSv1.3_2025")
+        (
+            "SiteDistribution",
+            "Distribution SiteDistribution has MinimumProtocolVersion TLSv1.2_2021, below TLSv1.3_2025",
+        )
     ]
 
 
@@ -197,7 +208,10 @@ def test_api_domain_floor_follows_the_profile_tls_minimum(tmp_path: Path) -> Non
 def test_waf_rule_groups_and_rate_rule_come_from_the_profile(tmp_path: Path) -> None:
     stricter = dataclasses.replace(
         DEFAULT,
-        waf_managed_rule_groups=("AWSManagedRulesCommonRuleSet", "AWSManagedRulesKnownBadInputsRuleSet"),
+        waf_managed_rule_groups=(
+            "AWSManagedRulesCommonRuleSet",
+            "AWSManagedRulesKnownBadInputsRuleSet",
+        ),
     )
     found = _scan("AR-API-002", "AR-API-002/pass.json", tmp_path, stricter)
     assert len(found) == 1 and "AWSManagedRulesKnownBadInputsRuleSet" in found[0][2]

@@ -904,6 +904,8 @@ def _internet_facing_alb(
     if not lb_type.missing and (lb_type.text() or "").lower() != "application":
         return None
     scheme = values(owner, lb.get("Scheme"))
+    if any(not s.known for s in scheme):
+        return None  # the scheme is not known here: no guess
     if all(not s.missing and (s.text() or "").lower() == "internal" for s in scheme):
         return None
     return found

@@ -605,6 +605,10 @@ _REFERENCE_VALUE = re.compile(
     r"^(\$|\{\{resolve:|arn:|method\.|integration\.|context\.|stageVariables\.)", re.IGNORECASE
 )
 _PATH_LIKE = re.compile(r"^/?[A-Za-z0-9_.-]+(/[A-Za-z0-9_.-]+)+/?$")
+_PLACEHOLDER = re.compile(
+    r"<[^>]*>|\b(enter|replace|change[ _-]?me|update[ _-]?me|your[ _-]|todo|placeholder)|x{4,}",
+    re.IGNORECASE,
+)
 _NOT_VALUES = frozenset({"true", "false", "yes", "no", "none", "null", "n/a", "undefined"})
 
 
@@ -744,6 +748,12 @@ def _secret_string(value: str, path: tuple[str | int, ...], where: str) -> Itera
                 return
 
 
+_PLACEHOLDER_NOTE = (
+    "; it looks like a placeholder, which invites pasting the real credential into the "
+    "template: take it from Secrets Manager instead"
+)
+
+
 @template_check("AR-DAT-007")
 def plaintext_secret(ctx: TemplateContext) -> Iterator[Yielded]:
     t = ctx.template
@@ -752,14 +762,16 @@ def plaintext_secret(ctx: TemplateContext) -> Iterator[Yielded]:
             continue  # SAM-generated: judged on the SAM source
         for secret in _secrets_in(t, res.properties, ("Properties",), res.logical_id):
             leaf = secret.leaf
+            placeholder = bool(_PLACEHOLDER.search(str(leaf.value)))
+            conf = Confidence.MEDIUM if leaf.conditions else None
             yield Hit(
                 res.logical_id,
                 leaf.path,
                 f"{res.logical_id} writes a {len(str(leaf.value).strip())}-character literal "
                 f"under the credential name {secret.name}{when(leaf.conditions)}: anyone who can "
                 "read the template, the stack or the resource configuration can read it (value "
-                "not shown)",
-                confidence=Confidence.MEDIUM if leaf.conditions else None,
+                "not shown)" + (_PLACEHOLDER_NOTE if placeholder else ""),
+                confidence=Confidence.LOW if placeholder else conf,
             )
     for pname, decl in t.parameters.items():
         if not isinstance(pname, str) or not isinstance(decl, Mapping) or "Default" not in decl:
@@ -770,16 +782,16 @@ def plaintext_secret(ctx: TemplateContext) -> Iterator[Yielded]:
         if not is_credential_name(pname) or not plaintext(decl.get("Default")):
             continue
         noecho = truthy(decl.get("NoEcho")) is True
+        placeholder = bool(_PLACEHOLDER.search(str(decl.get("Default"))))
+        masked = " (NoEcho only masks it in the console and API, not in the template)"
         yield Hit(
             None,
             ("Parameters", pname, "Default"),
             f"Parameter {pname} has a literal Default under a credential name"
-            + (
-                " (NoEcho only masks it in the console and API, not in the template)"
-                if noecho
-                else ""
-            )
-            + ": the secret is stored in the template (value not shown)",
+            + (masked if noecho else "")
+            + ": the secret is stored in the template (value not shown)"
+            + (_PLACEHOLDER_NOTE if placeholder else ""),
+            confidence=Confidence.LOW if placeholder else None,
         )
 
 
@@ -863,8 +875,6 @@ def store_without_encryption(ctx: TemplateContext) -> Iterator[Yielded]:
             "clients and replicas talk in plain text",
         )
     for cache in t.of_type("AWS::ElastiCache::CacheCluster"):
-        if cache.has("ReplicationGroupId"):
-            continue  # a member: its replication group decides
         yield Checked(cache.logical_id)
         engine = resolve(t, cache.get("Engine"))[0].value
         memcached = isinstance(engine, str) and engine.lower() == "memcached"

@@ -247,6 +247,16 @@ def _items(node: Any) -> list[tuple[int, Any]]:
     return list(enumerate(node)) if isinstance(node, list) else []
 
 
+def awsvpc_configuration(res: Resource) -> tuple[Mapping[str, Any] | None, Path]:
+    """The awsvpc network configuration of an ECS service (AwsvpcConfiguration) or task set
+    (AwsVpcConfiguration: the two resource types spell it differently), and its path."""
+    for key in ("AwsvpcConfiguration", "AwsVpcConfiguration"):
+        cfg = res.get("NetworkConfiguration", key)
+        if isinstance(cfg, Mapping):
+            return cfg, ("Properties", "NetworkConfiguration", key)
+    return None, ("Properties", "NetworkConfiguration")
+
+
 # -- AR-NET-001 -----------------------------------------------------------------------------------
 
 PUBLIC_FLAG_TYPES = {
@@ -408,8 +418,8 @@ def _self_managed_databases(ctx: TemplateContext) -> Iterator[Yielded]:
             related=(Related(group, ("Properties",), "security group"),),
         )
     for svc in t.of_type("AWS::ECS::Service"):
-        cfg = svc.get("NetworkConfiguration", "AwsvpcConfiguration")
-        if not isinstance(cfg, Mapping):
+        cfg, base = awsvpc_configuration(svc)
+        if cfg is None:
             continue
         groups = _groups(repo, t, [cfg.get("SecurityGroups")])
         ports = [(p, g) for g in groups for p, _ in db_ports.get(g, [])]
@@ -433,7 +443,7 @@ def _self_managed_databases(ctx: TemplateContext) -> Iterator[Yielded]:
         )
         yield Hit(
             svc.logical_id,
-            ("Properties", "NetworkConfiguration", "AwsvpcConfiguration", "AssignPublicIp"),
+            (*base, "AssignPublicIp"),
             with_note(
                 f"ECS service {svc.logical_id} hosts a database ({DB_PORTS[port]} port {port} "
                 f"open in security group {group}) with AssignPublicIp ENABLED in {where}: "
@@ -802,12 +812,11 @@ def ecs_task_with_public_ip(ctx: TemplateContext) -> Iterator[Yielded]:
     if not ctx.profile.private_subnets_behind_lb:
         return
     t = ctx.template
-    base: Path = ("Properties", "NetworkConfiguration", "AwsvpcConfiguration")
     for svc in t.of_type("AWS::ECS::Service", "AWS::ECS::TaskSet"):
         kind = "ECS service" if svc.type == "AWS::ECS::Service" else "ECS task set"
         yield Checked(svc.logical_id)
-        cfg = svc.get("NetworkConfiguration", "AwsvpcConfiguration")
-        if not isinstance(cfg, Mapping):
+        cfg, base = awsvpc_configuration(svc)
+        if cfg is None:
             continue
         for v in values(t, cfg.get("AssignPublicIp", MISSING)):
             if v.value == "ENABLED":

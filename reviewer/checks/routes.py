@@ -357,7 +357,9 @@ def sam_event_routes(repo: RepoIndex, t: Template) -> Iterator[Route]:
             if method == "ANY" and verb is not None and verb.lower() == "any":
                 method = "ANY"
             event_path: Path = ("Properties", "Events", str(name))
-            auth = _sam_event_auth(t, owner, event_path, props, api, known, http)
+            auth = _sam_event_auth(
+                t, owner, event_path, props, api, known, http, method, route_path
+            )
             if auth is None:
                 continue
             yield Route(
@@ -381,6 +383,8 @@ def _sam_event_auth(
     api: Resource | None,
     known: bool,
     http: bool,
+    method: str = "ANY",
+    route_path: str = "/",
 ) -> Auth | None:
     oid = owner.logical_id
     auth_node = props.get("Auth")
@@ -426,6 +430,11 @@ def _sam_event_auth(
         kind, origin_path = _sam_authorizer_kind(api, text, http)
         origin = (api.logical_id, origin_path) if kind != AWS_IAM else (api.logical_id, ())
         return Auth(kind, api.logical_id, setting, origin, False, v.confidence, v.note, api_key)
+    inline = _inline_security(api, method, route_path)
+    if inline is not None:
+        kind, setting, origin_path, api_key_only = inline
+        aid = api.logical_id
+        return Auth(kind, aid, setting, (aid, origin_path), True, api_key=api_key or api_key_only)
     confidence = Confidence.HIGH
     note = ""
     if api.has("DefinitionUri") or (
@@ -434,6 +443,36 @@ def _sam_event_auth(
         confidence = Confidence.LOW
         note = "the API's OpenAPI definition is not inline; it may declare security"
     return Auth(NONE, oid, event_path, (oid, event_path), False, confidence, note, api_key)
+
+
+def _inline_security(
+    api: Resource, method: str, route_path: str
+) -> tuple[str, Path, Path, bool] | None:
+    """The security an inline OpenAPI definition gives a route: (kind, setting path, origin path,
+    API key only), or None when the definition says nothing about it."""
+    body, key = _definition(api)
+    if body is None:
+        return None
+    paths = body.get("paths")
+    item = paths.get(route_path) if isinstance(paths, Mapping) else None
+    op: Any = None
+    op_key = method.lower()
+    if isinstance(item, Mapping):
+        op = item.get(op_key)
+        if not isinstance(op, Mapping):
+            op_key = "x-amazon-apigateway-any-method"
+            op = item.get(op_key)
+    if isinstance(op, Mapping) and "security" in op:
+        security = op["security"]
+        setting: Path = ("Properties", key, "paths", route_path, op_key, "security")
+    elif "security" in body:
+        security = body["security"]
+        setting = ("Properties", key, "security")
+    else:
+        return None
+    kind, scheme, api_key = _requirement_kind(security, _schemes(body))
+    origin: Path = ("Properties", key, *_schemes_path(body), scheme) if scheme else setting
+    return kind, setting, origin, api_key
 
 
 # -- inline OpenAPI -----------------------------------------------------------------------------
@@ -512,7 +551,8 @@ def _requirement_kind(security: Any, schemes: Mapping[str, Any]) -> tuple[str, s
             return NONE, None, True  # an API key alone opens this route
         if first is None:
             first = real[0]
-    assert first is not None
+    if first is None:
+        return UNKNOWN, None, False
     return first[0], first[1], False
 
 

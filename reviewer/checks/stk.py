@@ -626,8 +626,15 @@ def _indirect_only(mod: GoMod, wanted: Iterable[str]) -> bool:
     return any(r.indirect and _matches(r.path, wanted) for r in mod.requires)
 
 
+# Packages that bring a declared test framework with them: Create React App's react-scripts
+# runs Jest (`react-scripts test`), and jest-cli / @jest/core are Jest itself.
+CARRIERS: dict[str, tuple[str, ...]] = {"jest": ("react-scripts", "jest-cli", "@jest/core")}
+
+
 def _has_test_framework(deps: Iterable[NpmDep], wanted: Iterable[str]) -> bool:
     names = set(wanted)
+    for name in list(names):
+        names.update(CARRIERS.get(name, ()))
     return any(_real_name(d) in names for d in deps if d.section in INSTALL_SECTIONS)
 
 

@@ -25,6 +25,9 @@ Renderer = Callable[[Report, RenderOptions], str]
 MODULES: dict[str, str] = {
     "text": "text",
     "json": "json_report",
+    "sarif": "sarif",
+    "junit": "junit",
+    "markdown": "markdown",
 }
 
 FORMATS: tuple[str, ...] = tuple(MODULES)

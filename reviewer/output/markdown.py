@@ -1,0 +1,396 @@
+"""The whole report as one GitHub-flavoured Markdown document (what the PR comment posts).
+
+Layout: grade and layer scores, what moved them most, a module x layer table, a mermaid map of
+modules and layers coloured by score, new findings first (PR mode), then the findings grouped by
+module and severity (file:line links, the decision each asks for), then the accepted risks.
+
+Everything that comes from the scanned repository passes through `text`, `code`, `link` or
+`_mermaid_label` before it reaches the document: no @mention or #reference pings, no raw HTML,
+no way out of a table cell or a code fence. `render_markdown(max_chars=...)` drops the least
+severe sections first (with a note saying what was left out) to stay under a size limit.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from dataclasses import dataclass
+from urllib.parse import quote
+
+from reviewer import insights
+from reviewer.model import LAYER_LABELS, Finding, Report, ScoreBlock, Severity
+from reviewer.output import RenderOptions
+
+GITHUB_COMMENT_LIMIT = 65_536
+ZWJ = "\u200d"
+
+# Markdown punctuation that could start emphasis, links, tables, strikethrough or code
+_BACKSLASHED = frozenset("\\`*_[]|~")
+_ENTITIES = {"&": "&amp;", "<": "&lt;", ">": "&gt;"}
+
+
+# -- escaping ---------------------------------------------------------------------------------
+
+
+def _plain(value: str) -> str:
+    """One line of visible text: control characters become spaces, invisible format
+    characters (bidi overrides, zero-width joiners) are dropped."""
+    out = []
+    for ch in value:
+        cat = unicodedata.category(ch)
+        if cat == "Cc" or ch in "\u2028\u2029":
+            out.append(" ")
+        elif cat == "Cf":
+            continue
+        else:
+            out.append(ch)
+    return "".join(out)
+
+
+def text(value: object) -> str:
+    """Repository text as inert inline Markdown, safe in a table cell, a list item or a heading."""
+    s = _plain(str(value))
+    out: list[str] = []
+    for i, ch in enumerate(s):
+        if ch in _ENTITIES:
+            out.append(_ENTITIES[ch])
+        elif ch in _BACKSLASHED:
+            out.append("\\" + ch)
+        elif ch == "@" or (ch == "#" and i + 1 < len(s) and s[i + 1].isalnum()):
+            # @org/team and #123 stay readable but GitHub no longer links or pings them
+            out.append(ch + ZWJ)
+        else:
+            out.append(ch)
+    return "".join(out)
+
+
+def code(value: object) -> str:
+    """Repository text as a code span when that is safe (no backtick, pipe or control
+    character in it), else as escaped text. Mentions do not ping inside code spans."""
+    s = str(value)
+    if s and s == _plain(s) and "`" not in s and "|" not in s and s.strip() == s:
+        return f"`{s}`"
+    return text(s)
+
+
+def link(label: str, path: str, line: int | None = None, base: str = "") -> str:
+    """A link to a repository file (relative unless a base URL is given), label escaped."""
+    if "://" in path:  # aws://REGION/STACK: nothing to link to
+        return text(label)
+    target = base + quote(path, safe="/._-~")
+    if line is not None:
+        target += f"#L{line}"
+    return f"[{text(label)}]({target})"
+
+
+def where(f: Finding, base: str = "") -> str:
+    return link(f"{f.file}:{f.line}", f.file, f.line, base)
+
+
+# -- document ---------------------------------------------------------------------------------
+
+
+@dataclass
+class _Part:
+    body: str
+    priority: int | None = None  # None: always kept; lower numbers are dropped first
+    label: str = ""  # what is lost when dropped, e.g. "3 low findings in infra"
+    count: int = 0
+
+
+# drop order: info, low, the map, accepted risks, medium, high, critical, then new findings
+_SEVERITY_PRIORITY = {
+    Severity.INFO: 10,
+    Severity.LOW: 20,
+    Severity.MEDIUM: 50,
+    Severity.HIGH: 60,
+    Severity.CRITICAL: 70,
+}
+_MAP_PRIORITY = 30
+_ACCEPTED_PRIORITY = 40
+_EXISTING_OFFSET = 0  # in PR mode existing findings go before new ones of any severity
+_NEW_OFFSET = 100
+
+
+def render(report: Report, options: RenderOptions | None = None) -> str:
+    return render_markdown(report)
+
+
+def render_markdown(
+    report: Report, *, max_chars: int | None = None, link_base: str = ""
+) -> str:
+    """The report as Markdown. With `max_chars`, the least severe sections are left out
+    (with a note) until the document fits; `link_base` (e.g. a blob URL ending in '/') is
+    put in front of every file link, which is otherwise relative to the repository root."""
+    parts = _parts(report, link_base)
+    return _fit(parts, max_chars)
+
+
+def _parts(report: Report, base: str) -> list[_Part]:
+    parts = [_Part(_header(report, base)), _Part(_tables(report, base))]
+    parts.append(_Part(_mermaid(report), _MAP_PRIORITY, "the map of modules and layers"))
+    pr_mode = report.diff_base is not None or any(f.new is not None for f in report.findings)
+    live = [f for f in report.findings if f.suppressed is None]
+    if pr_mode:
+        new = [f for f in live if f.new is True]
+        rest = [f for f in live if f.new is not True]
+        against = f" against {code(report.diff_base)}" if report.diff_base else ""
+        parts.append(_Part(f"### New findings ({len(new)}){against}\n"))
+        if new:
+            parts.extend(_finding_groups(new, base, _NEW_OFFSET, "new "))
+        else:
+            parts.append(_Part("No new findings.\n"))
+        if rest:
+            parts.append(
+                _Part(
+                    "<details>\n<summary>"
+                    f"Findings that were already there ({len(rest)})</summary>\n"
+                )
+            )
+            parts.extend(_finding_groups(rest, base, _EXISTING_OFFSET, ""))
+            parts.append(_Part("</details>\n"))
+    else:
+        parts.append(_Part(f"### Findings ({len(live)})\n"))
+        if live:
+            parts.extend(_finding_groups(live, base, 0, ""))
+        else:
+            parts.append(_Part("No findings.\n"))
+    accepted = [f for f in report.findings if f.suppressed is not None]
+    if accepted:
+        parts.append(
+            _Part(
+                _accepted(accepted, base),
+                _ACCEPTED_PRIORITY,
+                f"{len(accepted)} accepted risk{'s' if len(accepted) != 1 else ''}",
+                len(accepted),
+            )
+        )
+    parts.append(_Part(f"<sub>archreview {text(report.tool_version)}</sub>\n"))
+    return parts
+
+
+def _fit(parts: list[_Part], max_chars: int | None) -> str:
+    def joined(ps: list[_Part], note: str) -> str:
+        body = [p.body for p in ps]
+        if note:
+            body.insert(len(body) - 1, note)
+        return "\n".join(body)
+
+    if max_chars is None:
+        return joined(parts, "")
+    kept = list(parts)
+    dropped: list[_Part] = []
+    order = sorted(
+        (i for i, p in enumerate(parts) if p.priority is not None),
+        key=lambda i: (parts[i].priority or 0, -i),
+    )
+    note = ""
+    doc = joined(kept, note)
+    for i in order:
+        if len(doc) <= max_chars:
+            break
+        dropped.append(parts[i])
+        kept = [p for p in kept if p is not parts[i]]
+        note = _omitted_note(dropped)
+        doc = joined(kept, note)
+    if len(doc) <= max_chars:
+        return doc
+    return _hard_cut(doc, max_chars)
+
+
+def _omitted_note(dropped: list[_Part]) -> str:
+    what = "; ".join(p.label for p in dropped if p.label)
+    return (
+        "> [!NOTE]\n> Left out to stay within the size limit: "
+        f"{what}. The JSON and SARIF reports hold every finding.\n"
+    )
+
+
+def _hard_cut(doc: str, max_chars: int) -> str:
+    tail = "\n\n*(truncated to stay within the size limit)*\n"
+    room = max(0, max_chars - len(tail) - 8)
+    cut = doc[:room]
+    if "\n" in cut:
+        cut = cut[: cut.rfind("\n")]
+    fences = sum(1 for line in cut.split("\n") if line.startswith("```"))
+    if fences % 2:
+        cut += "\n```"
+    if cut.count("<details>") > cut.count("</details>"):
+        cut += "\n</details>"
+    return (cut + tail)[:max_chars]
+
+
+# -- sections ---------------------------------------------------------------------------------
+
+
+def _grade(block: ScoreBlock) -> str:
+    if block.score is None:
+        return "n/a"
+    return f"{block.score:.1f} {block.grade}"
+
+
+def _header(report: Report, base: str) -> str:
+    block = report.score
+    if block.score is None:
+        title = "## archreview: no score (nothing was weighed)"
+    else:
+        title = f"## archreview: grade {block.grade} ({block.score:.1f}/100)"
+    counts = dict(report.counts)
+    total = sum(counts.get(s.value, 0) for s in Severity)
+    by_sev = ", ".join(f"{counts.get(s.value, 0)} {s.value}" for s in Severity)
+    accepted = len(insights.accepted_risks(report))
+    files = report.files
+    lines = [
+        title,
+        "",
+        f"**{total} finding{'s' if total != 1 else ''}** ({by_sev}; "
+        f"{counts.get('suppressed', 0)} suppressed, {accepted} of them accepted risks) "
+        f"in {files.templates} templates, {files.go_mod} go.mod, "
+        f"{files.package_json} package.json"
+        + (f", {files.skipped} skipped" if files.skipped else "")
+        + f". {block.evaluated} evaluations, {block.failed} failed. "
+        f"Profile: {text(report.profile)}.",
+    ]
+    if report.diff_base is not None:
+        new = sum(1 for f in report.findings if f.new is True and f.suppressed is None)
+        lines += ["", f"**{new} new** against {code(report.diff_base)}; scores are of the full scan."]
+    top = insights.movers(report, limit=3)
+    if top:
+        lines += ["", "**What moved the score most:**", ""]
+        for m in top:
+            lines.append(f"- {_mover(m, base)}")
+    return "\n".join(lines) + "\n"
+
+
+def _mover(m: insights.Mover, base: str) -> str:
+    f = m.findings[0] if m.findings else None
+    place = where(f, base) if f else text(m.evaluation.file)
+    return f"−{m.points:.1f} {m.rule_id} {code(m.subject)} ({place})"
+
+
+def _tables(report: Report, base: str) -> str:
+    lines = ["### Scores by layer", ""]
+    if not report.layers:
+        lines.append("Nothing was evaluated.")
+    else:
+        lines += [
+            "| Layer | Score | Grade | Failed | Moved most by |",
+            "|---|---:|:---:|---:|---|",
+        ]
+        moved = insights.layer_movers(report, limit=1)
+        for layer, block in report.layers:
+            top = moved.get(layer, ())
+            by = _mover(top[0], base) if top else "–"
+            score = "n/a" if block.score is None else f"{block.score:.1f}"
+            lines.append(
+                f"| {layer} {LAYER_LABELS.get(layer, '')} | {score} | {block.grade or '–'} "
+                f"| {block.failed}/{block.evaluated} | {by} |"
+            )
+    if report.modules:
+        layers = [layer for layer, _ in report.layers]
+        lines += ["", "### Modules x layers", ""]
+        lines.append("| Module | Score | " + " | ".join(layers) + " |")
+        lines.append("|---|---:|" + "---:|" * len(layers))
+        for m in report.modules:
+            cells = dict(m.layers)
+            row = [code(m.name), _grade(m.score)]
+            row += [_grade(cells[layer]) if layer in cells else "–" for layer in layers]
+            lines.append("| " + " | ".join(row) + " |")
+    return "\n".join(lines) + "\n"
+
+
+_FILL = {
+    "A": "#2da44e",
+    "B": "#8ac926",
+    "C": "#f2cc0c",
+    "D": "#fb8500",
+    "F": "#d1242f",
+    None: "#afb8c1",
+}
+
+
+def _mermaid_label(value: str) -> str:
+    """Text inside a quoted mermaid label: anything but plain characters as #code; entities."""
+    out = []
+    for ch in _plain(value):
+        if ch.isalnum() or ch in " _./:+-,":
+            out.append(ch)
+        else:
+            out.append(f"#{ord(ch)};")
+    return "".join(out)
+
+
+def _mermaid(report: Report) -> str:
+    lines = ["### Map", "", "```mermaid", "flowchart LR"]
+    styles: list[str] = []
+    for i, m in enumerate(report.modules):
+        mid = f"m{i}"
+        lines.append(f'  subgraph {mid}["{_mermaid_label(m.name)} · {_grade(m.score)}"]')
+        for j, (layer, block) in enumerate(m.layers):
+            nid = f"{mid}l{j}"
+            lines.append(f'    {nid}["{layer} {_grade(block)}"]:::g{block.grade or "N"}')
+        lines.append("  end")
+        styles.append(f"  style {mid} fill:{_FILL[m.score.grade]}22,stroke:{_FILL[m.score.grade]}")
+    lines += styles
+    for grade, fill in _FILL.items():
+        colour = "#000" if grade in ("B", "C") else "#fff"
+        lines.append(f"  classDef g{grade or 'N'} fill:{fill},color:{colour},stroke:{fill}")
+    lines.append("```")
+    return "\n".join(lines) + "\n"
+
+
+def _finding_groups(findings: list[Finding], base: str, offset: int, kind: str) -> list[_Part]:
+    parts: list[_Part] = []
+    by_module: dict[str, list[Finding]] = {}
+    for f in findings:
+        by_module.setdefault(f.module, []).append(f)
+    for module in sorted(by_module):
+        items = by_module[module]
+        parts.append(_Part(f"#### {text(module)}\n"))
+        for sev in Severity:
+            group = sorted((f for f in items if f.severity == sev), key=Finding.sort_key)
+            if not group:
+                continue
+            n = len(group)
+            body = [
+                f"**{sev.value.capitalize()}** ({n})",
+                "",
+                "| Rule | Where | Resource | Finding | Decision |",
+                "|---|---|---|---|---|",
+            ]
+            for f in group:
+                resource = code(f.resource) if f.resource else "–"
+                if f.property:
+                    resource += " " + code(f.property)
+                body.append(
+                    f"| {f.rule_id} | {where(f, base)} | {resource} "
+                    f"| {text(f.message)} ({f.confidence.value} confidence, score {f.score:.1f}) "
+                    f"| {text(insights.decision_title(f.rule_id, f.title))} |"
+                )
+            parts.append(
+                _Part(
+                    "\n".join(body) + "\n",
+                    offset + _SEVERITY_PRIORITY[sev],
+                    f"{n} {kind}{sev.value} finding{'s' if n != 1 else ''} in {text(module)}",
+                    n,
+                )
+            )
+    return parts
+
+
+def _accepted(findings: list[Finding], base: str) -> str:
+    lines = [
+        f"### Accepted risks ({len(findings)})",
+        "",
+        "Suppressed findings cost nothing in the scores; each stands for a decision to accept "
+        "the risk.",
+        "",
+        "| Rule | Where | Resource | Severity | Decision |",
+        "|---|---|---|---|---|",
+    ]
+    for f in sorted(findings, key=Finding.sort_key):
+        resource = code(f.resource) if f.resource else "–"
+        lines.append(
+            f"| {f.rule_id} | {where(f, base)} | {resource} | {f.severity.value} "
+            f"| {text(insights.suppression_note(f))} |"
+        )
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,573 @@
+"""SARIF 2.1.0 for GitHub code scanning.
+
+One run; every rule of the run in tool.driver.rules (name, short and full description, help text
+and Markdown from the ADR text, an absolute helpUri, tags, precision, security-severity, default
+level); one result per unsuppressed finding with a single-line region at the property, the
+resource as a related location and two partial fingerprints: `primaryLocationLineHash`, computed
+the way GitHub's upload action computes it (so uploads through the REST API match uploads through
+the Action), and our logical fingerprint under `archreview/v1`.
+
+Findings on deployed stacks (file `aws://...`) have no file in the repository and are left out.
+GitHub ignores SARIF suppressions, so suppressed findings are left out unless asked for.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+from array import array
+from collections.abc import Iterable, Mapping, Sequence
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from reviewer.model import (
+    LAYER_LABELS,
+    AdrText,
+    Confidence,
+    Finding,
+    Report,
+    RuleInfo,
+    Severity,
+)
+from reviewer.output import RenderOptions
+
+SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"
+SARIF_VERSION = "2.1.0"
+FINGERPRINT_KEY = "archreview/v1"
+LINE_HASH_KEY = "primaryLocationLineHash"
+
+# GitHub code scanning limits (docs: "SARIF results exceed limit").
+MAX_RESULTS = 25_000
+MAX_RELATED = 100  # locations shown per result (1,000 accepted)
+MAX_TAGS = 10  # tags shown per rule (20 accepted)
+MAX_DESCRIPTION = 1_024
+MAX_HASHED_BYTES = 20_000_000
+
+_LEVEL = {
+    Severity.CRITICAL: "error",
+    Severity.HIGH: "error",
+    Severity.MEDIUM: "warning",
+    Severity.LOW: "note",
+    Severity.INFO: "note",
+}
+_PRECISION = {Confidence.HIGH: "high", Confidence.MEDIUM: "medium", Confidence.LOW: "low"}
+_FALLBACK_HOMEPAGE = "https://github.com/archreview/archreview"
+
+
+# -- primaryLocationLineHash ------------------------------------------------------------------
+#
+# GitHub's upload action (github/codeql-action, src/fingerprints.ts) fills in
+# partialFingerprints.primaryLocationLineHash when a result lacks it; uploads through the REST
+# API do not. The algorithm, re-implemented here from its description:
+#
+# * the file is read as UTF-8 and walked one UTF-16 code unit at a time;
+# * spaces and tabs are skipped, CR becomes LF, and an LF right after a CR is skipped (any
+#   skipped character clears the "after a CR" state);
+# * a rolling polynomial hash over the last 100 kept characters, base 37, in wrapping 64-bit
+#   arithmetic: h = 37 * h + c - 37**100 * (the character leaving the window);
+# * after the last character the value 65535 is fed once, then 100 zeros;
+# * the hash of a line is taken when the window starts at the line's first kept character,
+#   i.e. it covers the 100 kept characters from the start of that line on; it is written as
+#   unsigned lower-case hex without padding, followed by ":" and the number of times that hex
+#   value has been seen so far in the file (":1" for the first).
+
+_BLOCK = 100
+_BASE = 37
+_MASK = (1 << 64) - 1
+_FIRST_MOD = pow(_BASE, _BLOCK, 1 << 64)
+_EOF = 65535
+_TAB, _SPACE, _LF, _CR = 9, 32, 10, 13
+
+
+def _utf16_units(text: str) -> array[int]:
+    units = array("H")
+    units.frombytes(text.encode("utf-16-le", errors="surrogatepass"))
+    if sys.byteorder == "big":
+        units.byteswap()
+    return units
+
+
+def line_hashes(text: str) -> list[str]:
+    """primaryLocationLineHash of every line of `text`: element i is the hash of line i + 1.
+
+    A text ending in a line break has one more entry (the empty line after it), like GitHub's.
+    """
+    window = [0] * _BLOCK
+    line_numbers = [-1] * _BLOCK
+    value = 0
+    index = 0
+    line_number = 0
+    line_start = True
+    prev_cr = False
+    seen: dict[str, int] = {}
+    out: list[str] = []
+
+    def emit() -> None:
+        key = format(value, "x")
+        seen[key] = seen.get(key, 0) + 1
+        out.append(f"{key}:{seen[key]}")
+        line_numbers[index] = -1
+
+    def update(current: int) -> None:
+        nonlocal value, index
+        leaving = window[index]
+        window[index] = current
+        value = (_BASE * value + current - _FIRST_MOD * leaving) & _MASK
+        index = (index + 1) % _BLOCK
+
+    units = _utf16_units(text)
+    for current in (*units, _EOF):
+        if current in (_SPACE, _TAB) or (prev_cr and current == _LF):
+            prev_cr = False
+            continue
+        if current == _CR:
+            current = _LF
+            prev_cr = True
+        else:
+            prev_cr = False
+        if line_numbers[index] != -1:
+            emit()
+        if line_start:
+            line_start = False
+            line_number += 1
+            line_numbers[index] = line_number
+        if current == _LF:
+            line_start = True
+        update(current)
+    for _ in range(_BLOCK):
+        if line_numbers[index] != -1:
+            emit()
+        update(0)
+    return out
+
+
+def file_line_hashes(path: Path) -> list[str] | None:
+    """Line hashes of a file as GitHub reads it (UTF-8, invalid bytes replaced), or None."""
+    try:
+        if path.stat().st_size > MAX_HASHED_BYTES:
+            return None
+        data = path.read_bytes()
+    except OSError:
+        return None
+    return line_hashes(data.decode("utf-8", errors="replace"))
+
+
+# -- the document -----------------------------------------------------------------------------
+
+
+@cache
+def homepage() -> str:
+    """The project URL from pyproject.toml ([project.urls] Homepage), as installed."""
+    from importlib import metadata
+
+    try:
+        urls = metadata.metadata("archreview").get_all("Project-URL") or []
+    except metadata.PackageNotFoundError:
+        urls = []
+    for entry in urls:
+        label, _, url = str(entry).partition(",")
+        if label.strip().lower() == "homepage" and url.strip().startswith("https://"):
+            return url.strip().rstrip("/")
+    pyproject = Path(__file__).resolve().parents[2] / "pyproject.toml"
+    if pyproject.is_file():
+        import tomllib
+
+        try:
+            data = tomllib.loads(pyproject.read_text(encoding="utf-8"))
+            url = str(data["project"]["urls"]["Homepage"])
+            if url.startswith("https://"):
+                return url.rstrip("/")
+        except (KeyError, TypeError, ValueError):
+            pass
+    return _FALLBACK_HOMEPAGE
+
+
+def help_uri(rule_id: str) -> str:
+    return f"{homepage()}/blob/main/docs/rules/{rule_id}.md"
+
+
+def _clip(text: str, limit: int = MAX_DESCRIPTION) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def _help(rule: RuleInfo) -> dict[str, str]:
+    adr = rule.adr
+    refs = list(adr.references)
+    text = [
+        rule.title,
+        "",
+        f"Layer: {LAYER_LABELS.get(rule.layer, rule.layer)}. Severity: {rule.severity}. "
+        f"Confidence: {rule.confidence}.",
+        "",
+        f"Context: {adr.context}",
+        "",
+        f"Decision: {adr.decision}",
+        "",
+        f"Consequences: {adr.consequences}",
+    ]
+    if refs:
+        text += ["", "References:", *(f"- {r.title}: {r.url}" for r in refs)]
+    md = [
+        f"**{rule.title}**",
+        "",
+        f"Layer **{LAYER_LABELS.get(rule.layer, rule.layer)}** · severity **{rule.severity}**"
+        f" · confidence **{rule.confidence}**",
+        "",
+        "#### Context",
+        "",
+        adr.context,
+        "",
+        "#### Decision",
+        "",
+        adr.decision,
+        "",
+        "#### Consequences",
+        "",
+        adr.consequences,
+    ]
+    if refs:
+        md += ["", "#### References", "", *(f"- [{r.title}]({r.url})" for r in refs)]
+    return {"text": "\n".join(text), "markdown": "\n".join(md)}
+
+
+def _rule_from_finding(f: Finding) -> RuleInfo:
+    return RuleInfo(
+        id=f.rule_id,
+        name=f.rule_id,
+        title=f.title,
+        layer=f.layer,
+        severity=f.severity,
+        confidence=f.confidence,
+        description=f.title,
+        adr=AdrText(f.adr.context, f.adr.decision, f.adr.consequences, f.adr.references),
+        tags=("security", f.layer),
+    )
+
+
+def _rules(report: Report, findings: Sequence[Finding]) -> list[RuleInfo]:
+    """Every rule of the run, plus any rule a finding names that the report does not list."""
+    known: dict[str, RuleInfo] = {r.id: r for r in report.rules}
+    missing = sorted({f.rule_id for f in findings} - set(known))
+    if missing:
+        from reviewer.catalogue import load_catalogue
+
+        catalogue = load_catalogue()
+        for rule_id in missing:
+            meta = catalogue.get(rule_id)
+            if meta is not None:
+                known[rule_id] = meta.info()
+            else:
+                known[rule_id] = _rule_from_finding(next(f for f in findings if f.rule_id == rule_id))
+    return [known[k] for k in sorted(known)]
+
+
+def _tags(rule: RuleInfo) -> list[str]:
+    tags = ["security", rule.layer, *rule.tags]
+    return list(dict.fromkeys(t for t in tags if t))[:MAX_TAGS]
+
+
+def _descriptor(rule: RuleInfo, severity: Severity) -> dict[str, Any]:
+    return {
+        "id": rule.id,
+        "name": rule.name,
+        "shortDescription": {"text": _clip(rule.title)},
+        "fullDescription": {"text": _clip(rule.description)},
+        "help": _help(rule),
+        "helpUri": help_uri(rule.id),
+        "defaultConfiguration": {"level": _LEVEL[severity]},
+        "properties": {
+            "tags": _tags(rule),
+            "precision": _PRECISION[rule.confidence],
+            "security-severity": f"{severity.number:.1f}",
+            "problem.severity": _PROBLEM_SEVERITY[severity],
+        },
+    }
+
+
+_PROBLEM_SEVERITY = {
+    Severity.CRITICAL: "error",
+    Severity.HIGH: "error",
+    Severity.MEDIUM: "warning",
+    Severity.LOW: "recommendation",
+    Severity.INFO: "recommendation",
+}
+
+
+def _repo_prefix(root: Path) -> str:
+    """The scanned root relative to the enclosing git repository ('' at its top), so that
+    artifact URIs are relative to the repository GitHub knows, not to a scanned sub-folder."""
+    try:
+        start = root.resolve()
+    except OSError:
+        return ""
+    for parent in (start, *start.parents):
+        if (parent / ".git").exists():
+            rel = start.relative_to(parent).as_posix()
+            return "" if rel == "." else rel + "/"
+    return ""
+
+
+_REPO_LEVEL_FALLBACKS = (".gitmodules", ".archreview.yml", ".archreview.yaml")
+
+
+def _uri_file(root: Path, file: str) -> str:
+    """The file a result points at, never empty: repository-level findings without a file point
+    at .gitmodules (or the profile)."""
+    clean = file.replace("\\", "/").lstrip("/")
+    while clean.startswith("./"):
+        clean = clean[2:]
+    if clean and clean != ".":
+        return clean
+    for candidate in _REPO_LEVEL_FALLBACKS:
+        if (root / candidate).is_file():
+            return candidate
+    return _REPO_LEVEL_FALLBACKS[0]
+
+
+def _inside(root: Path, file: str) -> Path | None:
+    try:
+        base = root.resolve()
+        path = (root / file).resolve()
+    except OSError:
+        return None
+    if not path.is_relative_to(base) or not path.is_file():
+        return None
+    return path
+
+
+_RESOURCES = re.compile(r"""^\s*["']?Resources["']?\s*:""")
+
+
+def _declaration_line(lines: Sequence[str], logical_id: str) -> tuple[int, int] | None:
+    """Line and column where a resource's logical id is written below `Resources` (YAML or JSON)."""
+    key = re.compile(r"""^(\s*)["']?""" + re.escape(logical_id) + r"""["']?\s*:""")
+    start = next((i for i, line in enumerate(lines) if _RESOURCES.match(line)), None)
+    if start is None:
+        return None
+    for i in range(start + 1, len(lines)):
+        m = key.match(lines[i])
+        if m:
+            return i + 1, len(m.group(1)) + 1
+    return None
+
+
+class _Files:
+    """Lazily read source files below the scanned root (for line hashes and resource lines)."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self._hashes: dict[str, list[str] | None] = {}
+        self._lines: dict[str, list[str] | None] = {}
+
+    def hash_of(self, file: str, line: int) -> str | None:
+        if file not in self._hashes:
+            path = _inside(self.root, file)
+            self._hashes[file] = file_line_hashes(path) if path is not None else None
+        hashes = self._hashes[file]
+        if hashes is None or not 1 <= line <= len(hashes):
+            return None
+        return hashes[line - 1]
+
+    def lines(self, file: str) -> list[str] | None:
+        if file not in self._lines:
+            path = _inside(self.root, file)
+            text: list[str] | None = None
+            if path is not None:
+                try:
+                    if path.stat().st_size <= MAX_HASHED_BYTES:
+                        text = path.read_text(encoding="utf-8", errors="replace").splitlines()
+                except OSError:
+                    text = None
+            self._lines[file] = text
+        return self._lines[file]
+
+
+def _region(line: int, column: int, end_line: int, end_column: int) -> dict[str, int]:
+    start = max(line, 1)
+    region = {"startLine": start}
+    if column >= 1:
+        region["startColumn"] = column
+        if end_line == line and end_column > column:
+            region["endColumn"] = end_column
+    return region
+
+
+def _physical(uri: str, region: dict[str, int]) -> dict[str, Any]:
+    return {"artifactLocation": {"uri": uri, "uriBaseId": "%SRCROOT%"}, "region": region}
+
+
+def _result(
+    f: Finding, rule_index: int, uri_prefix: str, files: _Files, include_suppressed: bool
+) -> dict[str, Any]:
+    file = _uri_file(files.root, f.file)
+    uri = uri_prefix + file
+    line = max(f.line, 1)
+    location: dict[str, Any] = {
+        "physicalLocation": _physical(uri, _region(line, f.column, f.end_line, f.end_column))
+    }
+    if f.resource:
+        fq = f"{f.resource}.{f.property}" if f.property else f.resource
+        location["logicalLocations"] = [
+            {"name": f.resource, "fullyQualifiedName": fq, "kind": "resource"}
+        ]
+    related: list[dict[str, Any]] = []
+    if f.resource and f.resource_type:  # a template resource (not a dependency name)
+        lines = files.lines(file)
+        decl = _declaration_line(lines, f.resource) if lines is not None else None
+        rline, rcol = decl if decl is not None else (line, max(f.column, 1))
+        what = f"{f.resource} ({f.resource_type})" if f.resource_type else f.resource
+        related.append(
+            {
+                "id": 0,
+                "physicalLocation": _physical(uri, {"startLine": rline, "startColumn": rcol}),
+                "message": {"text": f"resource {what}"},
+            }
+        )
+    for loc in f.related:
+        if len(related) >= MAX_RELATED:
+            break
+        if loc.file.startswith("aws://"):
+            continue
+        rfile = _uri_file(files.root, loc.file)
+        label = loc.logical_id or rfile
+        if loc.path:
+            label += f".{loc.path}"
+        related.append(
+            {
+                "id": len(related),
+                "physicalLocation": _physical(
+                    uri_prefix + rfile,
+                    _region(loc.line, loc.column, loc.end_line, loc.end_column),
+                ),
+                "message": {"text": f"related: {label}"},
+            }
+        )
+    fingerprints = {FINGERPRINT_KEY: f.fingerprint}
+    line_hash = files.hash_of(file, line)
+    if line_hash is not None:
+        fingerprints[LINE_HASH_KEY] = line_hash
+    result: dict[str, Any] = {
+        "ruleId": f.rule_id,
+        "ruleIndex": rule_index,
+        "level": _LEVEL[f.severity],
+        "message": {"text": f.message or f.title},
+        "locations": [location],
+    }
+    if related:
+        result["relatedLocations"] = related
+    result["partialFingerprints"] = fingerprints
+    props: dict[str, Any] = {
+        "severity": f.severity.value,
+        "security-severity": f"{f.severity.number:.1f}",
+        "confidence": f.confidence.value,
+        "score": f.score,
+        "layer": f.layer,
+        "module": f.module,
+    }
+    if f.new is not None:
+        props["new"] = f.new
+    result["properties"] = props
+    if include_suppressed and f.suppressed is not None:
+        s = f.suppressed
+        justification = f"{s.kind}: {s.reason or 'no reason'}" + (
+            f" (until {s.until})" if s.until else ""
+        )
+        result["suppressions"] = [
+            {
+                "kind": "inSource" if s.kind == "inline" else "external",
+                "status": "accepted",
+                "justification": justification,
+            }
+        ]
+    return result
+
+
+def _priority(f: Finding) -> tuple[int, int, int, float]:
+    return (f.suppressed is None, f.severity.rank, f.confidence.rank, f.score)
+
+
+def select(findings: Iterable[Finding], include_suppressed: bool) -> tuple[list[Finding], int]:
+    """The findings that become results (most severe first when over the limit), and how many
+    qualified before the limit."""
+    eligible = [
+        f
+        for f in findings
+        if not f.file.startswith("aws://") and (include_suppressed or f.suppressed is None)
+    ]
+    total = len(eligible)
+    if total > MAX_RESULTS:
+        ranked = sorted(eligible, key=_priority, reverse=True)[:MAX_RESULTS]
+        keep = {id(f) for f in ranked}
+        eligible = [f for f in eligible if id(f) in keep]
+    return eligible, total
+
+
+def automation_id(category: str) -> str:
+    """GitHub reads the category as automationDetails.id up to its final '/'."""
+    category = category.strip() or "archreview"
+    return category if category.endswith("/") else category + "/"
+
+
+def sarif_document(report: Report, options: RenderOptions | None = None) -> dict[str, Any]:
+    opts = options or RenderOptions()
+    root = Path(report.root)
+    chosen, total = select(report.findings, opts.include_suppressed)
+    rules = _rules(report, chosen)
+    worst: dict[str, Severity] = {}
+    for f in chosen:
+        if f.suppressed is None and (f.rule_id not in worst or f.severity.rank > worst[f.rule_id].rank):
+            worst[f.rule_id] = f.severity
+    index = {r.id: i for i, r in enumerate(rules)}
+    files = _Files(root)
+    prefix = _repo_prefix(root)
+    results = [_result(f, index[f.rule_id], prefix, files, opts.include_suppressed) for f in chosen]
+    run: dict[str, Any] = {
+        "tool": {
+            "driver": {
+                "name": "archreview",
+                "semanticVersion": report.tool_version,
+                "version": report.tool_version,
+                "informationUri": homepage(),
+                "rules": [_descriptor(r, worst.get(r.id, r.severity)) for r in rules],
+            }
+        },
+        "automationDetails": {"id": automation_id(opts.sarif_category)},
+        "columnKind": "unicodeCodePoints",
+        "results": results,
+    }
+    properties: dict[str, Any] = {
+        "score": report.score.score,
+        "grade": report.score.grade,
+        "profile": report.profile,
+    }
+    if report.diff_base is not None:
+        properties["diffBase"] = report.diff_base
+    invocation: dict[str, Any] = {"executionSuccessful": True}
+    if total > len(chosen):
+        note = (
+            f"{total} results exceed GitHub's limit of {MAX_RESULTS} per run: the {len(chosen)} "
+            f"most severe are kept and {total - len(chosen)} left out (see the JSON report)"
+        )
+        properties["truncated"] = {"results": total, "kept": len(chosen), "limit": MAX_RESULTS}
+        invocation["toolExecutionNotifications"] = [
+            {"level": "warning", "message": {"text": note}}
+        ]
+    run["invocations"] = [invocation]
+    run["properties"] = properties
+    return {"$schema": SCHEMA_URI, "version": SARIF_VERSION, "runs": [run]}
+
+
+def render(report: Report, options: RenderOptions | None = None) -> str:
+    return json.dumps(sarif_document(report, options), indent=2, ensure_ascii=False) + "\n"
+
+
+def results_by_fingerprint(document: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
+    """Test and tooling helper: results keyed by our logical fingerprint."""
+    out: dict[str, dict[str, Any]] = {}
+    for run in document.get("runs", []):
+        for result in run.get("results", []):
+            out[result["partialFingerprints"][FINGERPRINT_KEY]] = result
+    return out
