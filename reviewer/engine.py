@@ -340,12 +340,15 @@ def _run(
 ) -> None:
     produced: list[Hit] = []
     checked: list[Checked] = []
+    not_judged = False
     try:
         for item in check.run(ctx):
             if isinstance(item, Hit):
                 produced.append(item)
-            else:
+            elif isinstance(item, Checked):
                 checked.append(item)
+            else:
+                not_judged = True
     except Exception as err:
         if state.options.strict:
             raise
@@ -373,7 +376,7 @@ def _run(
         state.evaluated[(check.rule_id, hfile, subject)] = hmodule
     if template is not None:
         subjects: set[str | None]
-        if checked:
+        if checked or not_judged or check.enumerates:
             subjects = {c.subject for c in checked}
         else:
             types = set(meta.resource_types) if meta else set()

@@ -127,6 +127,15 @@ class Checked:
 
 
 @dataclass(frozen=True)
+class NotJudged:
+    """What a check yields when it judges nothing in this template (a profile switch is off, or
+    nothing it applies to is there): without it, every resource of the rule's types counts as
+    a pass."""
+
+    reason: str = ""
+
+
+@dataclass(frozen=True)
 class Suppression:
     kind: str  # inline | baseline | profile
     reason: str | None

@@ -9,14 +9,14 @@ from dataclasses import dataclass
 from datetime import date
 from typing import TYPE_CHECKING, Any, Literal
 
-from reviewer.model import Checked, Hit
+from reviewer.model import Checked, Hit, NotJudged
 
 if TYPE_CHECKING:
     from reviewer.cfn.template import Template
     from reviewer.profile import Profile
     from reviewer.repo import RepoIndex
 
-Yielded = Hit | Checked
+Yielded = Hit | Checked | NotJudged
 
 
 @dataclass(frozen=True)
@@ -43,6 +43,9 @@ class Check:
     rule_id: str
     kind: Literal["template", "repo", "engine"]
     fn: Callable[[Any], Iterable[Yielded]]
+    # True when the check names what it judges with Checked(...): then a template where it
+    # yields nothing has no evaluation, instead of every resource of the rule's types passing.
+    enumerates: bool = False
 
     @property
     def name(self) -> str:
@@ -52,9 +55,19 @@ class Check:
         yield from self.fn(ctx)
 
 
-def template_check(rule_id: str) -> Callable[[TemplateFn], Check]:
+def _enumerates(fn: Callable[..., Any]) -> bool:
+    code = getattr(fn, "__code__", None)
+    return code is not None and "Checked" in code.co_names
+
+
+def template_check(
+    rule_id: str, *, enumerates: bool | None = None
+) -> Callable[[TemplateFn], Check]:
+    """Register a template check. `enumerates` defaults to whether the function refers to
+    `Checked` (it names the subjects it judges)."""
+
     def wrap(fn: TemplateFn) -> Check:
-        return Check(rule_id, "template", fn)
+        return Check(rule_id, "template", fn, _enumerates(fn) if enumerates is None else enumerates)
 
     return wrap
 

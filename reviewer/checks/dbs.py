@@ -17,7 +17,7 @@ from reviewer.cfn.resolve import (
 )
 from reviewer.cfn.template import MISSING, Resource, Template
 from reviewer.checks.facts import confidence_of
-from reviewer.model import Checked, Confidence, Hit, Path, Related
+from reviewer.model import Checked, Confidence, Hit, Path, Related, NotJudged
 from reviewer.registry import Check, TemplateContext, Yielded, template_check
 from reviewer.repo import RepoIndex
 
@@ -420,6 +420,7 @@ def _non_state_buckets(t: Template) -> dict[str, str]:
 @template_check("AR-DBS-004")
 def no_multi_region_copy(ctx: TemplateContext) -> Iterator[Yielded]:
     if not ctx.profile.multi_region:
+        yield NotJudged("the profile does not declare multi_region")
         return
     t = ctx.template
     for table in _tables(t):

@@ -21,7 +21,7 @@ from reviewer.checks.edge import (
     with_note,
 )
 from reviewer.checks.facts import pointed
-from reviewer.model import Checked, Confidence, Hit, Path, Related, Severity, lower_confidence
+from reviewer.model import Checked, Confidence, Hit, Path, Related, Severity, lower_confidence, NotJudged
 from reviewer.registry import Check, TemplateContext, Yielded, template_check
 from reviewer.repo import RepoIndex
 
@@ -753,6 +753,7 @@ def _weaker(policy: TlsPolicy, floor: str) -> str:
 @template_check("AR-NET-005")
 def cloudfront_without_geo_restriction(ctx: TemplateContext) -> Iterator[Yielded]:
     if not ctx.profile.geo_restriction:
+        yield NotJudged("the profile does not declare geo_restriction")
         return
     t = ctx.template
     declared: tuple[str, ...] = tuple(
@@ -810,6 +811,7 @@ def cloudfront_without_geo_restriction(ctx: TemplateContext) -> Iterator[Yielded
 @template_check("AR-NET-006")
 def ecs_task_with_public_ip(ctx: TemplateContext) -> Iterator[Yielded]:
     if not ctx.profile.private_subnets_behind_lb:
+        yield NotJudged("the profile does not declare private_subnets_behind_lb")
         return
     t = ctx.template
     for svc in t.of_type("AWS::ECS::Service", "AWS::ECS::TaskSet"):
