@@ -158,12 +158,16 @@ def parse_rule(data: Any, where: str) -> RuleMeta:
     )
 
 
+# libyaml when PyYAML has it (ten times faster on the rule files; same result for this input)
+_LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
 @functools.cache
 def load_catalogue(directory: Path | None = None) -> dict[str, RuleMeta]:
     folder = directory or rules_dir()
     rules: dict[str, RuleMeta] = {}
     for path in sorted(folder.glob("AR-*.yaml")):
-        meta = parse_rule(yaml.safe_load(path.read_text(encoding="utf-8")), path.name)
+        meta = parse_rule(yaml.load(path.read_text(encoding="utf-8"), Loader=_LOADER), path.name)
         if meta.id != path.stem:
             raise CatalogueError(f"{path.name}: id {meta.id} does not match the file name")
         rules[meta.id] = meta

@@ -133,7 +133,9 @@ def main() -> None:
     multiple=True,
     help="FILE, or FORMAT=FILE with several formats (default stdout).",
 )
-@click.option("--quiet", is_flag=True, help="No summary on stderr.")
+@click.option(
+    "--quiet", is_flag=True, help="Findings only: no progress bar, score summary or stderr note."
+)
 @click.option("--fail-on", type=click.Choice(FAIL_ON), default="high", show_default=True)
 @click.option(
     "--min-confidence",
@@ -167,6 +169,56 @@ def main() -> None:
     type=click.Path(dir_okay=False),
     help="Record every current finding in this baseline file.",
 )
+@click.option(
+    "--jobs",
+    type=click.IntRange(min=0),
+    default=0,
+    show_default="0: one per CPU",
+    help="Processes for loading templates and running local checks.",
+)
+@click.option(
+    "--cache-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Content-hash cache folder (default: PATH/.archreview-cache).",
+)
+@click.option("--no-cache", is_flag=True, help="Neither read nor write the cache.")
+@click.option(
+    "--diff-base",
+    metavar="GIT_REF",
+    help="PR mode: mark findings new/existing against a scan of this git revision.",
+)
+@click.option(
+    "--sarif-category",
+    default="archreview",
+    show_default=True,
+    help="SARIF runs[0].automationDetails.id (the code scanning category).",
+)
+@click.option(
+    "--sarif-include-suppressed",
+    is_flag=True,
+    help="Keep suppressed findings in SARIF (GitHub ignores SARIF suppressions).",
+)
+@click.option(
+    "--aws",
+    "aws_live",
+    is_flag=True,
+    help="Also review deployed stacks and their drift from the repository (boto3, read-only).",
+)
+@click.option(
+    "--region",
+    "regions",
+    multiple=True,
+    help="AWS region for --aws (repeatable; default: the profile's or AWS_REGION).",
+)
+@click.option(
+    "--stack",
+    "stack_names",
+    multiple=True,
+    help="Only this deployed stack for --aws (repeatable; default: every live stack).",
+)
+@click.option(
+    "--aws-profile", help="Named AWS profile for --aws (default: the standard credential chain)."
+)
 def scan(
     path: Path,
     profile_path: str | None,
@@ -181,6 +233,16 @@ def scan(
     no_ignores: bool,
     baseline_path: str | None,
     write_baseline: str | None,
+    jobs: int,
+    cache_dir: Path | None,
+    no_cache: bool,
+    diff_base: str | None,
+    sarif_category: str,
+    sarif_include_suppressed: bool,
+    aws_live: bool,
+    regions: tuple[str, ...],
+    stack_names: tuple[str, ...],
+    aws_profile: str | None,
 ) -> None:
     """Review a checkout at PATH."""
     from reviewer.engine import ScanError, ScanOptions, filter_report
@@ -194,19 +256,55 @@ def scan(
         if fmt not in _known_formats():
             raise UsageError(f"--format {fmt} is not available in this version")
     profile = _profile(profile_path, path)
+    aws_options: Any = None
+    aws_errors: tuple[type[Exception], ...] = ()
+    if aws_live:  # boto3 is imported only here, and only by reviewer.aws
+        from reviewer.aws import AwsOptions, AwsUsageError
+
+        aws_options = AwsOptions(regions=regions, stacks=stack_names, profile=aws_profile)
+        aws_errors = (AwsUsageError,)
+    elif regions or stack_names or aws_profile:
+        raise UsageError("--region, --stack and --aws-profile need --aws")
+    from reviewer.progress import progress_for
+
+    bar = progress_for(sys.stderr, quiet=quiet)  # only on a terminal, only for long scans
     options = ScanOptions(
+        progress=bar,
         profile=profile,
         parameters=_load_parameters(parameters_path),
         sam_env=sam_env,
         max_bytes=max_file_size,
         no_ignores=no_ignores,
         baseline=_load_baseline(baseline_path),
+        aws=aws_options,
+        jobs=jobs or _default_jobs(),
+        cache_dir=None if no_cache else str((cache_dir or path / ".archreview-cache").absolute()),
     )
     try:
         report = run_scan(path, options)
+    except aws_errors as err:
+        raise UsageError(f"--aws: {err}") from None
     except ScanError as err:
         click.echo(f"archreview: scan failed: {err}", err=True)
         sys.exit(EXIT_FAILED)
+    finally:
+        if bar is not None:
+            bar.close()
+    if diff_base is not None:
+        from reviewer.prmode import DiffBaseError, GitError, compare_with_base
+
+        try:
+            report, pr_warnings = compare_with_base(path, diff_base, options, report)
+        except DiffBaseError as err:
+            raise UsageError(str(err)) from err
+        except (GitError, ScanError) as err:
+            click.echo(f"archreview: scan of --diff-base {diff_base} failed: {err}", err=True)
+            sys.exit(EXIT_FAILED)
+        finally:
+            if bar is not None:
+                bar.close()
+        for message in pr_warnings:
+            click.echo(f"archreview: warning: {message}", err=True)
     if write_baseline:
         from reviewer.clock import today
         from reviewer.suppress import baseline_text
@@ -215,8 +313,17 @@ def scan(
     shown = filter_report(report, Confidence(min_confidence))
     for fmt, target in targets:
         stream = sys.stdout if target is None or target == "-" else None
-        render_options = RenderOptions(color=stream is not None and _use_color(stream))
-        payload = renderer(fmt)(shown, render_options)
+        render_options = RenderOptions(
+            color=stream is not None and _use_color(stream),
+            sarif_category=sarif_category,
+            include_suppressed=sarif_include_suppressed,
+        )
+        if fmt == "text" and quiet:  # findings without the score summary
+            from reviewer.output.text import render_text
+
+            payload = render_text(shown, color=render_options.color, summary=False)
+        else:
+            payload = renderer(fmt)(shown, render_options)
         if target is None or target == "-":
             click.echo(payload, nl=False)
         else:
@@ -229,6 +336,12 @@ def scan(
             err=True,
         )
     sys.exit(exit_code(shown, fail_on))
+
+
+def _default_jobs() -> int:
+    from reviewer.pipeline import jobs_default
+
+    return jobs_default()
 
 
 def _profile(profile_path: str | None, root: Path, *, warn: bool = True) -> Any:
@@ -373,6 +486,8 @@ def profile_show(path: Path, profile_path: str | None) -> None:
 
 
 # -- commands defined in their own modules (one registration line each) --------------------
+main.add_command(__import__("reviewer.cli_adr").cli_adr.adr)  # archreview adr
+main.add_command(__import__("reviewer.cli_comment").cli_comment.comment)  # archreview comment
 
 
 if __name__ == "__main__":

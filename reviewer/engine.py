@@ -6,11 +6,11 @@ import hashlib
 import os
 import shlex
 import tomllib
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from reviewer import __version__, suppress
 from reviewer.catalogue import RuleMeta, load_catalogue
@@ -41,6 +41,9 @@ from reviewer.registry import Check, RepoContext, TemplateContext
 from reviewer.repo import RepoIndex
 from reviewer.scoring import UNWEIGHED_RULES, finding_score, score_block, weight
 
+if TYPE_CHECKING:
+    from reviewer.aws import AwsOptions
+
 SCHEMA_VERSION = 1
 
 
@@ -59,6 +62,10 @@ class ScanOptions:
     checks: tuple[Check, ...] | None = None
     no_ignores: bool = False  # audits: show everything, suppressed or not
     baseline: Mapping[str, str] | None = None  # fingerprint -> reason
+    aws: AwsOptions | None = None  # --aws: also review deployed stacks (reviewer.aws, boto3)
+    progress: Callable[[int, int], None] | None = None  # (templates done, total): reviewer.progress
+    jobs: int = 1  # processes for loading templates and local checks (reviewer.pipeline)
+    cache_dir: str | None = None  # content-hash cache folder (reviewer.cache); None: no cache
 
 
 @dataclass
@@ -80,6 +87,7 @@ class _State:
     evaluated: dict[tuple[str, str, str | None], str] = field(default_factory=dict)
     lines: dict[str, tuple[str, ...]] = field(default_factory=dict)
     counts: dict[str, int] = field(default_factory=dict)
+    session: Any = None  # reviewer.pipeline.Session: the pool and the cache, when used
 
 
 def all_checks() -> tuple[Check, ...]:
@@ -89,6 +97,22 @@ def all_checks() -> tuple[Check, ...]:
 
 
 def scan(root: str | os.PathLike[str], options: ScanOptions | None = None) -> Report:
+    from reviewer.pipeline import Quiet
+
+    sessions: list[Any] = []
+    with Quiet():  # no cyclic GC while millions of long-lived nodes are made
+        try:
+            report = _scan(root, options, sessions)
+        except BaseException:
+            for session in sessions:
+                session.abort()
+            raise
+        for session in sessions:
+            session.finish()
+    return report
+
+
+def _scan(root: str | os.PathLike[str], options: ScanOptions | None, sessions: list[Any]) -> Report:
     opts = options or ScanOptions()
     base = Path(root)
     if not base.is_dir():
@@ -103,20 +127,50 @@ def scan(root: str | os.PathLike[str], options: ScanOptions | None = None) -> Re
     )
     inventory = discover(base, max_bytes=opts.max_bytes, exclude=profile.exclude_paths)
     state = _State(base, opts, catalogue, RepoIndex(inventory))
+    state.session = _open_session(state, checks, today, sessions)
+    if state.session is not None:
+        cached: Report | None = state.session.cached_report()  # nothing read has changed
+        if cached is not None:
+            return cached
+        state.session.start()
     _load(state, inventory)
+    live = _load_aws(state, opts.aws) if opts.aws is not None else None
     enabled = {c.rule_id for c in checks}
     template_checks = sorted((c for c in checks if c.kind == "template"), key=lambda c: c.rule_id)
     repo_checks = sorted((c for c in checks if c.kind == "repo"), key=lambda c: c.rule_id)
-    for template in state.repo.templates.values():
-        ctx = TemplateContext(template, profile, state.repo, today)
+    templates = (*state.repo.templates.values(), *(live.templates.values() if live else ()))
+    for done, template in enumerate(templates, 1):
+        index = live if live is not None and template.repo is live else state.repo
+        ctx = TemplateContext(template, profile, index, today)
         for check in template_checks:
             _run(state, check, ctx, template.file, template.module, template)
+        if opts.progress is not None:
+            opts.progress(done, len(templates))
     rctx = RepoContext(state.repo, profile, today)
     for check in repo_checks:
         _run(state, check, rctx, None, None, None)
+    if live is not None:  # deployed templates join suppressions, findings and scores
+        state.repo.templates.update(live.templates)
     entries = _suppression_entries(state, today)
     raws = [r for r in state.raws if r.rule_id in enabled or r.rule_id in _ENGINE_RULES]
-    return _report(state, raws, entries)
+    report = _report(state, raws, entries)
+    if state.session is not None:
+        state.session.store_report(report)
+    return report
+
+
+def _open_session(
+    state: _State, checks: tuple[Check, ...], today: date, sessions: list[Any]
+) -> Any:
+    """The pool and cache for this scan (reviewer.pipeline), or None for a plain serial scan."""
+    opts = state.options
+    if opts.cache_dir is None and opts.jobs <= 1:
+        return None
+    from reviewer.pipeline import Session
+
+    session = Session.open(state, checks, today, cache_dir=opts.cache_dir, jobs=opts.jobs)
+    sessions.append(session)
+    return session
 
 
 def _suppression_entries(state: _State, today: date) -> list[suppress.Entry]:
@@ -126,7 +180,11 @@ def _suppression_entries(state: _State, today: date) -> list[suppress.Entry]:
         found, problems = suppress.inline_entries(template, today)
         entries.extend(found)
         for hit in suppress.problems_as_hits(problems):
-            state.raws.append(_Raw("AR-MOD-004", template.file, template.module, replace(hit, file=None), template))
+            state.raws.append(
+                _Raw(
+                    "AR-MOD-004", template.file, template.module, replace(hit, file=None), template
+                )
+            )
             state.evaluated[("AR-MOD-004", template.file, None)] = template.module
     profile_found, expired = suppress.profile_entries(state.options.profile, today)
     entries.extend(profile_found)
@@ -165,6 +223,42 @@ def _load(state: _State, inventory: Inventory) -> None:
     state.repo.link_nested_stacks()
 
 
+def _load_aws(state: _State, aws_options: AwsOptions) -> RepoIndex:
+    """Deployed stacks as templates named aws://REGION/STACK (module aws://REGION), in an index
+    of their own (the account: repository checks and cross-template facts do not mix the two),
+    matched with the repository's for the AR-DRF rules; a stack that cannot be read is
+    AR-MOD-006. See docs/adr/0002-live-aws-review.md."""
+    from reviewer import aws
+
+    live = RepoIndex(state.repo.inventory)
+
+    try:
+        fetched = aws.fetch(aws_options)
+    except aws.AwsFailure as err:
+        raise ScanError(str(err)) from None
+    for gone in fetched.unreviewed:
+        state.repo.module_of_file[gone.file] = gone.module
+        _engine_hit(state, "AR-MOD-006", gone.file, gone.module, gone.message)
+    for stack in fetched.stacks:
+        state.repo.module_of_file[stack.file] = stack.module
+        tree, problems = decode(stack.text, json_first=stack.is_json)
+        if problems or not isinstance(tree, dict):
+            why = problems[0].message if problems else "no document"
+            _engine_hit(
+                state, "AR-MOD-003", stack.file, stack.module, f"{stack.file}: {why}", line=1
+            )
+            continue
+        template = build(stack.file, stack.module, tree, stack.text)
+        template.repo = live
+        template.parameter_values.update(
+            {k: v for k, v in stack.parameters.items() if k in template.parameters}
+        )
+        live.templates[stack.file] = template
+        state.lines[stack.file] = template.lines
+    aws.attach(state.repo, live, fetched, aws_options, state.options.sam_env)
+    return live
+
+
 def _skip_message(skipped: Skipped) -> str:
     what = {
         "too-large": "over the size limit",
@@ -188,39 +282,20 @@ def _read(state: _State, source: SourceFile) -> str | None:
 
 
 def _load_template(state: _State, source: SourceFile, samconfigs: Mapping[str, SourceFile]) -> None:
-    text = _read(state, source)
-    if text is None:
+    from reviewer.pipeline import prepare  # read, decode, build (in a worker or from the cache)
+
+    if state.session is not None:
+        loaded = state.session.loaded(source)
+    else:
+        loaded = prepare(source, read_text(state.root, source.path, state.options.max_bytes))
+    if loaded.lines is not None:
+        state.lines[source.path] = loaded.lines
+    if loaded.hit is not None:
+        rule_id, message, line, column = loaded.hit
+        _engine_hit(state, rule_id, source.path, source.module, message, line=line, column=column)
+    template = loaded.template
+    if template is None:
         return
-    if not text.strip():
-        _engine_hit(
-            state, "AR-MOD-003", source.path, source.module, f"{source.path} is empty", line=1
-        )
-        return
-    tree, problems = decode(text, json_first=source.path.lower().endswith(".json"))
-    if problems:
-        head = problems[0]
-        more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
-        _engine_hit(
-            state,
-            "AR-MOD-003",
-            source.path,
-            source.module,
-            f"{source.path} could not be parsed: {head.message} at line {head.line}{more}",
-            line=head.line,
-            column=head.column,
-        )
-        return
-    if tree is None:
-        _engine_hit(
-            state,
-            "AR-MOD-003",
-            source.path,
-            source.module,
-            f"{source.path} holds no document",
-            line=1,
-        )
-        return
-    template = build(source.path, source.module, tree, text)
     template.repo = state.repo
     template.parameter_values.update(_parameters_for(state, template, samconfigs))
     state.repo.templates[source.path] = template
@@ -338,6 +413,9 @@ def _run(
     module: str | None,
     template: Template | None,
 ) -> None:
+    session = state.session
+    if session is not None and template is not None and session.replay(state, check, template):
+        return  # what this local check did, run in a worker or read from the cache
     produced: list[Hit] = []
     checked: list[Checked] = []
     not_judged = False
@@ -364,11 +442,7 @@ def _run(
     meta = state.catalogue.get(check.rule_id)
     for hit in produced:
         hfile = hit.file or file or ".gitmodules"
-        hmodule = (
-            module
-            if hit.file is None and module
-            else state.repo.module_of_file.get(hfile, _module_for(state, hfile))
-        )
+        hmodule = module if hit.file is None and module else _module_of_file(state, hfile)
         state.raws.append(
             _Raw(check.rule_id, hfile, hmodule, hit, template if hit.file is None else None)
         )
@@ -388,15 +462,28 @@ def _run(
             cfile = c.file or "."
             state.evaluated.setdefault(
                 (check.rule_id, cfile, None),
-                state.repo.module_of_file.get(cfile, _module_for(state, cfile)),
+                _module_of_file(state, cfile),
             )
+
+
+def _module_of_file(state: _State, file: str) -> str:
+    found = state.repo.module_of_file.get(file)
+    return found if found is not None else _module_for(state, file)
+
+
+_MODULE_PATHS: dict[int, tuple[Any, frozenset[str]]] = {}  # id(inventory) -> (it, module paths)
 
 
 def _module_for(state: _State, file: str) -> str:
     from reviewer.discover import module_of
 
-    paths = tuple(m.path for m in state.repo.inventory.modules if m.path != ".")
-    return module_of(file, paths)
+    inventory = state.repo.inventory
+    known = _MODULE_PATHS.get(id(inventory))
+    if known is None or known[0] is not inventory:
+        known = (inventory, frozenset(m.path for m in inventory.modules if m.path != "."))
+        _MODULE_PATHS.clear()
+        _MODULE_PATHS[id(inventory)] = known
+    return module_of(file, known[1])
 
 
 # -- findings and report ----------------------------------------------------------------------
@@ -598,8 +685,11 @@ def assemble(state: _State, findings: list[Finding], evaluations: tuple[Evaluati
         | {e.module for e in evaluations}
         | {f.module for f in findings}
     )
+    by_module: dict[str, list[Evaluation]] = {}
+    for e in evaluations:
+        by_module.setdefault(e.module, []).append(e)
     for name in names:
-        evs = [e for e in evaluations if e.module == name]
+        evs = by_module.get(name, [])
         modules.append(
             ModuleSummary(name, module_paths.get(name, name), score_block(evs), _layer_blocks(evs))
         )
@@ -632,10 +722,12 @@ def assemble(state: _State, findings: list[Finding], evaluations: tuple[Evaluati
 
 
 def _layer_blocks(evaluations: Iterable[Evaluation]) -> tuple[tuple[str, ScoreBlock], ...]:
-    evs = list(evaluations)
+    by_layer: dict[str, list[Evaluation]] = {}
+    for e in evaluations:
+        by_layer.setdefault(e.layer, []).append(e)
     out = []
     for layer in LAYER_ORDER:
-        layer_evs = [e for e in evs if e.layer == layer]
+        layer_evs = by_layer.get(layer)
         if layer_evs:
             out.append((layer, score_block(layer_evs)))
     return tuple(out)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from reviewer.adr import rule_template
 from reviewer.catalogue import RuleMeta
 
 
@@ -20,19 +21,14 @@ def render_explain(meta: RuleMeta, examples: tuple[str, str] | None = None) -> s
         "",
         "## ADR template",
         "",
-        f"### {meta.adr_title}",
+        "`archreview adr PATH --out DIR` writes this record (MADR 4.0) once per module where the "
+        "rule finds something; the placeholders in braces are filled from the findings.",
         "",
-        "**Context.** " + meta.context,
-        "",
-        "**Decision.** " + meta.decision,
-        "",
-        "**Consequences.** " + meta.consequences,
+        "````markdown",
+        rule_template(meta).rstrip("\n"),
+        "````",
         "",
     ]
-    if meta.options:
-        lines += ["**Considered options.**", ""]
-        lines += [f"- {o}" for o in meta.options]
-        lines.append("")
     if examples is not None:
         fail, ok = examples
         lines += ["## Before (fails)", "", "```yaml", fail.rstrip(), "```", ""]

@@ -99,7 +99,9 @@ def movers(
     )
     if limit is not None:
         failed = failed[:limit]
-    return tuple(Mover(e, _round1(100 * _exact(e.cost) / total), findings_of(report, e)) for e in failed)
+    return tuple(
+        Mover(e, _round1(100 * _exact(e.cost) / total), findings_of(report, e)) for e in failed
+    )
 
 
 def layer_movers(report: Report, limit: int = 1) -> dict[str, tuple[Mover, ...]]:

@@ -50,6 +50,7 @@ from reviewer.profile import DEFAULT, LAYER_FAMILIES, Profile, SizingClass, Supp
 
 PROFILE_FILENAMES = (".archreview.yml", ".archreview.yaml")
 MAX_NODES = 100_000  # a profile larger than this is refused (alias bombs)
+MAX_DEPTH = 64  # deeper nesting is refused (the composer and the readers recurse)
 MAX_BYTES = 1_000_000
 
 AUTHORIZER_KINDS = ("COGNITO_USER_POOLS", "JWT", "TOKEN", "REQUEST", "AWS_IAM")
@@ -113,10 +114,25 @@ def compose_marked(text: str, file: str, line_offset: int = 0) -> Marked | None:
     """Parse one YAML document into :class:`Marked` values; None for an empty document.
 
     Raises ProfileError for a syntax error, a duplicate or non-string key, several documents,
-    or more than MAX_NODES nodes (aliases are counted at each use)."""
-    loader = yaml.SafeLoader(text)
+    more than MAX_NODES nodes (aliases are counted at each use) or nesting deeper than
+    MAX_DEPTH."""
+    try:
+        loader = yaml.SafeLoader(text)  # its reader rejects control characters right away
+    except yaml.reader.ReaderError as err:
+        line = text.count("\n", 0, err.position) + 1
+        column = err.position - (text.rfind("\n", 0, err.position) + 1) + 1
+        raise ProfileError(
+            f"invalid YAML: {err.reason} (character #x{err.character:04x})",
+            file,
+            line + line_offset,
+            column,
+        ) from None
     try:
         node = loader.get_single_node()
+    except RecursionError:  # PyYAML's composer recurses once per level of nesting
+        raise ProfileError(
+            f"invalid YAML: nested deeper than {MAX_DEPTH} levels", file, 1 + line_offset
+        ) from None
     except yaml.MarkedYAMLError as err:
         mark = err.problem_mark or err.context_mark
         line = (mark.line + 1 if mark else 1) + line_offset
@@ -132,7 +148,7 @@ def compose_marked(text: str, file: str, line_offset: int = 0) -> Marked | None:
         return None
     budget = [MAX_NODES]
 
-    def walk(n: yaml.Node) -> Marked:
+    def walk(n: yaml.Node, depth: int = 0) -> Marked:
         budget[0] -= 1
         if budget[0] < 0:
             raise ProfileError(
@@ -140,6 +156,10 @@ def compose_marked(text: str, file: str, line_offset: int = 0) -> Marked | None:
             )
         line = n.start_mark.line + 1 + line_offset
         col = n.start_mark.column + 1
+        if depth > MAX_DEPTH:
+            raise ProfileError(
+                f"invalid YAML: nested deeper than {MAX_DEPTH} levels", file, line, col
+            )
         if isinstance(n, yaml.MappingNode):
             out: dict[str, Marked] = {}
             keys: dict[str, tuple[int, int]] = {}
@@ -159,10 +179,10 @@ def compose_marked(text: str, file: str, line_offset: int = 0) -> Marked | None:
                         f"duplicate key {key!r} (first at line {first})", file, kline, kcol
                     )
                 keys[key] = (kline, kcol)
-                out[key] = walk(vnode)
+                out[key] = walk(vnode, depth + 1)
             return Marked(out, line, col, keys)
         if isinstance(n, yaml.SequenceNode):
-            return Marked([walk(item) for item in n.value], line, col)
+            return Marked([walk(item, depth + 1) for item in n.value], line, col)
         assert isinstance(n, yaml.ScalarNode)
         try:
             value = loader.construct_object(n)

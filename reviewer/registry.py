@@ -46,6 +46,11 @@ class Check:
     # True when the check names what it judges with Checked(...): then a template where it
     # yields nothing has no evaluation, instead of every resource of the rule's types passing.
     enumerates: bool = False
+    # True when the check reads other templates or repository-wide facts through ctx.repo
+    # (exports, nested stacks, alarms, WAF associations, ...): it always runs with the whole
+    # repository and its results are never cached (reviewer.pipeline). A check that only
+    # looks up its own template's resources is local.
+    cross_file: bool = False
 
     @property
     def name(self) -> str:
@@ -61,20 +66,27 @@ def _enumerates(fn: Callable[..., Any]) -> bool:
 
 
 def template_check(
-    rule_id: str, *, enumerates: bool | None = None
+    rule_id: str, *, enumerates: bool | None = None, cross_file: bool = False
 ) -> Callable[[TemplateFn], Check]:
     """Register a template check. `enumerates` defaults to whether the function refers to
-    `Checked` (it names the subjects it judges)."""
+    `Checked` (it names the subjects it judges). `cross_file`: the check reads other
+    templates or repository facts (tests/test_parallel.py holds every check to it)."""
 
     def wrap(fn: TemplateFn) -> Check:
-        return Check(rule_id, "template", fn, _enumerates(fn) if enumerates is None else enumerates)
+        return Check(
+            rule_id,
+            "template",
+            fn,
+            _enumerates(fn) if enumerates is None else enumerates,
+            cross_file,
+        )
 
     return wrap
 
 
 def repo_check(rule_id: str) -> Callable[[RepoFn], Check]:
     def wrap(fn: RepoFn) -> Check:
-        return Check(rule_id, "repo", fn)
+        return Check(rule_id, "repo", fn, cross_file=True)  # the repository is their input
 
     return wrap
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+import math
 from collections.abc import Iterable
 from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
@@ -50,16 +52,35 @@ def grade(score: float) -> str:
     return "F"
 
 
+@functools.cache
+def _exact(value: float) -> Fraction:
+    """The rational a stored weight or cost stands for (they take a handful of values)."""
+    return Fraction(value).limit_denominator(1000)
+
+
 def score_block(evaluations: Iterable[Evaluation]) -> ScoreBlock:
-    total_w = Fraction(0)
-    total_cost = Fraction(0)
+    weights: dict[float, int] = {}
+    costs: dict[float, int] = {}
     evaluated = failed = 0
     for ev in evaluations:
         evaluated += 1
         if ev.cost > 0:
             failed += 1
-        total_w += Fraction(ev.weight).limit_denominator(1000)
-        total_cost += Fraction(ev.cost).limit_denominator(1000)
+        weights[ev.weight] = weights.get(ev.weight, 0) + 1
+        costs[ev.cost] = costs.get(ev.cost, 0) + 1
+    # exact sums, grouped by value, over a common denominator: the same fractions as adding
+    # one by one, with integer arithmetic
+    denominator = 1
+    for value in (*weights, *costs):
+        denominator = math.lcm(denominator, _exact(value).denominator)
+    total_w_n = sum(
+        _exact(w).numerator * (denominator // _exact(w).denominator) * n for w, n in weights.items()
+    )
+    total_cost_n = sum(
+        _exact(c).numerator * (denominator // _exact(c).denominator) * n for c, n in costs.items()
+    )
+    total_w = Fraction(total_w_n, denominator)
+    total_cost = Fraction(total_cost_n, denominator)
     if total_w == 0:
         return ScoreBlock(None, None, evaluated, failed)
     score = round_half_up(100 * (1 - total_cost / total_w))

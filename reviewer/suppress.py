@@ -16,6 +16,7 @@ generates from it.
 
 from __future__ import annotations
 
+import difflib
 import fnmatch
 import json
 from collections.abc import Iterable, Mapping, Sequence
@@ -73,23 +74,54 @@ def inline_entries(template: Template, today: date) -> tuple[list[Entry], list[P
         if not res.implicit:
             scopes.append((res.logical_id, res.node.get("Metadata"), ("Metadata",)))
     for subject, metadata, base in scopes:
+        if isinstance(metadata, Mapping):
+            for key in metadata:
+                if key != "archreview" and _looks_like("archreview", key):
+                    problems.append(
+                        Problem(
+                            template.file,
+                            subject,
+                            (*base, str(key)),
+                            f"Metadata key `{key}` looks like a misspelling of `archreview`: "
+                            "its suppressions do not apply",
+                        )
+                    )
         if not isinstance(metadata, Mapping) or "archreview" not in metadata:
             continue
         block = metadata["archreview"]
         path = (*base, "archreview")
         if not isinstance(block, Mapping):
-            problems.append(Problem(template.file, subject, path, "Metadata.archreview must be a mapping with an `ignore` list"))
+            problems.append(
+                Problem(
+                    template.file,
+                    subject,
+                    path,
+                    "Metadata.archreview must be a mapping with an `ignore` list",
+                )
+            )
             continue
         for key in block:
             if key != "ignore":
                 problems.append(
-                    Problem(template.file, subject, (*path, str(key)), f"unknown key `{key}` in Metadata.archreview (expected `ignore`)")
+                    Problem(
+                        template.file,
+                        subject,
+                        (*path, str(key)),
+                        f"unknown key `{key}` in Metadata.archreview (expected `ignore`)",
+                    )
                 )
         items = block.get("ignore")
         if items is None:
             continue
         if not isinstance(items, list):
-            problems.append(Problem(template.file, subject, (*path, "ignore"), "Metadata.archreview.ignore must be a list"))
+            problems.append(
+                Problem(
+                    template.file,
+                    subject,
+                    (*path, "ignore"),
+                    "Metadata.archreview.ignore must be a list",
+                )
+            )
             continue
         for i, item in enumerate(items):
             ipath = (*path, "ignore", i)
@@ -110,27 +142,66 @@ def _entry(
     kind: str,
 ) -> tuple[Entry | None, Problem | None]:
     if not isinstance(item, Mapping) or not isinstance(item.get("id"), str):
-        return None, Problem(file, subject, path, "a suppression entry needs an `id` (e.g. AR-API-001)")
+        return None, Problem(
+            file, subject, path, "a suppression entry needs an `id` (e.g. AR-API-001)"
+        )
     unknown = [str(k) for k in item if k not in ENTRY_KEYS]
-    rule_id = str(item["id"]).strip()
+    rule_id = str(item["id"]).strip().upper()
     if unknown:
         return None, Problem(
-            file, subject, (*path, unknown[0]),
+            file,
+            subject,
+            (*path, unknown[0]),
             f"suppression of {rule_id} has unknown key `{unknown[0]}` (allowed: id, reason, until): it does not suppress",
+        )
+    known = _rule_ids()
+    if known and rule_id not in known:
+        close = difflib.get_close_matches(rule_id, sorted(known), n=1)
+        hint = f" (did you mean {close[0]}?)" if close else ""
+        return None, Problem(
+            file,
+            subject,
+            (*path, "id"),
+            f"suppression names unknown rule {rule_id}{hint}: it does not suppress",
         )
     reason = item.get("reason")
     until_raw = item.get("until")
     until = _date(until_raw) if until_raw is not None else None
     if until_raw is not None and until is None:
-        return None, Problem(file, subject, (*path, "until"), f"suppression of {rule_id}: `until` must be a date YYYY-MM-DD")
+        return None, Problem(
+            file,
+            subject,
+            (*path, "until"),
+            f"suppression of {rule_id}: `until` must be a date YYYY-MM-DD",
+        )
     if not isinstance(reason, str) or not reason.strip():
-        return None, Problem(file, subject, path, f"suppression of {rule_id} has no reason: it does not suppress")
+        return None, Problem(
+            file, subject, path, f"suppression of {rule_id} has no reason: it does not suppress"
+        )
     if until is not None and until < today:
         return None, Problem(
-            file, subject, (*path, "until"),
+            file,
+            subject,
+            (*path, "until"),
             f"suppression of {rule_id} expired on {until.isoformat()}: the finding stands again",
         )
-    return Entry(rule_id, reason.strip(), until.isoformat() if until else None, file, subject, kind), None
+    return Entry(
+        rule_id, reason.strip(), until.isoformat() if until else None, file, subject, kind
+    ), None
+
+
+def _looks_like(expected: str, key: Any) -> bool:
+    """A key that is probably a misspelling of `expected` (case, a letter or two)."""
+    if not isinstance(key, str):
+        return False
+    folded = key.strip().lower().replace("-", "").replace("_", "")
+    return folded == expected or difflib.SequenceMatcher(None, folded, expected).ratio() >= 0.8
+
+
+def _rule_ids() -> frozenset[str]:
+    from reviewer.catalogue import load_catalogue
+
+    return frozenset(load_catalogue())
 
 
 def problems_as_hits(problems: Iterable[Problem]) -> list[Hit]:
@@ -219,12 +290,17 @@ def read_baseline(path: Path) -> dict[str, str]:
             raise ValueError(f"baseline {path}: findings[{i}] has no fingerprint")
         unknown = set(item) - {"fingerprint", "rule_id", "file", "resource", "property", "reason"}
         if unknown:
-            raise ValueError(f"baseline {path}: findings[{i}] has unknown key {sorted(unknown)[0]!r}")
+            raise ValueError(
+                f"baseline {path}: findings[{i}] has unknown key {sorted(unknown)[0]!r}"
+            )
         out[item["fingerprint"]] = str(item.get("reason") or "baseline")
     return out
 
 
 def baseline_text(findings: Iterable[Finding], today: date) -> str:
+    """Every current finding that nothing else suppresses. Findings an applied baseline already
+    suppresses are kept with their (possibly edited) reason, so rewriting a baseline while
+    applying it loses nothing."""
     items = [
         {
             "fingerprint": f.fingerprint,
@@ -232,10 +308,14 @@ def baseline_text(findings: Iterable[Finding], today: date) -> str:
             "file": f.file,
             "resource": f.resource,
             "property": f.property,
-            "reason": f"baseline {today.isoformat()}",
+            "reason": f.suppressed.reason
+            if f.suppressed is not None and f.suppressed.reason
+            else f"baseline {today.isoformat()}",
         }
         for f in findings
-        if f.suppressed is None
+        if f.suppressed is None or f.suppressed.kind == "baseline"
     ]
-    items.sort(key=lambda i: (i["file"] or "", i["rule_id"] or "", i["resource"] or "", i["fingerprint"]))
+    items.sort(
+        key=lambda i: (i["file"] or "", i["rule_id"] or "", i["resource"] or "", i["fingerprint"])
+    )
     return json.dumps({"version": BASELINE_VERSION, "findings": items}, indent=2) + "\n"

@@ -121,3 +121,69 @@ def test_baseline_round_trip(tmp_path: Path) -> None:
     bad = tmp_path / "bad.json"
     bad.write_text('{"version": 1, "findings": [{"fingerprnt": "x"}]}')
     assert runner.invoke(main, ["scan", str(root), "--baseline", str(bad)]).exit_code == 2
+
+
+MISSPELLED = textwrap.dedent(
+    """\
+    AWSTemplateFormatVersion: '2010-09-09'
+    Resources:
+      Typo:
+        Type: AWS::SQS::Queue
+        Metadata:
+          archreveiw:
+            ignore:
+              - id: AR-EVT-001
+                reason: "never applied: the key is misspelled"
+        Properties:
+          KmsMasterKeyId: alias/jobs
+      Lower:
+        Type: AWS::SQS::Queue
+        Metadata:
+          archreview:
+            ignore:
+              - id: ar-evt-001
+                reason: "ids are case-insensitive"
+        Properties:
+          KmsMasterKeyId: alias/jobs
+      Unknown:
+        Type: AWS::SQS::Queue
+        Metadata:
+          archreview:
+            ignore:
+              - id: AR-EVT-01
+                reason: "a rule that does not exist"
+        Properties:
+          KmsMasterKeyId: alias/jobs
+    """
+)
+
+
+def test_misspellings_are_reported_never_silently_ignored(tmp_path: Path) -> None:
+    (tmp_path / "template.yaml").write_text(MISSPELLED, encoding="utf-8")
+    report = scan(tmp_path, ScanOptions(strict=True))
+    by = {(f.rule_id, f.resource): f for f in report.findings}
+    assert by[("AR-EVT-001", "Typo")].suppressed is None
+    assert by[("AR-EVT-001", "Lower")].suppressed is not None
+    assert by[("AR-EVT-001", "Unknown")].suppressed is None
+    mod4 = {f.resource: f.message for f in report.findings if f.rule_id == "AR-MOD-004"}
+    assert "misspelling of `archreview`" in mod4["Typo"]
+    assert "unknown rule AR-EVT-01" in mod4["Unknown"] and "did you mean AR-EVT-001" in mod4["Unknown"]
+    assert "Lower" not in mod4
+
+
+def test_rewriting_a_baseline_while_applying_it_keeps_its_entries(tmp_path: Path) -> None:
+    root = _repo(tmp_path / "repo")
+    first, second = tmp_path / "first.json", tmp_path / "second.json"
+    runner = CliRunner()
+    runner.invoke(main, ["scan", str(root), "--write-baseline", str(first), "--fail-on", "never"])
+    data = json.loads(first.read_text())
+    data["findings"][0]["reason"] = "accepted by the platform team"
+    first.write_text(json.dumps(data))
+    result = runner.invoke(
+        main,
+        ["scan", str(root), "--baseline", str(first), "--write-baseline", str(second), "--fail-on", "never"],
+    )
+    assert result.exit_code == 0, result.output
+    again = json.loads(second.read_text())
+    assert [i["fingerprint"] for i in again["findings"]] == [i["fingerprint"] for i in data["findings"]]
+    assert again["findings"][0]["reason"] == "accepted by the platform team"

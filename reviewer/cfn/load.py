@@ -1,13 +1,16 @@
 """The only importer of cfnlint.decode: text -> marked tree, or parse problems.
 
 cfn-lint's decoder gives CloudFormation YAML (short-form tags) and JSON as dict/str subclasses
-that carry start and end marks, rejects duplicate keys, and guards alias expansion. It is imported
-lazily so that a scan without templates never pays for it.
+that carry start and end marks, rejects duplicate keys, and guards alias expansion. It is the
+reference: reviewer.cfn.yamlfast and jsonfast give the same trees (as reviewer.cfn.nodes types)
+and the same problems for the templates they are sure of, without importing cfn-lint (half a
+second); the rest are decoded here with cfn-lint, imported lazily, and converted.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -24,10 +27,44 @@ class ParseProblem:
 
 
 _DUP_RE = re.compile(r"Duplicate found '(?P<key>[^']*)' \(line (?P<line>\d+)\)")
+# cfn-lint's JSON decoder words it differently and gives a 0-based line with a 1-based column
+_DUP_JSON_RE = re.compile(r'^Duplicate found "(?P<key>.*)"$', re.S)
 
 
 def decode(text: str, *, json_first: bool = False) -> tuple[Any, tuple[ParseProblem, ...]]:
-    """Decode a template. Returns (tree, ()) or (None, problems)."""
+    """Decode a template into archreview nodes (reviewer.cfn.nodes). Returns (tree, ()) or
+    (None, problems).
+
+    Templates the fast decoders are sure of (reviewer.cfn.yamlfast and jsonfast: nearly all,
+    syntax errors and duplicate keys in YAML included) are decoded without importing cfn-lint;
+    the rest (anchors with aliases, merge keys, unusual tags, broken JSON ...) go through
+    cfn-lint. Both give the same tree and the same problems: a test holds them equal."""
+    fast: Any
+    if json_first and text.lstrip().startswith("{"):
+        from reviewer.cfn.jsonfast import FALLBACK, decode_json
+
+        tree = decode_json(text)
+        fast = FALLBACK if tree is FALLBACK else (tree, ())
+    else:
+        from reviewer.cfn.yamlfast import FALLBACK, decode_yaml
+
+        fast = decode_yaml(text)
+    if fast is FALLBACK:
+        tree, problems = decode_cfnlint(text, json_first=json_first)
+        if tree is None:
+            return None, problems
+        from reviewer.cfn.nodes import convert
+
+        return convert(tree), ()
+    tree, matches = fast
+    if matches:
+        return None, _problems(matches)
+    # no aliases: at most two nodes per character (a key and its empty value)
+    return _accepted(tree, aliases=2 * len(text) + 2 > MAX_NODES)
+
+
+def decode_cfnlint(text: str, *, json_first: bool = False) -> tuple[Any, tuple[ParseProblem, ...]]:
+    """Decode with cfn-lint: its own node types, or the problems it finds."""
     from cfnlint.decode import cfn_json, decode_str
 
     tree: Any = None
@@ -47,32 +84,49 @@ def decode(text: str, *, json_first: bool = False) -> tuple[Any, tuple[ParseProb
         except RecursionError:
             return None, (ParseProblem("nesting too deep to decode", 1, 1),)
     if matches:
-        problems: list[ParseProblem] = []
-        seen: set[tuple[str, int]] = set()
-        duplicates: dict[str, list[tuple[int, int]]] = {}
-        for m in matches:
-            msg = str(getattr(m, "message", m))
-            line = int(getattr(m, "linenumber", 1) or 1)
-            col = int(getattr(m, "columnnumber", 1) or 1)
-            dup = _DUP_RE.search(msg)
-            if dup:
-                duplicates.setdefault(dup.group("key"), []).append((int(dup.group("line")), col))
-                continue
-            if (msg, line) in seen:
-                continue
-            seen.add((msg, line))
-            problems.append(ParseProblem(msg, line, col))
-        for key, places in duplicates.items():
-            places.sort()
-            first_line = places[0][0]
-            line, col = places[-1]
-            where = f" (first at line {first_line})" if line != first_line else ""
-            problems.append(ParseProblem(f"duplicate key '{key}'{where}", line, col))
-        problems.sort(key=lambda p: (p.line, p.column, p.message))
-        return None, tuple(problems)
+        return None, _problems(
+            (
+                str(getattr(m, "message", m)),
+                int(getattr(m, "linenumber", 1) or 1),
+                int(getattr(m, "columnnumber", 1) or 1),
+            )
+            for m in matches
+        )
+    return _accepted(tree, aliases=True)
+
+
+def _problems(matches: Iterable[tuple[str, int, int]]) -> tuple[ParseProblem, ...]:
+    """cfn-lint's matches (message, line, column) as problems: duplicate keys merged per key."""
+    problems: list[ParseProblem] = []
+    seen: set[tuple[str, int]] = set()
+    duplicates: dict[str, list[tuple[int, int]]] = {}
+    for msg, line, col in matches:
+        dup = _DUP_RE.search(msg)
+        if dup:
+            duplicates.setdefault(dup.group("key"), []).append((int(dup.group("line")), col))
+            continue
+        dup = _DUP_JSON_RE.match(msg)
+        if dup:
+            duplicates.setdefault(dup.group("key"), []).append((line + 1, col))
+            continue
+        if (msg, line) in seen:
+            continue
+        seen.add((msg, line))
+        problems.append(ParseProblem(msg, line, col))
+    for key, places in duplicates.items():
+        places.sort()
+        first_line = places[0][0]
+        line, col = places[-1]
+        where = f" (first at line {first_line})" if line != first_line else ""
+        problems.append(ParseProblem(f"duplicate key '{key}'{where}", line, col))
+    problems.sort(key=lambda p: (p.line, p.column, p.message))
+    return tuple(problems)
+
+
+def _accepted(tree: Any, *, aliases: bool) -> tuple[Any, tuple[ParseProblem, ...]]:
     if tree is not None and not isinstance(tree, dict):
         return None, (ParseProblem("the top level is not a mapping", 1, 1),)
-    if tree is not None and _too_many_nodes(tree):
+    if tree is not None and aliases and _too_many_nodes(tree):
         return None, (
             ParseProblem(f"the decoded document has over {MAX_NODES:,} nodes (alias bomb?)", 1, 1),
         )

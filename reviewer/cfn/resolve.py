@@ -165,7 +165,18 @@ def _sub_parts(arg: Any) -> tuple[str | None, Mapping[str, Any] | None]:
 
 def targets(template: Template, node: Any) -> list[RefTo]:
     """The resources a value points at: through Ref/GetAtt/Sub, parameters bound by a parent
-    stack, and Fn::ImportValue exports of other templates of the repository."""
+    stack, and Fn::ImportValue exports of other templates of the repository. Remembered per
+    template and node (checks ask about the same alarm dimension for every function)."""
+    memo = template._targets
+    known = memo.get(id(node))
+    if known is not None and known[0] is node:
+        return list(known[1])
+    found = _targets(template, node)
+    memo[id(node)] = (node, tuple(found))  # holds the node: its id stays its own
+    return found
+
+
+def _targets(template: Template, node: Any) -> list[RefTo]:
     found: list[RefTo] = []
     for outcome in resolve(template, node):
         if isinstance(outcome.value, RefTo):
@@ -329,7 +340,7 @@ def _select(template: Template, arg: Any, depth: int) -> tuple[Outcome, ...]:
     items = resolve(template, arg[1], depth + 1)[0]
     try:
         i = int(index.value)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):  # OverflowError: an infinite float
         return (Outcome(Unresolved("Fn::Select with an unknown index")),)
     if isinstance(items.value, list) and 0 <= i < len(items.value):
         return (Outcome(items.value[i], index.conditions + items.conditions, items.assumed),)

@@ -123,6 +123,14 @@ class Template:
     repo: Any = None  # RepoIndex, set by the engine for ImportValue and nested stacks
     _edges: list[Edge] | None = field(default=None, repr=False)
     _incoming: dict[str, list[Edge]] | None = field(default=None, repr=False)
+    # resolve.targets per node (id -> (node, result)): the same value is asked about often
+    _targets: dict[int, tuple[Any, Any]] = field(default_factory=dict, repr=False, compare=False)
+
+    def __getstate__(self) -> dict[str, Any]:
+        """Pickled (cache, worker processes) without the repository and derived memos."""
+        state = dict(self.__dict__)
+        state.update(repo=None, _edges=None, _incoming=None, _targets={})
+        return state
 
     # -- sections -------------------------------------------------------------------------
     @property

@@ -143,3 +143,55 @@ def same_text(template: Template, node: Any, owner: Template, expected: str | No
     if "${" in expected or "${" in text:
         return template is owner and text == expected
     return text == expected
+
+
+def alarms_naming(
+    repo: RepoIndex,
+    namespace: str,
+    metrics: tuple[str, ...],
+    dimension: str,
+    *,
+    refs: tuple[tuple[str, str, str | None], ...] = (),
+    texts: tuple[str | None, ...] = (),
+    template: Template | None = None,
+) -> list[Watched]:
+    """The alarms of `alarms_on(repo, namespace, metrics)` whose `dimension` value could point
+    at one of `refs` ((file, logical id, attribute), as `points_at` asks), could render as one
+    of `texts` (as `same_text` asks), or that belong to `template` — in `alarms_on`'s order.
+
+    A superset of the alarms a check's matching accepts, found through an index built once
+    per repository: checks loop over these instead of every alarm of the repository for every
+    resource, which grows with the square of the repository."""
+    key = f"alarms.naming|{namespace}|{','.join(metrics)}|{dimension}"
+    index: _NamingIndex | None = repo.cache.get(key)
+    if index is None:
+        index = _NamingIndex(alarms_on(repo, namespace, metrics), dimension)
+        repo.cache[key] = index
+    found: set[int] = set()
+    for ref in refs:
+        found.update(index.by_ref.get(ref, ()))
+    for text in texts:
+        if text is not None:
+            found.update(index.by_text.get(text, ()))
+    if template is not None:
+        found.update(index.by_template.get(id(template), ()))
+    return [index.alarms[i] for i in sorted(found)]
+
+
+class _NamingIndex:
+    def __init__(self, alarms: list[Watched], dimension: str) -> None:
+        self.alarms = alarms
+        self.by_ref: dict[tuple[str, str, str | None], list[int]] = {}
+        self.by_text: dict[str, list[int]] = {}
+        self.by_template: dict[int, list[int]] = {}
+        for i, w in enumerate(alarms):
+            self.by_template.setdefault(id(w.template), []).append(i)
+            node = w.dimension(dimension)
+            if node is MISSING or node is None:
+                continue
+            for ref in targets(w.template, node):
+                if isinstance(ref, RefTo):
+                    self.by_ref.setdefault((ref.file, ref.target, ref.attr), []).append(i)
+            text = text_of(w.template, node)
+            if text is not None:
+                self.by_text.setdefault(text, []).append(i)

@@ -157,7 +157,7 @@ def _execute_api_disabled(t: Template, api: Resource) -> Val | None:
     return None
 
 
-@template_check("AR-API-001")
+@template_check("AR-API-001", cross_file=True)
 def stage_without_waf(ctx: TemplateContext) -> Iterator[Yielded]:
     t = ctx.template
     repo = ctx.repo
@@ -371,6 +371,27 @@ def _usage_plan_throttles(repo: RepoIndex, t: Template, stage: Stage) -> bool:
                     shared = other.get("Auth", "UsagePlan")
                     if isinstance(shared, Mapping) and "Throttle" in shared:
                         return True
+    for owner, entry in _throttled_plan_stages(repo).get((t.file, api.logical_id), ()):
+        stage_r = render(owner, entry.get("Stage", MISSING))
+        if any(r.points_at(t.file, stage.resource.logical_id) for r in stage_r):
+            return True
+        if any(r.text == stage.name or "${" in r.text for r in stage_r):
+            return True
+    return False
+
+
+def _throttled_plan_stages(
+    repo: RepoIndex,
+) -> dict[tuple[str, str], list[tuple[Template, Mapping[str, Any]]]]:
+    """Every ApiStages entry of a usage plan with a Throttle (the plan's or the entry's), by the
+    (file, logical id) its ApiId points at: built once per repository, not per stage."""
+    key = "api.throttled_plan_stages"
+    cached: dict[tuple[str, str], list[tuple[Template, Mapping[str, Any]]]] | None = repo.cache.get(
+        key
+    )
+    if cached is not None:
+        return cached
+    out: dict[tuple[str, str], list[tuple[Template, Mapping[str, Any]]]] = {}
     for owner in repo.templates.values():
         for plan in owner.of_type("AWS::ApiGateway::UsagePlan"):
             if plan.implicit:
@@ -384,20 +405,18 @@ def _usage_plan_throttles(repo: RepoIndex, t: Template, stage: Stage) -> bool:
                     continue
                 if not (plan_throttle or "Throttle" in entry):
                     continue
-                if not any(
-                    r.points_at(t.file, api.logical_id)
+                pointed_at = {
+                    (f, lid)
                     for r in render(owner, entry.get("ApiId", MISSING))
-                ):
-                    continue
-                stage_r = render(owner, entry.get("Stage", MISSING))
-                if any(r.points_at(t.file, stage.resource.logical_id) for r in stage_r):
-                    return True
-                if any(r.text == stage.name or "${" in r.text for r in stage_r):
-                    return True
-    return False
+                    for f, lid, _ in r.refs
+                }
+                for where in pointed_at:
+                    out.setdefault(where, []).append((owner, entry))
+    repo.cache[key] = out
+    return out
 
 
-@template_check("AR-API-003")
+@template_check("AR-API-003", cross_file=True)
 def api_without_throttling(ctx: TemplateContext) -> Iterator[Yielded]:
     t = ctx.template
     repo = ctx.repo
@@ -775,7 +794,7 @@ def _tls_findings(
         return
 
 
-@template_check("AR-API-007")
+@template_check("AR-API-007", cross_file=True)
 def domain_weak_tls_or_default_endpoint(ctx: TemplateContext) -> Iterator[Yielded]:
     t = ctx.template
     tables = tls_tables()
@@ -911,7 +930,7 @@ def _internet_facing_alb(
     return found
 
 
-@template_check("AR-API-008")
+@template_check("AR-API-008", cross_file=True)
 def entry_point_bypassing_edge(ctx: TemplateContext) -> Iterator[Yielded]:
     t = ctx.template
     repo = ctx.repo
@@ -977,7 +996,7 @@ def entry_point_bypassing_edge(ctx: TemplateContext) -> Iterator[Yielded]:
 # -- AR-API-009 -----------------------------------------------------------------------------------
 
 
-@template_check("AR-API-009")
+@template_check("AR-API-009", cross_file=True)
 def appsync_weakly_guarded(ctx: TemplateContext) -> Iterator[Yielded]:
     t = ctx.template
     for api in t.of_type("AWS::AppSync::GraphQLApi"):

@@ -289,7 +289,7 @@ def _denies_plain_http(t: Template, policy: Resource) -> bool:
         if isinstance(document, str):
             try:
                 document = json.loads(document)
-            except ValueError:
+            except (ValueError, RecursionError):  # RecursionError: nested too deep
                 continue
         if not isinstance(document, Mapping):
             continue
@@ -322,7 +322,7 @@ def _bucket_policies(repo: RepoIndex) -> list[_BucketPolicy]:
     return found
 
 
-@template_check("AR-DAT-004")
+@template_check("AR-DAT-004", cross_file=True)
 def bucket_without_kms_or_tls(ctx: TemplateContext) -> Iterator[Yielded]:
     t = ctx.template
     policies = _bucket_policies(ctx.repo)
@@ -737,7 +737,7 @@ def _secret_string(value: str, path: tuple[str | int, ...], where: str) -> Itera
     key by key; any other literal is the secret itself."""
     try:
         data = json.loads(value)
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: nested too deep
         if plaintext(value):
             yield _Secret("SecretString", Leaf(value, path), where)
         return

@@ -17,7 +17,7 @@ from reviewer.cfn.resolve import (
 )
 from reviewer.cfn.template import MISSING, Resource, Template
 from reviewer.checks.facts import confidence_of
-from reviewer.model import Checked, Confidence, Hit, Path, Related, NotJudged
+from reviewer.model import Checked, Confidence, Hit, NotJudged, Path, Related
 from reviewer.registry import Check, TemplateContext, Yielded, template_check
 from reviewer.repo import RepoIndex
 
@@ -87,7 +87,7 @@ def _scaled(repo: RepoIndex, t: Template, table: Resource) -> set[str]:
     return dims
 
 
-@template_check("AR-DBS-001")
+@template_check("AR-DBS-001", cross_file=True)
 def provisioned_without_autoscaling(ctx: TemplateContext) -> Iterator[Yielded]:
     t = ctx.template
     for table in _tables(t):
@@ -235,7 +235,7 @@ def _policy_gap(
         value = outcome.value
         if isinstance(value, Unresolved):
             return None  # unknown: no finding
-        if value in allowed:
+        if isinstance(value, str) and value in allowed:  # a mapping or list is not hashable
             continue
         conf = Confidence.MEDIUM if outcome.conditions or outcome.assumed else None
         if value == "Snapshot":

@@ -141,7 +141,7 @@ def _json(node: Any) -> Any:
 
         try:
             return json.loads(node)
-        except ValueError:
+        except (ValueError, RecursionError):  # RecursionError: nested too deep
             return node
     return node
 
@@ -192,10 +192,38 @@ def failure_sources(repo: RepoIndex, template: Template, queue: Resource) -> lis
     key = (template.file, queue.logical_id)
     return [
         link
-        for link in _failure_links(repo)
+        for link in _failure_candidates(repo, key, queue_names(template, queue))
         if key in link.refs
         or any(_names_queue(text, link.template, template, queue) for text in link.texts)
     ]
+
+
+def _failure_candidates(
+    repo: RepoIndex, key: tuple[str, str], names: list[str]
+) -> list[FailureLink]:
+    """The failure links that could name the queue: by reference, or by a text equal to one of
+    its names or ending in ':' + one of them — in `_failure_links` order, through an index built
+    once (a scan of every link for every queue grows with the square of the repository)."""
+    index: tuple[dict[tuple[str, str], list[int]], dict[str, list[int]]] | None = repo.cache.get(
+        "evt.failure_links.index"
+    )
+    links = _failure_links(repo)
+    if index is None:
+        by_ref: dict[tuple[str, str], list[int]] = {}
+        by_text: dict[str, list[int]] = {}
+        for i, link in enumerate(links):
+            for ref in link.refs:
+                by_ref.setdefault(ref, []).append(i)
+            for text in link.texts:
+                suffixes = {text} | {text[j + 1 :] for j, ch in enumerate(text) if ch == ":"}
+                for suffix in suffixes:
+                    by_text.setdefault(suffix, []).append(i)
+        index = (by_ref, by_text)
+        repo.cache["evt.failure_links.index"] = index
+    found = set(index[0].get(key, ()))
+    for name in names:
+        found.update(index[1].get(name, ()))
+    return [links[i] for i in sorted(found)]
 
 
 _DLQ_NAME = re.compile(r"dlq|dead[-_]?letter", re.IGNORECASE)
@@ -263,7 +291,7 @@ def _where(template: Template, res: Resource) -> str:
 # -- AR-EVT-001 -------------------------------------------------------------------------------
 
 
-@template_check("AR-EVT-001")
+@template_check("AR-EVT-001", cross_file=True)
 def queue_without_dlq(ctx: TemplateContext) -> Iterator[Yielded]:
     t = ctx.template
     for queue in t.of_type(QUEUE):
@@ -375,7 +403,7 @@ def _retention(v: Value) -> str:
     return _days(v.value) + ("" if v.explicit else " (the SQS default: no MessageRetentionPeriod)")
 
 
-@template_check("AR-EVT-002")
+@template_check("AR-EVT-002", cross_file=True)
 def dlq_retention_not_longer(ctx: TemplateContext) -> Iterator[Yielded]:
     t = ctx.template
     for dlq in t.of_type(QUEUE):
@@ -476,6 +504,21 @@ def sqs_consumers(repo: RepoIndex) -> list[Consumer]:
     return out
 
 
+def consumers_in(repo: RepoIndex, template: Template, side: str) -> list[Consumer]:
+    """The consumers whose queue (side "queue") or function (side "function") is in
+    `template`, in `sqs_consumers` order: an index built once, so a check does not scan every
+    consumer of the repository for each template."""
+    key = f"evt.consumers.by_{side}"
+    index: dict[int, list[Consumer]] | None = repo.cache.get(key)
+    if index is None:
+        index = {}
+        for c in sqs_consumers(repo):
+            owner = c.queue_template if side == "queue" else c.function_template
+            index.setdefault(id(owner), []).append(c)
+        repo.cache[key] = index
+    return index.get(id(template), [])
+
+
 def _timeout_from_globals(template: Template, fn: Resource) -> bool:
     glb = template.globals.get("Function")
     own = fn.node.get("Properties")
@@ -487,13 +530,12 @@ def _timeout_from_globals(template: Template, fn: Resource) -> bool:
     )
 
 
-@template_check("AR-EVT-003")
+@template_check("AR-EVT-003", cross_file=True)
 def visibility_below_timeout(ctx: TemplateContext) -> Iterator[Yielded]:
     t = ctx.template
     by_queue: dict[str, list[Consumer]] = {}
-    for c in sqs_consumers(ctx.repo):
-        if c.queue_template is t:
-            by_queue.setdefault(c.queue.logical_id, []).append(c)
+    for c in consumers_in(ctx.repo, t, "queue"):
+        by_queue.setdefault(c.queue.logical_id, []).append(c)
     for qid in sorted(by_queue):
         queue = by_queue[qid][0].queue
         yield Checked(qid)

@@ -221,7 +221,7 @@ def _json_or_node(node: Any) -> Any:
     if isinstance(node, str):
         try:
             return json.loads(node)
-        except ValueError:
+        except (ValueError, RecursionError):  # RecursionError: nested too deep
             return node
     return node
 

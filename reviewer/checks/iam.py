@@ -189,7 +189,7 @@ def json_or_node(node: Any) -> Any:
     if isinstance(node, str):
         try:
             return json.loads(node)
-        except ValueError:
+        except (ValueError, RecursionError):  # RecursionError: nested too deep
             return node
     return node
 

@@ -21,7 +21,16 @@ from reviewer.checks.edge import (
     with_note,
 )
 from reviewer.checks.facts import pointed
-from reviewer.model import Checked, Confidence, Hit, Path, Related, Severity, lower_confidence, NotJudged
+from reviewer.model import (
+    Checked,
+    Confidence,
+    Hit,
+    NotJudged,
+    Path,
+    Related,
+    Severity,
+    lower_confidence,
+)
 from reviewer.registry import Check, TemplateContext, Yielded, template_check
 from reviewer.repo import RepoIndex
 

@@ -7,12 +7,12 @@ from typing import Any
 
 from reviewer.cfn.resolve import NOVALUE, resolve, targets, truthy
 from reviewer.cfn.template import MISSING, Resource, Template
-from reviewer.checks.alarms import Watched, alarms_on, points_at, same_text, text_of
+from reviewer.checks.alarms import Watched, alarms_naming, points_at, same_text, text_of
 from reviewer.checks.evt import (
+    consumers_in,
     is_dead_letter_queue,
     named_as_dead_letter_queue,
     sam_event,
-    sqs_consumers,
 )
 from reviewer.checks.facts import LAMBDA_TYPES, api_integrations
 from reviewer.model import Checked, Confidence, Hit, Path, Severity
@@ -95,7 +95,7 @@ def _top_template(files: list[str]) -> str:
 # -- AR-OBS-001 -------------------------------------------------------------------------------
 
 
-@template_check("AR-OBS-001")
+@template_check("AR-OBS-001", cross_file=True)
 def trail_incomplete(ctx: TemplateContext) -> Iterator[Yielded]:
     t = ctx.template
     for trail in t.of_type(TRAIL):
@@ -135,9 +135,16 @@ def trail_incomplete(ctx: TemplateContext) -> Iterator[Yielded]:
                 confidence=_confidence(conds, assumed),
             )
     repo = ctx.repo
-    if t.file != _top_template(sorted(repo.templates)):
+    top: tuple[str, bool] | None = repo.cache.get("obs.top_template_and_trail")
+    if top is None:  # once per repository, not once per template
+        top = (
+            _top_template(sorted(repo.templates)),
+            any(other.of_type(TRAIL) for other in repo.templates.values()),
+        )
+        repo.cache["obs.top_template_and_trail"] = top
+    if t.file != top[0]:
         return
-    if any(other.of_type(TRAIL) for other in repo.templates.values()):
+    if top[1]:
         return
     count = len(repo.templates)
     yield Hit(
@@ -274,7 +281,15 @@ def _queue_alarm(
     sure: list[Watched] = []
     conditional: list[Watched] = []
     near: list[str] = []
-    for w in alarms_on(repo, "AWS/SQS", ("ApproximateNumberOfMessagesVisible",)):
+    qrefs = ((t.file, queue.logical_id, "QueueName"), (t.file, queue.logical_id, None))
+    for w in alarms_naming(
+        repo,
+        "AWS/SQS",
+        ("ApproximateNumberOfMessagesVisible",),
+        "QueueName",
+        refs=qrefs,
+        texts=tuple(names),
+    ):
         dim = w.dimension("QueueName")
         if points_at(w.template, dim, t, queue.logical_id, "QueueName") or any(
             same_text(w.template, dim, t, n) for n in names
@@ -285,7 +300,9 @@ def _queue_alarm(
                 f"alarm {w.alarm.logical_id} names the queue with !Ref, which is its URL, not "
                 "the QueueName dimension: it never fires"
             )
-    for w in alarms_on(repo, "AWS/SQS", ("NumberOfMessagesSent",)):
+    for w in alarms_naming(
+        repo, "AWS/SQS", ("NumberOfMessagesSent",), "QueueName", refs=qrefs, texts=tuple(names)
+    ):
         dim = w.dimension("QueueName")
         if points_at(w.template, dim, t, queue.logical_id, "QueueName") or any(
             same_text(w.template, dim, t, n) for n in names
@@ -297,7 +314,7 @@ def _queue_alarm(
     return sure, conditional, near
 
 
-@template_check("AR-OBS-004")
+@template_check("AR-OBS-004", cross_file=True)
 def dlq_without_alarm(ctx: TemplateContext) -> Iterator[Yielded]:
     t = ctx.template
     for queue in t.of_type("AWS::SQS::Queue"):
@@ -417,7 +434,14 @@ def _api_errors(ctx: TemplateContext) -> Iterator[Yielded]:
         sname = _stage_name(t, stage)
         name, known = _rest_api_name(t, api) if api is not None else (None, False)
         found = False
-        for w in alarms_on(ctx.repo, "AWS/ApiGateway", ("5XXError",)):
+        for w in alarms_naming(
+            ctx.repo,
+            "AWS/ApiGateway",
+            ("5XXError",),
+            "ApiName",
+            texts=(name,) if known else (),
+            template=None if known else t,
+        ):
             dim = w.dimension("ApiName")
             if dim is MISSING or not _stage_matches(w, t, stage, sname):
                 continue
@@ -436,7 +460,13 @@ def _api_errors(ctx: TemplateContext) -> Iterator[Yielded]:
         near = [
             f"alarm {w.alarm.logical_id} gives ApiName as !Ref {api.logical_id}, which is the "
             "API's id, not its name"
-            for w in alarms_on(ctx.repo, "AWS/ApiGateway", ("5XXError",))
+            for w in alarms_naming(
+                ctx.repo,
+                "AWS/ApiGateway",
+                ("5XXError",),
+                "ApiName",
+                refs=((t.file, api.logical_id, None),) if api is not None else (),
+            )
             if api is not None
             and points_at(w.template, w.dimension("ApiName"), t, api.logical_id, None)
         ]
@@ -461,7 +491,13 @@ def _api_errors(ctx: TemplateContext) -> Iterator[Yielded]:
             api is not None
             and points_at(w.template, w.dimension("ApiId"), t, api.logical_id, None)
             and _stage_matches(w, t, stage, sname)
-            for w in alarms_on(ctx.repo, "AWS/ApiGateway", ("5xx",))
+            for w in alarms_naming(
+                ctx.repo,
+                "AWS/ApiGateway",
+                ("5xx",),
+                "ApiId",
+                refs=((t.file, api.logical_id, None),) if api is not None else (),
+            )
         )
         if found:
             continue
@@ -470,7 +506,14 @@ def _api_errors(ctx: TemplateContext) -> Iterator[Yielded]:
         near = [
             f"alarm {w.alarm.logical_id} watches the REST metric 5XXError by ApiName, which an "
             "HTTP API does not publish"
-            for w in alarms_on(ctx.repo, "AWS/ApiGateway", ("5XXError",))
+            for w in alarms_naming(
+                ctx.repo,
+                "AWS/ApiGateway",
+                ("5XXError",),
+                "ApiName",
+                refs=((t.file, api.logical_id, None),) if api is not None else (),
+                texts=(api_name,),
+            )
             if api is not None
             and (
                 points_at(w.template, w.dimension("ApiName"), t, api.logical_id, None)
@@ -494,9 +537,8 @@ def _driven_functions(ctx: TemplateContext) -> dict[str, str]:
     out: dict[str, str] = {}
     for integ in api_integrations(ctx.repo, t):
         out.setdefault(integ.function.logical_id, f"{integ.kind} API")
-    for c in sqs_consumers(ctx.repo):
-        if c.function_template is t:
-            out.setdefault(c.function.logical_id, f"queue {c.queue.logical_id}")
+    for c in consumers_in(ctx.repo, t, "function"):
+        out.setdefault(c.function.logical_id, f"queue {c.queue.logical_id}")
     for esm in t.of_type("AWS::Lambda::EventSourceMapping"):
         event = sam_event(t, esm)
         if event is not None and event[2].get("Type") == "SQS":
@@ -516,7 +558,14 @@ def _function_errors(ctx: TemplateContext) -> Iterator[Yielded]:
         found = any(
             points_at(w.template, w.dimension("FunctionName"), t, fid, None)
             or any(same_text(w.template, w.dimension("FunctionName"), t, n) for n in names)
-            for w in alarms_on(ctx.repo, "AWS/Lambda", ("Errors",))
+            for w in alarms_naming(
+                ctx.repo,
+                "AWS/Lambda",
+                ("Errors",),
+                "FunctionName",
+                refs=((t.file, fid, None),),
+                texts=tuple(names),
+            )
         )
         if found:
             continue
@@ -529,7 +578,7 @@ def _function_errors(ctx: TemplateContext) -> Iterator[Yielded]:
         )
 
 
-@template_check("AR-OBS-005")
+@template_check("AR-OBS-005", cross_file=True)
 def missing_error_alarms(ctx: TemplateContext) -> Iterator[Yielded]:
     yield from _api_errors(ctx)
     yield from _function_errors(ctx)

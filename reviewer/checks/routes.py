@@ -484,7 +484,7 @@ def _definition(api: Resource) -> tuple[Mapping[str, Any] | None, str]:
     if isinstance(body, str):
         try:
             body = json.loads(body)
-        except ValueError:
+        except (ValueError, RecursionError):  # RecursionError: nested too deep
             return None, key
     if not isinstance(body, Mapping) or intrinsic(body) is not None:
         return None, key

@@ -19,6 +19,7 @@ import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import Any
 
 from reviewer.discover import SKIP_DIRS
 from reviewer.model import Checked, Hit, Severity
@@ -166,8 +167,9 @@ def _major(version_or_range: str) -> int | None:
 
 
 @lru_cache(maxsize=4096)
+@lru_cache(maxsize=65536)
 def _intersect(a: str, b: str) -> bool | None:
-    return ranges_intersect(a, b)
+    return ranges_intersect(a, b)  # remembered: drift compares every pair of a package's specs
 
 
 def _admits_declared(spec: str, declared: str) -> bool | None:
@@ -532,17 +534,20 @@ def _npm_drift(repo: RepoIndex) -> Iterator[Yielded]:
         if not clash:
             continue
         listing = _listing([(_label(repo, f), dep.spec) for f, dep in entries])
+        against_of: dict[str, str] = {}  # the same spec clashes with the same entries
         for file, dep in entries:
             mine = dep.spec.strip()
             if mine not in clash:
                 continue
-            against = _listing(
-                [
-                    (_label(repo, f), other.spec)
-                    for f, other in entries
-                    if _intersect(mine, other.spec.strip()) is False
-                ]
-            )
+            against = against_of.get(mine)
+            if against is None:
+                against = against_of[mine] = _listing(
+                    [
+                        (_label(repo, f), other.spec)
+                        for f, other in entries
+                        if _intersect(mine, other.spec.strip()) is False
+                    ]
+                )
             yield Hit(
                 name,
                 (dep.section, name),
@@ -577,14 +582,17 @@ def _workspace_roots(repo: RepoIndex, file: str) -> list[str]:
     """package.json files of the workspace roots that include the package of ``file``."""
     folder = _folder(file)
     out: list[str] = []
-    for other, pkg in repo.packages.items():
-        root = _folder(other)
-        if other == file or not pkg.workspaces:
+    roots: list[tuple[str, str, Any]] | None = repo.cache.get("stk.workspace_roots")
+    if roots is None:  # the few manifests that declare workspaces, once per repository
+        roots = [(o, _folder(o), p.workspaces) for o, p in repo.packages.items() if p.workspaces]
+        repo.cache["stk.workspace_roots"] = roots
+    for other, root, workspaces in roots:
+        if other == file:
             continue
         if root and not folder.startswith(root + "/"):
             continue
         rel = folder[len(root) + 1 :] if root else folder
-        if _covered(rel, pkg.workspaces):
+        if _covered(rel, workspaces):
             out.append(other)
     return sorted(out, key=len, reverse=True)
 

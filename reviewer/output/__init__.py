@@ -28,6 +28,7 @@ MODULES: dict[str, str] = {
     "sarif": "sarif",
     "junit": "junit",
     "markdown": "markdown",
+    "html": "html",
 }
 
 FORMATS: tuple[str, ...] = tuple(MODULES)

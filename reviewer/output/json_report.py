@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from reviewer.model import (
@@ -124,7 +123,9 @@ def report_dict(report: Report) -> dict[str, Any]:
 
 
 def render(report: Report, options: RenderOptions | None = None) -> str:
-    return json.dumps(report_dict(report), indent=2, ensure_ascii=False, sort_keys=False) + "\n"
+    from reviewer.output.fastjson import dumps  # = json.dumps(indent=2, ensure_ascii=False)
+
+    return dumps(report_dict(report)) + "\n"
 
 
 # -- reading a report back (the `comment` command renders from REPORT.json) --------------------

@@ -12,6 +12,7 @@ severe sections first (with a note saying what was left out) to stay under a siz
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from dataclasses import dataclass
 from urllib.parse import quote
@@ -26,6 +27,7 @@ ZWJ = "\u200d"
 # Markdown punctuation that could start emphasis, links, tables, strikethrough or code
 _BACKSLASHED = frozenset("\\`*_[]|~")
 _ENTITIES = {"&": "&amp;", "<": "&lt;", ">": "&gt;"}
+_SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
 
 
 # -- escaping ---------------------------------------------------------------------------------
@@ -74,7 +76,7 @@ def code(value: object) -> str:
 
 def link(label: str, path: str, line: int | None = None, base: str = "") -> str:
     """A link to a repository file (relative unless a base URL is given), label escaped."""
-    if "://" in path:  # aws://REGION/STACK: nothing to link to
+    if _SCHEME.match(path):  # aws://REGION/STACK: nothing to link to
         return text(label)
     target = base + quote(path, safe="/._-~")
     if line is not None:
@@ -107,17 +109,14 @@ _SEVERITY_PRIORITY = {
 }
 _MAP_PRIORITY = 30
 _ACCEPTED_PRIORITY = 40
-_EXISTING_OFFSET = 0  # in PR mode existing findings go before new ones of any severity
-_NEW_OFFSET = 100
+_NEW_OFFSET = 100  # in PR mode, findings that were already there go before any new one
 
 
 def render(report: Report, options: RenderOptions | None = None) -> str:
     return render_markdown(report)
 
 
-def render_markdown(
-    report: Report, *, max_chars: int | None = None, link_base: str = ""
-) -> str:
+def render_markdown(report: Report, *, max_chars: int | None = None, link_base: str = "") -> str:
     """The report as Markdown. With `max_chars`, the least severe sections are left out
     (with a note) until the document fits; `link_base` (e.g. a blob URL ending in '/') is
     put in front of every file link, which is otherwise relative to the repository root."""
@@ -146,7 +145,7 @@ def _parts(report: Report, base: str) -> list[_Part]:
                     f"Findings that were already there ({len(rest)})</summary>\n"
                 )
             )
-            parts.extend(_finding_groups(rest, base, _EXISTING_OFFSET, ""))
+            parts.extend(_finding_groups(rest, base, 0, ""))
             parts.append(_Part("</details>\n"))
     else:
         parts.append(_Part(f"### Findings ({len(live)})\n"))
@@ -243,7 +242,8 @@ def _header(report: Report, base: str) -> str:
         title,
         "",
         f"**{total} finding{'s' if total != 1 else ''}** ({by_sev}; "
-        f"{counts.get('suppressed', 0)} suppressed, {accepted} of them accepted risks) "
+        f"{counts.get('suppressed', 0)} suppressed, "
+        f"{accepted} accepted risk{'s' if accepted != 1 else ''}) "
         f"in {files.templates} templates, {files.go_mod} go.mod, "
         f"{files.package_json} package.json"
         + (f", {files.skipped} skipped" if files.skipped else "")
@@ -252,7 +252,10 @@ def _header(report: Report, base: str) -> str:
     ]
     if report.diff_base is not None:
         new = sum(1 for f in report.findings if f.new is True and f.suppressed is None)
-        lines += ["", f"**{new} new** against {code(report.diff_base)}; scores are of the full scan."]
+        lines += [
+            "",
+            f"**{new} new** against {code(report.diff_base)}; scores are of the full scan.",
+        ]
     top = insights.movers(report, limit=3)
     if top:
         lines += ["", "**What moved the score most:**", ""]
@@ -264,7 +267,7 @@ def _header(report: Report, base: str) -> str:
 def _mover(m: insights.Mover, base: str) -> str:
     f = m.findings[0] if m.findings else None
     place = where(f, base) if f else text(m.evaluation.file)
-    return f"−{m.points:.1f} {m.rule_id} {code(m.subject)} ({place})"
+    return f"-{m.points:.1f} {m.rule_id} {code(m.subject)} ({place})"
 
 
 def _tables(report: Report, base: str) -> str:
@@ -279,10 +282,10 @@ def _tables(report: Report, base: str) -> str:
         moved = insights.layer_movers(report, limit=1)
         for layer, block in report.layers:
             top = moved.get(layer, ())
-            by = _mover(top[0], base) if top else "–"
+            by = _mover(top[0], base) if top else "-"
             score = "n/a" if block.score is None else f"{block.score:.1f}"
             lines.append(
-                f"| {layer} {LAYER_LABELS.get(layer, '')} | {score} | {block.grade or '–'} "
+                f"| {layer} {LAYER_LABELS.get(layer, '')} | {score} | {block.grade or '-'} "
                 f"| {block.failed}/{block.evaluated} | {by} |"
             )
     if report.modules:
@@ -293,7 +296,7 @@ def _tables(report: Report, base: str) -> str:
         for m in report.modules:
             cells = dict(m.layers)
             row = [code(m.name), _grade(m.score)]
-            row += [_grade(cells[layer]) if layer in cells else "–" for layer in layers]
+            row += [_grade(cells[layer]) if layer in cells else "-" for layer in layers]
             lines.append("| " + " | ".join(row) + " |")
     return "\n".join(lines) + "\n"
 
@@ -328,6 +331,8 @@ def _mermaid(report: Report) -> str:
         for j, (layer, block) in enumerate(m.layers):
             nid = f"{mid}l{j}"
             lines.append(f'    {nid}["{layer} {_grade(block)}"]:::g{block.grade or "N"}')
+        if not m.layers:
+            lines.append(f'    {mid}n["nothing evaluated"]:::gN')
         lines.append("  end")
         styles.append(f"  style {mid} fill:{_FILL[m.score.grade]}22,stroke:{_FILL[m.score.grade]}")
     lines += styles
@@ -358,9 +363,8 @@ def _finding_groups(findings: list[Finding], base: str, offset: int, kind: str) 
                 "|---|---|---|---|---|",
             ]
             for f in group:
-                resource = code(f.resource) if f.resource else "–"
-                if f.property:
-                    resource += " " + code(f.property)
+                names = [code(n) for n in (f.resource, f.property) if n]
+                resource = " ".join(names) or "-"
                 body.append(
                     f"| {f.rule_id} | {where(f, base)} | {resource} "
                     f"| {text(f.message)} ({f.confidence.value} confidence, score {f.score:.1f}) "
@@ -388,7 +392,7 @@ def _accepted(findings: list[Finding], base: str) -> str:
         "|---|---|---|---|---|",
     ]
     for f in sorted(findings, key=Finding.sort_key):
-        resource = code(f.resource) if f.resource else "–"
+        resource = code(f.resource) if f.resource else "-"
         lines.append(
             f"| {f.rule_id} | {where(f, base)} | {resource} | {f.severity.value} "
             f"| {text(insights.suppression_note(f))} |"

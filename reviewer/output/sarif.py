@@ -260,7 +260,9 @@ def _rules(report: Report, findings: Sequence[Finding]) -> list[RuleInfo]:
             if meta is not None:
                 known[rule_id] = meta.info()
             else:
-                known[rule_id] = _rule_from_finding(next(f for f in findings if f.rule_id == rule_id))
+                known[rule_id] = _rule_from_finding(
+                    next(f for f in findings if f.rule_id == rule_id)
+                )
     return [known[k] for k in sorted(known)]
 
 
@@ -344,9 +346,11 @@ _RESOURCES = re.compile(r"""^\s*["']?Resources["']?\s*:""")
 def _declaration_line(lines: Sequence[str], logical_id: str) -> tuple[int, int] | None:
     """Line and column where a resource's logical id is written below `Resources` (YAML or JSON)."""
     key = re.compile(r"""^(\s*)["']?""" + re.escape(logical_id) + r"""["']?\s*:""")
-    start = next((i for i, line in enumerate(lines) if _RESOURCES.match(line)), None)
-    if start is None:
+    found = [i for i, line in enumerate(lines) if _RESOURCES.match(line)]
+    if not found:
         return None
+    top = [i for i in found if not lines[i][:1].isspace()]  # YAML: the top-level key
+    start = (top or found)[0]
     for i in range(start + 1, len(lines)):
         m = key.match(lines[i])
         if m:
@@ -518,7 +522,9 @@ def sarif_document(report: Report, options: RenderOptions | None = None) -> dict
     rules = _rules(report, chosen)
     worst: dict[str, Severity] = {}
     for f in chosen:
-        if f.suppressed is None and (f.rule_id not in worst or f.severity.rank > worst[f.rule_id].rank):
+        if f.suppressed is None and (
+            f.rule_id not in worst or f.severity.rank > worst[f.rule_id].rank
+        ):
             worst[f.rule_id] = f.severity
     index = {r.id: i for i, r in enumerate(rules)}
     files = _Files(root)
@@ -552,9 +558,7 @@ def sarif_document(report: Report, options: RenderOptions | None = None) -> dict
             f"most severe are kept and {total - len(chosen)} left out (see the JSON report)"
         )
         properties["truncated"] = {"results": total, "kept": len(chosen), "limit": MAX_RESULTS}
-        invocation["toolExecutionNotifications"] = [
-            {"level": "warning", "message": {"text": note}}
-        ]
+        invocation["toolExecutionNotifications"] = [{"level": "warning", "message": {"text": note}}]
     run["invocations"] = [invocation]
     run["properties"] = properties
     return {"$schema": SCHEMA_URI, "version": SARIF_VERSION, "runs": [run]}

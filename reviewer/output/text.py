@@ -1,10 +1,15 @@
-"""Terminal output: findings grouped by module and file, each with its source line and the
-offending property marked, then grade and layer scores. Colour only when asked for."""
+"""Terminal output: findings grouped by module and file, each shown the way cargo and zizmor
+show a diagnostic (the source line with the offending property marked under it), then grade and
+layer scores. Colour only when asked for; repository text never drives the terminal."""
 
 from __future__ import annotations
 
+import re
+import unicodedata
+from collections.abc import Callable
 from itertools import groupby
 
+from reviewer import insights
 from reviewer.model import LAYER_LABELS, Finding, Report, Severity
 from reviewer.output import RenderOptions
 
@@ -18,6 +23,14 @@ _COLORS = {
 _RESET = "\x1b[0m"
 _BOLD = "\x1b[1m"
 _DIM = "\x1b[2m"
+_GUTTER = "\x1b[1;34m"  # arrows, bars and notes around a source line
+
+SOURCE_WIDTH = 120  # longer source lines (minified JSON) show a window around the mark
+_TAB = 4
+
+# a YAML `Key:` or JSON `"key":` written at the start of the text
+_KEY = re.compile(r"""("(?:[^"\\]|\\.)*"|'(?:[^']|'')*'|[^\s"'#:][^:#]*?)\s*:(?:\s|$)""")
+_COMMENT = re.compile(r"\s#")
 
 
 def _clean(text: str) -> str:
@@ -25,75 +38,216 @@ def _clean(text: str) -> str:
     return "".join(ch if ch.isprintable() or ch == " " else repr(ch)[1:-1] for ch in text)
 
 
+def marked_span(source: str, column: int, end_column: int | None = None) -> tuple[int, int]:
+    """The 0-based [start, end) slice of a source line to mark for a finding at `column`
+    (1-based): the finding's own span when it ends further on the same line, else the key
+    written there (YAML `Key:`, JSON `"key":`), else the rest of the line without a trailing
+    comment. Never empty, so a marker always shows."""
+    line = source.rstrip("\r\n")
+    start = min(max(column - 1, 0), len(line))
+    if end_column is not None and end_column > column:
+        end = min(end_column - 1, len(line))
+        if end > start:
+            return start, end
+    rest = line[start:]
+    key = _KEY.match(rest)
+    if key is not None:
+        return start, start + len(key.group(1))
+    comment = _COMMENT.search(rest)
+    body = (rest[: comment.start()] if comment else rest).rstrip()
+    if rest.startswith("#"):
+        body = rest.rstrip()
+    return start, start + max(1, len(body))
+
+
+def _cells(ch: str, at: int) -> str:
+    """How one character of a source line shows in a terminal starting at display column `at`."""
+    if ch == "\t":
+        return " " * (_TAB - at % _TAB)
+    if ch.isprintable() or ch == " ":
+        return ch
+    return repr(ch)[1:-1]
+
+
+def _width(shown: str) -> int:
+    if len(shown) != 1:
+        return len(shown)
+    if unicodedata.combining(shown):
+        return 0
+    return 2 if unicodedata.east_asian_width(shown) in ("W", "F") else 1
+
+
+def excerpt_parts(
+    source: str, span: tuple[int, int], width: int = SOURCE_WIDTH
+) -> tuple[str, str, str]:
+    """A source line as a terminal (or any monospace view) shows it, cut in three around the
+    marked span: tabs expanded, control and bidi characters escaped (so nothing hides or
+    reorders text), and a window of `width` columns around the mark ("…" where cut)."""
+    line = source.rstrip("\r\n")
+    pieces: list[tuple[str, int, int]] = []  # (shown text, display column, display width)
+    at = 0
+    for ch in line:
+        shown = _cells(ch, at)
+        w = sum(_width(c) for c in shown) if len(shown) > 1 else _width(shown)
+        pieces.append((shown, at, w))
+        at += w
+    start, end = span
+    mark_from = pieces[start][1] if start < len(pieces) else at
+    left = 0
+    if at > width:
+        left = max(0, min(mark_from - width // 6, at - width))
+    right = left + width
+
+    def shown_text(lo: int, hi: int) -> str:
+        return "".join(s for s, col, w in pieces[lo:hi] if col >= left and col + w <= right)
+
+    before = ("…" if left > 0 else "") + shown_text(0, start)
+    marked = shown_text(start, end)
+    after = shown_text(end, len(pieces)) + ("…" if at > right else "")
+    return before, marked, after
+
+
+def display_width(text: str) -> int:
+    return sum(_width(ch) for ch in text)
+
+
+def source_excerpt(
+    source: str, span: tuple[int, int], width: int = SOURCE_WIDTH
+) -> tuple[str, str]:
+    """The source line as shown (see `excerpt_parts`) and the marker line under it."""
+    before, marked, after = excerpt_parts(source, span, width)
+    marker = " " * display_width(before) + "^" * max(1, display_width(marked))
+    return before + marked + after, marker
+
+
 def render(report: Report, options: RenderOptions | None = None) -> str:
     return render_text(report, color=(options or RenderOptions()).color)
 
 
-def render_text(report: Report, *, color: bool = False) -> str:
+def render_text(report: Report, *, color: bool = False, summary: bool = True) -> str:
+    """Findings of the report (suppressed ones only in the summary), then, unless `summary`
+    is off (--quiet), the counts, the grade and the score of each layer."""
+
     def paint(code: str, text: str) -> str:
         return f"{code}{text}{_RESET}" if color else text
 
     out: list[str] = []
-    visible = [f for f in report.findings if f.suppressed is None]
-    by_module = groupby(visible, key=lambda f: f.module)
     grouped: dict[str, list[Finding]] = {}
-    for module, items in by_module:
-        grouped.setdefault(module, []).extend(items)
+    for f in report.findings:
+        if f.suppressed is None:
+            grouped.setdefault(f.module, []).append(f)
     for module in sorted(grouped):
-        out.append(paint(_BOLD, f"module {module}"))
+        out.append(paint(_BOLD, f"module {_clean(module)}"))
         findings = sorted(grouped[module], key=Finding.sort_key)
         for file, file_findings in groupby(findings, key=lambda f: f.file):
-            out.append(f"  {file}")
+            out.append(f"  {_clean(file)}")
             for f in file_findings:
-                sev = paint(_COLORS[f.severity], f"{f.severity.value:<8}")
-                where = f"{f.line}:{f.column}"
-                subject = f" {f.resource}" if f.resource else ""
-                prop = (
-                    f".{f.property}"
-                    if f.property and f.resource
-                    else f" {f.property}"
-                    if f.property
-                    else ""
-                )
-                out.append(
-                    f"    {where:>7} {sev} {f.rule_id} {_clean(f.title)}"
-                    + paint(_DIM, f" [{f.confidence.value} confidence]{subject}{prop}")
-                )
-                if f.source is not None and f.source.strip():
-                    gutter = f"{f.line:>5} | "
-                    out.append("    " + paint(_DIM, gutter) + _clean(f.source.rstrip()))
-                    width = max(1, len(f.source.rstrip()) - (f.column - 1))
-                    if f.end_line == f.line and f.end_column > f.column:
-                        width = f.end_column - f.column
-                    marker = " " * (f.column - 1) + "^" * min(width, 60)
-                    out.append(
-                        "    " + " " * (len(gutter) - 2) + "| " + paint(_COLORS[f.severity], marker)
-                    )
-                out.append("      " + _clean(f.message))
+                out.append("")
+                out.extend(_finding(f, paint))
             out.append("")
+    if summary:
+        out.extend(_totals(report, paint))
+        out.extend(_score_summary(report, paint))
+    elif not out:
+        return ""
+    return "\n".join(out) + "\n"
+
+
+def _finding(f: Finding, paint: Callable[[str, str], str]) -> list[str]:
+    """One diagnostic, cargo style:
+
+    high[AR-EVT-003]: Queue visibility timeout below the consumer's timeout
+      --> modules/chariot/template.yml:37:7 · IngestQueue.VisibilityTimeout
+       |
+    37 |       VisibilityTimeout: 30
+       |       ^^^^^^^^^^^^^^^^^ VisibilityTimeout
+       = IngestQueue ... (the message)
+       = high confidence · score 8.0 · decide: ...
+    """
+    pad = "    "
+    sev = _COLORS[f.severity]
+    gutter = " " * len(str(f.line))
+    names = ".".join(n for n in (f.resource, f.property) if n)
+    where = f"{f.file}:{f.line}:{f.column}" + (f" · {names}" if names else "")
+    lines = [
+        pad + paint(sev, f"{f.severity.value}[{f.rule_id}]") + paint(_BOLD, f": {_clean(f.title)}"),
+        pad + gutter + paint(_GUTTER, "--> ") + _clean(where),
+    ]
+    if f.source is not None and f.source.strip():
+        shown, marker = source_excerpt(f.source, marked_span(f.source, f.column, _end(f)))
+        label = f.property or f.resource or ""
+        lines += [
+            pad + gutter + paint(_GUTTER, " |"),
+            pad + paint(_GUTTER, f"{f.line} | ") + shown,
+            pad
+            + gutter
+            + paint(_GUTTER, " | ")
+            + paint(sev, marker + (f" {_clean(label)}" if label else "")),
+        ]
+    lines.append(pad + gutter + paint(_GUTTER, " = ") + _clean(f.message))
+    decision = insights.decision_title(f.rule_id, "")
+    meta = f"{f.confidence.value} confidence · score {f.score:.1f}"
+    if f.new is True:
+        meta = "new · " + meta
+    if decision:
+        meta += f" · decide: {_clean(decision)}"
+    lines.append(pad + gutter + paint(_GUTTER, " = ") + paint(_DIM, meta))
+    return lines
+
+
+def _end(f: Finding) -> int | None:
+    return f.end_column if f.end_line == f.line else None
+
+
+def _totals(report: Report, paint: Callable[[str, str], str]) -> list[str]:
     suppressed = sum(1 for f in report.findings if f.suppressed is not None)
     counts = dict(report.counts)
     total = sum(counts.get(s.value, 0) for s in Severity)
     summary = ", ".join(f"{counts.get(s.value, 0)} {s.value}" for s in Severity)
-    out.append(
+    return [
         paint(_BOLD, f"{total} finding{'s' if total != 1 else ''}")
         + f" ({summary}; {suppressed} suppressed) in {report.files.templates} templates, "
         f"{report.files.go_mod} go.mod, {report.files.package_json} package.json"
         + (f", {report.files.skipped} skipped" if report.files.skipped else "")
-    )
+    ]
+
+
+def _score_summary(report: Report, paint: Callable[[str, str], str]) -> list[str]:
+    """Grade, each layer's score and what moved it most, and the accepted risks."""
+    out: list[str] = []
     grade = report.score.grade or "-"
     score = "n/a" if report.score.score is None else f"{report.score.score:.1f}"
     out.append(
         paint(_BOLD, f"Grade {grade}  score {score}/100")
         + f"  ({report.score.evaluated} evaluations, {report.score.failed} failed)"
     )
+    top = insights.movers(report, limit=3)
+    if top:
+        out.append("  moved most by: " + "; ".join(_mover(m) for m in top))
     if report.layers:
+        moved = insights.layer_movers(report, limit=1)
         out.append("")
-        out.append(f"  {'layer':<34} {'score':>6} {'grade':>5} {'failed':>7}")
+        out.append(f"  {'layer':<34} {'score':>6} {'grade':>5} {'failed':>7}  moved most by")
         for layer, block in report.layers:
             label = f"{layer} {LAYER_LABELS.get(layer, '')}"
             s = "n/a" if block.score is None else f"{block.score:.1f}"
+            by = moved.get(layer, ())
             out.append(
-                f"  {label:<34} {s:>6} {block.grade or '-':>5} {block.failed:>3}/{block.evaluated:<3}"
+                f"  {label:<34} {s:>6} {block.grade or '-':>5} "
+                f"{block.failed:>3}/{block.evaluated:<3}  {_mover(by[0]) if by else '-'}"
             )
-    return "\n".join(out) + "\n"
+    accepted = [f for f in report.findings if f.suppressed is not None]
+    if accepted:
+        out.append("")
+        out.append(paint(_BOLD, f"Accepted risks ({len(accepted)}, not counted in the scores)"))
+        for f in sorted(accepted, key=Finding.sort_key):
+            subject = f" {_clean(f.resource)}" if f.resource else ""
+            out.append(
+                f"  {f.rule_id} {_clean(f.file)}:{f.line}{subject} "
+                f"[{f.severity.value}]: {_clean(insights.suppression_note(f))}"
+            )
+    return out
+
+
+def _mover(m: insights.Mover) -> str:
+    return f"{m.rule_id} {_clean(m.subject)} ({_clean(m.where)}) -{m.points:.1f}"

@@ -495,8 +495,10 @@ def _split_alias(spec: str) -> tuple[str, str] | None:
     return name, inner
 
 
+@functools.lru_cache(maxsize=65536)
 def spec_kind(spec: str) -> SpecKind:
-    """Classify a dependency spec the way npm (npm-package-arg) does.
+    """Classify a dependency spec the way npm (npm-package-arg) does (remembered: a super-repo
+    repeats the same specs in hundreds of manifests).
 
     ``workspace`` also covers pnpm's ``catalog:`` protocol and ``link`` yarn's ``portal:``:
     both are resolved by the workspace tooling, not by a version range written here."""

@@ -1,0 +1,256 @@
+"""The content-hash cache: signed pickles under `.archreview-cache/` (or --cache-dir).
+
+Entries are addressed by a key that digests everything their value depends on (file content,
+path, archreview's version and code, the rules, the profile, the options); a changed input is a
+different key, never a stale hit. Each entry is written atomically (a temporary file renamed
+into place) and carries an HMAC of its payload under a secret kept outside the scanned tree
+(`$XDG_CACHE_HOME/archreview/secret`, or `ARCHREVIEW_CACHE_SECRET`): a cache directory that
+comes with a repository — a pull request can add one — is never unpickled. A missing, corrupt,
+truncated or unsigned entry is a miss, never an error.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import enum
+import hashlib
+import hmac
+import os
+import pickle
+import secrets
+import stat
+import sys
+from collections.abc import Iterable, Mapping
+from datetime import date, datetime
+from pathlib import Path, PurePath
+from typing import Any
+
+DEFAULT_DIRNAME = ".archreview-cache"
+FORMAT = 1  # bump when the meaning of an entry changes
+_MAGIC = b"ARC1"
+_MAC_BYTES = 32
+_PROTOCOL = pickle.HIGHEST_PROTOCOL
+
+
+class Unhashable(Exception):
+    """A value has no stable digest (an object shown by its address): do not cache."""
+
+
+# -- digests ------------------------------------------------------------------------------------
+
+
+def digest(*parts: Any) -> str:
+    """A stable hex digest of plain values: the same input gives the same digest in every run
+    (no hash randomisation, sets and mappings in sorted order, dataclasses field by field)."""
+    h = hashlib.sha256()
+    for part in parts:
+        _feed(h, part)
+    return h.hexdigest()
+
+
+def _feed(h: Any, value: Any) -> None:
+    if value is None or isinstance(value, (bool, int, float, str)):
+        h.update(f"{type(value).__name__}:{value!r};".encode())
+    elif isinstance(value, bytes):
+        h.update(b"bytes:%d:" % len(value) + value)
+    elif isinstance(value, enum.Enum):
+        h.update(f"enum:{type(value).__name__}.{value.name};".encode())
+    elif isinstance(value, (date, datetime, PurePath)):
+        h.update(f"{type(value).__name__}:{value};".encode())
+    elif dataclasses.is_dataclass(value) and not isinstance(value, type):
+        h.update(f"dc:{type(value).__qualname__}(".encode())
+        for f in dataclasses.fields(value):
+            h.update(f.name.encode() + b"=")
+            _feed(h, getattr(value, f.name))
+        h.update(b")")
+    elif isinstance(value, Mapping):
+        h.update(b"map{")
+        for key_digest, item in sorted((digest(k), v) for k, v in value.items()):
+            h.update(key_digest.encode())
+            _feed(h, item)
+        h.update(b"}")
+    elif isinstance(value, (set, frozenset)):
+        h.update(b"set{" + ",".join(sorted(digest(v) for v in value)).encode() + b"}")
+    elif isinstance(value, (list, tuple)):
+        h.update(b"seq[")
+        for item in value:
+            _feed(h, item)
+        h.update(b"]")
+    elif callable(value):
+        module = getattr(value, "__module__", None)
+        name = getattr(value, "__qualname__", None)
+        if not module or not name or "<" in name:
+            raise Unhashable(repr(value))
+        h.update(f"fn:{module}.{name};".encode())
+    else:
+        raise Unhashable(type(value).__name__)
+
+
+def text_digest(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def code_fingerprint() -> str:
+    """archreview's own code and data as installed: a file's path, size and modification time,
+    for every file of the package and of the rule catalogue (a source checkout changes without
+    a version bump)."""
+    from reviewer import __version__
+    from reviewer.catalogue import rules_dir
+
+    package = Path(__file__).resolve().parent
+    entries: list[tuple[str, int, int]] = []
+    for folder in (package, rules_dir()):
+        for current, dirs, files in os.walk(folder):
+            dirs[:] = sorted(d for d in dirs if d != "__pycache__")
+            for name in sorted(files):
+                if name.endswith((".pyc", ".pyo")):
+                    continue
+                path = os.path.join(current, name)
+                try:
+                    st = os.stat(path)
+                except OSError:
+                    continue
+                entries.append((os.path.relpath(path, folder), st.st_size, st.st_mtime_ns))
+    return digest(FORMAT, __version__, sys.version, entries)
+
+
+# -- the store ----------------------------------------------------------------------------------
+
+
+def _secret() -> bytes | None:
+    env = os.environ.get("ARCHREVIEW_CACHE_SECRET")
+    if env:
+        return env.encode("utf-8")
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    path = os.path.join(base, "archreview", "secret")
+    try:
+        with open(path, "rb") as fh:
+            key = fh.read()
+        if len(key) >= 32:
+            return key
+    except OSError:
+        pass
+    try:
+        os.makedirs(os.path.dirname(path), mode=0o700, exist_ok=True)
+        key = secrets.token_bytes(32)
+        fd = os.open(path + f".{os.getpid()}", os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(key)
+        try:
+            os.link(path + f".{os.getpid()}", path)  # first writer wins
+        except FileExistsError:
+            pass
+        finally:
+            os.unlink(path + f".{os.getpid()}")
+        with open(path, "rb") as fh:
+            key = fh.read()
+        return key if len(key) >= 32 else None
+    except OSError:
+        return None
+
+
+class Cache:
+    """A directory of signed entries, `kind/ab/abcdef...` by key."""
+
+    def __init__(self, directory: Path, secret: bytes | None = None) -> None:
+        self.directory = directory
+        self.secret = secret if secret is not None else (_secret() or secrets.token_bytes(32))
+        self.hits = 0
+        self.misses = 0
+        self.writes = 0
+        self.used: set[str] = set()  # relative paths read or written in this scan
+
+    @classmethod
+    def open(cls, directory: str | os.PathLike[str]) -> Cache:
+        return cls(Path(directory))
+
+    def _path(self, kind: str, key: str) -> Path:
+        return self.directory / kind / key[:2] / key
+
+    def get_blob(self, kind: str, key: str) -> bytes | None:
+        """The verified payload of an entry, or None."""
+        path = self._path(kind, key)
+        try:
+            with open(path, "rb") as fh:
+                data = fh.read()
+        except OSError:
+            self.misses += 1
+            return None
+        head = len(_MAGIC) + _MAC_BYTES
+        payload = data[head:]
+        mac = hmac.new(self.secret, key.encode() + payload, hashlib.sha256).digest()
+        if not data.startswith(_MAGIC) or not hmac.compare_digest(data[len(_MAGIC) : head], mac):
+            self.misses += 1
+            return None
+        self.hits += 1
+        self.used.add(f"{kind}/{key[:2]}/{key}")
+        return payload
+
+    def get(self, kind: str, key: str) -> Any:
+        """The unpickled value of an entry, or None (missing, unsigned or corrupt)."""
+        payload = self.get_blob(kind, key)
+        if payload is None:
+            return None
+        try:
+            return pickle.loads(payload)
+        except Exception:
+            self.hits -= 1
+            self.misses += 1
+            return None
+
+    def put_blob(self, kind: str, key: str, payload: bytes) -> None:
+        """Write an entry atomically; a cache that cannot be written is silently skipped."""
+        path = self._path(kind, key)
+        mac = hmac.new(self.secret, key.encode() + payload, hashlib.sha256).digest()
+        tmp = path.with_name(f".{key}.{os.getpid()}.tmp")
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            with open(tmp, "wb") as fh:
+                fh.write(_MAGIC + mac + payload)
+            os.replace(tmp, path)
+        except OSError:
+            with contextlib.suppress(OSError):
+                tmp.unlink()
+            return
+        self.writes += 1
+        self.used.add(f"{kind}/{key[:2]}/{key}")
+
+    def put(self, kind: str, key: str, value: Any) -> None:
+        try:
+            payload = pickle.dumps(value, _PROTOCOL)
+        except Exception:
+            return
+        self.put_blob(kind, key, payload)
+
+    def prune(self, kinds: Iterable[str], keep_extra: int = 0) -> int:
+        """Remove the entries of `kinds` this scan did not use, once they outnumber the used
+        ones by more than `keep_extra` (old versions of edited files accumulate otherwise).
+        Returns how many were removed."""
+        stale: list[Path] = []
+        for kind in kinds:
+            base = self.directory / kind
+            try:
+                shards = list(os.scandir(base))
+            except OSError:
+                continue
+            for shard in shards:
+                try:
+                    entries = list(os.scandir(shard.path))
+                except OSError:
+                    continue
+                for entry in entries:
+                    rel = f"{kind}/{shard.name}/{entry.name}"
+                    if rel not in self.used:
+                        stale.append(Path(entry.path))
+        if len(stale) <= keep_extra:
+            return 0
+        removed = 0
+        for path in stale:
+            try:
+                if stat.S_ISREG(path.lstat().st_mode):
+                    path.unlink()
+                    removed += 1
+            except OSError:
+                continue
+        return removed

@@ -1,0 +1,169 @@
+"""archreview's own marked node types: the decoded tree the model and the checks read.
+
+A decoded template is a tree of `DictNode`, `ListNode` and `StrNode` (plus plain ints, floats,
+bools, None and the rare date or bytes scalar). Each marked node has `start_mark` and
+`end_mark`, each with 0-based `line` and `column` attributes, exactly as cfn-lint's decoder
+gives them, so the locator reads them the same way.
+
+These types exist so that a decoded tree is small and can be pickled into the cache and loaded
+back fast without importing cfn-lint (whose node classes are built at import time and drag the
+whole linter in). A node keeps its span as one tuple `_m = (start line, start column, end line,
+end column)`; the marks are made when asked for (only the locator asks). Pickling uses the
+default protocol on purpose: no Python code runs per node when a tree is loaded.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+Span4 = tuple[int, int, int, int]
+_ORIGIN: Span4 = (0, 0, 0, 0)
+
+
+class Mark:
+    """A 0-based position (the attributes the locator reads)."""
+
+    __slots__ = ("column", "line")
+
+    def __init__(self, line: int, column: int) -> None:
+        self.line = line
+        self.column = column
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Mark) and self.line == other.line and self.column == other.column
+
+    def __hash__(self) -> int:
+        return hash((self.line, self.column))
+
+    def __repr__(self) -> str:
+        return f"Mark({self.line}, {self.column})"
+
+
+class StrNode(str):
+    """A string scalar (or mapping key) with its span. (A str subclass cannot have slots.)"""
+
+    _m: Span4
+
+    @property
+    def start_mark(self) -> Mark:
+        return Mark(self._m[0], self._m[1])
+
+    @property
+    def end_mark(self) -> Mark:
+        return Mark(self._m[2], self._m[3])
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> StrNode:
+        return self  # immutable
+
+
+class DictNode(dict[Any, Any]):
+    """A mapping with its span. `get` with a mapping default returns it marked like this one,
+    as cfn-lint's dict node does, so the locator behaves the same on defaults."""
+
+    __slots__ = ("_m",)
+    _m: Span4
+
+    @property
+    def start_mark(self) -> Mark:
+        return Mark(self._m[0], self._m[1])
+
+    @property
+    def end_mark(self) -> Mark:
+        return Mark(self._m[2], self._m[3])
+
+    def get(self, key: Any, default: Any = None) -> Any:
+        if isinstance(default, dict):
+            default = dict_node(default, self._m)
+        return dict.get(self, key, default)
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> DictNode:
+        from copy import deepcopy
+
+        out = dict_node((), self._m)
+        memo[id(self)] = out
+        for k, v in self.items():
+            out[deepcopy(k, memo)] = deepcopy(v, memo)
+        return out
+
+
+class ListNode(list[Any]):
+    """A sequence with its span."""
+
+    __slots__ = ("_m",)
+    _m: Span4
+
+    @property
+    def start_mark(self) -> Mark:
+        return Mark(self._m[0], self._m[1])
+
+    @property
+    def end_mark(self) -> Mark:
+        return Mark(self._m[2], self._m[3])
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> ListNode:
+        from copy import deepcopy
+
+        out = list_node((), self._m)
+        memo[id(self)] = out
+        out.extend(deepcopy(v, memo) for v in self)
+        return out
+
+
+def str_node(value: str, span: Span4) -> StrNode:
+    out = StrNode(value)
+    out._m = span
+    return out
+
+
+def dict_node(items: Any, span: Span4 = _ORIGIN) -> DictNode:
+    out = DictNode(items)
+    out._m = span
+    return out
+
+
+def list_node(items: Any, span: Span4 = _ORIGIN) -> ListNode:
+    out = ListNode(items)
+    out._m = span
+    return out
+
+
+def _span(start: Any, end: Any) -> Span4:
+    if end is None:
+        end = start
+    return (int(start.line), int(start.column), int(end.line), int(end.column))
+
+
+def convert(tree: Any) -> Any:
+    """A tree of any marked node types (cfn-lint's) as archreview nodes. Shared sub-trees (YAML
+    aliases) stay shared; unmarked values are kept as they are."""
+    memo: dict[int, Any] = {}
+
+    def conv(node: Any) -> Any:
+        key = id(node)
+        if key in memo:
+            return memo[key]
+        start = getattr(node, "start_mark", None)
+        out: Any
+        if isinstance(node, dict):
+            end = getattr(node, "end_mark", None)
+            out = dict_node((), _span(start, end)) if start is not None else {}
+            memo[key] = out
+            for k, v in node.items():
+                out[conv(k)] = conv(v)
+            return out
+        if isinstance(node, list):
+            end = getattr(node, "end_mark", None)
+            out = list_node((), _span(start, end)) if start is not None else []
+            memo[key] = out
+            out.extend(conv(v) for v in node)
+            return out
+        if isinstance(node, str) and start is not None:
+            out = str_node(str(node), _span(start, getattr(node, "end_mark", None)))
+        elif isinstance(node, str) and type(node) is not str:
+            out = str(node)
+        else:
+            out = node
+        memo[key] = out
+        return out
+
+    return conv(tree)

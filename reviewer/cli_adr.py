@@ -1,0 +1,84 @@
+"""`archreview adr PATH --out DIR`: write or refresh one ADR file per (rule, module)."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from reviewer.adr import BUILTIN_TEMPLATES
+
+
+@click.command("adr")
+@click.argument("path", type=click.Path(file_okay=False, path_type=Path))
+@click.option(
+    "--out",
+    "out_dir",
+    required=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Directory of the ADR files and their index.json (created when missing).",
+)
+@click.option(
+    "--template",
+    default="madr",
+    show_default=True,
+    help=f"Template: {' or '.join(BUILTIN_TEMPLATES)} (built in), or a file name in --template-dir.",
+)
+@click.option(
+    "--template-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Directory whose templates (madr.md.j2, nygard.md.j2, ...) replace the built-in ones.",
+)
+@click.option(
+    "--profile",
+    "profile_path",
+    type=click.Path(dir_okay=False),
+    help="Declared architecture: .archreview.yml or an agent definition (*.md).",
+)
+def adr(
+    path: Path,
+    out_dir: Path,
+    template: str,
+    template_dir: Path | None,
+    profile_path: str | None,
+) -> None:
+    """Write or refresh the Architecture Decision Records (MADR) for the findings in PATH."""
+    from reviewer.adr import AdrError, expectation_values, write_adrs
+    from reviewer.catalogue import load_catalogue
+    from reviewer.cli import EXIT_FAILED, UsageError, _profile
+    from reviewer.clock import today
+    from reviewer.engine import ScanError, ScanOptions, scan
+    from reviewer.profile_loader import profile_document
+
+    if not path.is_dir():
+        raise UsageError(f"{path} is not a directory")
+    profile = _profile(profile_path, path)
+    try:
+        report = scan(path, ScanOptions(profile=profile))
+    except ScanError as err:
+        click.echo(f"archreview: scan failed: {err}", err=True)
+        sys.exit(EXIT_FAILED)
+    keys = {key for meta in load_catalogue().values() for key in meta.profile_keys}
+    expectations = expectation_values(profile_document(profile), sorted(keys))
+    try:
+        outcome = write_adrs(
+            report,
+            out_dir,
+            root=path,
+            today=today(),
+            template=template,
+            template_dir=template_dir,
+            expectations=expectations,
+        )
+    except AdrError as err:
+        raise UsageError(str(err)) from err
+    except OSError as err:
+        raise UsageError(f"--out {out_dir}: {err}") from err
+    for name in outcome.resolved:
+        click.echo(f"resolved  {out_dir / name}")
+    for name in outcome.created:
+        click.echo(f"created   {out_dir / name}")
+    for name in outcome.updated:
+        click.echo(f"updated   {out_dir / name}")
+    click.echo(f"archreview: ADRs in {out_dir}: {outcome.summary()}", err=True)

@@ -1,0 +1,717 @@
+"""The scan's fast paths: a process pool over template files and a content-hash cache.
+
+The engine's order of work stays what it is (load every file in inventory order, then run each
+template check on each template, then the repository checks, then suppressions and scores);
+this module only decides where a piece of that work is done and whether it must be done again:
+
+* Loading a template (decode, build the model) happens in worker processes (forked, so they
+  share the already imported code), a chunk of files at a time; so does running the *local*
+  template checks on it. The parent receives each template pickled, with what each local check
+  produced captured (its hits and its evaluation bookkeeping), and replays those captures at
+  the exact place the engine would have run the check: the report is byte-identical whatever
+  the number of processes.
+* A check is local for a template when it reads nothing beyond that template. The registry
+  declares the checks that read other templates or repository facts (`cross_file`); they, and
+  every check on a template that is not self-contained (an `Fn::ImportValue`, a nested stack,
+  a parent binding its parameters), run in the parent with the whole repository. Whatever a
+  "local" check is, it runs against a guard that stands for the repository and the other
+  templates: touching them marks the capture invalid and the parent runs that check itself.
+  So a wrong declaration costs time, never correctness.
+* The cache keeps, per template file, the built model (so a warm scan neither decodes nor
+  imports cfn-lint) and the local captures, keyed by the file's content, path and module, and
+  by archreview's code, the rules, the profile, the options and the date; and, per scan, the
+  whole report, keyed by all of that plus every file the scan reads and the tree's listing.
+  Checks that read other templates are never cached: they are run again on every scan that
+  is not a whole-report hit, so an edit in one template always reaches the findings of the
+  others.
+"""
+
+from __future__ import annotations
+
+import gc
+import multiprocessing
+import os
+import pickle
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from reviewer.cache import Cache, Unhashable, code_fingerprint, digest, text_digest
+from reviewer.discover import SKIP_DIRS, Skipped, SourceFile, read_text
+
+if TYPE_CHECKING:
+    from reviewer.cfn.template import Template
+    from reviewer.engine import _State
+    from reviewer.model import Hit, Report
+    from reviewer.registry import Check
+
+_PROTOCOL = pickle.HIGHEST_PROTOCOL
+POOL_MIN_FILES = 24  # fewer templates to load than this: the pool's start-up is not worth it
+PARENT_SHARE = 0.85  # the parent's load relative to a worker's (it also unpickles theirs)
+NESTING_TYPES = ("AWS::CloudFormation::Stack", "AWS::Serverless::Application")
+
+
+# -- loading one template -----------------------------------------------------------------------
+
+
+@dataclass
+class Loaded:
+    """One template file read, decoded and built: what the engine registers for it."""
+
+    lines: tuple[str, ...] | None  # None when the file could not be read
+    template: Template | None
+    hit: tuple[str, str, int, int] | None = None  # an engine finding: (rule, message, line, column)
+
+
+def prepare(source: SourceFile, text: str | Skipped) -> Loaded:
+    """Decode and build a template file, as the engine always has (the same findings for a file
+    that cannot be read, is empty, or does not parse)."""
+    from reviewer.cfn.load import decode
+    from reviewer.cfn.template import build
+    from reviewer.engine import _skip_message
+
+    if isinstance(text, Skipped):
+        return Loaded(None, None, ("AR-MOD-006", _skip_message(text), 1, 1))
+    lines = tuple(text.split("\n"))
+    path = source.path
+    if not text.strip():
+        return Loaded(lines, None, ("AR-MOD-003", f"{path} is empty", 1, 1))
+    tree, problems = decode(text, json_first=path.lower().endswith(".json"))
+    if problems:
+        head = problems[0]
+        more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
+        message = f"{path} could not be parsed: {head.message} at line {head.line}{more}"
+        return Loaded(lines, None, ("AR-MOD-003", message, head.line, head.column))
+    if tree is None:
+        return Loaded(lines, None, ("AR-MOD-003", f"{path} holds no document", 1, 1))
+    template = build(path, source.module, tree, text)
+    return Loaded(template.lines, template)
+
+
+# -- captures -----------------------------------------------------------------------------------
+
+
+@dataclass
+class Capture:
+    """What one check did on one template, to be replayed into the engine's state: the raw
+    findings (rule, file, module, hit, bound to the template) and, in order, the writes to the
+    evaluation table (setdefault?, key, module)."""
+
+    raws: list[tuple[str, str, str, Hit, bool]]
+    ops: list[tuple[bool, tuple[str, str, str | None], str]]
+
+
+class _CrossFile(BaseException):
+    """A check running as local touched the repository or another template. (A BaseException:
+    the engine's `except Exception` around a check must not take it for a crash.)"""
+
+
+class _Recorder(dict[Any, Any]):
+    """The evaluation table of a capture: records writes in order; any read spoils it (the
+    engine's bookkeeping would then depend on what other checks wrote)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.ops: list[tuple[bool, Any, Any]] = []
+        self.spoiled = False
+
+    def __setitem__(self, key: Any, value: Any) -> None:
+        self.ops.append((False, key, value))
+        super().__setitem__(key, value)
+
+    def setdefault(self, key: Any, default: Any = None) -> Any:
+        self.ops.append((True, key, default))
+        return super().setdefault(key, default)
+
+    def _read(self) -> None:
+        self.spoiled = True
+
+    def __getitem__(self, key: Any) -> Any:
+        self._read()
+        return super().__getitem__(key)
+
+    def __contains__(self, key: object) -> bool:
+        self._read()
+        return super().__contains__(key)
+
+    def get(self, key: Any, default: Any = None) -> Any:
+        self._read()
+        return super().get(key, default)
+
+    def __iter__(self) -> Iterator[Any]:
+        self._read()
+        return super().__iter__()
+
+    def __len__(self) -> int:
+        self._read()
+        return super().__len__()
+
+    def keys(self) -> Any:
+        self._read()
+        return super().keys()
+
+    def values(self) -> Any:
+        self._read()
+        return super().values()
+
+    def items(self) -> Any:
+        self._read()
+        return super().items()
+
+
+class _Guarded(dict[Any, Any]):
+    """A mapping that holds only the template's own entry; any other access trips the guard."""
+
+    def __init__(self, guard: LocalRepo, own: Mapping[Any, Any]) -> None:
+        super().__init__(own)
+        self._guard = guard
+
+    def _own(self, key: Any) -> bool:
+        if super().__contains__(key):
+            return True
+        self._guard.trip()
+        return False
+
+    def __getitem__(self, key: Any) -> Any:
+        self._own(key)
+        return super().__getitem__(key)
+
+    def get(self, key: Any, default: Any = None) -> Any:
+        return super().get(key) if self._own(key) else default
+
+    def __contains__(self, key: object) -> bool:
+        return self._own(key)
+
+    def __iter__(self) -> Iterator[Any]:
+        self._guard.trip()
+        return iter(())
+
+    def __len__(self) -> int:
+        self._guard.trip()
+        return 0
+
+    def keys(self) -> Any:
+        self._guard.trip()
+        return {}.keys()
+
+    def values(self) -> Any:
+        self._guard.trip()
+        return {}.values()
+
+    def items(self) -> Any:
+        self._guard.trip()
+        return {}.items()
+
+
+class _GuardCache(dict[str, Any]):
+    """The repository's memo while a local check runs: the check's own entries, and per-template
+    entries named after the template (`"...|{t.file}"`), which start empty; reading any other
+    entry (a repository-wide fact) trips the guard."""
+
+    def __init__(self, guard: LocalRepo, file: str) -> None:
+        super().__init__()
+        self._guard = guard
+        self._file = file
+
+    def _allowed(self, key: Any) -> bool:
+        if super().__contains__(key) or (isinstance(key, str) and self._file in key):
+            return True
+        self._guard.trip()
+        return False
+
+    def get(self, key: Any, default: Any = None) -> Any:
+        return super().get(key, default) if self._allowed(key) else default
+
+    def __getitem__(self, key: Any) -> Any:
+        self._allowed(key)
+        return super().__getitem__(key)
+
+    def __contains__(self, key: object) -> bool:
+        return self._allowed(key) and super().__contains__(key)
+
+
+class LocalRepo:
+    """Stands for the repository while a local check runs on one template: it answers for that
+    template only (what `pointed(repo, t, ...)` asks about t's own resources); anything else —
+    another template, exports, nested stacks, manifests, the inventory — trips it."""
+
+    def __init__(self, template: Template, inventory: Any, *, engine_side: bool) -> None:
+        self._template: Template | None = template
+        self.tripped = False
+        self.templates = _Guarded(self, {template.file: template})
+        self.module_of_file = _Guarded(self, {template.file: template.module})
+        self.cache = _GuardCache(self, template.file)
+        # the engine's own bookkeeping (a hit's module) may read the module list; checks may not
+        self._inventory = inventory if engine_side else None
+
+    def trip(self) -> None:
+        self.tripped = True
+        raise _CrossFile
+
+    def release(self) -> None:
+        self._template = None
+        self.cache.clear()
+
+    @property
+    def inventory(self) -> Any:
+        if self._inventory is None:
+            self.trip()
+        return self._inventory
+
+    def template(self, file: str) -> Template | None:
+        if self._template is not None and file == self._template.file:
+            return self._template
+        self.trip()
+        return None
+
+    def child_of(self, parent: Template, logical_id: str) -> Template | None:
+        if parent is self._template and not parent.of_type(*NESTING_TYPES):
+            return None  # no stack resource: no child
+        self.trip()
+        return None
+
+    def __getattr__(self, name: str) -> Any:  # export, gomods, packages, submodules, ...
+        self.trip()
+        raise AttributeError(name)
+
+
+def self_contained(template: Template) -> bool:
+    """Nothing of the template's own resolution reaches another template: no Fn::ImportValue,
+    no nested stack. (Whether a parent binds its parameters is known only once all templates
+    are loaded: the parent checks `parameter_sources` before replaying.)"""
+    if template.of_type(*NESTING_TYPES):
+        return False
+    stack: list[Any] = [template.tree]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, dict):
+            if "Fn::ImportValue" in node:
+                return False
+            stack.extend(node.values())
+        elif isinstance(node, list):
+            stack.extend(node)
+    return True
+
+
+def capture(
+    state: _State,
+    check: Check,
+    ctx: Any,
+    template: Template,
+    guard: LocalRepo | None,
+) -> Capture | None:
+    """Run the engine's `_run` for one check on one template into a scratch state and return
+    what it did, or None when the check reached beyond the template (guard tripped) or its
+    bookkeeping read the evaluation table."""
+    from reviewer.engine import _run, _State
+
+    scratch = _State(state.root, state.options, state.catalogue, state.repo)
+    recorder = _Recorder()
+    scratch.evaluated = recorder
+    try:
+        _run(scratch, check, ctx, template.file, template.module, template)
+    except _CrossFile:
+        return None
+    if (guard is not None and guard.tripped) or recorder.spoiled:
+        return None
+    raws: list[tuple[str, str, str, Hit, bool]] = []
+    for raw in scratch.raws:
+        if raw.template is not None and raw.template is not template:
+            return None
+        raws.append((raw.rule_id, raw.file, raw.module, raw.hit, raw.template is not None))
+    return Capture(raws, list(recorder.ops))
+
+
+# -- the session --------------------------------------------------------------------------------
+
+
+@dataclass
+class _File:
+    source: SourceFile
+    text: str | Skipped
+    key: str | None = None  # cache key of the loaded template
+    local_key: str | None = None  # cache key of its local captures
+    loaded: Loaded | None = None
+    captures: dict[str, Capture | None] | None = None  # rule id -> capture (None: run it here)
+    remote: bool = False  # loaded by a worker process (else by the parent, when it gets there)
+
+
+@dataclass
+class Session:
+    """One scan's use of the pool and the cache (see the module docstring)."""
+
+    state: _State
+    checks: tuple[Check, ...]
+    today: date
+    cache: Cache | None
+    jobs: int
+    files: dict[str, _File] = field(default_factory=dict)
+    order: list[str] = field(default_factory=list)
+    env: str | None = None  # digest of what check results depend on (None: do not cache them)
+    report_key: str | None = None
+    local_checks: tuple[Check, ...] = ()
+    samconfigs: dict[str, SourceFile] = field(default_factory=dict)
+    _results: Iterator[list[tuple[int, bytes, bytes | None]]] | None = None
+    _pool: Any = None
+    stats: dict[str, int] = field(default_factory=dict)
+
+    # -- set-up --------------------------------------------------------------------------------
+    @classmethod
+    def open(
+        cls,
+        state: _State,
+        checks: tuple[Check, ...],
+        today: date,
+        *,
+        cache_dir: str | os.PathLike[str] | None,
+        jobs: int,
+    ) -> Session:
+        cache = Cache.open(cache_dir) if cache_dir is not None else None
+        session = cls(state, checks, today, cache, max(1, jobs))
+        session._read_files()
+        session._keys()
+        return session
+
+    def _read_files(self) -> None:
+        state = self.state
+        for source in state.repo.inventory.files:
+            if source.kind == "samconfig":
+                self.samconfigs[source.path] = source
+            if source.kind != "template":
+                continue
+            text = read_text(state.root, source.path, state.options.max_bytes)
+            self.files[source.path] = _File(source, text)
+            self.order.append(source.path)
+        template_checks = sorted(
+            (c for c in self.checks if c.kind == "template"), key=lambda c: c.rule_id
+        )
+        self.local_checks = tuple(c for c in template_checks if not c.cross_file)
+
+    def _keys(self) -> None:
+        """Cache keys: per template (model, local captures) and for the whole report."""
+        if self.cache is None:
+            return
+        state = self.state
+        opts = state.options
+        code = code_fingerprint()
+        base = digest("model", code)
+        try:
+            self.env = digest(
+                "checks",
+                code,
+                [(c.rule_id, c.kind, c.cross_file, c.fn) for c in self.checks],
+                opts.profile,
+                self.today,
+                opts.strict,
+            )
+        except Unhashable:  # a check or profile value without a stable digest
+            self.env = None
+        for path in self.order:
+            entry = self.files[path]
+            if isinstance(entry.text, Skipped):
+                continue
+            src = entry.source
+            entry.key = digest(base, src.path, src.module, text_digest(entry.text))
+        self.report_key = self._report_key()
+
+    def _params_digest(self, path: str) -> str:
+        """What `_parameters_for` may give this template: its samconfig files and the options."""
+        opts = self.state.options
+        folder = path.rsplit("/", 1)[0] if "/" in path else ""
+        configs = []
+        for candidate in (
+            f"{folder}/samconfig.toml" if folder else "samconfig.toml",
+            "samconfig.toml",
+        ):
+            if candidate in self.samconfigs:
+                text = read_text(self.state.root, candidate, opts.max_bytes)
+                configs.append((candidate, text if isinstance(text, str) else None))
+        return digest(configs, opts.sam_env, dict(opts.parameters))
+
+    def _report_key(self) -> str | None:
+        state = self.state
+        opts = state.options
+        if self.env is None or getattr(opts, "aws", None) is not None:
+            return None
+        inventory = state.repo.inventory
+        contents: list[tuple[str, str | None]] = []
+        for source in inventory.files:
+            entry = self.files.get(source.path)
+            text = (
+                entry.text
+                if entry is not None
+                else read_text(state.root, source.path, opts.max_bytes)
+            )
+            contents.append((source.path, text_digest(text) if isinstance(text, str) else None))
+        try:
+            return digest(
+                "report",
+                self.env,
+                str(state.root),
+                inventory.files,
+                inventory.skipped,
+                inventory.modules,
+                inventory.submodules,
+                contents,
+                _tree_listing(state.root, self.cache.directory if self.cache else None),
+                [
+                    getattr(opts, name)
+                    for name in ("parameters", "sam_env", "max_bytes", "no_ignores", "baseline")
+                ],
+            )
+        except Unhashable:
+            return None
+
+    # -- the whole report ---------------------------------------------------------------------
+    def cached_report(self) -> Report | None:
+        if self.cache is None or self.report_key is None:
+            return None
+        from reviewer.model import Report
+
+        report = self.cache.get("report", self.report_key)
+        if isinstance(report, Report):
+            self.stats["report_hit"] = 1
+            return report
+        return None
+
+    def store_report(self, report: Report) -> None:
+        if self.cache is not None and self.report_key is not None:
+            self.cache.put("report", self.report_key, report)
+
+    # -- loading -------------------------------------------------------------------------------
+    def start(self) -> None:
+        """Look every template up in the cache; load the rest, in the pool when it pays."""
+        misses: list[int] = []
+        for i, path in enumerate(self.order):
+            entry = self.files[path]
+            if self.cache is not None and entry.key is not None:
+                loaded = self.cache.get("model", entry.key)
+                if isinstance(loaded, Loaded):
+                    entry.loaded = loaded
+                    self._cached_captures(entry)
+                    continue
+            misses.append(i)
+        self.stats["loaded_from_cache"] = len(self.order) - len(misses)
+        self.stats["decoded"] = len(misses)
+        if self.jobs > 1 and len(misses) >= POOL_MIN_FILES and _can_fork():
+            # The parent loads the first files itself (no pickling for those) while jobs - 1
+            # workers load the rest; the parent's share is smaller by what unpickling the
+            # workers' results costs it.
+            own = int(len(misses) * PARENT_SHARE / (PARENT_SHARE + self.jobs - 1))
+            self._start_pool(misses[own:])
+
+    def _cached_captures(self, entry: _File) -> None:
+        if self.cache is None or self.env is None or entry.loaded is None:
+            return
+        if entry.loaded.template is None:
+            return
+        entry.local_key = digest(entry.key, self.env, self._params_digest(entry.source.path))
+        captures = self.cache.get("local", entry.local_key)
+        if isinstance(captures, dict):
+            entry.captures = captures
+
+    def _start_pool(self, misses: list[int]) -> None:
+        size = max(2, min(16, len(misses) // (self.jobs * 6) or 2))
+        chunks = [misses[i : i + size] for i in range(0, len(misses), size)]
+        global _ACTIVE
+        _ACTIVE = self  # what the forked workers see
+        try:
+            ctx = multiprocessing.get_context("fork")
+            self._pool = ctx.Pool(self.jobs)
+            self._results = self._pool.imap(_work, chunks)
+        except OSError:
+            _ACTIVE = None
+            self._pool = None
+            self._results = None
+        self.stats["pool_chunks"] = len(chunks) if self._results is not None else 0
+        if self._results is not None:
+            for index in misses:
+                self.files[self.order[index]].remote = True
+
+    def loaded(self, source: SourceFile) -> Loaded:
+        """The loaded template for a file (called in inventory order)."""
+        entry = self.files[source.path]
+        while entry.loaded is None and entry.remote and self._results is not None:
+            try:
+                batch = next(self._results)
+            except StopIteration:
+                self._close_pool()
+                break
+            for index, blob, cblob in batch:
+                done = self.files[self.order[index]]
+                done.loaded = pickle.loads(blob)
+                if cblob is not None:
+                    done.captures = pickle.loads(cblob)
+        if entry.loaded is None:  # here, in the parent
+            entry.loaded, entry.captures = self.work_one(entry)
+            self.stats["loaded_here"] = self.stats.get("loaded_here", 0) + 1
+        return entry.loaded
+
+    def work_one(self, entry: _File) -> tuple[Loaded, dict[str, Capture | None] | None]:
+        """Load one file and run its local checks; store both in the cache. The template is
+        returned as the engine expects it: before parameters and repository are set."""
+        loaded = prepare(entry.source, entry.text)
+        if self.cache is not None and entry.key is not None:
+            self.cache.put("model", entry.key, loaded)
+        template = loaded.template
+        if template is None or not self.local_checks:
+            return loaded, None
+        captures = self._run_local(entry, template)
+        template.parameter_values.clear()  # the engine sets them again, from the same sources
+        template._targets.clear()  # remembered while the guard stood for the repository
+        if captures is not None and self.cache is not None and self.env is not None:
+            if entry.key is not None:
+                entry.local_key = digest(
+                    entry.key, self.env, self._params_digest(entry.source.path)
+                )
+                self.cache.put("local", entry.local_key, captures)
+        return loaded, captures
+
+    def _run_local(self, entry: _File, template: Template) -> dict[str, Capture | None] | None:
+        from reviewer.engine import _parameters_for, _State
+        from reviewer.registry import TemplateContext
+
+        if not self_contained(template):
+            return None
+        state = self.state
+        inventory = state.repo.inventory
+        checks_guard = LocalRepo(template, inventory, engine_side=False)
+        engine_guard = LocalRepo(template, inventory, engine_side=True)
+        template.repo = checks_guard
+        template.parameter_values.update(_parameters_for(state, template, self.samconfigs))
+        scratch = _State(state.root, state.options, state.catalogue, engine_guard)  # type: ignore[arg-type]
+        ctx = TemplateContext(template, state.options.profile, checks_guard, self.today)  # type: ignore[arg-type]
+        out: dict[str, Capture | None] = {}
+        try:
+            for check in self.local_checks:
+                checks_guard.tripped = engine_guard.tripped = False
+                cap = capture(scratch, check, ctx, template, checks_guard)
+                out[check.rule_id] = None if engine_guard.tripped else cap
+        finally:
+            template.repo = None
+            checks_guard.release()
+            engine_guard.release()
+        return out
+
+    def _close_pool(self, *, terminate: bool = False) -> None:
+        global _ACTIVE
+        if self._pool is not None:
+            if terminate:
+                self._pool.terminate()
+            else:
+                self._pool.close()
+            self._pool.join()
+            self._pool = None
+        self._results = None
+        if _ACTIVE is self:
+            _ACTIVE = None
+
+    def abort(self) -> None:
+        """The scan failed: stop the workers now."""
+        self._close_pool(terminate=True)
+
+    # -- checks --------------------------------------------------------------------------------
+    def replay(self, state: _State, check: Check, template: Template) -> bool:
+        """Replay a captured local check on a repository template; False: run it."""
+        entry = self.files.get(template.file)
+        if (
+            entry is None
+            or entry.captures is None
+            or entry.loaded is None
+            or entry.loaded.template is not template
+            or template.parameter_sources
+        ):
+            return False
+        cap = entry.captures.get(check.rule_id)
+        if cap is None:
+            return False
+        from reviewer.engine import _Raw
+
+        for rule_id, file, module, hit, bound in cap.raws:
+            state.raws.append(_Raw(rule_id, file, module, hit, template if bound else None))
+        for is_default, key, value in cap.ops:
+            if is_default:
+                state.evaluated.setdefault(key, value)
+            else:
+                state.evaluated[key] = value
+        self.stats["replayed"] = self.stats.get("replayed", 0) + 1
+        return True
+
+    def finish(self) -> None:
+        self._close_pool()
+        cache = self.cache
+        if cache is None:
+            return
+        for entry in self.files.values():  # entries workers wrote or the scan read
+            for kind, key in (("model", entry.key), ("local", entry.local_key)):
+                if key is not None:
+                    cache.used.add(f"{kind}/{key[:2]}/{key}")
+        if self.report_key is not None:
+            cache.used.add(f"report/{self.report_key[:2]}/{self.report_key}")
+        if cache.writes:
+            cache.prune(("model", "local", "report"), keep_extra=len(cache.used))
+
+
+_ACTIVE: Session | None = None  # the session a forked worker inherits
+
+
+def _work(chunk: list[int]) -> list[tuple[int, bytes, bytes | None]]:
+    """In a worker: load a chunk of files (and run their local checks)."""
+    session = _ACTIVE
+    assert session is not None
+    out: list[tuple[int, bytes, bytes | None]] = []
+    for index in chunk:
+        entry = session.files[session.order[index]]
+        loaded, captures = session.work_one(entry)
+        blob = pickle.dumps(loaded, _PROTOCOL)
+        cblob = pickle.dumps(captures, _PROTOCOL) if captures is not None else None
+        out.append((index, blob, cblob))
+    return out
+
+
+def _can_fork() -> bool:
+    return "fork" in multiprocessing.get_all_start_methods() and os.name == "posix"
+
+
+def _tree_listing(root: Path, skip: Path | None) -> str:
+    """A digest of every path under the root (folders skipped by discovery left out): the
+    repository checks look at file names beyond the inventory (tests, lockfiles, ADRs)."""
+    skip_real = os.path.realpath(skip) if skip is not None else None
+    names: list[str] = []
+    for current, dirs, files in os.walk(root):
+        kept = []
+        for d in sorted(dirs):
+            if d in SKIP_DIRS:
+                continue
+            if skip_real is not None and os.path.realpath(os.path.join(current, d)) == skip_real:
+                continue
+            kept.append(d)
+        dirs[:] = kept
+        rel = os.path.relpath(current, root)
+        names.append(rel + "/")
+        names.extend(f"{rel}/{f}" for f in sorted(files))
+    return digest(names)
+
+
+@dataclass
+class Quiet:
+    """No cyclic garbage collection while a scan runs: the scan allocates millions of
+    long-lived objects, and every full collection walks all of them again (a third of the
+    run time on a large repository). Reference counting still frees everything acyclic."""
+
+    was_enabled: bool = False
+
+    def __enter__(self) -> Quiet:
+        self.was_enabled = gc.isenabled()
+        gc.disable()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.was_enabled:
+            gc.enable()
+
+
+def jobs_default() -> int:
+    return max(1, min(os.cpu_count() or 1, 8))

@@ -1,0 +1,281 @@
+"""PR mode (`scan --diff-base REF`): which findings does this change introduce?
+
+The tree at REF is checked out in a temporary `git worktree add --detach` (and each submodule
+that REF records, from the submodule's own repository), scanned with the same options, and then
+removed. REF's findings are re-keyed through the renames `git diff -M --name-status REF` reports,
+so a renamed template keeps its findings "existing". A finding of the current scan is new when
+its logical fingerprint (rule, file, logical id, property path — never a line number) is absent
+from REF's findings. Line-based filtering would miss the regressions this exists for: deleting a
+WAF association makes AR-API-001 appear on a stage line the change never touched.
+
+Only git itself runs, with fixed arguments, hooks disabled and no prompts; nothing from the
+repository is executed.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import tempfile
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from reviewer.engine import ScanOptions, fingerprint, scan
+from reviewer.model import Finding, Report
+
+GIT_TIMEOUT = 600  # seconds per git command
+MAX_SUBMODULE_DEPTH = 8
+_GIT_ENV_DROP = (
+    "GIT_DIR",
+    "GIT_WORK_TREE",
+    "GIT_INDEX_FILE",
+    "GIT_PREFIX",
+    "GIT_COMMON_DIR",
+    "GIT_OBJECT_DIRECTORY",
+    "GIT_ALTERNATE_OBJECT_DIRECTORIES",
+    "GIT_NAMESPACE",
+    "GIT_CEILING_DIRECTORIES",
+)
+
+
+class DiffBaseError(Exception):
+    """REF cannot be compared against (not a git checkout, unknown ref): a usage error."""
+
+
+class GitError(Exception):
+    """A git command failed while preparing the base tree: the scan failed."""
+
+
+@dataclass
+class BaseTree:
+    """The checked-out base: where it is, the worktrees to remove, and what went wrong."""
+
+    path: Path
+    worktrees: list[tuple[Path, Path]] = field(default_factory=list)  # (repository, worktree)
+    warnings: list[str] = field(default_factory=list)
+    submodules: list[tuple[str, Path, str]] = field(default_factory=list)  # (path, repo, commit)
+
+
+def _env() -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k not in _GIT_ENV_DROP}
+    env["GIT_TERMINAL_PROMPT"] = "0"
+    env["GIT_OPTIONAL_LOCKS"] = "0"
+    env["LC_ALL"] = "C"
+    return env
+
+
+def git(
+    args: Sequence[str], cwd: Path, *, check: bool = True
+) -> subprocess.CompletedProcess[bytes]:
+    """Run git with fixed arguments in `cwd`: no hooks, no fsmonitor, no prompts."""
+    cmd = [
+        "git",
+        "-c",
+        "core.hooksPath=/dev/null",
+        "-c",
+        "core.fsmonitor=false",
+        *args,
+    ]
+    try:
+        done = subprocess.run(
+            cmd,
+            cwd=cwd,
+            env=_env(),
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            timeout=GIT_TIMEOUT,
+            check=False,
+        )
+    except FileNotFoundError as err:
+        raise DiffBaseError("--diff-base needs git on PATH") from err
+    except subprocess.TimeoutExpired as err:
+        raise GitError(f"git {args[0]} timed out after {GIT_TIMEOUT}s") from err
+    if check and done.returncode != 0:
+        detail = done.stderr.decode("utf-8", "replace").strip().splitlines()
+        raise GitError(
+            f"git {' '.join(args[:2])} failed: {detail[-1] if detail else done.returncode}"
+        )
+    return done
+
+
+def _out(done: subprocess.CompletedProcess[bytes]) -> str:
+    return done.stdout.decode("utf-8", "surrogateescape").strip()
+
+
+def resolve(root: Path, ref: str) -> tuple[Path, str, str]:
+    """(repository top level, the scanned root's prefix in it ('' or 'a/b/'), commit of REF)."""
+    if not ref or ref.startswith("-") or any(c in ref for c in "\0\n\r"):
+        raise DiffBaseError(f"--diff-base {ref!r} is not a git revision")
+    top = git(["rev-parse", "--show-toplevel"], root, check=False)
+    if top.returncode != 0:
+        raise DiffBaseError(f"--diff-base needs a git checkout: {root} is not inside one")
+    toplevel = Path(_out(top))
+    prefix = _out(git(["rev-parse", "--show-prefix"], root))
+    commit = git(["rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}"], toplevel, check=False)
+    if commit.returncode != 0:
+        raise DiffBaseError(
+            f"--diff-base {ref}: no such commit in {toplevel} "
+            "(in GitHub Actions, check out with fetch-depth: 0)"
+        )
+    return toplevel, prefix, _out(commit)
+
+
+def _gitlinks(repo: Path, commit: str) -> list[tuple[str, str]]:
+    """(path, commit) of each submodule recorded in `commit`."""
+    listing = git(["ls-tree", "-r", "-z", commit], repo).stdout
+    out: list[tuple[str, str]] = []
+    for entry in listing.split(b"\0"):
+        if not entry.startswith(b"160000 "):
+            continue
+        meta, _, path = entry.partition(b"\t")
+        out.append((path.decode("utf-8", "surrogateescape"), meta.split(b" ")[2].decode()))
+    return out
+
+
+def _add_worktree(repo: Path, commit: str, dest: Path, tree: BaseTree) -> None:
+    git(["worktree", "add", "--detach", "--quiet", str(dest), commit], repo)
+    tree.worktrees.append((repo, dest))
+
+
+def _add_submodules(
+    repo: Path, commit: str, dest: Path, rel: str, tree: BaseTree, depth: int
+) -> None:
+    if depth > MAX_SUBMODULE_DEPTH:
+        return
+    for path, sub_commit in _gitlinks(repo, commit):
+        head_sub = repo / path
+        target = dest / path
+        label = f"{rel}{path}"
+        if not (head_sub / ".git").exists():
+            tree.warnings.append(
+                f"submodule {label} is not checked out here: its base findings are unknown "
+                "(check out with submodules: recursive)"
+            )
+            continue
+        have = git(["cat-file", "-e", f"{sub_commit}^{{commit}}"], head_sub, check=False)
+        if have.returncode != 0:
+            tree.warnings.append(
+                f"submodule {label}: base commit {sub_commit[:12]} is not available locally, so "
+                "all its findings count as new (fetch the submodule's history)"
+            )
+            continue
+        if target.exists() and any(target.iterdir()):
+            continue
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if target.exists():
+            target.rmdir()
+        _add_worktree(head_sub, sub_commit, target, tree)
+        tree.submodules.append((label, head_sub, sub_commit))
+        _add_submodules(head_sub, sub_commit, target, f"{label}/", tree, depth + 1)
+
+
+def checkout_base(toplevel: Path, commit: str, into: Path) -> BaseTree:
+    """Check out `commit` (and the submodules it records) below `into`."""
+    tree = BaseTree(into / "tree")
+    try:
+        _add_worktree(toplevel, commit, tree.path, tree)
+        _add_submodules(toplevel, commit, tree.path, "", tree, 0)
+    except Exception:
+        remove_base(tree)
+        raise
+    return tree
+
+
+def remove_base(tree: BaseTree) -> None:
+    for repo, worktree in reversed(tree.worktrees):
+        git(["worktree", "remove", "--force", "--force", str(worktree)], repo, check=False)
+    for repo in dict.fromkeys(repo for repo, _ in tree.worktrees):
+        git(["worktree", "prune"], repo, check=False)
+    tree.worktrees.clear()
+
+
+def _parse_name_status(raw: bytes, base: str = "") -> dict[str, str]:
+    """old -> new for the renames in `git diff -M --name-status -z` output."""
+    fields = raw.split(b"\0")
+    renames: dict[str, str] = {}
+    i = 0
+    while i < len(fields):
+        status = fields[i].decode("ascii", "replace")
+        if not status:
+            i += 1
+            continue
+        if status[0] in "RC":
+            old = fields[i + 1].decode("utf-8", "surrogateescape")
+            new = fields[i + 2].decode("utf-8", "surrogateescape")
+            if status[0] == "R":
+                renames[base + old] = base + new
+            i += 3
+        else:
+            i += 2
+    return renames
+
+
+def renames_since(
+    toplevel: Path, commit: str, submodules: Sequence[tuple[str, Path, str]]
+) -> dict[str, str]:
+    """Renames between `commit` and the working tree (top-level relative paths), including
+    renames inside the submodules checked out for the base."""
+    renames = _parse_name_status(
+        git(["diff", "-M", "--name-status", "-z", commit, "--"], toplevel).stdout
+    )
+    for label, repo, sub_commit in submodules:
+        done = git(["diff", "-M", "--name-status", "-z", sub_commit, "--"], repo, check=False)
+        if done.returncode == 0:
+            renames.update(_parse_name_status(done.stdout, f"{label}/"))
+    return renames
+
+
+def relative_renames(renames: Mapping[str, str], prefix: str) -> dict[str, str]:
+    """Renames as paths relative to the scanned root (both ends inside it)."""
+    out: dict[str, str] = {}
+    for old, new in renames.items():
+        if old.startswith(prefix) and new.startswith(prefix):
+            out[old[len(prefix) :]] = new[len(prefix) :]
+    return out
+
+
+def base_fingerprints(findings: Sequence[Finding], renames: Mapping[str, str]) -> set[str]:
+    """REF's logical fingerprints, recomputed with each file's name in the current tree."""
+    out: set[str] = set()
+    for f in findings:
+        file = renames.get(f.file, f.file)
+        out.add(fingerprint(f.rule_id, file, f.resource, f.property))
+    return out
+
+
+def _live(f: Finding) -> bool:
+    """Findings of the live AWS review (deployed stacks, drift): a change to the repository
+    does not introduce them, and REF is not reviewed live again."""
+    return f.file.startswith("aws://") or f.layer == "DRF"
+
+
+def mark_new(report: Report, fingerprints: set[str], ref: str) -> Report:
+    marked = tuple(
+        replace(f, new=not _live(f) and f.fingerprint not in fingerprints) for f in report.findings
+    )
+    return replace(report, findings=marked, diff_base=ref)
+
+
+def compare_with_base(
+    root: Path, ref: str, options: ScanOptions, report: Report
+) -> tuple[Report, list[str]]:
+    """The current `report` with every finding marked new or existing against REF, and any
+    warnings (submodules whose base could not be checked out)."""
+    toplevel, prefix, commit = resolve(root, ref)
+    workdir = Path(tempfile.mkdtemp(prefix="archreview-base-"))
+    try:
+        tree = checkout_base(toplevel, commit, workdir)
+        try:
+            renames = relative_renames(renames_since(toplevel, commit, tree.submodules), prefix)
+            base_root = tree.path / prefix if prefix else tree.path
+            base_findings: tuple[Finding, ...] = ()
+            if base_root.is_dir():
+                base_options = replace(options, baseline=None, no_ignores=True, aws=None)
+                base_findings = scan(base_root, base_options).findings
+        finally:
+            remove_base(tree)
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+    return mark_new(report, base_fingerprints(base_findings, renames), ref), tree.warnings

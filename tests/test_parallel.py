@@ -1,0 +1,202 @@
+"""The process pool and the local/cross-file split (reviewer.pipeline) change nothing in the
+report: the same bytes with --jobs 1 and --jobs N, cold and warm; a check that reads other
+templates is declared cross-file; the engine's error containment holds in worker processes."""
+
+from __future__ import annotations
+
+import collections
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bench.generate import generate
+from reviewer import pipeline
+from reviewer.checks import CHECKS
+from reviewer.engine import ScanOptions, scan
+from reviewer.model import Hit
+from reviewer.output.json_report import render
+from reviewer.registry import TemplateContext, template_check
+
+from .conftest import FIXTURES, SHARED
+
+
+def _json(root: Path, **options: Any) -> str:
+    return render(scan(root, ScanOptions(**options)))
+
+
+@pytest.fixture(scope="module")
+def generated(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("gen") / "super-repo"
+    generate(root, 80, 7)
+    return root
+
+
+@pytest.fixture
+def small_pool(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Use the pool even for a handful of templates."""
+    monkeypatch.setattr(pipeline, "POOL_MIN_FILES", 2)
+
+
+def test_generated_repo_is_the_same_whatever_the_jobs(generated: Path, tmp_path: Path) -> None:
+    serial = _json(generated)  # the plain engine: no pool, no cache
+    assert _json(generated, jobs=2) == serial
+    assert _json(generated, jobs=3) == serial
+    cache = tmp_path / "cache"
+    assert _json(generated, jobs=2, cache_dir=str(cache)) == serial  # cold, filling the cache
+    assert _json(generated, jobs=1, cache_dir=str(cache)) == serial  # warm: the whole report
+    assert _json(generated, jobs=2, cache_dir=str(cache)) == serial
+
+
+def test_example_repo_is_the_same_whatever_the_jobs(small_pool: None, tmp_path: Path) -> None:
+    root = FIXTURES / "repos" / "chariot-platform"
+    serial = _json(root)
+    assert _json(root, jobs=2) == serial
+    assert _json(root, jobs=2, cache_dir=str(tmp_path / "c")) == serial
+    assert _json(root, jobs=2, cache_dir=str(tmp_path / "c")) == serial
+
+
+@pytest.mark.slow
+def test_corpus_is_the_same_whatever_the_jobs(tmp_path: Path) -> None:
+    corpus = SHARED / "corpora" / "serverless-patterns"
+    if not corpus.is_dir():
+        pytest.skip("the serverless-patterns corpus is not here")
+    serial = _json(corpus)
+    assert _json(corpus, jobs=2) == serial
+    assert _json(corpus, jobs=2, cache_dir=str(tmp_path / "c")) == serial
+    assert _json(corpus, jobs=2, cache_dir=str(tmp_path / "c")) == serial
+
+
+def test_workers_load_and_parent_replays(generated: Path) -> None:
+    """The pool really is used, and local checks really run in the workers."""
+    seen: list[pipeline.Session] = []
+    original = pipeline.Session.finish
+
+    def keep(self: pipeline.Session) -> None:
+        seen.append(self)
+        original(self)
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(pipeline.Session, "finish", keep)
+        scan(generated, ScanOptions(jobs=2))
+    (session,) = seen
+    assert session.stats["pool_chunks"] > 0
+    assert 0 < session.stats["loaded_here"] < session.stats["decoded"]
+    assert session.stats["replayed"] > 1000
+
+
+# -- which checks are local ---------------------------------------------------------------------
+
+
+def _fixture_repos() -> Iterator[Path]:
+    yield FIXTURES / "repos" / "chariot-platform"
+    for rule_dir in sorted((FIXTURES / "templates").iterdir()):
+        if rule_dir.is_dir():
+            yield rule_dir
+
+
+def test_every_check_reading_beyond_its_template_is_declared_cross_file(tmp_path: Path) -> None:
+    """Run every template check not declared `cross_file` on every self-contained fixture
+    template behind the guard that stands for the rest of the repository: none may reach
+    another template, the exports, nested stacks, manifests, the inventory or a
+    repository-wide memo. (Were one to, the scan would still be right — the parent runs it
+    again with the whole repository — but the declaration is what keeps that rare.)"""
+    reached: collections.Counter[str] = collections.Counter()
+    ran: collections.Counter[str] = collections.Counter()
+    original = pipeline.capture
+
+    def watch(state: Any, check: Any, ctx: Any, template: Any, guard: Any) -> Any:
+        result = original(state, check, ctx, template, guard)
+        ran[check.rule_id] += 1
+        if result is None:
+            reached[f"{check.rule_id} on {template.file}"] += 1
+        return result
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(pipeline, "capture", watch)
+        for i, root in enumerate(_fixture_repos()):
+            scan(root, ScanOptions(jobs=1, cache_dir=str(tmp_path / str(i))))
+    local = {c.rule_id for c in CHECKS if c.kind == "template" and not c.cross_file}
+    assert set(ran) == local  # every local check ran behind the guard
+    assert not reached, f"undeclared cross-file reads: {sorted(reached)}"
+
+
+def test_declared_cross_file_checks_read_other_templates() -> None:
+    declared = {c.rule_id for c in CHECKS if c.cross_file and c.kind == "template"}
+    assert {"AR-API-001", "AR-EVT-001", "AR-EVT-003", "AR-OBS-004", "AR-OBS-005"} <= declared
+    assert all(c.cross_file for c in CHECKS if c.kind == "repo")
+
+
+def test_an_undeclared_cross_file_check_is_run_again_by_the_parent(tmp_path: Path) -> None:
+    """A check that claims to be local but counts the repository's templates: the guard stops
+    it in the worker, and the parent's run with the whole repository is the one reported."""
+
+    @template_check("AR-OBS-002")
+    def counts_templates(ctx: TemplateContext) -> Iterator[Any]:
+        yield Hit(None, (), f"{len(ctx.repo.templates)} templates")
+
+    root = tmp_path / "repo"
+    for name in ("a", "b", "c"):
+        (root / name).mkdir(parents=True)
+        (root / name / "template.yaml").write_text(
+            "Resources:\n  Q:\n    Type: AWS::SQS::Queue\n", encoding="utf-8"
+        )
+    checks = (counts_templates,)
+    serial = render(scan(root, ScanOptions(checks=checks)))
+    assert "3 templates" in serial
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(pipeline, "POOL_MIN_FILES", 1)
+        parallel = render(
+            scan(root, ScanOptions(checks=checks, jobs=2, cache_dir=str(tmp_path / "c")))
+        )
+    assert parallel == serial
+
+
+# -- error containment --------------------------------------------------------------------------
+
+
+def _crashing() -> Any:
+    @template_check("AR-OBS-002")
+    def crashes(ctx: TemplateContext) -> Iterator[Any]:
+        if ctx.template.resources:
+            raise RuntimeError("boom")
+        yield from ()
+
+    return crashes
+
+
+def test_a_crashing_check_is_contained_in_workers_too(generated: Path) -> None:
+    checks = (*CHECKS, _crashing())
+    checks = tuple(c for c in checks if c.rule_id != "AR-OBS-002" or c.name == "crashes")
+    serial = render(scan(generated, ScanOptions(checks=checks)))
+    assert "AR-MOD-005" in serial
+    assert render(scan(generated, ScanOptions(checks=checks, jobs=2))) == serial
+
+
+def test_strict_scans_raise_from_workers(generated: Path) -> None:
+    checks = (_crashing(),)
+    with pytest.raises(RuntimeError, match="boom"):
+        scan(generated, ScanOptions(checks=checks, jobs=2, strict=True))
+    with pytest.raises(RuntimeError, match="boom"):
+        scan(generated, ScanOptions(checks=checks, strict=True))
+
+
+def test_no_fork_falls_back_to_one_process(
+    generated: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    serial = _json(generated)
+    monkeypatch.setattr(pipeline, "_can_fork", lambda: False)
+    assert _json(generated, jobs=4) == serial
+
+
+def test_copies_of_a_repo_scan_alike(generated: Path, tmp_path: Path) -> None:
+    """The cache is keyed by content and path, not by where the checkout is."""
+    copy = tmp_path / "copy"
+    shutil.copytree(generated, copy)
+    cache = str(tmp_path / "cache")
+    first = scan(generated, ScanOptions(jobs=2, cache_dir=cache))
+    second = scan(copy, ScanOptions(jobs=2, cache_dir=cache))
+    assert render(second) == render(scan(copy, ScanOptions()))
+    assert second.root != first.root

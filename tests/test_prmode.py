@@ -1,0 +1,241 @@
+"""PR mode (--diff-base) against real temporary git repositories."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+
+from reviewer.cli import main
+from reviewer.engine import ScanOptions, fingerprint, scan
+from reviewer.prmode import (
+    _parse_name_status,
+    base_fingerprints,
+    compare_with_base,
+    relative_renames,
+)
+
+from .conftest import FIXTURES
+
+PROTECTED = FIXTURES / "templates" / "AR-API-001" / "pass-join.yaml"
+UNPROTECTED = FIXTURES / "templates" / "AR-API-001" / "fail.yaml"
+
+
+def _git(cwd: Path, *args: str) -> str:
+    done = subprocess.run(
+        ["git", "-c", "protocol.file.allow=always", *args],
+        cwd=cwd,
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    return done.stdout.strip()
+
+
+def _init(path: Path) -> Path:
+    path.mkdir(parents=True, exist_ok=True)
+    _git(path, "init", "-q", "-b", "main")
+    return path
+
+
+def _commit(path: Path, message: str) -> str:
+    _git(path, "add", "-A")
+    _git(path, "commit", "-q", "-m", message)
+    return _git(path, "rev-parse", "HEAD")
+
+
+def _scan_json(root: Path, *args: str) -> tuple[int, dict[str, Any], str]:
+    result = CliRunner().invoke(main, ["scan", str(root), "--format", "json", *args])
+    data = json.loads(result.stdout) if result.stdout.strip().startswith("{") else {}
+    return result.exit_code, data, result.output
+
+
+@pytest.fixture(autouse=True)
+def scratch(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Worktrees go below this test's tmp_path, so leftovers are visible."""
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(scratch))
+    return scratch
+
+
+def _no_leftovers(repo: Path, scratch: Path) -> None:
+    assert len(_git(repo, "worktree", "list", "--porcelain").split("\n\n")) == 1
+    assert list(scratch.iterdir()) == []
+
+
+def test_deleting_the_waf_association_makes_api_001_new_on_an_unchanged_line(
+    tmp_path: Path, scratch: Path
+) -> None:
+    repo = _init(tmp_path / "repo")
+    text = PROTECTED.read_text(encoding="utf-8")
+    (repo / "template.yaml").write_text(text, encoding="utf-8")
+    _commit(repo, "protected API")
+    head = text[: text.index("  Association:")]
+    (repo / "template.yaml").write_text(head, encoding="utf-8")
+    _commit(repo, "drop the WAF association")
+
+    code, data, output = _scan_json(repo, "--diff-base", "HEAD~1")
+    assert code == 1, output  # AR-API-001 is high and new
+    assert data["summary"]["diff_base"] == "HEAD~1"
+    api = [f for f in data["findings"] if f["rule_id"] == "AR-API-001"]
+    assert len(api) == 1 and api[0]["new"] is True and api[0]["resource"] == "Stage"
+    # the stage line is the same line in both commits: no line filter would have caught it
+    line = api[0]["line"]
+    assert text.splitlines()[line - 1] == head.splitlines()[line - 1] == "  Stage: # OK"
+    diff = _git(repo, "diff", "-U0", "HEAD~1", "HEAD")
+    assert f"+{head.splitlines()[line - 1]}" not in diff
+    # everything else was there before
+    others = [f for f in data["findings"] if f["rule_id"] != "AR-API-001"]
+    assert others and all(f["new"] is False for f in others)
+    # scores are of the full scan, PR mode or not
+    code_full, full, _ = _scan_json(repo)
+    assert full["summary"]["score"] == data["summary"]["score"]
+    assert all(f["new"] is None for f in full["findings"]) and full["summary"]["diff_base"] is None
+    assert code_full == 1
+    _no_leftovers(repo, scratch)
+
+
+def test_a_renamed_template_keeps_its_findings_existing(tmp_path: Path, scratch: Path) -> None:
+    repo = _init(tmp_path / "repo")
+    (repo / "api").mkdir()
+    shutil.copy(UNPROTECTED, repo / "api" / "template.yaml")
+    _commit(repo, "an unprotected API")
+    _git(repo, "mv", "api", "edge-api")
+    _commit(repo, "rename the folder")
+
+    code, data, output = _scan_json(repo, "--diff-base", "HEAD~1", "--fail-on", "high")
+    assert data["findings"], output
+    in_templates = [f for f in data["findings"] if f["file"].endswith(".yaml")]
+    assert in_templates and all(f["file"] == "edge-api/template.yaml" for f in in_templates)
+    assert all(f["new"] is False for f in data["findings"])
+    assert any(f["rule_id"] == "AR-API-001" and f["severity"] == "high" for f in in_templates)
+    assert code == 0  # --fail-on applies to new findings only
+    code_full, _, _ = _scan_json(repo, "--fail-on", "high")
+    assert code_full == 1
+    _no_leftovers(repo, scratch)
+
+
+def test_uncommitted_changes_and_a_new_finding_fail_the_check(tmp_path: Path) -> None:
+    repo = _init(tmp_path / "repo")
+    shutil.copy(PROTECTED, repo / "template.yaml")
+    base = _commit(repo, "protected")
+    (repo / "svc").mkdir()
+    shutil.copy(UNPROTECTED, repo / "svc" / "template.yaml")  # not committed: the work tree counts
+    code, data, _ = _scan_json(repo, "--diff-base", base, "--fail-on", "high")
+    assert code == 1
+    new = {f["file"] for f in data["findings"] if f["new"]}
+    assert new == {"svc/template.yaml"}
+
+
+def test_a_subfolder_scan_compares_the_same_subfolder(tmp_path: Path) -> None:
+    repo = _init(tmp_path / "repo")
+    (repo / "infra").mkdir()
+    shutil.copy(UNPROTECTED, repo / "infra" / "api.yaml")
+    shutil.copy(UNPROTECTED, repo / "outside.yaml")
+    base = _commit(repo, "base")
+    _git(repo, "mv", "infra/api.yaml", "infra/edge.yaml")
+    code, data, _ = _scan_json(repo / "infra", "--diff-base", base)
+    assert code == 0
+    assert "edge.yaml" in {f["file"] for f in data["findings"]}
+    assert not any(f["file"].startswith("outside") for f in data["findings"])
+    assert all(f["new"] is False for f in data["findings"])
+
+
+def test_submodules_are_compared_from_their_own_history(tmp_path: Path, scratch: Path) -> None:
+    sub = _init(tmp_path / "svc-repo")
+    shutil.copy(UNPROTECTED, sub / "template.yaml")
+    _commit(sub, "service")
+    sup = _init(tmp_path / "platform")
+    (sup / "README.md").write_text("platform\n", encoding="utf-8")
+    _git(sup, "submodule", "add", "-q", str(sub), "modules/svc")
+    base = _commit(sup, "add the service module")
+    # a change to the super-repository only: every finding in the submodule stays existing
+    (sup / "infra").mkdir()
+    shutil.copy(PROTECTED, sup / "infra" / "edge.yaml")
+    _commit(sup, "edge")
+    code, data, output = _scan_json(sup, "--diff-base", base, "--fail-on", "high")
+    in_module = [f for f in data["findings"] if f["file"].startswith("modules/svc/")]
+    assert in_module, output
+    assert all(f["new"] is False for f in in_module)
+    assert code == 0, output
+    _no_leftovers(sup, scratch)
+    assert len(_git(sup / "modules" / "svc", "worktree", "list", "--porcelain").split("\n\n")) == 1
+    # now the submodule itself regresses: its new finding is new
+    inner = sup / "modules" / "svc"
+    (inner / "more").mkdir()
+    shutil.copy(UNPROTECTED, inner / "more" / "template.yaml")
+    _commit(inner, "another API")
+    _commit(sup, "bump the module")
+    code, data, output = _scan_json(sup, "--diff-base", base, "--fail-on", "high")
+    new = {f["file"] for f in data["findings"] if f["new"]}
+    assert new == {"infra/edge.yaml", "modules/svc/more/template.yaml"}, output
+    assert code == 1
+
+
+def test_bad_refs_and_no_repository_are_usage_errors(tmp_path: Path) -> None:
+    plain = tmp_path / "plain"
+    plain.mkdir()
+    shutil.copy(PROTECTED, plain / "template.yaml")
+    runner = CliRunner()
+    result = runner.invoke(main, ["scan", str(plain), "--diff-base", "HEAD"])
+    assert result.exit_code == 2 and "not inside" in result.output
+    repo = _init(tmp_path / "repo")
+    shutil.copy(PROTECTED, repo / "template.yaml")
+    _commit(repo, "base")
+    for ref in ("no-such-branch", "--output=/tmp/x", ""):
+        result = runner.invoke(main, ["scan", str(repo), "--diff-base", ref])
+        assert result.exit_code == 2, (ref, result.output)
+
+
+def test_rename_parsing_and_rekeying() -> None:
+    raw = b"M\0a.yaml\0R097\0old/t.yaml\0new/t.yaml\0D\0gone.json\0C100\0x\0y\0"
+    renames = _parse_name_status(raw)
+    assert renames == {"old/t.yaml": "new/t.yaml"}
+    assert relative_renames({"infra/a.yaml": "infra/b.yaml", "a": "infra/c"}, "infra/") == {
+        "a.yaml": "b.yaml"
+    }
+
+
+def test_base_fingerprints_follow_renames(tmp_path: Path) -> None:
+    root = tmp_path / "repo"
+    root.mkdir()
+    shutil.copy(UNPROTECTED, root / "old.yaml")
+    report = scan(root, ScanOptions())
+    fps = base_fingerprints(report.findings, {"old.yaml": "new.yaml"})
+    f = next(f for f in report.findings if f.file == "old.yaml")
+    assert fingerprint(f.rule_id, "new.yaml", f.resource, f.property) in fps
+    assert f.fingerprint not in fps
+
+
+def test_api_returns_warnings_for_missing_submodules(tmp_path: Path) -> None:
+    sub = _init(tmp_path / "svc-repo")
+    shutil.copy(UNPROTECTED, sub / "template.yaml")
+    _commit(sub, "service")
+    sup = _init(tmp_path / "platform")
+    _git(sup, "submodule", "add", "-q", str(sub), "modules/svc")
+    base = _commit(sup, "add")
+    _git(sup, "submodule", "deinit", "-q", "--all")  # not checked out here
+    report = scan(sup, ScanOptions())
+    marked, warnings = compare_with_base(sup, base, ScanOptions(), report)
+    assert marked.diff_base == base
+    assert any("modules/svc" in w and "not checked out" in w for w in warnings)
+
+
+def test_live_findings_are_never_new() -> None:
+    from dataclasses import replace as dc_replace
+
+    from reviewer.prmode import mark_new
+
+    report = scan(PROTECTED.parent, ScanOptions())
+    f = report.findings[0]
+    live = dc_replace(f, file="aws://eu-west-1/orders", fingerprint="a" * 32)
+    drift = dc_replace(f, layer="DRF", rule_id="AR-DRF-001", fingerprint="b" * 32)
+    marked = mark_new(dc_replace(report, findings=(f, live, drift)), set(), "main")
+    assert [x.new for x in marked.findings] == [True, False, False]
