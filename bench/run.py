@@ -4,10 +4,14 @@
 
 For each target (the serverless-patterns corpus when it is there, and a generated tree of N
 templates) it runs every tool --repeat times, alternating the tools round by round, and reports
-wall time (median, min-max, spread), CPU time (user+sys of the children), the peak RSS of the
-process tree, and the ratio to a decode-only baseline (bench/decode_only.py: find the same
-templates and decode each with cfnlint.decode in one process). --peers also times checkov and
-cfn-lint, installed into bench/.venv-peers/ with pip. Standard library only; see bench/README.md.
+wall time (median, min-max, spread), CPU time (user+sys of the children), the peak RSS and PSS of
+the process tree, and the ratio to a decode-only baseline (bench/decode_only.py: find the same
+templates and decode each with cfnlint.decode in one process). archreview is timed cold (no
+cache), warm with nothing changed, and warm after editing one template (each with a cache of its
+own in a temporary folder); --diff-base also times `scan --diff-base` on a git copy of the
+largest generated tree with one template changed; several --generate sizes print the scaling.
+--peers also times checkov and cfn-lint, installed into bench/.venv-peers/ with pip. Standard
+library only; see bench/README.md.
 """
 
 from __future__ import annotations
@@ -27,6 +31,7 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -42,6 +47,11 @@ ARCHREVIEW_CMD = (
     "{python} -m reviewer scan {path} --format json --output /dev/null --fail-on never --no-cache"
 )
 OPTIONAL_FLAGS = ("--no-cache",)  # dropped, with a notice, when `scan --help` lacks them
+WARM_CMD = (  # a cache of its own per row, outside the scanned tree
+    "{python} -m reviewer scan {path} --format json --output /dev/null --fail-on never "
+    "--cache-dir {cache}"
+)
+EDIT_MARK = "# archreview bench edit"
 DECODE_CMD = "{python} {bench}/decode_only.py {path}"
 PEER_VENVS = BENCH / ".venv-peers"
 PEER_SPECS = {"checkov": "checkov", "cfn-lint": "cfn-lint"}
@@ -110,6 +120,31 @@ def _rss_kib(pid: int) -> int:
     return 0  # gone, or a zombie (no VmRSS line)
 
 
+def _pss_kib(pid: int) -> int:
+    try:
+        with open(f"/proc/{pid}/smaps_rollup") as fh:
+            for line in fh:
+                if line.startswith("Pss:"):
+                    return int(line.split()[1])
+    except (OSError, ValueError, IndexError):
+        pass
+    return 0
+
+
+def tree_pss_kib(pid: int) -> int:
+    """Sum of Pss (proportional set size: a page shared by n processes counts 1/n in each)
+    over ``pid`` and its descendants, in KiB: the tree's real memory, forked workers included."""
+    total, stack, seen = 0, [pid], set()
+    while stack:
+        p = stack.pop()
+        if p in seen:
+            continue
+        seen.add(p)
+        total += _pss_kib(p)
+        stack.extend(_children(p))
+    return total
+
+
 def tree_rss_kib(pid: int) -> int:
     """Sum of VmRSS over ``pid`` and all its descendants, in KiB."""
     total, stack, seen = 0, [pid], set()
@@ -131,6 +166,7 @@ class Run:
     rc: int | None  # None: killed at the timeout
     note: str  # last stdout line (decode-only prints its summary there)
     stderr_tail: str
+    peak_pss_kib: int | None = None
 
 
 def measure(argv: list[str], cwd: Path, timeout: float) -> Run:
@@ -140,13 +176,14 @@ def measure(argv: list[str], cwd: Path, timeout: float) -> Run:
         proc = subprocess.Popen(
             argv, cwd=cwd, stdin=subprocess.DEVNULL, stdout=out, stderr=err, start_new_session=True
         )
-        peak = 0
+        peak = peak_pss = 0
         done = threading.Event()
 
         def sample() -> None:
-            nonlocal peak
+            nonlocal peak, peak_pss
             while not done.is_set():
                 peak = max(peak, tree_rss_kib(proc.pid))
+                peak_pss = max(peak_pss, tree_pss_kib(proc.pid))
                 done.wait(SAMPLE_SECONDS)
 
         sampler = threading.Thread(target=sample, daemon=True)
@@ -169,7 +206,15 @@ def measure(argv: list[str], cwd: Path, timeout: float) -> Run:
         lines = out.read().decode("utf-8", "replace").strip().splitlines()
         stderr = err.read().decode("utf-8", "replace").strip()
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
-    return Run(wall, cpu, peak if _PROC else None, rc, lines[-1] if lines else "", stderr[-2000:])
+    return Run(
+        wall,
+        cpu,
+        peak if _PROC else None,
+        rc,
+        lines[-1] if lines else "",
+        stderr[-2000:],
+        peak_pss if _PROC else None,
+    )
 
 
 # --------------------------------------------------------------------------- tools and targets
@@ -183,6 +228,17 @@ class Tool:
     note: str = ""
     ours: bool = False  # archreview or the baseline: warmed up, must exit 0
     runs: list[Run] = field(default_factory=list)
+    before: Callable[[], None] | None = None  # run before each run, untimed (an edit)
+    after: Callable[[], None] | None = None  # run after each run, untimed (undo it)
+
+    def run(self, timeout: float) -> Run:
+        if self.before is not None:
+            self.before()
+        try:
+            return measure(self.argv, self.cwd, timeout)
+        finally:
+            if self.after is not None:
+                self.after()
 
 
 @dataclass
@@ -275,6 +331,7 @@ def summarise(tool: Tool) -> dict[str, object]:
     walls = [r.wall for r in tool.runs]
     cpus = [r.cpu for r in tool.runs]
     peaks = [r.peak_kib for r in tool.runs if r.peak_kib is not None]
+    psss = [r.peak_pss_kib for r in tool.runs if r.peak_pss_kib is not None]
     med = statistics.median(walls)
     return {
         "runs": len(walls),
@@ -284,6 +341,7 @@ def summarise(tool: Tool) -> dict[str, object]:
         "spread_pct": (max(walls) - min(walls)) / med * 100 if med else 0.0,
         "cpu_median": statistics.median(cpus),
         "peak_mib": max(peaks) / 1024 if peaks else None,
+        "peak_pss_mib": max(psss) / 1024 if psss else None,
         "exit_codes": sorted({("timeout" if r.rc is None else r.rc) for r in tool.runs}, key=str),
     }
 
@@ -291,6 +349,10 @@ def summarise(tool: Tool) -> dict[str, object]:
 def print_table(target: Target) -> None:
     base = next((t for t in target.tools if t.name == "decode-only" and t.runs), None)
     base_wall = summarise(base)["wall_median"] if base else None
+    ours = next(
+        (t for t in target.tools if t.name in ("archreview", "custom-cmd") and t.runs), None
+    )
+    ours_wall = summarise(ours)["wall_median"] if ours else None
     header = (
         "tool",
         "runs",
@@ -300,7 +362,9 @@ def print_table(target: Target) -> None:
         "CPU median",
         "CPU/wall",
         "peak RSS",
+        "peak PSS",
         "x decode",
+        "x archreview",
         "exit",
     )
     rows = [header]
@@ -320,7 +384,9 @@ def print_table(target: Target) -> None:
                 _fmt_s(cpu),
                 f"{cpu / wall:.2f}" if wall else "-",
                 f"{s['peak_mib']:.0f} MiB" if s["peak_mib"] is not None else "n/a",
-                f"{wall / float(base_wall):.1f}x" if base_wall else "-",  # type: ignore[arg-type]
+                f"{s['peak_pss_mib']:.0f} MiB" if s["peak_pss_mib"] is not None else "n/a",
+                f"{wall / float(base_wall):.2f}x" if base_wall else "-",  # type: ignore[arg-type]
+                f"{wall / float(ours_wall):.1f}x" if ours_wall else "-",  # type: ignore[arg-type]
                 ",".join(str(c) for c in s["exit_codes"]),  # type: ignore[attr-defined]
             )
         )
@@ -357,12 +423,12 @@ def run_target(target: Target, repeat: int, warmup: int, timeout: float) -> None
         )
     for tool in target.tools:
         if tool.ours:
-            for _ in range(warmup):
-                measure(tool.argv, tool.cwd, timeout)
+            for _ in range(max(warmup, 1 if tool.before is not None or "warm" in tool.name else 0)):
+                tool.run(timeout)  # a warm row needs its cache filled first
     for r in range(repeat):
         order = target.tools[r % len(target.tools) :] + target.tools[: r % len(target.tools)]
         for tool in order:
-            run = measure(tool.argv, tool.cwd, timeout)
+            run = tool.run(timeout)
             tool.runs.append(run)
             rc = "timeout" if run.rc is None else run.rc
             peak = f"{run.peak_kib / 1024:.0f} MiB" if run.peak_kib is not None else "n/a"
@@ -375,7 +441,116 @@ def run_target(target: Target, repeat: int, warmup: int, timeout: float) -> None
     print_table(target)
 
 
+# --------------------------------------------------------------------------- warm rows
+
+
+def _edit_hooks(path: Path) -> tuple[Callable[[], None], Callable[[], None]]:
+    """Before a run: append a comment (new content every time) to one template; after: put
+    the original back. So each run sees exactly one template changed since the cache last saw
+    the tree, and the other rows never see the edit."""
+    original = path.read_bytes()
+    count = [0]
+
+    def before() -> None:
+        count[0] += 1
+        path.write_bytes(original + f"\n{EDIT_MARK} {count[0]}\n".encode())
+
+    def after() -> None:
+        path.write_bytes(original)
+
+    return before, after
+
+
+def _edited_template(target: Target) -> Path:
+    """The template the warm-edit rows change: a YAML one from the middle of the list."""
+    yaml_files = [t for t in target.templates if t.endswith((".yaml", ".yml"))] or target.templates
+    return target.path / yaml_files[len(yaml_files) // 2]
+
+
+def add_warm_rows(target: Target, python: str, tmp: Path, extra: str) -> None:
+    safe = re.sub(r"[^\w.-]", "_", target.name)
+    for name, edited in (("warm", False), ("warm-1-edit", True)):
+        cache = tmp / f"cache-{name}-{safe}"
+        cmd = WARM_CMD.replace("{cache}", str(cache)) + (f" {extra}" if extra else "")
+        tool = Tool(name, _expand(cmd, python, target.path), REPO, ours=True)
+        if edited:
+            changed = _edited_template(target)
+            tool.before, tool.after = _edit_hooks(changed)
+            tool.note = f"edits {changed.relative_to(target.path)} before each run"
+        else:
+            tool.note = "cache filled by the warm-up run; nothing changed"
+        target.tools.append(tool)
+
+
+def add_diff_base_row(target: Target, python: str, tmp: Path, extra: str) -> None:
+    """`scan --diff-base HEAD` on a git copy of the tree: HEAD is the tree as generated, the
+    working copy has one template edited (anew before each run); the warm-up run fills the
+    cache for the base and the head."""
+    repo = tmp / f"git-{target.name}"
+    shutil.copytree(target.path, repo)
+    env = {
+        **os.environ,
+        "GIT_AUTHOR_NAME": "bench",
+        "GIT_AUTHOR_EMAIL": "bench@invalid",
+        "GIT_COMMITTER_NAME": "bench",
+        "GIT_COMMITTER_EMAIL": "bench@invalid",
+    }
+    for step in (["init", "-q"], ["add", "-A"], ["commit", "-q", "-m", "base"]):
+        subprocess.run(["git", *step], cwd=repo, check=True, env=env, capture_output=True)
+    cache = tmp / f"cache-diff-base-{target.name}"
+    cmd = (
+        WARM_CMD.replace("{cache}", str(cache))
+        + " --diff-base HEAD"
+        + (f" {extra}" if extra else "")
+    )
+    tool = Tool("diff-base", _expand(cmd, python, repo), REPO, ours=True)
+    changed = repo / _edited_template(target).relative_to(target.path)
+    tool.before, tool.after = _edit_hooks(changed)
+    tool.note = f"git copy, HEAD = as generated, {changed.relative_to(repo)} edited before each run"
+    target.tools.append(tool)
+
+
+def print_scaling(targets: list[Target]) -> None:
+    """archreview cold and decode-only on each generated size, against the smallest."""
+    generated = sorted(
+        (t for t in targets if t.name.startswith("generated-") and t.tools and t.tools[0].runs),
+        key=lambda t: len(t.templates),
+    )
+    if len(generated) < 2:
+        return
+    print("\n== scaling (wall medians against the smallest generated tree)")
+    small = generated[0]
+    for big in generated[1:]:
+        size = len(big.templates) / len(small.templates)
+        for name in ("archreview", "custom-cmd", "decode-only"):
+            a = next((t for t in small.tools if t.name == name and t.runs), None)
+            b = next((t for t in big.tools if t.name == name and t.runs), None)
+            if a is None or b is None:
+                continue
+            wa = float(summarise(a)["wall_median"])  # type: ignore[arg-type]
+            wb = float(summarise(b)["wall_median"])  # type: ignore[arg-type]
+            print(
+                f"   {name:<12} {big.name} / {small.name}: {wb:.2f} s / {wa:.2f} s = "
+                f"{wb / wa:.2f}x time for {size:.1f}x templates"
+            )
+
+
 # --------------------------------------------------------------------------- main
+
+
+def _scan_help(python: str) -> str:
+    try:
+        res = subprocess.run(
+            [python, "-m", "reviewer", "scan", "--help"],
+            cwd=REPO,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return ""
+    return res.stdout
 
 
 def _default_python() -> str:
@@ -419,9 +594,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument(
         "--generate",
         type=int,
-        default=DEFAULT_TEMPLATES,
+        action="append",
         metavar="N",
-        help=f"templates in the generated tree (default {DEFAULT_TEMPLATES}; 0: skip it)",
+        help=f"templates in a generated tree (default {DEFAULT_TEMPLATES}; 0: none); repeat it "
+        "(--generate 562 --generate 5620) for the scaling line",
     )
     ap.add_argument("--seed", type=int, default=DEFAULT_SEED)
     ap.add_argument(
@@ -455,11 +631,25 @@ def main(argv: list[str] | None = None) -> int:
         "--cfn-lint-spec", default=PEER_SPECS["cfn-lint"], help="pip requirement for cfn-lint"
     )
     ap.add_argument("--timeout", type=float, default=1800.0, help="seconds before a run is killed")
-    ap.add_argument("--keep", metavar="DIR", help="write the generated tree to DIR and keep it")
+    ap.add_argument(
+        "--keep", metavar="DIR", help="write the generated trees under DIR and keep them"
+    )
+    ap.add_argument(
+        "--no-warm",
+        action="store_true",
+        help="skip the warm rows (nothing changed; one template edited)",
+    )
+    ap.add_argument(
+        "--diff-base",
+        action="store_true",
+        help="also time `scan --diff-base` on a git copy of the largest generated tree, one "
+        "template changed, base already cached",
+    )
     ap.add_argument("--json", metavar="FILE", help="also write every measurement as JSON")
     args = ap.parse_args(argv)
     if args.repeat < 1:
         ap.error("--repeat must be at least 1")
+    sizes = [n for n in (args.generate or [DEFAULT_TEMPLATES]) if n > 0]
 
     label = "archreview" if not args.cmd else "custom-cmd"
     print(
@@ -497,26 +687,34 @@ def main(argv: list[str] | None = None) -> int:
     else:
         print(f"skipping the corpus: {corpus} is absent")
 
+    tmp = tempfile.mkdtemp(prefix="archreview-bench-")
     try:
-        if args.generate > 0:
-            if args.keep:
-                gen_root = Path(args.keep).resolve()
-            else:
-                tmp = tempfile.mkdtemp(prefix="archreview-bench-")
-                gen_root = Path(tmp) / "super-repo"
-            stats = generate(gen_root, args.generate, args.seed)
+        for size in sizes:
+            base_dir = Path(args.keep).resolve() if args.keep else Path(tmp)
+            gen_root = base_dir / f"super-repo-{size}"
+            stats = generate(gen_root, size, args.seed)
             print(
                 f"generated {stats.templates} templates ({stats.sam} SAM, {stats.plain_yaml} plain YAML, "
                 f"{stats.plain_json} plain JSON), {stats.go_mod} go.mod, {stats.package_json} package.json, "
                 f"{stats.modules} modules, {stats.bytes / 1e6:.2f} MB, seed {args.seed} -> {gen_root}"
             )
-            targets.append(
-                Target(f"generated-{args.generate}", gen_root, find_templates(gen_root), [])
-            )
+            targets.append(Target(f"generated-{size}", gen_root, find_templates(gen_root), []))
 
         if not targets:
             print("nothing to time")
             return 1
+        warm = not args.cmd and not args.no_warm
+        if warm and "--cache-dir" not in _scan_help(args.python):
+            print("note: this archreview's scan has no --cache-dir; no warm rows")
+            warm = False
+        diff_target = max(
+            (t for t in targets if t.name.startswith("generated-")),
+            key=lambda t: len(t.templates),
+            default=None,
+        )
+        if args.diff_base and "--diff-base" not in _scan_help(args.python):
+            print("note: this archreview's scan has no --diff-base yet; not timed")
+            diff_target = None
         for target in targets:
             target.tools.append(
                 Tool(label, _expand(cmd, args.python, target.path), REPO, ours=True)
@@ -524,8 +722,13 @@ def main(argv: list[str] | None = None) -> int:
             target.tools.append(
                 Tool("decode-only", _expand(DECODE_CMD, args.python, target.path), REPO, ours=True)
             )
+            if warm:
+                add_warm_rows(target, args.python, Path(tmp), args.archreview_args)
+            if args.diff_base and target is diff_target:
+                add_diff_base_row(target, args.python, Path(tmp), args.archreview_args)
             add_peers(target, peers)
             run_target(target, args.repeat, args.warmup, args.timeout)
+        print_scaling(targets)
 
         if args.json:
             report = {
@@ -555,8 +758,7 @@ def main(argv: list[str] | None = None) -> int:
             Path(args.json).write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
             print(f"\nwrote {args.json}")
     finally:
-        if tmp:
-            shutil.rmtree(tmp, ignore_errors=True)
+        shutil.rmtree(tmp, ignore_errors=True)
     failed = any(r.rc != 0 for t in targets for tool in t.tools if tool.ours for r in tool.runs)
     return 1 if failed else 0
 

@@ -2,13 +2,23 @@
 
 from __future__ import annotations
 
-from importlib import metadata
 from typing import TYPE_CHECKING
 
-try:
-    __version__ = metadata.version("archreview")
-except metadata.PackageNotFoundError:  # running from a source tree
-    __version__ = "0.1.0"
+__version__: str  # looked up on first use (importlib.metadata costs a tenth of a second)
+
+
+def __getattr__(name: str) -> str:
+    if name != "__version__":
+        raise AttributeError(f"module 'reviewer' has no attribute {name!r}")
+    from importlib import metadata
+
+    try:
+        version = metadata.version("archreview")
+    except metadata.PackageNotFoundError:  # running from a source tree
+        version = "0.1.0"
+    globals()["__version__"] = version
+    return version
+
 
 if TYPE_CHECKING:
     import os

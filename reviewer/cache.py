@@ -21,7 +21,7 @@ import pickle
 import secrets
 import stat
 import sys
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from datetime import date, datetime
 from pathlib import Path, PurePath
 from typing import Any
@@ -223,12 +223,14 @@ class Cache:
             return
         self.put_blob(kind, key, payload)
 
-    def prune(self, kinds: Iterable[str], keep_extra: int = 0) -> int:
-        """Remove the entries of `kinds` this scan did not use, once they outnumber the used
-        ones by more than `keep_extra` (old versions of edited files accumulate otherwise).
-        Returns how many were removed."""
-        stale: list[Path] = []
-        for kind in kinds:
+    def prune(self, kinds: tuple[str, ...], *, whole: tuple[str, ...] = (), keep: int = 2) -> int:
+        """Remove entries this scan did not use: of each of `kinds` (per file: old versions of
+        edited files) once they outnumber the used ones; of each of `whole` (per scan: large)
+        all but the `keep` most recent. Returns how many were removed."""
+        removed = 0
+        for kind in (*kinds, *whole):
+            stale: list[tuple[int, Path]] = []
+            used = 0
             base = self.directory / kind
             try:
                 shards = list(os.scandir(base))
@@ -240,17 +242,23 @@ class Cache:
                 except OSError:
                     continue
                 for entry in entries:
-                    rel = f"{kind}/{shard.name}/{entry.name}"
-                    if rel not in self.used:
-                        stale.append(Path(entry.path))
-        if len(stale) <= keep_extra:
-            return 0
-        removed = 0
-        for path in stale:
-            try:
-                if stat.S_ISREG(path.lstat().st_mode):
+                    if f"{kind}/{shard.name}/{entry.name}" in self.used:
+                        used += 1
+                        continue
+                    try:
+                        st = entry.stat(follow_symlinks=False)
+                    except OSError:
+                        continue
+                    if stat.S_ISREG(st.st_mode):
+                        stale.append((st.st_mtime_ns, Path(entry.path)))
+            if kind in kinds and len(stale) <= used:
+                continue
+            stale.sort()
+            doomed = stale if kind in kinds else stale[: max(0, len(stale) - keep)]
+            for _, path in doomed:
+                try:
                     path.unlink()
                     removed += 1
-            except OSError:
-                continue
+                except OSError:
+                    continue
         return removed

@@ -6,11 +6,10 @@ import json
 import os
 import sys
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import click
 
-from reviewer import __version__
 from reviewer.model import Confidence, Report, Severity
 
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE, EXIT_FAILED = 0, 1, 2, 3
@@ -106,8 +105,33 @@ def exit_code(report: Report, fail_on: str) -> int:
     return EXIT_OK
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(__version__, prog_name="archreview")
+class _Commands(click.Group):
+    """Commands defined in their own modules are imported when they are run (or listed), so
+    `scan` does not pay for the imports of `adr` or `comment`."""
+
+    lazy: ClassVar[dict[str, str]] = {}  # command name -> "module:attribute"
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), *self.lazy})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name in self.lazy and cmd_name not in self.commands:
+            import importlib
+
+            module, _, attr = self.lazy[cmd_name].partition(":")
+            self.add_command(getattr(importlib.import_module(module), attr), cmd_name)
+        return super().get_command(ctx, cmd_name)
+
+
+@click.group(cls=_Commands, context_settings={"help_option_names": ["-h", "--help"]})
+@click.option(
+    "--version",
+    is_flag=True,
+    expose_value=False,
+    is_eager=True,
+    callback=lambda ctx, _param, value: _print_version(ctx) if value else None,
+    help="Show the version and exit.",
+)
 def main() -> None:
     """Review the architecture of a multi-module AWS repository."""
 
@@ -245,6 +269,9 @@ def scan(
     aws_profile: str | None,
 ) -> None:
     """Review a checkout at PATH."""
+    import gc
+
+    gc.disable()  # a short-lived process making millions of objects: no cyclic collections
     from reviewer.engine import ScanError, ScanOptions, filter_report
     from reviewer.engine import scan as run_scan
     from reviewer.output import RenderOptions, renderer
@@ -280,6 +307,19 @@ def scan(
         jobs=jobs or _default_jobs(),
         cache_dir=None if no_cache else str((cache_dir or path / ".archreview-cache").absolute()),
     )
+    replay = None  # the outputs of an earlier run that read exactly the same (reviewer.replay)
+    if diff_base is None and not write_baseline:
+        from reviewer.replay import Replay
+
+        output_settings = (targets, min_confidence, fail_on, quiet, sarif_category)
+        replay = Replay.open(
+            path, options, (*output_settings, sarif_include_suppressed, _use_color(sys.stdout))
+        )
+        code = replay.play(_write_atomic) if replay is not None else None
+        if code is not None:
+            if bar is not None:
+                bar.close()
+            sys.exit(code)
     try:
         report = run_scan(path, options)
     except aws_errors as err:
@@ -328,14 +368,28 @@ def scan(
             click.echo(payload, nl=False)
         else:
             _write_atomic(Path(target), payload)
+        if replay is not None:
+            replay.outputs.append((fmt, target, payload))
     if not quiet and any(t is not None for _, t in targets):
         score = shown.score
-        click.echo(
+        summary = (
             f"archreview: grade {score.grade or '-'} ({score.score if score.score is not None else 'n/a'}), "
-            f"{len(shown.unsuppressed)} findings",
-            err=True,
+            f"{len(shown.unsuppressed)} findings"
         )
-    sys.exit(exit_code(shown, fail_on))
+        click.echo(summary, err=True)
+        if replay is not None:
+            replay.stderr.append(summary)
+    code = exit_code(shown, fail_on)
+    if replay is not None:
+        replay.save(code)
+    sys.exit(code)
+
+
+def _print_version(ctx: click.Context) -> None:
+    from reviewer import __version__  # looked up only when asked for
+
+    click.echo(f"archreview, version {__version__}")
+    ctx.exit()
 
 
 def _default_jobs() -> int:
@@ -370,10 +424,19 @@ def _profile(profile_path: str | None, root: Path, *, warn: bool = True) -> Any:
 
 
 def _write_atomic(path: Path, payload: str) -> None:
+    """Write through a fresh, exclusively created temporary file in the target's folder, then
+    rename it over the target: an interrupted run leaves the previous file intact."""
+    import tempfile
+
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.archreview-tmp")
-    tmp.write_text(payload, encoding="utf-8")
-    os.replace(tmp, path)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(payload)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
 
 
 @main.command("rules")
@@ -486,8 +549,8 @@ def profile_show(path: Path, profile_path: str | None) -> None:
 
 
 # -- commands defined in their own modules (one registration line each) --------------------
-main.add_command(__import__("reviewer.cli_adr").cli_adr.adr)  # archreview adr
-main.add_command(__import__("reviewer.cli_comment").cli_comment.comment)  # archreview comment
+_Commands.lazy["adr"] = "reviewer.cli_adr:adr"  # archreview adr
+_Commands.lazy["comment"] = "reviewer.cli_comment:comment"  # archreview comment
 
 
 if __name__ == "__main__":

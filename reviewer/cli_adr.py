@@ -7,8 +7,6 @@ from pathlib import Path
 
 import click
 
-from reviewer.adr import BUILTIN_TEMPLATES
-
 
 @click.command("adr")
 @click.argument("path", type=click.Path(file_okay=False, path_type=Path))
@@ -23,7 +21,7 @@ from reviewer.adr import BUILTIN_TEMPLATES
     "--template",
     default="madr",
     show_default=True,
-    help=f"Template: {' or '.join(BUILTIN_TEMPLATES)} (built in), or a file name in --template-dir.",
+    help="Template: madr or nygard (built in), or a file name in --template-dir.",
 )
 @click.option(
     "--template-dir",

@@ -12,7 +12,8 @@ from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from reviewer import __version__, suppress
+import reviewer
+from reviewer import suppress
 from reviewer.catalogue import RuleMeta, load_catalogue
 from reviewer.cfn.load import decode
 from reviewer.cfn.template import Template, build
@@ -75,6 +76,7 @@ class _Raw:
     module: str
     hit: Hit
     template: Template | None = None
+    finding: Finding | None = None  # made already (by a worker, or read from the cache)
 
 
 @dataclass
@@ -320,7 +322,7 @@ def _samconfig_overrides(state: _State, rel: str) -> dict[str, Any]:
         return {}
     try:
         data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError:
+    except (tomllib.TOMLDecodeError, RecursionError):
         return {}
     env = state.options.sam_env or "default"
     section = data.get(env, {})
@@ -560,6 +562,8 @@ def _source_line(state: _State, file: str, line: int) -> str | None:
 
 
 def _make_finding(state: _State, raw: _Raw) -> Finding | None:
+    if raw.finding is not None:
+        return raw.finding
     meta = state.catalogue.get(raw.rule_id)
     if meta is None:
         return None
@@ -707,7 +711,7 @@ def assemble(state: _State, findings: list[Finding], evaluations: tuple[Evaluati
     )
     return Report(
         schema_version=SCHEMA_VERSION,
-        tool_version=__version__,
+        tool_version=reviewer.__version__,
         root=str(state.root),
         profile=state.options.profile.source,
         score=score_block(evaluations),

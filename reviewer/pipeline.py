@@ -33,18 +33,19 @@ import multiprocessing
 import os
 import pickle
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from reviewer.cache import Cache, Unhashable, code_fingerprint, digest, text_digest
 from reviewer.discover import SKIP_DIRS, Skipped, SourceFile, read_text
+from reviewer.model import AdrText
 
 if TYPE_CHECKING:
     from reviewer.cfn.template import Template
     from reviewer.engine import _State
-    from reviewer.model import Hit, Report
+    from reviewer.model import Finding, Hit, Report
     from reviewer.registry import Check
 
 _PROTOCOL = pickle.HIGHEST_PROTOCOL
@@ -96,11 +97,15 @@ def prepare(source: SourceFile, text: str | Skipped) -> Loaded:
 @dataclass
 class Capture:
     """What one check did on one template, to be replayed into the engine's state: the raw
-    findings (rule, file, module, hit, bound to the template) and, in order, the writes to the
+    findings (rule, file, module, hit, bound to the template, and the Finding the engine makes
+    of it — located, with its source line — when it is bound) and, in order, the writes to the
     evaluation table (setdefault?, key, module)."""
 
-    raws: list[tuple[str, str, str, Hit, bool]]
+    raws: list[tuple[str, str, str, Hit, bool, Finding | None]]
     ops: list[tuple[bool, tuple[str, str, str | None], str]]
+
+
+_NO_ADR = AdrText("", "", "")
 
 
 class _CrossFile(BaseException):
@@ -305,9 +310,10 @@ def capture(
     """Run the engine's `_run` for one check on one template into a scratch state and return
     what it did, or None when the check reached beyond the template (guard tripped) or its
     bookkeeping read the evaluation table."""
-    from reviewer.engine import _run, _State
+    from reviewer.engine import _make_finding, _run, _State
 
     scratch = _State(state.root, state.options, state.catalogue, state.repo)
+    scratch.lines[template.file] = template.lines
     recorder = _Recorder()
     scratch.evaluated = recorder
     try:
@@ -316,11 +322,15 @@ def capture(
         return None
     if (guard is not None and guard.tripped) or recorder.spoiled:
         return None
-    raws: list[tuple[str, str, str, Hit, bool]] = []
+    raws: list[tuple[str, str, str, Hit, bool, Finding | None]] = []
     for raw in scratch.raws:
         if raw.template is not None and raw.template is not template:
             return None
-        raws.append((raw.rule_id, raw.file, raw.module, raw.hit, raw.template is not None))
+        bound = raw.template is not None
+        finding = _make_finding(scratch, raw) if bound else None
+        if finding is not None:  # the rule's ADR text is put back on replay: kept once, not per hit
+            finding = replace(finding, adr=_NO_ADR)
+        raws.append((raw.rule_id, raw.file, raw.module, raw.hit, bound, finding))
     return Capture(raws, list(recorder.ops))
 
 
@@ -416,6 +426,13 @@ class Session:
             entry.key = digest(base, src.path, src.module, text_digest(entry.text))
         self.report_key = self._report_key()
 
+    def _local_key(self, entry: _File) -> str | None:
+        """The key of a template's local captures (the same in every process)."""
+        if entry.local_key is None and entry.key is not None and self.env is not None:
+            params = self._params_digest(entry.source.path)
+            entry.local_key = digest(entry.key, self.env, params)
+        return entry.local_key
+
     def _params_digest(self, path: str) -> str:
         """What `_parameters_for` may give this template: its samconfig files and the options."""
         opts = self.state.options
@@ -446,16 +463,15 @@ class Session:
             )
             contents.append((source.path, text_digest(text) if isinstance(text, str) else None))
         try:
-            return digest(
+            return digest(  # not the root: Report.root is set on a hit (a base checkout moves)
                 "report",
                 self.env,
-                str(state.root),
                 inventory.files,
                 inventory.skipped,
                 inventory.modules,
                 inventory.submodules,
                 contents,
-                _tree_listing(state.root, self.cache.directory if self.cache else None),
+                tree_listing(state.root, self.cache.directory if self.cache else None),
                 [
                     getattr(opts, name)
                     for name in ("parameters", "sam_env", "max_bytes", "no_ignores", "baseline")
@@ -473,7 +489,7 @@ class Session:
         report = self.cache.get("report", self.report_key)
         if isinstance(report, Report):
             self.stats["report_hit"] = 1
-            return report
+            return replace(report, root=str(self.state.root))
         return None
 
     def store_report(self, report: Report) -> None:
@@ -507,8 +523,8 @@ class Session:
             return
         if entry.loaded.template is None:
             return
-        entry.local_key = digest(entry.key, self.env, self._params_digest(entry.source.path))
-        captures = self.cache.get("local", entry.local_key)
+        key = self._local_key(entry)
+        captures = self.cache.get("local", key) if key is not None else None
         if isinstance(captures, dict):
             entry.captures = captures
 
@@ -561,12 +577,11 @@ class Session:
         captures = self._run_local(entry, template)
         template.parameter_values.clear()  # the engine sets them again, from the same sources
         template._targets.clear()  # remembered while the guard stood for the repository
-        if captures is not None and self.cache is not None and self.env is not None:
-            if entry.key is not None:
-                entry.local_key = digest(
-                    entry.key, self.env, self._params_digest(entry.source.path)
-                )
-                self.cache.put("local", entry.local_key, captures)
+        cacheable = self.cache is not None and self.env is not None and entry.key is not None
+        if captures is not None and cacheable:
+            assert self.cache is not None
+            assert entry.key is not None
+            self.cache.put("local", self._local_key(entry) or "", captures)
         return loaded, captures
 
     def _run_local(self, entry: _File, template: Template) -> dict[str, Capture | None] | None:
@@ -629,8 +644,12 @@ class Session:
             return False
         from reviewer.engine import _Raw
 
-        for rule_id, file, module, hit, bound in cap.raws:
-            state.raws.append(_Raw(rule_id, file, module, hit, template if bound else None))
+        for rule_id, file, module, hit, bound, finding in cap.raws:
+            if finding is not None:
+                finding = replace(finding, adr=state.catalogue[rule_id].adr)
+            state.raws.append(
+                _Raw(rule_id, file, module, hit, template if bound else None, finding)
+            )
         for is_default, key, value in cap.ops:
             if is_default:
                 state.evaluated.setdefault(key, value)
@@ -645,13 +664,14 @@ class Session:
         if cache is None:
             return
         for entry in self.files.values():  # entries workers wrote or the scan read
-            for kind, key in (("model", entry.key), ("local", entry.local_key)):
+            local = self._local_key(entry) if entry.loaded and entry.loaded.template else None
+            for kind, key in (("model", entry.key), ("local", local)):
                 if key is not None:
                     cache.used.add(f"{kind}/{key[:2]}/{key}")
         if self.report_key is not None:
             cache.used.add(f"report/{self.report_key[:2]}/{self.report_key}")
         if cache.writes:
-            cache.prune(("model", "local", "report"), keep_extra=len(cache.used))
+            cache.prune(("model", "local"), whole=("report", "output"))
 
 
 _ACTIVE: Session | None = None  # the session a forked worker inherits
@@ -675,23 +695,37 @@ def _can_fork() -> bool:
     return "fork" in multiprocessing.get_all_start_methods() and os.name == "posix"
 
 
-def _tree_listing(root: Path, skip: Path | None) -> str:
-    """A digest of every path under the root (folders skipped by discovery left out): the
-    repository checks look at file names beyond the inventory (tests, lockfiles, ADRs)."""
+def tree_listing(root: Path, skip: Path | None) -> str:
+    """A digest of every path under the root (folders skipped by discovery left out, and the
+    cache folder): the repository checks look at file names beyond the inventory (tests,
+    lockfiles, ADRs), so a file added or removed anywhere is a different key."""
+    skip_name = os.path.basename(os.path.normpath(skip)) if skip is not None else None
     skip_real = os.path.realpath(skip) if skip is not None else None
     names: list[str] = []
-    for current, dirs, files in os.walk(root):
-        kept = []
-        for d in sorted(dirs):
-            if d in SKIP_DIRS:
-                continue
-            if skip_real is not None and os.path.realpath(os.path.join(current, d)) == skip_real:
-                continue
-            kept.append(d)
-        dirs[:] = kept
-        rel = os.path.relpath(current, root)
+    stack = [(os.fspath(root), "")]
+    while stack:
+        folder, rel = stack.pop()
+        try:
+            entries = sorted(os.scandir(folder), key=lambda e: e.name)
+        except OSError:
+            names.append(rel + "/?")
+            continue
         names.append(rel + "/")
-        names.extend(f"{rel}/{f}" for f in sorted(files))
+        subfolders = []
+        for entry in entries:
+            try:
+                is_dir = entry.is_dir(follow_symlinks=False)
+            except OSError:
+                is_dir = False
+            if not is_dir:
+                names.append(f"{rel}/{entry.name}")
+            elif entry.name in SKIP_DIRS or (
+                entry.name == skip_name and os.path.realpath(entry.path) == skip_real
+            ):
+                continue
+            else:
+                subfolders.append((entry.path, f"{rel}/{entry.name}"))
+        stack.extend(reversed(subfolders))
     return digest(names)
 
 

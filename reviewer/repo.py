@@ -29,6 +29,7 @@ class RepoIndex:
     _exports: dict[str, tuple[Template, Any]] | None = None
     _patterns: list[tuple[str, Template, Any]] = field(default_factory=list)
     _children: dict[tuple[str, str], Template] = field(default_factory=dict)
+    _indexing: bool = False  # the export index is being built (an export name may import)
 
     @property
     def submodules(self) -> tuple[Submodule, ...]:
@@ -37,22 +38,31 @@ class RepoIndex:
     # -- exports ---------------------------------------------------------------------------------
     def _index_exports(self) -> dict[str, tuple[Template, Any]]:
         if self._exports is None:
-            exact: dict[str, tuple[Template, Any]] = {}
-            for template in self.templates.values():
-                for output in template.outputs.values():
-                    if not isinstance(output, Mapping):
-                        continue
-                    export = output.get("Export")
-                    if not isinstance(export, Mapping) or "Value" not in output:
-                        continue
-                    name = resolve(template, export.get("Name"))[0].value
-                    if isinstance(name, str):
-                        exact.setdefault(name, (template, output["Value"]))
-                    elif isinstance(name, Unresolved) and name.text:
-                        pattern = _wildcard(name.text)
-                        self._patterns.append((pattern, template, output["Value"]))
-            self._exports = exact
+            if self._indexing:  # an export name that imports (itself, maybe): nothing known yet
+                return {}
+            self._indexing = True
+            try:
+                self._exports = self._build_export_index()
+            finally:
+                self._indexing = False
         return self._exports
+
+    def _build_export_index(self) -> dict[str, tuple[Template, Any]]:
+        exact: dict[str, tuple[Template, Any]] = {}
+        for template in self.templates.values():
+            for output in template.outputs.values():
+                if not isinstance(output, Mapping):
+                    continue
+                export = output.get("Export")
+                if not isinstance(export, Mapping) or "Value" not in output:
+                    continue
+                name = resolve(template, export.get("Name"))[0].value
+                if isinstance(name, str):
+                    exact.setdefault(name, (template, output["Value"]))
+                elif isinstance(name, Unresolved) and name.text:
+                    pattern = _wildcard(name.text)
+                    self._patterns.append((pattern, template, output["Value"]))
+        return exact
 
     def export(self, name: str) -> tuple[Template, Any, bool] | None:
         """The template and value node exported under `name`; exact is False when matched by

@@ -7,6 +7,7 @@ checks turn into lower confidence. Evaluation is bounded (depth and number of ou
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
@@ -421,16 +422,20 @@ _HANDLERS = {
 
 
 def number(value: Any) -> float | None:
+    """A finite number written as a number or a string, else None (a bool, "inf", "nan", an
+    integer too large for a float: no CloudFormation property takes those)."""
     if isinstance(value, bool):
         return None
-    if isinstance(value, (int, float)):
-        return float(value)
-    if isinstance(value, str):
-        try:
-            return float(value.strip())
-        except ValueError:
+    try:
+        if isinstance(value, (int, float)):
+            found = float(value)
+        elif isinstance(value, str):
+            found = float(value.strip())
+        else:
             return None
-    return None
+    except (ValueError, OverflowError):
+        return None
+    return found if math.isfinite(found) else None
 
 
 def truthy(value: Any) -> bool | None:

@@ -11,13 +11,13 @@ from reviewer.checks.edge import (
     Rendered,
     Val,
     associated,
+    associations_naming,
     is_true,
     protocol_label,
     protocol_version,
     render,
     tls_tables,
     values,
-    waf_associations,
     with_note,
 )
 from reviewer.checks.facts import pointed
@@ -98,7 +98,10 @@ def http_stages(repo: RepoIndex, t: Template) -> list[tuple[Resource, Resource |
 
 
 def _stage_association(repo: RepoIndex, t: Template, stage: Stage) -> bool:
-    for assoc in waf_associations(repo):
+    named = [(t.file, stage.resource.logical_id)]
+    if stage.api is not None:
+        named.append((t.file, stage.api.logical_id))
+    for assoc in associations_naming(repo, *named):  # the only ones that can match below
         for r in assoc.renderings:
             if r.points_at(t.file, stage.resource.logical_id):
                 return True
@@ -143,7 +146,20 @@ def _distribution_origins(repo: RepoIndex) -> list[tuple[Template, Resource, lis
 
 
 def _fronting_distribution(repo: RepoIndex, t: Template, api: Resource) -> Resource | None:
-    for _d_tpl, dist, domains, has_acl in _distribution_origins(repo):
+    key = "api:distributions.by_origin"
+    index: dict[tuple[str, str], list[int]] | None = repo.cache.get(key)
+    origins = _distribution_origins(repo)
+    if index is None:  # distributions by the resources their origins refer to, built once
+        index = {}
+        for i, (_d_tpl, _dist, domains, _acl) in enumerate(origins):
+            for d in domains:
+                for file, lid, _ in d.refs:
+                    found = index.setdefault((file, lid), [])
+                    if not found or found[-1] != i:
+                        found.append(i)
+        repo.cache[key] = index
+    for i in index.get((t.file, api.logical_id), ()):
+        _d_tpl, dist, domains, has_acl = origins[i]
         if has_acl and any(d.points_at(t.file, api.logical_id) for d in domains):
             return dist
     return None

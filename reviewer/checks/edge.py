@@ -317,10 +317,32 @@ def waf_associations(repo: RepoIndex) -> list[Association]:
 
 def associated(repo: RepoIndex, file: str, logical_id: str) -> Association | None:
     """An association whose ResourceArn is built from the given resource."""
-    for assoc in waf_associations(repo):
+    for assoc in associations_naming(repo, (file, logical_id)):
         if any(r.points_at(file, logical_id) for r in assoc.renderings):
             return assoc
     return None
+
+
+def associations_naming(repo: RepoIndex, *resources: tuple[str, str]) -> list[Association]:
+    """The associations whose ResourceArn renderings refer to one of `resources` ((file,
+    logical id)), in `waf_associations` order: an index built once per repository, so a check
+    does not scan every association of the repository for each stage."""
+    key = "edge:waf_associations.by_resource"
+    index: dict[tuple[str, str], list[int]] | None = repo.cache.get(key)
+    everything = waf_associations(repo)
+    if index is None:
+        index = {}
+        for i, assoc in enumerate(everything):
+            for r in assoc.renderings:
+                for file, lid, _ in r.refs:
+                    found = index.setdefault((file, lid), [])
+                    if not found or found[-1] != i:
+                        found.append(i)
+        repo.cache[key] = index
+    picked: set[int] = set()
+    for resource in resources:
+        picked.update(index.get(resource, ()))
+    return [everything[i] for i in sorted(picked)]
 
 
 # -- TLS tables ---------------------------------------------------------------------------------

@@ -380,6 +380,18 @@ def _redrives(repo: RepoIndex) -> list[Redrive]:
     return out
 
 
+def _redrives_into(repo: RepoIndex, dlq: Resource) -> list[Redrive]:
+    """The redrives whose dead-letter queue is `dlq`, in `_redrives` order (indexed once per
+    repository instead of a scan of every redrive for every queue)."""
+    index: dict[int, list[Redrive]] | None = repo.cache.get("evt.redrives.by_dlq")
+    if index is None:
+        index = {}
+        for r in _redrives(repo):
+            index.setdefault(id(r.dlq), []).append(r)
+        repo.cache["evt.redrives.by_dlq"] = index
+    return index.get(id(dlq), [])
+
+
 def _is_fifo(template: Template, queue: Resource) -> list[tuple[bool, tuple[str, ...]]]:
     """(fifo, conditions) per branch of FifoQueue."""
     if not queue.has("FifoQueue"):
@@ -407,7 +419,7 @@ def _retention(v: Value) -> str:
 def dlq_retention_not_longer(ctx: TemplateContext) -> Iterator[Yielded]:
     t = ctx.template
     for dlq in t.of_type(QUEUE):
-        links = [r for r in _redrives(ctx.repo) if r.dlq is dlq]
+        links = _redrives_into(ctx.repo, dlq)
         standard: list[tuple[Redrive, tuple[str, ...]]] = []
         for link in links:
             for fifo, conds in _is_fifo(link.template, link.source):

@@ -91,9 +91,10 @@ def _encode(
             text = _scalar(item, memo)
             if text is not None:
                 out.append(lead + text)
-            else:
-                out.append(lead)
-                _encode(item, out, inner, memo, names)
+            else:  # each element on its own, then joined: short-lived pieces, less memory
+                piece = [lead]
+                _encode(item, piece, inner, memo, names)
+                out.append("".join(piece))
             lead = separator
         out.append(newline + "]")
         return

@@ -1,0 +1,99 @@
+"""Replaying a `scan` command's outputs when nothing it reads has changed.
+
+A warm scan of an unchanged tree would rebuild the same report and render the same bytes. The
+command line keeps, in the cache, what it wrote (each format's payload, where it went, the
+summary line and the exit code) under a key that digests everything the scan reads and every
+option that shapes the output: archreview's code and rules, the profile, the date, the root
+as given, the options, the inventory, the content of every file discovered, the listing of the
+tree (the repository checks look at file names beyond the inventory), and the output settings.
+The same key later means the same outputs, so they are written again without scanning.
+
+Not used with --diff-base (the git history is an input), --write-baseline (a side effect) or
+--aws (the deployed stacks are inputs), nor without a cache.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from reviewer.cache import Cache
+    from reviewer.engine import ScanOptions
+
+KIND = "output"
+
+
+@dataclass
+class Replay:
+    cache: Cache
+    key: str
+    outputs: list[tuple[str, str | None, str]] = field(default_factory=list)
+    stderr: list[str] = field(default_factory=list)
+
+    @classmethod
+    def open(cls, root: Path, options: ScanOptions, settings: Any) -> Replay | None:
+        """The replay of this command, or None when it cannot be keyed."""
+        if options.cache_dir is None or options.checks is not None or options.aws is not None:
+            return None
+        from reviewer.cache import Cache, Unhashable, code_fingerprint, digest, text_digest
+        from reviewer.clock import today
+        from reviewer.discover import discover, read_text
+        from reviewer.pipeline import tree_listing
+
+        inventory = discover(
+            root, max_bytes=options.max_bytes, exclude=options.profile.exclude_paths
+        )
+        contents: list[tuple[str, str | None]] = []
+        for source in inventory.files:
+            text = read_text(root, source.path, options.max_bytes)
+            contents.append((source.path, text_digest(text) if isinstance(text, str) else None))
+        cache = Cache.open(options.cache_dir)
+        try:
+            key = digest(
+                KIND,
+                code_fingerprint(),
+                options.profile,
+                today(),
+                str(root),
+                os.path.abspath(root),
+                [
+                    getattr(options, name)
+                    for name in ("parameters", "sam_env", "max_bytes", "no_ignores", "baseline")
+                ],
+                inventory.files,
+                inventory.skipped,
+                inventory.modules,
+                inventory.submodules,
+                contents,
+                tree_listing(root, cache.directory),
+                settings,
+            )
+        except Unhashable:
+            return None
+        return cls(cache, key)
+
+    def play(self, write: Callable[[Path, str], None]) -> int | None:
+        """Write the saved outputs again; their exit code, or None when there are none."""
+        saved = self.cache.get(KIND, self.key)
+        if not (isinstance(saved, dict) and isinstance(saved.get("exit"), int)):
+            return None
+        import click
+
+        for _fmt, target, payload in saved["outputs"]:
+            if target is None or target == "-":
+                click.echo(payload, nl=False)
+            else:
+                write(Path(target), payload)
+        for line in saved["stderr"]:
+            click.echo(line, err=True)
+        code: int = saved["exit"]
+        return code
+
+    def save(self, exit_code: int) -> None:
+        self.cache.put(
+            KIND, self.key, {"outputs": self.outputs, "stderr": self.stderr, "exit": exit_code}
+        )
