@@ -26,6 +26,8 @@ from datetime import date, datetime
 from pathlib import Path, PurePath
 from typing import Any
 
+from reviewer.discover import SKIP_DIRS, Skipped, read_text
+
 DEFAULT_DIRNAME = ".archreview-cache"
 FORMAT = 1  # bump when the meaning of an entry changes
 _MAGIC = b"ARC1"
@@ -205,7 +207,9 @@ class Cache:
         mac = hmac.new(self.secret, key.encode() + payload, hashlib.sha256).digest()
         tmp = path.with_name(f".{key}.{os.getpid()}.tmp")
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
+            if not path.parent.is_dir():
+                self._mark_directory()
+                path.parent.mkdir(parents=True, exist_ok=True)
             with open(tmp, "wb") as fh:
                 fh.write(_MAGIC + mac + payload)
             os.replace(tmp, path)
@@ -215,6 +219,19 @@ class Cache:
             return
         self.writes += 1
         self.used.add(f"{kind}/{key[:2]}/{key}")
+
+    def _mark_directory(self) -> None:
+        """A new cache folder says what it is: git ignores it (it sits in the scanned tree by
+        default) and backup tools may skip it (CACHEDIR.TAG)."""
+        if self.directory.is_dir():
+            return
+        self.directory.mkdir(parents=True, exist_ok=True)
+        for name, text in (
+            (".gitignore", "# archreview's cache (content-hash keyed; safe to delete)\n*\n"),
+            ("CACHEDIR.TAG", "Signature: 8a477f597d28d172789f06886806bc55\n# archreview\n"),
+        ):
+            with contextlib.suppress(OSError):
+                (self.directory / name).write_text(text, encoding="utf-8")
 
     def put(self, kind: str, key: str, value: Any) -> None:
         try:
@@ -262,3 +279,75 @@ class Cache:
                 except OSError:
                     continue
         return removed
+
+
+# -- what a scan reads, for keys ------------------------------------------------------------
+
+_READ: dict[tuple[str, str, int], str | Skipped] = {}  # reads kept by remember_reads()
+_LISTINGS: dict[tuple[str, str | None], str] = {}
+
+
+def remember_reads(root: Path, rel: str, max_bytes: int) -> str | Skipped:
+    """`read_text`, kept for the scan that follows in this process: the command line reads
+    every file to key its output replay, and on a miss the scan must not read them again.
+    Kept only until that scan starts loading (forget_reads), so a later scan in the same
+    process never sees a stale text."""
+    text = read_text(root, rel, max_bytes)
+    _READ[(os.fspath(root), rel, max_bytes)] = text
+    return text
+
+
+def read_once(root: Path, rel: str, max_bytes: int) -> str | Skipped:
+    found = _READ.pop((os.fspath(root), rel, max_bytes), None)
+    return found if found is not None else read_text(root, rel, max_bytes)
+
+
+def forget_reads() -> None:
+    _READ.clear()
+    _LISTINGS.clear()
+
+
+def tree_listing(root: Path, skip: Path | None, *, remember: bool = False) -> str:
+    """`_tree_listing`; with `remember`, kept for the next call in this process (until
+    forget_reads)."""
+    key = (os.path.abspath(root), os.path.abspath(skip) if skip is not None else None)
+    found = _LISTINGS.pop(key, None)
+    if found is None:
+        found = _tree_listing(root, skip)
+    if remember:
+        _LISTINGS[key] = found
+    return found
+
+
+def _tree_listing(root: Path, skip: Path | None) -> str:
+    """A digest of every path under the root (folders skipped by discovery left out, and the
+    cache folder): the repository checks look at file names beyond the inventory (tests,
+    lockfiles, ADRs), so a file added or removed anywhere is a different key."""
+    skip_name = os.path.basename(os.path.normpath(skip)) if skip is not None else None
+    skip_real = os.path.realpath(skip) if skip is not None else None
+    names: list[str] = []
+    stack = [(os.fspath(root), "")]
+    while stack:
+        folder, rel = stack.pop()
+        try:
+            entries = sorted(os.scandir(folder), key=lambda e: e.name)
+        except OSError:
+            names.append(rel + "/?")
+            continue
+        names.append(rel + "/")
+        subfolders = []
+        for entry in entries:
+            try:
+                is_dir = entry.is_dir(follow_symlinks=False)
+            except OSError:
+                is_dir = False
+            if not is_dir:
+                names.append(f"{rel}/{entry.name}")
+            elif entry.name in SKIP_DIRS or (
+                entry.name == skip_name and os.path.realpath(entry.path) == skip_real
+            ):
+                continue
+            else:
+                subfolders.append((entry.path, f"{rel}/{entry.name}"))
+        stack.extend(reversed(subfolders))
+    return digest(names)

@@ -272,8 +272,6 @@ def scan(
     import gc
 
     gc.disable()  # a short-lived process making millions of objects: no cyclic collections
-    from reviewer.engine import ScanError, ScanOptions, filter_report
-    from reviewer.engine import scan as run_scan
     from reviewer.output import RenderOptions, renderer
 
     if not path.is_dir():
@@ -295,31 +293,41 @@ def scan(
     from reviewer.progress import progress_for
 
     bar = progress_for(sys.stderr, quiet=quiet)  # only on a terminal, only for long scans
-    options = ScanOptions(
-        progress=bar,
-        profile=profile,
-        parameters=_load_parameters(parameters_path),
-        sam_env=sam_env,
-        max_bytes=max_file_size,
-        no_ignores=no_ignores,
-        baseline=_load_baseline(baseline_path),
-        aws=aws_options,
-        jobs=jobs or _default_jobs(),
-        cache_dir=None if no_cache else str((cache_dir or path / ".archreview-cache").absolute()),
-    )
+    parameters = _load_parameters(parameters_path)
+    baseline = _load_baseline(baseline_path)
+    cache_folder = None if no_cache else str((cache_dir or path / ".archreview-cache").absolute())
     replay = None  # the outputs of an earlier run that read exactly the same (reviewer.replay)
-    if diff_base is None and not write_baseline:
-        from reviewer.replay import Replay
+    if diff_base is None and not write_baseline and aws_options is None and cache_folder:
+        from reviewer.replay import Replay  # before the engine is imported: a hit needs none
 
         output_settings = (targets, min_confidence, fail_on, quiet, sarif_category)
         replay = Replay.open(
-            path, options, (*output_settings, sarif_include_suppressed, _use_color(sys.stdout))
+            path,
+            cache_folder,
+            profile,
+            (parameters, sam_env, max_file_size, no_ignores, baseline),
+            (*output_settings, sarif_include_suppressed, _use_color(sys.stdout)),
         )
         code = replay.play(_write_atomic) if replay is not None else None
         if code is not None:
             if bar is not None:
                 bar.close()
             sys.exit(code)
+    from reviewer.engine import ScanError, ScanOptions, filter_report
+    from reviewer.engine import scan as run_scan
+
+    options = ScanOptions(
+        progress=bar,
+        profile=profile,
+        parameters=parameters,
+        sam_env=sam_env,
+        max_bytes=max_file_size,
+        no_ignores=no_ignores,
+        baseline=baseline,
+        aws=aws_options,
+        jobs=jobs or _default_jobs(),
+        cache_dir=cache_folder,
+    )
     try:
         report = run_scan(path, options)
     except aws_errors as err:
@@ -426,8 +434,17 @@ def _profile(profile_path: str | None, root: Path, *, warn: bool = True) -> Any:
 def _write_atomic(path: Path, payload: str) -> None:
     """Write through a fresh, exclusively created temporary file in the target's folder, then
     rename it over the target: an interrupted run leaves the previous file intact."""
+    import stat
     import tempfile
 
+    try:
+        mode = path.stat().st_mode
+    except OSError:
+        mode = None
+    if mode is not None and not stat.S_ISREG(mode):  # /dev/null, a FIFO, /dev/stdout ...:
+        with open(path, "w", encoding="utf-8") as handle:  # written to, never renamed over
+            handle.write(payload)
+        return
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:

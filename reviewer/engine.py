@@ -40,7 +40,7 @@ from reviewer.model import (
 from reviewer.profile import DEFAULT, Profile
 from reviewer.registry import Check, RepoContext, TemplateContext
 from reviewer.repo import RepoIndex
-from reviewer.scoring import UNWEIGHED_RULES, finding_score, score_block, weight
+from reviewer.scoring import UNWEIGHED_RULES, rounded_score, score_block, weight
 
 if TYPE_CHECKING:
     from reviewer.aws import AwsOptions
@@ -158,7 +158,20 @@ def _scan(root: str | os.PathLike[str], options: ScanOptions | None, sessions: l
     report = _report(state, raws, entries)
     if state.session is not None:
         state.session.store_report(report)
+    _release(state)
     return report
+
+
+def _release(state: _State) -> None:
+    """Break the cycles between templates, the repository index and the session once the
+    report is made (it refers to none of them): with the cyclic collector off during a scan
+    they would otherwise keep every decoded tree alive while the report is rendered."""
+    for template in state.repo.templates.values():
+        template.repo = None
+    state.repo.cache.clear()
+    state.repo.templates.clear()
+    state.raws.clear()
+    state.session = None
 
 
 def _open_session(
@@ -589,7 +602,7 @@ def _make_finding(state: _State, raw: _Raw) -> Finding | None:
                     path_string(rel.path),
                 )
             )
-    score = float(round(finding_score(severity, confidence), 2))
+    score = rounded_score(severity, confidence)
     return Finding(
         rule_id=raw.rule_id,
         title=meta.title,

@@ -35,11 +35,19 @@ import pickle
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from reviewer.cache import Cache, Unhashable, code_fingerprint, digest, text_digest
-from reviewer.discover import SKIP_DIRS, Skipped, SourceFile, read_text
+from reviewer.cache import (
+    Cache,
+    Unhashable,
+    code_fingerprint,
+    digest,
+    forget_reads,
+    read_once,
+    text_digest,
+    tree_listing,
+)
+from reviewer.discover import Skipped, SourceFile, read_text
 from reviewer.model import AdrText
 
 if TYPE_CHECKING:
@@ -50,7 +58,7 @@ if TYPE_CHECKING:
 
 _PROTOCOL = pickle.HIGHEST_PROTOCOL
 POOL_MIN_FILES = 24  # fewer templates to load than this: the pool's start-up is not worth it
-PARENT_SHARE = 0.85  # the parent's load relative to a worker's (it also unpickles theirs)
+PARENT_SHARE = 3.0  # the parent's load relative to a worker's (see start())
 NESTING_TYPES = ("AWS::CloudFormation::Stack", "AWS::Serverless::Application")
 
 
@@ -391,7 +399,7 @@ class Session:
                 self.samconfigs[source.path] = source
             if source.kind != "template":
                 continue
-            text = read_text(state.root, source.path, state.options.max_bytes)
+            text = read_once(state.root, source.path, state.options.max_bytes)
             self.files[source.path] = _File(source, text)
             self.order.append(source.path)
         template_checks = sorted(
@@ -459,17 +467,15 @@ class Session:
             text = (
                 entry.text
                 if entry is not None
-                else read_text(state.root, source.path, opts.max_bytes)
+                else read_once(state.root, source.path, opts.max_bytes)
             )
             contents.append((source.path, text_digest(text) if isinstance(text, str) else None))
         try:
             return digest(  # not the root: Report.root is set on a hit (a base checkout moves)
                 "report",
                 self.env,
-                inventory.files,
-                inventory.skipped,
-                inventory.modules,
-                inventory.submodules,
+                # plain frozen dataclasses of strings and numbers: their repr is stable
+                repr((inventory.files, inventory.skipped, inventory.modules, inventory.submodules)),
                 contents,
                 tree_listing(state.root, self.cache.directory if self.cache else None),
                 [
@@ -499,6 +505,7 @@ class Session:
     # -- loading -------------------------------------------------------------------------------
     def start(self) -> None:
         """Look every template up in the cache; load the rest, in the pool when it pays."""
+        forget_reads()
         misses: list[int] = []
         for i, path in enumerate(self.order):
             entry = self.files[path]
@@ -535,7 +542,7 @@ class Session:
         _ACTIVE = self  # what the forked workers see
         try:
             ctx = multiprocessing.get_context("fork")
-            self._pool = ctx.Pool(self.jobs)
+            self._pool = ctx.Pool(self.jobs - 1)  # and the parent
             self._results = self._pool.imap(_work, chunks)
         except OSError:
             _ACTIVE = None
@@ -565,14 +572,18 @@ class Session:
             self.stats["loaded_here"] = self.stats.get("loaded_here", 0) + 1
         return entry.loaded
 
-    def work_one(self, entry: _File) -> tuple[Loaded, dict[str, Capture | None] | None]:
-        """Load one file and run its local checks; store both in the cache. The template is
-        returned as the engine expects it: before parameters and repository are set."""
+    def work_one(
+        self, entry: _File, *, remote: bool = False
+    ) -> tuple[Loaded, dict[str, Capture | None] | None]:
+        """Load one file and run its local checks (in a worker, or for the cache); store both
+        in the cache. The template is returned as the engine expects it: before parameters
+        and repository are set. In the parent without a cache the checks are left to the
+        engine's own loop: capturing them would only cost."""
         loaded = prepare(entry.source, entry.text)
         if self.cache is not None and entry.key is not None:
             self.cache.put("model", entry.key, loaded)
         template = loaded.template
-        if template is None or not self.local_checks:
+        if template is None or not self.local_checks or (self.cache is None and not remote):
             return loaded, None
         captures = self._run_local(entry, template)
         template.parameter_values.clear()  # the engine sets them again, from the same sources
@@ -662,6 +673,7 @@ class Session:
         self._close_pool()
         cache = self.cache
         if cache is None:
+            self.files.clear()
             return
         for entry in self.files.values():  # entries workers wrote or the scan read
             local = self._local_key(entry) if entry.loaded and entry.loaded.template else None
@@ -672,6 +684,7 @@ class Session:
             cache.used.add(f"report/{self.report_key[:2]}/{self.report_key}")
         if cache.writes:
             cache.prune(("model", "local"), whole=("report", "output"))
+        self.files.clear()  # the templates: freed now, not when the process ends
 
 
 _ACTIVE: Session | None = None  # the session a forked worker inherits
@@ -684,7 +697,7 @@ def _work(chunk: list[int]) -> list[tuple[int, bytes, bytes | None]]:
     out: list[tuple[int, bytes, bytes | None]] = []
     for index in chunk:
         entry = session.files[session.order[index]]
-        loaded, captures = session.work_one(entry)
+        loaded, captures = session.work_one(entry, remote=True)
         blob = pickle.dumps(loaded, _PROTOCOL)
         cblob = pickle.dumps(captures, _PROTOCOL) if captures is not None else None
         out.append((index, blob, cblob))
@@ -693,40 +706,6 @@ def _work(chunk: list[int]) -> list[tuple[int, bytes, bytes | None]]:
 
 def _can_fork() -> bool:
     return "fork" in multiprocessing.get_all_start_methods() and os.name == "posix"
-
-
-def tree_listing(root: Path, skip: Path | None) -> str:
-    """A digest of every path under the root (folders skipped by discovery left out, and the
-    cache folder): the repository checks look at file names beyond the inventory (tests,
-    lockfiles, ADRs), so a file added or removed anywhere is a different key."""
-    skip_name = os.path.basename(os.path.normpath(skip)) if skip is not None else None
-    skip_real = os.path.realpath(skip) if skip is not None else None
-    names: list[str] = []
-    stack = [(os.fspath(root), "")]
-    while stack:
-        folder, rel = stack.pop()
-        try:
-            entries = sorted(os.scandir(folder), key=lambda e: e.name)
-        except OSError:
-            names.append(rel + "/?")
-            continue
-        names.append(rel + "/")
-        subfolders = []
-        for entry in entries:
-            try:
-                is_dir = entry.is_dir(follow_symlinks=False)
-            except OSError:
-                is_dir = False
-            if not is_dir:
-                names.append(f"{rel}/{entry.name}")
-            elif entry.name in SKIP_DIRS or (
-                entry.name == skip_name and os.path.realpath(entry.path) == skip_real
-            ):
-                continue
-            else:
-                subfolders.append((entry.path, f"{rel}/{entry.name}"))
-        stack.extend(reversed(subfolders))
-    return digest(names)
 
 
 @dataclass

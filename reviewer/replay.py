@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from reviewer.cache import Cache
-    from reviewer.engine import ScanOptions
+    from reviewer.profile import Profile
 
 KIND = "output"
 
@@ -35,41 +35,44 @@ class Replay:
     stderr: list[str] = field(default_factory=list)
 
     @classmethod
-    def open(cls, root: Path, options: ScanOptions, settings: Any) -> Replay | None:
-        """The replay of this command, or None when it cannot be keyed."""
-        if options.cache_dir is None or options.checks is not None or options.aws is not None:
-            return None
-        from reviewer.cache import Cache, Unhashable, code_fingerprint, digest, text_digest
-        from reviewer.clock import today
-        from reviewer.discover import discover, read_text
-        from reviewer.pipeline import tree_listing
-
-        inventory = discover(
-            root, max_bytes=options.max_bytes, exclude=options.profile.exclude_paths
+    def open(
+        cls, root: Path, cache_dir: str, profile: Profile, values: tuple[Any, ...], settings: Any
+    ) -> Replay | None:
+        """The replay of `scan` on `root` with `profile`, the scan options `values`
+        (parameters, sam_env, max_bytes, no_ignores, baseline) and the output `settings`; None
+        when it cannot be keyed."""
+        from reviewer.cache import (
+            Cache,
+            Unhashable,
+            code_fingerprint,
+            digest,
+            remember_reads,
+            text_digest,
+            tree_listing,
         )
+        from reviewer.clock import today
+        from reviewer.discover import discover
+
+        max_bytes = values[2]
+        inventory = discover(root, max_bytes=max_bytes, exclude=profile.exclude_paths)
         contents: list[tuple[str, str | None]] = []
         for source in inventory.files:
-            text = read_text(root, source.path, options.max_bytes)
+            text = remember_reads(root, source.path, max_bytes)
             contents.append((source.path, text_digest(text) if isinstance(text, str) else None))
-        cache = Cache.open(options.cache_dir)
+        cache = Cache.open(cache_dir)
         try:
             key = digest(
                 KIND,
                 code_fingerprint(),
-                options.profile,
+                profile,
                 today(),
                 str(root),
                 os.path.abspath(root),
-                [
-                    getattr(options, name)
-                    for name in ("parameters", "sam_env", "max_bytes", "no_ignores", "baseline")
-                ],
-                inventory.files,
-                inventory.skipped,
-                inventory.modules,
-                inventory.submodules,
+                list(values),
+                # plain frozen dataclasses of strings and numbers: their repr is stable
+                repr((inventory.files, inventory.skipped, inventory.modules, inventory.submodules)),
                 contents,
-                tree_listing(root, cache.directory),
+                tree_listing(root, cache.directory, remember=True),
                 settings,
             )
         except Unhashable:
@@ -78,9 +81,12 @@ class Replay:
 
     def play(self, write: Callable[[Path, str], None]) -> int | None:
         """Write the saved outputs again; their exit code, or None when there are none."""
+        from reviewer.cache import forget_reads
+
         saved = self.cache.get(KIND, self.key)
         if not (isinstance(saved, dict) and isinstance(saved.get("exit"), int)):
-            return None
+            return None  # the scan runs: it reads what open() kept, then forgets it
+        forget_reads()
         import click
 
         for _fmt, target, payload in saved["outputs"]:

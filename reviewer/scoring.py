@@ -26,8 +26,15 @@ _FACTOR = {
 UNWEIGHED_RULES = frozenset({"AR-MOD-005"})
 
 
+@functools.cache
 def finding_score(severity: Severity, confidence: Confidence) -> Fraction:
     return _NUMBER[severity] * _FACTOR[confidence]
+
+
+@functools.cache
+def rounded_score(severity: Severity, confidence: Confidence) -> float:
+    """A finding's score as reports show it: `finding_score` rounded to 2 places."""
+    return float(round(finding_score(severity, confidence), 2))
 
 
 def weight(severity: Severity) -> Fraction:
@@ -79,9 +86,13 @@ def score_block(evaluations: Iterable[Evaluation]) -> ScoreBlock:
     total_cost_n = sum(
         _exact(c).numerator * (denominator // _exact(c).denominator) * n for c, n in costs.items()
     )
-    total_w = Fraction(total_w_n, denominator)
-    total_cost = Fraction(total_cost_n, denominator)
-    if total_w == 0:
+    if total_w_n == 0:
         return ScoreBlock(None, None, evaluated, failed)
-    score = round_half_up(100 * (1 - total_cost / total_w))
+    score = _block_score(total_w_n, total_cost_n)
     return ScoreBlock(score, grade(score), evaluated, failed)
+
+
+@functools.lru_cache(maxsize=4096)
+def _block_score(total_w_n: int, total_cost_n: int) -> float:
+    """100 * (1 - cost / weight), rounded half-up (the common denominator cancels)."""
+    return round_half_up(100 * (1 - Fraction(total_cost_n, total_w_n)))

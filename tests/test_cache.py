@@ -280,7 +280,14 @@ def test_profile_and_date_are_part_of_the_key(tmp_path: Path) -> None:
 
 
 def _entries(cache: Path) -> list[Path]:
-    return [p for p in cache.rglob("*") if p.is_file()]
+    return [p for p in cache.glob("*/*/*") if p.is_file()]  # kind/shard/key
+
+
+def test_the_cache_folder_says_what_it_is(tmp_path: Path) -> None:
+    cache = tmp_path / "cache"
+    _cached(FIXTURES / "repos" / "chariot-platform", cache)
+    assert (cache / ".gitignore").read_text(encoding="utf-8").splitlines()[-1] == "*"
+    assert (cache / "CACHEDIR.TAG").read_text(encoding="utf-8").startswith("Signature: 8a477f59")
 
 
 def test_corrupt_entries_are_ignored(tmp_path: Path, sessions: Sessions) -> None:
@@ -440,10 +447,12 @@ def test_warm_scans_do_not_import_cfnlint(tmp_path: Path) -> None:
     root = tmp_path / "repo"
     _write(root, {"a/template.yaml": ALIASED, "b/template.yaml": IMPORTER})
     cache = tmp_path / "cache"
-    assert _imports_cfnlint(root, cache)  # cold: the aliased template needs cfn-lint
-    assert not _imports_cfnlint(root, cache)  # nothing changed
+    assert _imports_cfnlint(root, cache)  # cold: every template goes through cfn-lint's decoder
+    assert not _imports_cfnlint(root, cache)  # nothing changed: trees come from the cache
     (root / "b" / "template.yaml").write_text(IMPORTER.replace("1209600", "600"))
-    assert not _imports_cfnlint(root, cache)  # one (plain) template edited
+    # one template edited: only it is decoded again, and only cfn-lint decodes templates
+    assert _imports_cfnlint(root, cache)
+    assert not _imports_cfnlint(root, cache)
 
 
 def test_report_entries_are_reports(tmp_path: Path) -> None:
@@ -454,3 +463,29 @@ def test_report_entries_are_reports(tmp_path: Path) -> None:
     reports = [p for p in (cache / "report").rglob("*") if p.is_file()]
     assert len(reports) == 1
     assert isinstance(store.get("report", reports[0].name), Report)
+
+
+def test_outputs_to_special_files_are_written_not_renamed_over(tmp_path: Path) -> None:
+    """`--output /dev/null` (the bench's) must leave /dev/null a device: an atomic write renames
+    a temporary file over its target, which for a special file would replace it."""
+    import stat
+
+    from reviewer.cli import _write_atomic
+
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    import threading
+
+    got: list[str] = []
+    reader = threading.Thread(target=lambda: got.append(fifo.read_text(encoding="utf-8")))
+    reader.start()
+    _write_atomic(fifo, "payload")
+    reader.join(10)
+    assert got == ["payload"]
+    assert stat.S_ISFIFO(fifo.stat().st_mode)
+    _write_atomic(Path(os.devnull), "x" * 100)
+    assert stat.S_ISCHR(Path(os.devnull).stat().st_mode)
+    regular = tmp_path / "out.json"
+    _write_atomic(regular, "one")
+    _write_atomic(regular, "two")
+    assert regular.read_text(encoding="utf-8") == "two"

@@ -27,18 +27,10 @@ def test_no_template_no_cfnlint(tmp_path: Path) -> None:
     assert _loaded(tmp_path) == set()
 
 
-def test_templates_load_cfnlint_only_when_the_fast_decoder_defers(tmp_path: Path) -> None:
-    """Plain templates are decoded without cfn-lint (reviewer.cfn.yamlfast); one with a YAML
-    alias is cfn-lint's to decode. Never boto3."""
+def test_templates_load_cfnlint_but_never_boto3(tmp_path: Path) -> None:
+    """Every template is decoded by cfn-lint's decoder (a cold scan); boto3 only with --aws."""
     (tmp_path / "template.yaml").write_text(
         "AWSTemplateFormatVersion: '2010-09-09'\nResources:\n  T:\n    Type: AWS::SNS::Topic\n", encoding="utf-8"
-    )
-    loaded = _loaded(tmp_path)
-    assert not loaded & {"cfnlint", "boto3", "botocore"}
-    (tmp_path / "aliased.yaml").write_text(
-        "AWSTemplateFormatVersion: '2010-09-09'\nResources:\n  A:\n    Type: AWS::SNS::Topic\n"
-        "    Properties: &p\n      TopicName: a\n  B:\n    Type: AWS::SNS::Topic\n    Properties: *p\n",
-        encoding="utf-8",
     )
     loaded = _loaded(tmp_path)
     assert "cfnlint" in loaded

@@ -84,7 +84,7 @@ def test_workers_load_and_parent_replays(generated: Path) -> None:
     (session,) = seen
     assert session.stats["pool_chunks"] > 0
     assert 0 < session.stats["loaded_here"] < session.stats["decoded"]
-    assert session.stats["replayed"] > 1000
+    assert session.stats["replayed"] > 100  # local checks run by the worker, replayed
 
 
 # -- which checks are local ---------------------------------------------------------------------

@@ -1,10 +1,9 @@
 """The only importer of cfnlint.decode: text -> marked tree, or parse problems.
 
 cfn-lint's decoder gives CloudFormation YAML (short-form tags) and JSON as dict/str subclasses
-that carry start and end marks, rejects duplicate keys, and guards alias expansion. It is the
-reference: reviewer.cfn.yamlfast and jsonfast give the same trees (as reviewer.cfn.nodes types)
-and the same problems for the templates they are sure of, without importing cfn-lint (half a
-second); the rest are decoded here with cfn-lint, imported lazily, and converted.
+that carry start and end marks, rejects duplicate keys, and guards alias expansion. Every
+template is decoded here (archreview has no YAML loader of its own), imported lazily, and
+converted into reviewer.cfn.nodes types.
 """
 
 from __future__ import annotations
@@ -32,35 +31,15 @@ _DUP_JSON_RE = re.compile(r'^Duplicate found "(?P<key>.*)"$', re.S)
 
 
 def decode(text: str, *, json_first: bool = False) -> tuple[Any, tuple[ParseProblem, ...]]:
-    """Decode a template into archreview nodes (reviewer.cfn.nodes). Returns (tree, ()) or
-    (None, problems).
+    """Decode a template with cfn-lint's decoder and convert the tree into archreview nodes
+    (reviewer.cfn.nodes: picklable, so the cache can hold them and a warm scan never imports
+    cfn-lint). Returns (tree, ()) or (None, problems)."""
+    tree, problems = decode_cfnlint(text, json_first=json_first)
+    if tree is None:
+        return None, problems
+    from reviewer.cfn.nodes import convert
 
-    Templates the fast decoders are sure of (reviewer.cfn.yamlfast and jsonfast: nearly all,
-    syntax errors and duplicate keys in YAML included) are decoded without importing cfn-lint;
-    the rest (anchors with aliases, merge keys, unusual tags, broken JSON ...) go through
-    cfn-lint. Both give the same tree and the same problems: a test holds them equal."""
-    fast: Any
-    if json_first and text.lstrip().startswith("{"):
-        from reviewer.cfn.jsonfast import FALLBACK, decode_json
-
-        tree = decode_json(text)
-        fast = FALLBACK if tree is FALLBACK else (tree, ())
-    else:
-        from reviewer.cfn.yamlfast import FALLBACK, decode_yaml
-
-        fast = decode_yaml(text)
-    if fast is FALLBACK:
-        tree, problems = decode_cfnlint(text, json_first=json_first)
-        if tree is None:
-            return None, problems
-        from reviewer.cfn.nodes import convert
-
-        return convert(tree), ()
-    tree, matches = fast
-    if matches:
-        return None, _problems(matches)
-    # no aliases: at most two nodes per character (a key and its empty value)
-    return _accepted(tree, aliases=2 * len(text) + 2 > MAX_NODES)
+    return convert(tree), ()
 
 
 def decode_cfnlint(text: str, *, json_first: bool = False) -> tuple[Any, tuple[ParseProblem, ...]]:

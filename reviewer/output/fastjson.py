@@ -12,6 +12,7 @@ and dictionary keys converted as `json` converts them.
 from __future__ import annotations
 
 import json.encoder
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 _string: Any = json.encoder.encode_basestring  # the C escaper when the _json module is there
@@ -122,6 +123,26 @@ def _encode(
         out.append(newline + "}")
         return
     raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
+
+
+class Lazy(list[Any]):
+    """An array whose items are made one at a time while it is encoded (and dropped after):
+    `Lazy(items, make)` encodes as `[make(i) for i in items]` without holding them all. Only
+    for `dumps` (the standard library's C encoder would see an empty list)."""
+
+    def __init__(self, items: Sequence[Any], make: Callable[[Any], Any]) -> None:
+        super().__init__()
+        self._items = items
+        self._make = make
+
+    def __iter__(self) -> Iterator[Any]:
+        return (self._make(item) for item in self._items)
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def __bool__(self) -> bool:
+        return bool(self._items)
 
 
 def dumps(value: Any) -> str:

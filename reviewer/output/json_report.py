@@ -73,7 +73,7 @@ def finding_dict(f: Finding) -> dict[str, Any]:
     }
 
 
-def report_dict(report: Report) -> dict[str, Any]:
+def report_dict(report: Report, *, findings: bool = True) -> dict[str, Any]:
     return {
         "schema_version": report.schema_version,
         "tool": {"name": "archreview", "version": report.tool_version},
@@ -118,14 +118,16 @@ def report_dict(report: Report) -> dict[str, Any]:
             }
             for m in report.modules
         ],
-        "findings": [finding_dict(f) for f in report.findings],
+        "findings": [finding_dict(f) for f in report.findings] if findings else [],
     }
 
 
 def render(report: Report, options: RenderOptions | None = None) -> str:
-    from reviewer.output.fastjson import dumps  # = json.dumps(indent=2, ensure_ascii=False)
+    from reviewer.output.fastjson import Lazy, dumps  # = json.dumps(indent=2, ensure_ascii=False)
 
-    return dumps(report_dict(report)) + "\n"
+    data = report_dict(report, findings=False)
+    data["findings"] = Lazy(report.findings, finding_dict)  # one finding's dict at a time
+    return dumps(data) + "\n"
 
 
 # -- reading a report back (the `comment` command renders from REPORT.json) --------------------
