@@ -444,15 +444,76 @@ Resources:
 
 
 def test_warm_scans_do_not_import_cfnlint(tmp_path: Path) -> None:
+    """Nothing changed: the cached models stand in for decoding, cfn-lint is not imported. One
+    template edited: only that one is decoded (with cfn-lint, archreview's only decoder)."""
     root = tmp_path / "repo"
     _write(root, {"a/template.yaml": ALIASED, "b/template.yaml": IMPORTER})
     cache = tmp_path / "cache"
-    assert _imports_cfnlint(root, cache)  # cold: every template goes through cfn-lint's decoder
-    assert not _imports_cfnlint(root, cache)  # nothing changed: trees come from the cache
+    assert _imports_cfnlint(root, cache)  # cold: every template is decoded
+    assert not _imports_cfnlint(root, cache)  # nothing changed
     (root / "b" / "template.yaml").write_text(IMPORTER.replace("1209600", "600"))
-    # one template edited: only it is decoded again, and only cfn-lint decodes templates
-    assert _imports_cfnlint(root, cache)
-    assert not _imports_cfnlint(root, cache)
+    assert _imports_cfnlint(root, cache)  # the edited template is decoded ...
+    assert not _imports_cfnlint(root, cache)  # ... once
+
+
+def test_an_edit_decodes_only_the_edited_template(tmp_path: Path, sessions: Sessions) -> None:
+    root = tmp_path / "repo"
+    _write(root, {"a/template.yaml": ALIASED, "b/template.yaml": IMPORTER})
+    cache = tmp_path / "cache"
+    _cached(root, cache)
+    (root / "b" / "template.yaml").write_text(IMPORTER.replace("1209600", "600"))
+    assert _cached(root, cache) == _fresh(root)
+    assert sessions.last["decoded"] == 1
+    assert sessions.last["loaded_from_cache"] == 1
+
+
+def _same_tree(a: Any, b: Any) -> bool:
+    """Same kinds, values, key order and marks (line, column) all the way down."""
+    if isinstance(a, dict) != isinstance(b, dict) or isinstance(a, list) != isinstance(b, list):
+        return False
+    for attr in ("start_mark", "end_mark"):
+        ma, mb = getattr(a, attr, None), getattr(b, attr, None)
+        if (ma is None) != (mb is None):
+            return False
+        if ma is not None and (ma.line, ma.column) != (mb.line, mb.column):
+            return False
+    if isinstance(a, dict):
+        return list(a) == list(b) and all(
+            _same_tree(x, y) and _same_tree(a[x], b[y]) for x, y in zip(a, b, strict=True)
+        )
+    if isinstance(a, list):
+        return len(a) == len(b) and all(_same_tree(x, y) for x, y in zip(a, b, strict=True))
+    return bool(a == b)
+
+
+def test_cached_trees_keep_cfnlint_marks() -> None:
+    """What the cache and the workers carry: cfn-lint's tree as archreview nodes, pickled and
+    loaded back without cfn-lint, every mark the locator reads intact."""
+    from reviewer.cfn.load import decode, decode_cfnlint
+    from reviewer.cfn.nodes import DictNode, ListNode, StrNode
+
+    count = 0
+    for path in sorted((FIXTURES / "templates").rglob("*")):
+        if path.suffix not in (".yaml", ".yml", ".json") or not path.is_file():
+            continue
+        text = path.read_text(encoding="utf-8", errors="replace")
+        json_first = path.suffix == ".json"
+        theirs, _ = decode_cfnlint(text, json_first=json_first)
+        ours, _ = decode(text, json_first=json_first)
+        if theirs is None:
+            continue
+        back = pickle.loads(pickle.dumps(ours, pickle.HIGHEST_PROTOCOL))
+        assert _same_tree(back, theirs), path
+        count += 1
+    assert count > 300
+    tree, _ = decode("Resources:\n  Q:\n    Type: AWS::SQS::Queue\n    Properties: {A: [x]}\n")
+    back = pickle.loads(pickle.dumps(tree))
+    assert isinstance(back, DictNode)
+    item = back["Resources"]["Q"]["Properties"]["A"]
+    assert isinstance(item, ListNode)
+    assert isinstance(item[0], StrNode)
+    assert (item[0].start_mark.line, item[0].start_mark.column) == (3, 21)
+    assert back.get("Missing", {}).start_mark.line == back.start_mark.line
 
 
 def test_report_entries_are_reports(tmp_path: Path) -> None:

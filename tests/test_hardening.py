@@ -1522,3 +1522,31 @@ def test_an_interrupted_adr_write_leaves_the_previous_files_intact(
     with pytest.raises(OSError, match="No space left"):
         write_adrs(_scan(fixed), out, root=root, today=date(2026, 12, 1))
     assert {p.name: p.read_bytes() for p in out.iterdir()} == before
+
+
+def test_a_file_over_the_time_budget_is_mod_006_and_the_others_finish(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The per-file time budget: a template that takes too long to decode and model becomes
+    AR-MOD-006 naming the budget; the other files keep their findings."""
+    from reviewer.engine import ScanOptions, scan
+
+    big = ["AWSTemplateFormatVersion: '2010-09-09'", "Resources:"]
+    for i in range(6000):
+        big += [f"  Topic{i}:", "    Type: AWS::SNS::Topic", "    Properties:", f"      TopicName: t{i}"]
+    (tmp_path / "big").mkdir()
+    (tmp_path / "big" / "template.yaml").write_text("\n".join(big) + "\n", encoding="utf-8")
+    (tmp_path / "small").mkdir()
+    (tmp_path / "small" / "template.yaml").write_text(
+        "AWSTemplateFormatVersion: '2010-09-09'\nResources:\n  Q:\n    Type: AWS::SQS::Queue\n",
+        encoding="utf-8",
+    )
+    monkeypatch.setenv("ARCHREVIEW_FILE_BUDGET", "0.05")
+    report = scan(tmp_path, ScanOptions(jobs=1))
+    over = [f for f in report.findings if f.rule_id == "AR-MOD-006"]
+    assert [f.file for f in over] == ["big/template.yaml"]
+    assert "per-file time budget" in over[0].message
+    assert any(f.rule_id == "AR-EVT-001" and f.file == "small/template.yaml" for f in report.findings)
+    monkeypatch.setenv("ARCHREVIEW_FILE_BUDGET", "0")
+    report = scan(tmp_path, ScanOptions(jobs=1))
+    assert not [f for f in report.findings if f.rule_id == "AR-MOD-006"]

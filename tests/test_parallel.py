@@ -5,18 +5,22 @@ templates is declared cross-file; the engine's error containment holds in worker
 from __future__ import annotations
 
 import collections
+import json
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from bench.generate import generate
 from reviewer import pipeline
 from reviewer.checks import CHECKS
 from reviewer.engine import ScanOptions, scan
 from reviewer.model import Hit
+from reviewer.output.fastjson import Lazy, dumps
 from reviewer.output.json_report import render
 from reviewer.registry import TemplateContext, template_check
 
@@ -200,3 +204,42 @@ def test_copies_of_a_repo_scan_alike(generated: Path, tmp_path: Path) -> None:
     second = scan(copy, ScanOptions(jobs=2, cache_dir=cache))
     assert render(second) == render(scan(copy, ScanOptions()))
     assert second.root != first.root
+
+
+# -- the JSON encoder ---------------------------------------------------------------------------
+
+_scalars = (
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.floats(allow_nan=True, allow_infinity=True)
+    | st.text(max_size=80)
+)
+_values = st.recursive(
+    _scalars,
+    lambda inner: (
+        st.lists(inner, max_size=5)
+        | st.tuples(inner, inner)
+        | st.dictionaries(
+            st.text(max_size=50) | st.integers() | st.booleans() | st.none() | st.floats(), inner
+        )
+    ),
+    max_leaves=40,
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(_values)
+def test_fast_json_equals_json_dumps(value: Any) -> None:
+    assert dumps(value) == json.dumps(value, indent=2, ensure_ascii=False)
+
+
+def test_fast_json_equals_json_dumps_on_a_real_report() -> None:
+    from reviewer.output.json_report import report_dict
+
+    data = report_dict(scan(FIXTURES / "repos" / "chariot-platform"))
+    assert dumps(data) == json.dumps(data, indent=2, ensure_ascii=False)
+    lazy = dict(data, findings=Lazy(data["findings"], lambda f: f))
+    assert dumps(lazy) == dumps(data)
+    with pytest.raises(TypeError):
+        dumps({"a": object()})

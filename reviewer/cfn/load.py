@@ -30,6 +30,12 @@ _DUP_RE = re.compile(r"Duplicate found '(?P<key>[^']*)' \(line (?P<line>\d+)\)")
 _DUP_JSON_RE = re.compile(r'^Duplicate found "(?P<key>.*)"$', re.S)
 
 
+def import_decoder() -> None:
+    """Import cfn-lint's decoder now: a process pool does it once before forking, so its
+    workers inherit it (and share its pages) instead of each importing it."""
+    import cfnlint.decode  # noqa: F401
+
+
 def decode(text: str, *, json_first: bool = False) -> tuple[Any, tuple[ParseProblem, ...]]:
     """Decode a template with cfn-lint's decoder and convert the tree into archreview nodes
     (reviewer.cfn.nodes: picklable, so the cache can hold them and a warm scan never imports
@@ -40,6 +46,12 @@ def decode(text: str, *, json_first: bool = False) -> tuple[Any, tuple[ParseProb
     from reviewer.cfn.nodes import convert
 
     return convert(tree), ()
+
+
+def ensure_decoder() -> None:
+    """Import cfn-lint's decoder now (half a second), so a time budget does not charge it to
+    the first file decoded."""
+    import cfnlint.decode  # noqa: F401
 
 
 def decode_cfnlint(text: str, *, json_first: bool = False) -> tuple[Any, tuple[ParseProblem, ...]]:
