@@ -362,35 +362,29 @@ def _samconfig_overrides(state: _State, rel: str) -> dict[str, Any]:
 
 
 def _load_gomod(state: _State, source: SourceFile) -> None:
-    from reviewer.stack import ManifestError
     from reviewer.stack.gomod import parse_gomod
 
-    text = _read(state, source)
-    if text is None:
-        return
-    try:
-        state.repo.gomods[source.path] = parse_gomod(text)
-    except ManifestError as err:
-        _engine_hit(
-            state,
-            "AR-MOD-003",
-            source.path,
-            source.module,
-            f"{source.path} could not be parsed: {err.message} at line {err.line}",
-            line=err.line,
-            column=err.column,
-        )
+    _load_manifest(state, source, parse_gomod, state.repo.gomods)
 
 
 def _load_package(state: _State, source: SourceFile) -> None:
-    from reviewer.stack import ManifestError
     from reviewer.stack.npm import parse_package_json
+
+    _load_manifest(state, source, parse_package_json, state.repo.packages)
+
+
+def _load_manifest(
+    state: _State, source: SourceFile, parse: Callable[[str], Any], into: dict[str, Any]
+) -> None:
+    """Parse a go.mod or package.json into the repository index; a parse error is AR-MOD-003
+    at its line."""
+    from reviewer.stack import ManifestError
 
     text = _read(state, source)
     if text is None:
         return
     try:
-        state.repo.packages[source.path] = parse_package_json(text)
+        into[source.path] = parse(text)
     except ManifestError as err:
         _engine_hit(
             state,
