@@ -107,26 +107,7 @@ def pointed(
     return None
 
 
-def queue_name_matches(template: Template, queue: Resource, text: str) -> bool:
-    name = resolve(template, queue.get("QueueName"))[0].value if queue.has("QueueName") else None
-    return isinstance(name, str) and (text == name or text.endswith(":" + name))
-
-
 # -- event source mappings ---------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Mapping_:
-    mapping: Resource
-    queue: tuple[Template, Resource] | None
-    function: tuple[Template, Resource] | None
-
-
-def event_source_mappings(repo: RepoIndex, template: Template) -> Iterator[Mapping_]:
-    for esm in template.of_type("AWS::Lambda::EventSourceMapping"):
-        queue = pointed(repo, template, esm.get("EventSourceArn"), ("AWS::SQS::Queue",))
-        fn = pointed(repo, template, esm.get("FunctionName"), LAMBDA_TYPES)
-        yield Mapping_(esm, queue, fn)
 
 
 # -- API integrations --------------------------------------------------------------------------
@@ -210,10 +191,6 @@ def api_integrations(repo: RepoIndex, template: Template) -> Iterator[Integratio
             )
 
 
-def is_api_integrated(repo: RepoIndex, template: Template, fn: Resource) -> bool:
-    return any(i.function is fn for i in api_integrations(repo, template))
-
-
 # -- failure targets ---------------------------------------------------------------------------
 
 
@@ -260,27 +237,6 @@ def failure_target_nodes(template: Template) -> Iterator[tuple[Resource, Any]]:
                 yield res, res.get("SourceParameters", key, "DeadLetterConfig", "Arn")
 
 
-def failure_targets(repo: RepoIndex) -> tuple[set[tuple[str, str]], set[str]]:
-    """Queues that receive failures: (file, logical id) pairs, and literal ARNs/names."""
-    cache: dict[str, Any] = repo.cache
-    if "failure_targets" in cache:
-        result: tuple[set[tuple[str, str]], set[str]] = cache["failure_targets"]
-        return result
-    refs: set[tuple[str, str]] = set()
-    literals: set[str] = set()
-    for template in repo.templates.values():
-        for _res, node in failure_target_nodes(template):
-            if node is MISSING or node is None:
-                continue
-            for ref in targets(template, node):
-                refs.add((ref.file, ref.target))
-            for outcome in resolve(template, node):
-                if isinstance(outcome.value, str):
-                    literals.add(outcome.value)
-    cache["failure_targets"] = (refs, literals)
-    return refs, literals
-
-
 # -- identity policies -------------------------------------------------------------------------
 
 
@@ -303,34 +259,6 @@ IDENTITY_TYPES = (
     "AWS::Serverless::Function",
     "AWS::Serverless::StateMachine",
 )
-
-
-def identity_policies(template: Template) -> Iterator[PolicyDoc]:
-    for res in template.of_type(*IDENTITY_TYPES):
-        if res.implicit:
-            continue  # SAM-generated roles: their statements are judged on the SAM source
-        if res.type in ("AWS::IAM::Role", "AWS::IAM::User", "AWS::IAM::Group"):
-            policies = res.get("Policies")
-            if isinstance(policies, list):
-                for i, pol in enumerate(policies):
-                    if isinstance(pol, Mapping):
-                        doc = _json_or_node(pol.get("PolicyDocument"))
-                        if isinstance(doc, Mapping):
-                            yield PolicyDoc(
-                                res, ("Properties", "Policies", i, "PolicyDocument"), doc
-                            )
-        elif res.type.startswith("AWS::IAM::"):
-            doc = _json_or_node(res.get("PolicyDocument"))
-            if isinstance(doc, Mapping):
-                yield PolicyDoc(res, ("Properties", "PolicyDocument"), doc)
-        else:
-            policies = res.get("Policies")
-            if isinstance(policies, Mapping) and "Statement" in policies:
-                yield PolicyDoc(res, ("Properties", "Policies"), policies)
-            elif isinstance(policies, list):
-                for i, pol in enumerate(policies):
-                    if isinstance(pol, Mapping) and "Statement" in pol:
-                        yield PolicyDoc(res, ("Properties", "Policies", i), pol)
 
 
 @dataclass(frozen=True)
