@@ -414,7 +414,8 @@ PROBE = """
 import sys
 from reviewer.engine import ScanOptions, scan
 scan(sys.argv[1], ScanOptions(cache_dir=sys.argv[2], jobs=1))
-print("cfnlint" in sys.modules)
+assert "cfnlint" not in sys.modules, "the linter was imported (only its decoder is needed)"
+print("_archreview_cfnlint.decode.cfn_yaml" in sys.modules)
 """
 
 
@@ -444,8 +445,9 @@ Resources:
 
 
 def test_warm_scans_do_not_import_cfnlint(tmp_path: Path) -> None:
-    """Nothing changed: the cached models stand in for decoding, cfn-lint is not imported. One
-    template edited: only that one is decoded (with cfn-lint, archreview's only decoder)."""
+    """Nothing changed: the cached models stand in for decoding, cfn-lint's decoder is not
+    loaded. One template edited: only that one is decoded (with cfn-lint's decoder, archreview's
+    only one, loaded without the linter: the probe fails if `cfnlint` itself is imported)."""
     root = tmp_path / "repo"
     _write(root, {"a/template.yaml": ALIASED, "b/template.yaml": IMPORTER})
     cache = tmp_path / "cache"

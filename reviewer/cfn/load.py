@@ -1,4 +1,4 @@
-"""The only importer of cfnlint.decode: text -> marked tree, or parse problems.
+"""The only user of cfn-lint's decoder (reviewer.cfn.decoder): text -> marked tree, or parse problems.
 
 cfn-lint's decoder gives CloudFormation YAML (short-form tags) and JSON as dict/str subclasses
 that carry start and end marks, rejects duplicate keys, and guards alias expansion. Every
@@ -31,9 +31,11 @@ _DUP_JSON_RE = re.compile(r'^Duplicate found "(?P<key>.*)"$', re.S)
 
 
 def import_decoder() -> None:
-    """Import cfn-lint's decoder now: a process pool does it once before forking, so its
-    workers inherit it (and share its pages) instead of each importing it."""
-    import cfnlint.decode  # noqa: F401
+    """Load cfn-lint's decoder now: a process pool does it once before forking, so its
+    workers inherit it (and share its pages) instead of each loading it."""
+    from reviewer.cfn import decoder
+
+    decoder.load()
 
 
 def decode(text: str, *, json_first: bool = False) -> tuple[Any, tuple[ParseProblem, ...]]:
@@ -49,15 +51,18 @@ def decode(text: str, *, json_first: bool = False) -> tuple[Any, tuple[ParseProb
 
 
 def ensure_decoder() -> None:
-    """Import cfn-lint's decoder now (half a second), so a time budget does not charge it to
-    the first file decoded."""
-    import cfnlint.decode  # noqa: F401
+    """Load cfn-lint's decoder now, so a time budget does not charge it to the first file
+    decoded."""
+    import_decoder()
 
 
 def decode_cfnlint(text: str, *, json_first: bool = False) -> tuple[Any, tuple[ParseProblem, ...]]:
     """Decode with cfn-lint: its own node types, or the problems it finds."""
-    from cfnlint.decode import cfn_json, decode_str
+    from reviewer.cfn import decoder
 
+    cfnlint_decode = decoder.load()
+    cfn_json = cfnlint_decode.cfn_json
+    decode_str = cfnlint_decode.decode_str
     tree: Any = None
     matches: list[Any] = []
     if json_first and text.lstrip().startswith("{"):
