@@ -243,3 +243,68 @@ def test_fast_json_equals_json_dumps_on_a_real_report() -> None:
     assert dumps(lazy) == dumps(data)
     with pytest.raises(TypeError):
         dumps({"a": object()})
+
+
+_text = st.text(alphabet=st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=30)
+_opt_text = st.none() | _text
+
+
+@st.composite
+def _findings(draw: Any) -> Any:
+    from reviewer.model import (
+        AdrText,
+        Confidence,
+        Finding,
+        Location,
+        Reference,
+        Severity,
+        Suppression,
+    )
+
+    adr = AdrText(draw(_text), draw(_text), draw(_text), tuple(Reference("t", u) for u in draw(st.lists(_text, max_size=3))))
+    return Finding(
+        rule_id=draw(_text),
+        title=draw(_text),
+        layer=draw(_text),
+        severity=draw(st.sampled_from(list(Severity))),
+        confidence=draw(st.sampled_from(list(Confidence))),
+        score=draw(st.floats(allow_nan=True, allow_infinity=True) | st.integers(-5, 10**12)),
+        module=draw(_text),
+        file=draw(_text),
+        line=draw(st.integers(0, 10**9)),
+        end_line=draw(st.integers(0, 10**9)),
+        column=draw(st.integers(0, 999)),
+        end_column=draw(st.integers(0, 999)),
+        resource=draw(_opt_text),
+        resource_type=draw(_opt_text),
+        property=draw(_opt_text),
+        message=draw(_text),
+        fingerprint=draw(_text),
+        adr=adr,
+        new=draw(st.none() | st.booleans()),
+        suppressed=draw(st.none() | st.builds(Suppression, _text, _opt_text, _opt_text)),
+        related=tuple(
+            draw(st.lists(st.builds(Location, _text, st.integers(0, 99), st.just(1), st.integers(0, 99), st.just(1), _opt_text, _opt_text), max_size=3))
+        ),
+    )
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(_findings(), max_size=4))
+def test_json_render_equals_json_dumps_of_the_report_dict(findings: list[Any]) -> None:
+    """`render` writes findings and evaluations with encoders of their own: the text must be
+    json.dumps(report_dict(report), indent=2) exactly, whatever the values."""
+    import dataclasses
+
+    from reviewer.model import Evaluation
+    from reviewer.output.json_report import report_dict
+
+    base = scan(FIXTURES / "repos" / "chariot-platform")
+    shared = [dataclasses.replace(f, adr=base.findings[0].adr) for f in findings]  # one ADR, many findings
+    evaluations = tuple(
+        Evaluation(f.rule_id, f.layer, f.module, f.file, f.resource, float(i) / 3, f.line) for i, f in enumerate(findings)
+    )
+    report = dataclasses.replace(
+        base, findings=(*base.findings, *findings, *shared), evaluations=(*base.evaluations, *evaluations)
+    )
+    assert render(report) == json.dumps(report_dict(report), indent=2, ensure_ascii=False) + "\n"

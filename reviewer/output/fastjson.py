@@ -88,6 +88,13 @@ def _encode(
         separator = "," + inner
         out.append("[")
         lead = inner
+        if type(value) is Rendered:
+            render = value.render
+            for item in value:
+                out.append(lead + render(item, inner))
+                lead = separator
+            out.append(newline + "]")
+            return
         for item in value:
             text = _scalar(item, memo)
             if text is not None:
@@ -123,6 +130,40 @@ def _encode(
         out.append(newline + "}")
         return
     raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
+
+
+class Rendered(list[Any]):
+    """An array whose items each render themselves: `Rendered(items, render)` encodes as the
+    array whose i-th element's JSON text is `render(items[i], newline)`, where `newline` is the
+    line break plus indentation of the element's own line (its nested lines go one level in).
+    For encoders specialised to one shape (a finding, an evaluation), which must write what
+    `dumps` would write for the same value. Only for `dumps`, like `Lazy`."""
+
+    def __init__(self, items: Sequence[Any], render: Callable[[Any, str], str]) -> None:
+        super().__init__()
+        self._items = items
+        self.render = render
+
+    def __iter__(self) -> Iterator[Any]:
+        return iter(self._items)
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def __bool__(self) -> bool:
+        return bool(self._items)
+
+
+def string(value: str) -> str:
+    """A str as JSON text, as `dumps` writes it."""
+    return str(_string(value))
+
+
+def number(value: float) -> str:
+    """An int or float as JSON text, as `dumps` writes it."""
+    if type(value) is int:
+        return int.__repr__(value)
+    return _float(value)
 
 
 class Lazy(list[Any]):
