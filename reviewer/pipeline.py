@@ -387,6 +387,7 @@ def capture(
     what it did, or None when the check reached beyond the template (guard tripped) or its
     bookkeeping read the evaluation table."""
     from reviewer.engine import _make_finding, _run, _State
+    from reviewer.model import evolve
 
     scratch = _State(state.root, state.options, state.catalogue, state.repo)
     scratch.lines[template.file] = template.lines
@@ -405,9 +406,55 @@ def capture(
         bound = raw.template is not None
         finding = _make_finding(scratch, raw) if bound else None
         if finding is not None:  # the rule's ADR text is put back on replay: kept once, not per hit
-            finding = replace(finding, adr=_NO_ADR)
+            finding = evolve(finding, adr=_NO_ADR)
         raws.append((raw.rule_id, raw.file, raw.module, raw.hit, bound, finding))
     return Capture(raws, list(recorder.ops))
+
+
+# -- what a scan's result depends on, besides the files ------------------------------------------
+
+_OPTION_FIELDS = ("parameters", "sam_env", "max_bytes", "no_ignores", "baseline")
+
+
+def checks_key(checks: tuple[Check, ...], options: Any, today: date) -> str | None:
+    """Digest of what check results depend on besides the files: archreview's code, the checks,
+    the profile, the date, strictness. None when something has no stable digest."""
+    try:
+        return digest(
+            "checks",
+            code_fingerprint(),
+            [(c.rule_id, c.kind, c.cross_file, c.fn) for c in checks],
+            options.profile,
+            today,
+            options.strict,
+        )
+    except Unhashable:
+        return None
+
+
+def options_key(options: Any) -> str | None:
+    """Digest of everything but the files that a scan with these options reports: the enabled
+    checks and `checks_key`, and the options that shape the findings (parameters, SAM
+    environment, size limit, --no-ignores, baseline). None: cannot be keyed (or --aws, whose
+    inputs are the deployed stacks)."""
+    from reviewer.clock import today as clock_today
+    from reviewer.engine import all_checks
+
+    if getattr(options, "aws", None) is not None:
+        return None
+    profile = options.profile
+    checks = tuple(
+        c
+        for c in (options.checks if options.checks is not None else all_checks())
+        if profile.enabled(c.rule_id)
+    )
+    env = checks_key(checks, options, options.today or clock_today())
+    if env is None:
+        return None
+    try:
+        return digest("options", env, [getattr(options, name) for name in _OPTION_FIELDS])
+    except Unhashable:
+        return None
 
 
 # -- the session --------------------------------------------------------------------------------
@@ -483,17 +530,7 @@ class Session:
         opts = state.options
         code = code_fingerprint()
         base = digest("model", code)
-        try:
-            self.env = digest(
-                "checks",
-                code,
-                [(c.rule_id, c.kind, c.cross_file, c.fn) for c in self.checks],
-                opts.profile,
-                self.today,
-                opts.strict,
-            )
-        except Unhashable:  # a check or profile value without a stable digest
-            self.env = None
+        self.env = checks_key(self.checks, opts, self.today)
         for path in self.order:
             entry = self.files[path]
             if isinstance(entry.text, Skipped):
@@ -546,10 +583,7 @@ class Session:
                 repr((inventory.files, inventory.skipped, inventory.modules, inventory.submodules)),
                 contents,
                 tree_listing(state.root, self.cache.directory if self.cache else None),
-                [
-                    getattr(opts, name)
-                    for name in ("parameters", "sam_env", "max_bytes", "no_ignores", "baseline")
-                ],
+                [getattr(opts, name) for name in _OPTION_FIELDS],
             )
         except Unhashable:
             return None
@@ -727,10 +761,11 @@ class Session:
         if cap is None:
             return False
         from reviewer.engine import _Raw
+        from reviewer.model import evolve
 
         for rule_id, file, module, hit, bound, finding in cap.raws:
             if finding is not None:
-                finding = replace(finding, adr=state.catalogue[rule_id].adr)
+                finding = evolve(finding, adr=state.catalogue[rule_id].adr)
             state.raws.append(
                 _Raw(rule_id, file, module, hit, template if bound else None, finding)
             )

@@ -8,6 +8,14 @@ its logical fingerprint (rule, file, logical id, property path — never a line 
 from REF's findings. Line-based filtering would miss the regressions this exists for: deleting a
 WAF association makes AR-API-001 appear on a stage line the change never touched.
 
+REF's side is cached (with a cache): its logical findings are kept under a key made of REF's
+git tree id — which names every file's content and every submodule's commit, so it names the
+whole base checkout — and everything else the scan's result depends on (archreview's code and
+rules, the profile, the date, the options, the scanned root's place in the repository). A later
+run against the same base reads them back without checking anything out or scanning it again:
+a pull request's every push re-scans only its own side. A base whose submodules could not all be
+checked out is not cached (fetching them later must change the answer).
+
 Only git itself runs, with fixed arguments, hooks disabled and no prompts; nothing from the
 repository is executed.
 """
@@ -21,6 +29,7 @@ import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any
 
 from reviewer.engine import ScanOptions, fingerprint, scan
 from reviewer.model import Finding, Report
@@ -236,12 +245,26 @@ def relative_renames(renames: Mapping[str, str], prefix: str) -> dict[str, str]:
     return out
 
 
-def base_fingerprints(findings: Sequence[Finding], renames: Mapping[str, str]) -> set[str]:
+LogicalKey = tuple[str, str, "str | None", "str | None"]  # rule, file, resource, property
+
+
+def logical_keys(findings: Sequence[Finding]) -> list[LogicalKey]:
+    """What a finding's logical fingerprint is made of, once per distinct finding, in order."""
+    return list(dict.fromkeys((f.rule_id, f.file, f.resource, f.property) for f in findings))
+
+
+def base_fingerprints(
+    findings: Sequence[Finding] | Sequence[LogicalKey], renames: Mapping[str, str]
+) -> set[str]:
     """REF's logical fingerprints, recomputed with each file's name in the current tree."""
     out: set[str] = set()
-    for f in findings:
-        file = renames.get(f.file, f.file)
-        out.add(fingerprint(f.rule_id, file, f.resource, f.property))
+    for item in findings:
+        rule_id, file, resource, prop = (
+            (item.rule_id, item.file, item.resource, item.property)
+            if isinstance(item, Finding)
+            else item
+        )
+        out.add(fingerprint(rule_id, renames.get(file, file), resource, prop))
     return out
 
 
@@ -252,10 +275,58 @@ def _live(f: Finding) -> bool:
 
 
 def mark_new(report: Report, fingerprints: set[str], ref: str) -> Report:
+    from reviewer.model import evolve
+
     marked = tuple(
-        replace(f, new=not _live(f) and f.fingerprint not in fingerprints) for f in report.findings
+        evolve(f, new=not _live(f) and f.fingerprint not in fingerprints) for f in report.findings
     )
     return replace(report, findings=marked, diff_base=ref)
+
+
+BASE_KIND = "base"
+
+
+def _base_key(toplevel: Path, commit: str, prefix: str, options: ScanOptions) -> str | None:
+    """The cache key of REF's findings (see the module docstring), or None: no cache, or a
+    value that has no stable digest."""
+    if options.cache_dir is None:
+        return None
+    from reviewer.pipeline import options_key
+
+    scan_key = options_key(options)
+    if scan_key is None:
+        return None
+    tree = git(["rev-parse", "--verify", "--quiet", f"{commit}^{{tree}}"], toplevel, check=False)
+    if tree.returncode != 0:
+        return None
+    from reviewer.cache import digest
+
+    return digest(BASE_KIND, scan_key, _out(tree), prefix)
+
+
+def _cached_base(options: ScanOptions, key: str | None) -> dict[str, Any] | None:
+    if key is None or options.cache_dir is None:
+        return None
+    from reviewer.cache import Cache
+
+    saved = Cache.open(options.cache_dir).get(BASE_KIND, key)
+    if (
+        isinstance(saved, dict)
+        and isinstance(saved.get("keys"), list)
+        and isinstance(saved.get("submodules"), list)
+    ):
+        return saved
+    return None
+
+
+def _store_base(options: ScanOptions, key: str | None, value: dict[str, Any]) -> None:
+    if key is None or options.cache_dir is None:
+        return
+    from reviewer.cache import Cache
+
+    cache = Cache.open(options.cache_dir)
+    cache.put(BASE_KIND, key, value)
+    cache.prune((), whole=(BASE_KIND,), keep=4)
 
 
 def compare_with_base(
@@ -264,6 +335,13 @@ def compare_with_base(
     """The current `report` with every finding marked new or existing against REF, and any
     warnings (submodules whose base could not be checked out)."""
     toplevel, prefix, commit = resolve(root, ref)
+    base_options = replace(options, baseline=None, no_ignores=True, aws=None)
+    key = _base_key(toplevel, commit, prefix, base_options)
+    saved = _cached_base(base_options, key)
+    if saved is not None:  # REF scanned before, with everything that shapes its findings
+        submodules = [(label, Path(repo), sub) for label, repo, sub in saved["submodules"]]
+        renames = relative_renames(renames_since(toplevel, commit, submodules), prefix)
+        return mark_new(report, base_fingerprints(saved["keys"], renames), ref), []
     workdir = Path(tempfile.mkdtemp(prefix="archreview-base-"))
     try:
         tree = checkout_base(toplevel, commit, workdir)
@@ -272,10 +350,13 @@ def compare_with_base(
             base_root = tree.path / prefix if prefix else tree.path
             base_findings: tuple[Finding, ...] = ()
             if base_root.is_dir():
-                base_options = replace(options, baseline=None, no_ignores=True, aws=None)
                 base_findings = scan(base_root, base_options).findings
         finally:
             remove_base(tree)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
-    return mark_new(report, base_fingerprints(base_findings, renames), ref), tree.warnings
+    keys = logical_keys(base_findings)
+    if not tree.warnings:
+        kept = [(label, str(repo), sub) for label, repo, sub in tree.submodules]
+        _store_base(base_options, key, {"keys": keys, "submodules": kept})
+    return mark_new(report, base_fingerprints(keys, renames), ref), tree.warnings

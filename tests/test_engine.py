@@ -264,3 +264,23 @@ def test_refto_for_getatt() -> None:
     fn = t.get("FnQueue")
     assert fn is not None
     assert resolve(t, fn.get("EventSourceArn"))[0].value == RefTo("Q", "Arn", "template.yaml")
+
+
+def test_evolve_is_replace_without_init() -> None:
+    import dataclasses
+
+    from reviewer.model import AdrText, Finding, evolve
+
+    from .conftest import FIXTURES
+
+    report = scan(FIXTURES / "templates" / "AR-API-001", ScanOptions())
+    f = report.findings[0]
+    other = AdrText("c", "d", "e")
+    assert evolve(f, new=True, adr=other) == dataclasses.replace(f, new=True, adr=other)
+    assert evolve(f, new=True) is not f and f.new is None
+    assert hash(evolve(f, new=False)) == hash(dataclasses.replace(f, new=False))
+    with pytest.raises(TypeError, match="no field 'nope'"):
+        evolve(f, nope=1)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        evolve(f).new = True  # type: ignore[misc]
+    assert isinstance(evolve(f), Finding)

@@ -239,3 +239,87 @@ def test_live_findings_are_never_new() -> None:
     drift = dc_replace(f, layer="DRF", rule_id="AR-DRF-001", fingerprint="b" * 32)
     marked = mark_new(dc_replace(report, findings=(f, live, drift)), set(), "main")
     assert [x.new for x in marked.findings] == [True, False, False]
+
+
+def _marks(report: Any) -> list[tuple[str, str, bool | None]]:
+    return sorted((f.rule_id, f.fingerprint, f.new) for f in report.findings)
+
+
+def test_the_base_is_scanned_once_then_read_from_the_cache(
+    tmp_path: Path, scratch: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A second run against the same base reads REF's findings from the cache: no worktree, no
+    scan of REF; the answer is the same. A new commit, another profile or no cache: scanned."""
+    from dataclasses import replace as dc_replace
+
+    from reviewer import prmode
+    from reviewer.profile import DEFAULT
+
+    repo = _init(tmp_path / "repo")
+    text = PROTECTED.read_text(encoding="utf-8")
+    (repo / "old.yaml").write_text(text, encoding="utf-8")
+    base = _commit(repo, "protected API")
+    _git(repo, "mv", "old.yaml", "template.yaml")  # a rename: REF's findings follow it
+    (repo / "template.yaml").write_text(text[: text.index("  Association:")], encoding="utf-8")
+    options = ScanOptions(cache_dir=str(tmp_path / "cache"))
+    report = scan(repo, options)
+
+    checkouts: list[str] = []
+    real_checkout = prmode.checkout_base
+
+    def counting(toplevel: Path, commit: str, into: Path) -> Any:
+        checkouts.append(commit)
+        return real_checkout(toplevel, commit, into)
+
+    monkeypatch.setattr(prmode, "checkout_base", counting)
+    first, warnings = compare_with_base(repo, base, options, report)
+    assert checkouts == [base] and warnings == []
+    new = [f for f in first.findings if f.new]
+    assert [f.rule_id for f in new] == ["AR-API-001"]  # the rest existed (renamed file)
+
+    second, _ = compare_with_base(repo, base, options, report)
+    assert checkouts == [base]  # read back: nothing checked out
+    assert _marks(second) == _marks(first)
+    _no_leftovers(repo, scratch)
+
+    compare_with_base(repo, base, ScanOptions(), report)  # no cache: scanned
+    assert len(checkouts) == 2
+    other = ScanOptions(cache_dir=options.cache_dir, profile=dc_replace(DEFAULT, disabled_rules=("AR-API-001",)))
+    compare_with_base(repo, base, other, report)  # another profile: another key
+    assert len(checkouts) == 3
+
+    (repo / "other.yaml").write_text(text, encoding="utf-8")
+    later = _commit(repo, "another template")
+    third, _ = compare_with_base(repo, later, options, report)
+    assert checkouts[-1] == later  # a new base commit: scanned
+    # that commit holds the unprotected API already: the regression is no longer new (a base
+    # keyed by anything less than its tree would have answered from the first commit)
+    assert [f.new for f in third.findings if f.rule_id == "AR-API-001"] == [False]
+
+
+def test_a_base_with_missing_submodules_is_not_cached(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from reviewer import prmode
+
+    sub = _init(tmp_path / "svc-repo")
+    shutil.copy(UNPROTECTED, sub / "template.yaml")
+    _commit(sub, "service")
+    sup = _init(tmp_path / "platform")
+    _git(sup, "submodule", "add", "-q", str(sub), "modules/svc")
+    base = _commit(sup, "add")
+    _git(sup, "submodule", "deinit", "-q", "--all")
+    options = ScanOptions(cache_dir=str(tmp_path / "cache"))
+    report = scan(sup, options)
+    checkouts: list[str] = []
+    real_checkout = prmode.checkout_base
+
+    def counting(toplevel: Path, commit: str, into: Path) -> Any:
+        checkouts.append(commit)
+        return real_checkout(toplevel, commit, into)
+
+    monkeypatch.setattr(prmode, "checkout_base", counting)
+    for _ in range(2):
+        _, warnings = compare_with_base(sup, base, options, report)
+        assert any("not checked out" in w for w in warnings)
+    assert checkouts == [base, base]
