@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
 import shlex
@@ -674,16 +675,23 @@ def evaluate(
         if meta is None:
             continue
         base = profile.severity_for(rule_id) or meta.severity
-        live = [f for f in by_key.get((rule_id, file, subject), []) if f.suppressed is None]
-        w = weight(base)
+        w = _float_weight(base)
         cost = 0.0
-        for f in live:
-            w = max(w, weight(f.severity))
-            cost = max(cost, f.score)
+        for f in by_key.get((rule_id, file, subject), ()):
+            if f.suppressed is None:
+                w = max(w, _float_weight(f.severity))
+                cost = max(cost, f.score)
         if rule_id in UNWEIGHED_RULES:
-            w, cost = type(w)(0), 0.0
-        out.append(Evaluation(rule_id, meta.layer, module, file, subject, float(w), cost))
+            w, cost = 0.0, 0.0
+        out.append(Evaluation(rule_id, meta.layer, module, file, subject, w, cost))
     return tuple(out)
+
+
+@functools.cache
+def _float_weight(severity: Severity) -> float:
+    """A severity's weight as an Evaluation stores it (the exact weights are a handful of
+    decimals, so comparing the floats orders them as the fractions)."""
+    return float(weight(severity))
 
 
 def assemble(state: _State, findings: list[Finding], evaluations: tuple[Evaluation, ...]) -> Report:
