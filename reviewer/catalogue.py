@@ -66,8 +66,9 @@ class RuleMeta:
     owasp: tuple[str, ...]
     cases: tuple[Case, ...]
 
-    @property
+    @functools.cached_property
     def adr(self) -> AdrText:
+        """One AdrText per rule, shared by all its findings (reports render and cache it once)."""
         return AdrText(self.context, self.decision, self.consequences, self.references)
 
     def info(self) -> RuleInfo:

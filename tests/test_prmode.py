@@ -214,7 +214,8 @@ def test_base_fingerprints_follow_renames(tmp_path: Path) -> None:
     assert f.fingerprint not in fps
 
 
-def test_api_returns_warnings_for_missing_submodules(tmp_path: Path) -> None:
+def _platform_without_its_submodule(tmp_path: Path) -> tuple[Path, str]:
+    """A super-repository whose one submodule is recorded in the base but not checked out."""
     sub = _init(tmp_path / "svc-repo")
     shutil.copy(UNPROTECTED, sub / "template.yaml")
     _commit(sub, "service")
@@ -222,6 +223,11 @@ def test_api_returns_warnings_for_missing_submodules(tmp_path: Path) -> None:
     _git(sup, "submodule", "add", "-q", str(sub), "modules/svc")
     base = _commit(sup, "add")
     _git(sup, "submodule", "deinit", "-q", "--all")  # not checked out here
+    return sup, base
+
+
+def test_api_returns_warnings_for_missing_submodules(tmp_path: Path) -> None:
+    sup, base = _platform_without_its_submodule(tmp_path)
     report = scan(sup, ScanOptions())
     marked, warnings = compare_with_base(sup, base, ScanOptions(), report)
     assert marked.diff_base == base
@@ -241,6 +247,21 @@ def test_live_findings_are_never_new() -> None:
     assert [x.new for x in marked.findings] == [True, False, False]
 
 
+def _count_checkouts(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The base commits PR mode checks out from now on (it still checks them out)."""
+    from reviewer import prmode
+
+    checkouts: list[str] = []
+    real_checkout = prmode.checkout_base
+
+    def counting(toplevel: Path, commit: str, into: Path) -> Any:
+        checkouts.append(commit)
+        return real_checkout(toplevel, commit, into)
+
+    monkeypatch.setattr(prmode, "checkout_base", counting)
+    return checkouts
+
+
 def _marks(report: Any) -> list[tuple[str, str, bool | None]]:
     return sorted((f.rule_id, f.fingerprint, f.new) for f in report.findings)
 
@@ -252,7 +273,6 @@ def test_the_base_is_scanned_once_then_read_from_the_cache(
     scan of REF; the answer is the same. A new commit, another profile or no cache: scanned."""
     from dataclasses import replace as dc_replace
 
-    from reviewer import prmode
     from reviewer.profile import DEFAULT
 
     repo = _init(tmp_path / "repo")
@@ -264,14 +284,7 @@ def test_the_base_is_scanned_once_then_read_from_the_cache(
     options = ScanOptions(cache_dir=str(tmp_path / "cache"))
     report = scan(repo, options)
 
-    checkouts: list[str] = []
-    real_checkout = prmode.checkout_base
-
-    def counting(toplevel: Path, commit: str, into: Path) -> Any:
-        checkouts.append(commit)
-        return real_checkout(toplevel, commit, into)
-
-    monkeypatch.setattr(prmode, "checkout_base", counting)
+    checkouts = _count_checkouts(monkeypatch)
     first, warnings = compare_with_base(repo, base, options, report)
     assert checkouts == [base] and warnings == []
     new = [f for f in first.findings if f.new]
@@ -300,25 +313,10 @@ def test_the_base_is_scanned_once_then_read_from_the_cache(
 def test_a_base_with_missing_submodules_is_not_cached(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from reviewer import prmode
-
-    sub = _init(tmp_path / "svc-repo")
-    shutil.copy(UNPROTECTED, sub / "template.yaml")
-    _commit(sub, "service")
-    sup = _init(tmp_path / "platform")
-    _git(sup, "submodule", "add", "-q", str(sub), "modules/svc")
-    base = _commit(sup, "add")
-    _git(sup, "submodule", "deinit", "-q", "--all")
+    sup, base = _platform_without_its_submodule(tmp_path)
     options = ScanOptions(cache_dir=str(tmp_path / "cache"))
     report = scan(sup, options)
-    checkouts: list[str] = []
-    real_checkout = prmode.checkout_base
-
-    def counting(toplevel: Path, commit: str, into: Path) -> Any:
-        checkouts.append(commit)
-        return real_checkout(toplevel, commit, into)
-
-    monkeypatch.setattr(prmode, "checkout_base", counting)
+    checkouts = _count_checkouts(monkeypatch)
     for _ in range(2):
         _, warnings = compare_with_base(sup, base, options, report)
         assert any("not checked out" in w for w in warnings)

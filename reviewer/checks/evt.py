@@ -351,6 +351,7 @@ def _redrives(repo: RepoIndex) -> list[Redrive]:
     if cached is not None:
         return cached
     out: list[Redrive] = []
+    seen: set[tuple[int, int, int, int, tuple[str, ...], bool]] = set()
     queues = [(t, q) for t in repo.templates.values() for q in t.of_type(QUEUE)]
     for t in repo.templates.values():
         for src in t.of_type(QUEUE):
@@ -373,9 +374,10 @@ def _redrives(repo: RepoIndex) -> list[Redrive]:
                             if q is not src and _names_queue(text, t, qt, q):
                                 found.append((qt, q, False))
                 for owner, res, exact in found:
-                    link = Redrive(t, src, owner, res, outcome.conditions, exact)
-                    if link not in out:
-                        out.append(link)
+                    key = (id(t), id(src), id(owner), id(res), outcome.conditions, exact)
+                    if key not in seen:  # the same link once (templates compare by identity)
+                        seen.add(key)
+                        out.append(Redrive(t, src, owner, res, outcome.conditions, exact))
     repo.cache["evt.redrives"] = out
     return out
 

@@ -45,14 +45,10 @@ def _key(key: Any) -> str:
     raise TypeError(f"keys must be str, int, float, bool or None, not {type(key).__name__}")
 
 
-def _scalar(value: Any, memo: dict[str, str]) -> str | None:
+def plain(value: Any) -> str | None:
+    """A scalar (str and its subclasses, None, bool, int, float) as JSON text; None otherwise."""
     kind = type(value)
     if kind is str:
-        if len(value) > 40:  # long texts (ADR paragraphs) repeat across findings: escape once
-            text = memo.get(value)
-            if text is None:
-                text = memo[value] = str(_string(value))
-            return text
         return str(_string(value))
     if value is None:
         return "null"
@@ -71,6 +67,15 @@ def _scalar(value: Any, memo: dict[str, str]) -> str | None:
     if isinstance(value, float):
         return _float(value)
     return None
+
+
+def _scalar(value: Any, memo: dict[str, str]) -> str | None:
+    if type(value) is str and len(value) > 40:  # long texts (ADR paragraphs) repeat: escape once
+        text = memo.get(value)
+        if text is None:
+            text = memo[value] = str(_string(value))
+        return text
+    return plain(value)
 
 
 def _encode(
@@ -157,13 +162,6 @@ class Rendered(list[Any]):
 def string(value: str) -> str:
     """A str as JSON text, as `dumps` writes it."""
     return str(_string(value))
-
-
-def number(value: float) -> str:
-    """An int or float as JSON text, as `dumps` writes it."""
-    if type(value) is int:
-        return int.__repr__(value)
-    return _float(value)
 
 
 class Lazy(list[Any]):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json.encoder
 from typing import Any
 
 from reviewer.model import (
@@ -21,10 +20,8 @@ from reviewer.model import (
     Suppression,
 )
 from reviewer.output import RenderOptions
-from reviewer.output.fastjson import number as _number
+from reviewer.output.fastjson import plain
 from reviewer.output.fastjson import string as _string
-
-_encode_str = json.encoder.encode_basestring  # the C escaper (what `dumps` uses)
 
 
 def _block(block: ScoreBlock) -> dict[str, Any]:
@@ -118,20 +115,10 @@ def _key_text(key: str) -> str:
 
 
 def _scalar_text(value: Any) -> str:
-    kind = type(value)
-    if kind is str:
-        return _encode_str(value)
-    if kind is int:
-        return int.__repr__(value)
-    if value is None:
-        return "null"
-    if value is True:
-        return "true"
-    if value is False:
-        return "false"
-    if isinstance(value, str):
-        return _string(value)
-    return _number(value)
+    text = plain(value)
+    if text is None:
+        raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
+    return text
 
 
 def _object_text(pairs: list[tuple[str, str]], newline: str) -> str:
