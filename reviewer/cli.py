@@ -327,6 +327,7 @@ def scan(
         aws=aws_options,
         jobs=jobs or _default_jobs(),
         cache_dir=cache_folder,
+        keep_report=replay is None,
     )
     try:
         report = run_scan(path, options)

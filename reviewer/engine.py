@@ -68,6 +68,9 @@ class ScanOptions:
     progress: Callable[[int, int], None] | None = None  # (templates done, total): reviewer.progress
     jobs: int = 1  # processes for loading templates and local checks (reviewer.pipeline)
     cache_dir: str | None = None  # content-hash cache folder (reviewer.cache); None: no cache
+    # keep the whole report in the cache (the command line does not when it keeps its outputs:
+    # the same inputs replay those, and pickling a large report costs seconds)
+    keep_report: bool = True
 
 
 @dataclass
@@ -157,7 +160,7 @@ def _scan(root: str | os.PathLike[str], options: ScanOptions | None, sessions: l
     entries = _suppression_entries(state, today)
     raws = [r for r in state.raws if r.rule_id in enabled or r.rule_id in _ENGINE_RULES]
     report = _report(state, raws, entries)
-    if state.session is not None:
+    if state.session is not None and opts.keep_report:
         state.session.store_report(report)
     _release(state)
     return report

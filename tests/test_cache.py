@@ -4,6 +4,7 @@ foreign cache is ignored, and a warm scan never imports cfn-lint."""
 
 from __future__ import annotations
 
+import json
 import os
 import pickle
 import subprocess
@@ -552,3 +553,24 @@ def test_outputs_to_special_files_are_written_not_renamed_over(tmp_path: Path) -
     _write_atomic(regular, "one")
     _write_atomic(regular, "two")
     assert regular.read_text(encoding="utf-8") == "two"
+
+
+def test_cli_keeps_its_outputs_not_the_whole_report(tmp_path: Path) -> None:
+    """The command line keeps what it wrote (replayed when nothing changed) and the per-file
+    entries, not a pickled report besides; other output settings scan again, warm, and give the
+    same findings."""
+    root = _copy_example(tmp_path)
+    runner = CliRunner()
+    args = ["scan", str(root), "--fail-on", "never", "--quiet"]
+    first = runner.invoke(main, [*args, "--format", "json"])
+    assert first.exit_code == 0, first.output
+    cache = root / ".archreview-cache"
+    assert [p for p in (cache / "output").rglob("*") if p.is_file()]
+    assert [p for p in (cache / "model").rglob("*") if p.is_file()]
+    assert not (cache / "report").exists()
+    sarif = runner.invoke(main, [*args, "--format", "sarif"])
+    results = json.loads(sarif.output)["runs"][0]["results"]
+    live = [f for f in json.loads(first.output)["findings"] if f["suppressed"] is None]
+    assert sorted(r["partialFingerprints"]["archreview/v1"] for r in results) == sorted(
+        f["fingerprint"] for f in live
+    )
