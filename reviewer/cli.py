@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -272,7 +273,7 @@ def scan(
     import gc
 
     gc.disable()  # a short-lived process making millions of objects: no cyclic collections
-    from reviewer.output import RenderOptions, renderer
+    from reviewer.output import RenderOptions, renderer, streamer
 
     if not path.is_dir():
         raise UsageError(f"{path} is not a directory")
@@ -367,6 +368,14 @@ def scan(
             sarif_category=sarif_category,
             include_suppressed=sarif_include_suppressed,
         )
+        stream_to = streamer(fmt) if replay is None else None  # a replay keeps the text whole
+        if stream_to is not None and not (fmt == "text" and quiet):
+            streamed = _streaming(stream_to, shown, render_options)
+            if target is None or target == "-":
+                streamed(sys.stdout.write)
+            else:
+                _write_atomic(Path(target), streamed)
+            continue
         if fmt == "text" and quiet:  # findings without the score summary
             from reviewer.output.text import render_text
 
@@ -432,9 +441,10 @@ def _profile(profile_path: str | None, root: Path, *, warn: bool = True) -> Any:
     return profile
 
 
-def _write_atomic(path: Path, payload: str) -> None:
+def _write_atomic(path: Path, payload: str | Callable[[Callable[[str], object]], None]) -> None:
     """Write through a fresh, exclusively created temporary file in the target's folder, then
-    rename it over the target: an interrupted run leaves the previous file intact."""
+    rename it over the target: an interrupted run leaves the previous file intact. The payload
+    is the text, or a function that writes it in pieces through the `write` it is given."""
     import stat
     import tempfile
 
@@ -444,17 +454,33 @@ def _write_atomic(path: Path, payload: str) -> None:
         mode = None
     if mode is not None and not stat.S_ISREG(mode):  # /dev/null, a FIFO, /dev/stdout ...:
         with open(path, "w", encoding="utf-8") as handle:  # written to, never renamed over
-            handle.write(payload)
+            _write_payload(handle, payload)
         return
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(payload)
+            _write_payload(handle, payload)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def _streaming(
+    stream_to: Any, report: Report, options: Any
+) -> Callable[[Callable[[str], object]], None]:
+    def write_with(write: Callable[[str], object]) -> None:
+        stream_to(report, options, write)
+
+    return write_with
+
+
+def _write_payload(handle: Any, payload: str | Callable[[Callable[[str], object]], None]) -> None:
+    if isinstance(payload, str):
+        handle.write(payload)
+    else:
+        payload(handle.write)
 
 
 @main.command("rules")

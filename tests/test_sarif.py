@@ -386,3 +386,36 @@ def test_uris_are_relative_to_the_repository_when_a_subfolder_is_scanned(tmp_pat
         r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] for r in run["results"]
     }
     assert "platform/infra/edge.yaml" in uris and all(u.startswith("platform/") for u in uris)
+
+
+@pytest.mark.parametrize("include_suppressed", [False, True])
+def test_render_is_json_dumps_of_the_document_and_streams_the_same(include_suppressed: bool) -> None:
+    """SARIF is written by the fast encoder: the text must be the standard library's, and the
+    pieces `render_to` hands out must add up to it (the command line streams them)."""
+    report = scan(FIXTURES / "repos" / "chariot-platform", ScanOptions())
+    options = RenderOptions(include_suppressed=include_suppressed)
+    text = sarif_mod.render(report, options)
+    assert text == json.dumps(sarif_document(report, options), indent=2, ensure_ascii=False) + "\n"
+    pieces: list[str] = []
+    sarif_mod.render_to(report, options, pieces.append)
+    assert "".join(pieces) == text
+
+
+def test_cli_streams_large_outputs_to_files_and_stdout(tmp_path: Path) -> None:
+    """Without a cache (nothing to replay) JSON and SARIF are streamed into their targets: the
+    bytes are those of the pure renderers."""
+    from reviewer.output import json_report
+
+    root = FIXTURES / "repos" / "chariot-platform"
+    out = tmp_path / "r.json"
+    result = CliRunner().invoke(
+        main,
+        [
+            "scan", str(root), "--no-cache", "--fail-on", "never",
+            "--format", "json", "--output", f"json={out}", "--format", "sarif", "--output", "sarif=-",
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    report = scan(root, ScanOptions())
+    assert out.read_text(encoding="utf-8") == json_report.render(report)
+    assert result.stdout == sarif_mod.render(report, RenderOptions())

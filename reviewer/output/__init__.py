@@ -1,6 +1,9 @@
 """Formatters: pure functions of a Report (and of rendering options, never of the engine).
 
-Each format is a module `reviewer.output.<module>` with `render(report, options) -> str`.
+Each format is a module `reviewer.output.<module>` with `render(report, options) -> str`; a
+format whose output grows with the findings (JSON, SARIF) also has `render_to(report, options,
+write)`, which hands the same text to `write` in pieces as it is made, so the command line can
+stream a large report into its output instead of first holding it whole.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ class RenderOptions:
 
 
 Renderer = Callable[[Report, RenderOptions], str]
+Streamer = Callable[[Report, RenderOptions, Callable[[str], object]], None]
 
 # format name -> module below reviewer.output (one line per format)
 MODULES: dict[str, str] = {
@@ -38,3 +42,10 @@ def renderer(name: str) -> Renderer:
     module = importlib.import_module(f"reviewer.output.{MODULES[name]}")
     render: Renderer = module.render
     return render
+
+
+def streamer(name: str) -> Streamer | None:
+    """The format's `render_to`, or None when it renders only whole."""
+    module = importlib.import_module(f"reviewer.output.{MODULES[name]}")
+    stream: Streamer | None = getattr(module, "render_to", None)
+    return stream

@@ -78,6 +78,22 @@ def _scalar(value: Any, memo: dict[str, str]) -> str | None:
     return plain(value)
 
 
+class _Buffer(list[str]):
+    """The top-level buffer of `dump`: the large arrays hand what they have written on to
+    `write` every few hundred pieces, so a report is never held whole as text."""
+
+    LIMIT = 512
+
+    def __init__(self, write: Callable[[str], object]) -> None:
+        super().__init__()
+        self.write = write
+
+    def flush(self) -> None:
+        if self:
+            self.write("".join(self))
+            self.clear()
+
+
 def _encode(
     value: Any, out: list[str], newline: str, memo: dict[str, str], names: dict[str, str]
 ) -> None:
@@ -93,11 +109,14 @@ def _encode(
         separator = "," + inner
         out.append("[")
         lead = inner
+        streaming = type(out) is _Buffer
         if type(value) is Rendered:
             render = value.render
             for item in value:
                 out.append(lead + render(item, inner))
                 lead = separator
+                if streaming and len(out) >= _Buffer.LIMIT:
+                    out.flush()  # type: ignore[attr-defined]
             out.append(newline + "]")
             return
         for item in value:
@@ -109,6 +128,8 @@ def _encode(
                 _encode(item, piece, inner, memo, names)
                 out.append("".join(piece))
             lead = separator
+            if streaming and len(out) >= _Buffer.LIMIT:
+                out.flush()  # type: ignore[attr-defined]
         out.append(newline + "]")
         return
     if isinstance(value, dict):
@@ -182,6 +203,14 @@ class Lazy(list[Any]):
 
     def __bool__(self) -> bool:
         return bool(self._items)
+
+
+def dump(value: Any, write: Callable[[str], object]) -> None:
+    """Hand the text of `dumps(value)` to `write`, in pieces (a large array is written as it
+    is encoded, not first held whole)."""
+    out = _Buffer(write)
+    _encode(value, out, "\n", {}, {})
+    out.flush()
 
 
 def dumps(value: Any) -> str:

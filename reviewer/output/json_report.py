@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from reviewer.model import (
@@ -281,13 +282,24 @@ def report_dict(report: Report, *, findings: bool = True) -> dict[str, Any]:
 
 def render(report: Report, options: RenderOptions | None = None) -> str:
     """`json.dumps(report_dict(report), indent=2, ensure_ascii=False)` and a newline."""
-    from reviewer.output.fastjson import Rendered, dumps
+    parts: list[str] = []
+    render_to(report, options, parts.append)
+    return "".join(parts)
+
+
+def render_to(
+    report: Report, options: RenderOptions | None, write: Callable[[str], object]
+) -> None:
+    """`render`'s text handed to `write` in pieces, as it is made (a large report is never
+    held whole as text: the command line streams it into its output)."""
+    from reviewer.output.fastjson import Rendered, dump
 
     data = report_dict(report, findings=False)
     writer = _Writer()
     data["summary"]["evaluations"] = Rendered(report.evaluations, writer.evaluation)
     data["findings"] = Rendered(report.findings, writer.finding)
-    return dumps(data) + "\n"
+    dump(data, write)
+    write("\n")
 
 
 # -- reading a report back (the `comment` command renders from REPORT.json) --------------------

@@ -13,11 +13,10 @@ GitHub ignores SARIF suppressions, so suppressed findings are left out unless as
 
 from __future__ import annotations
 
-import json
 import re
 import sys
 from array import array
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -565,7 +564,21 @@ def sarif_document(report: Report, options: RenderOptions | None = None) -> dict
 
 
 def render(report: Report, options: RenderOptions | None = None) -> str:
-    return json.dumps(sarif_document(report, options), indent=2, ensure_ascii=False) + "\n"
+    """The SARIF log: `json.dumps(sarif_document(...), indent=2, ensure_ascii=False)` and a
+    newline (written by reviewer.output.fastjson, the same text several times faster)."""
+    parts: list[str] = []
+    render_to(report, options, parts.append)
+    return "".join(parts)
+
+
+def render_to(
+    report: Report, options: RenderOptions | None, write: Callable[[str], object]
+) -> None:
+    """`render`'s text handed to `write` in pieces."""
+    from reviewer.output.fastjson import dump
+
+    dump(sarif_document(report, options), write)
+    write("\n")
 
 
 def results_by_fingerprint(document: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
