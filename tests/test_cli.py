@@ -117,3 +117,28 @@ def test_python_dash_m_entry_point(tmp_path: Path) -> None:
     )
     assert proc.returncode == 0, proc.stderr
     assert json.loads(proc.stdout)["tool"]["name"] == "archreview"
+
+
+def test_the_program_exits_with_the_scan_code_and_complete_output(tmp_path: Path) -> None:
+    """`python -m reviewer` leaves through os._exit after flushing: the exit codes are the
+    command's, and what it printed is all there."""
+    import subprocess
+    import sys
+
+    from .conftest import FIXTURES
+
+    root = FIXTURES / "repos" / "chariot-platform"
+
+    def program(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "reviewer", *args], capture_output=True, text=True, timeout=300, check=False
+        )
+
+    done = program("scan", str(root), "--no-cache", "--format", "json", "--fail-on", "never")
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["findings"]  # complete: it parses
+    assert program("scan", str(root), "--no-cache", "--format", "json", "--fail-on", "info").returncode == 1
+    missing = program("scan", str(tmp_path / "nowhere"))
+    assert missing.returncode == 2
+    assert "is not a directory" in missing.stderr
+    assert program("--version").stdout.startswith("archreview, version ")
