@@ -606,7 +606,8 @@ def run() -> None:
     at once. A scan ends holding hundreds of thousands of objects (templates, findings) that
     the interpreter would otherwise take apart one by one on its way out — a tenth of a second
     on a 500-template repository, seconds on a large one — for a process that is ending. Every
-    file is closed by then; the standard streams are flushed here."""
+    file is closed by then; the standard streams are flushed here. Under a profiler or a
+    coverage tracer it leaves the ordinary way, so they can write their results."""
     try:
         main()
         code: Any = 0
@@ -617,6 +618,8 @@ def run() -> None:
     elif not isinstance(code, int):  # sys.exit("message"): what Python itself would do
         print(code, file=sys.stderr)
         code = 1
+    if sys.getprofile() is not None or sys.gettrace() is not None:
+        sys.exit(code)  # a profiler or coverage tool writes its results on the way out
     for stream in (sys.stdout, sys.stderr):
         try:
             stream.flush()

@@ -271,7 +271,7 @@ class _Expander:
             source=source,
             condition=condition,
         )
-        self.t.resources[logical_id] = res
+        self.t.add_resource(res)
         return res
 
     def enabled(self, value: Any) -> bool:

@@ -125,11 +125,17 @@ class Template:
     _incoming: dict[str, list[Edge]] | None = field(default=None, repr=False)
     # resolve.targets per node (id -> (node, result)): the same value is asked about often
     _targets: dict[int, tuple[Any, Any]] = field(default_factory=dict, repr=False, compare=False)
+    # resources by type, and edges by source (checks ask of_type/outgoing tens of thousands of
+    # times); made on first use, dropped when a resource is added (add_resource)
+    _by_type: dict[str, list[Resource]] | None = field(default=None, repr=False, compare=False)
+    _outgoing: dict[str, list[Edge]] | None = field(default=None, repr=False, compare=False)
 
     def __getstate__(self) -> dict[str, Any]:
         """Pickled (cache, worker processes) without the repository and derived memos."""
         state = dict(self.__dict__)
-        state.update(repo=None, _edges=None, _incoming=None, _targets={})
+        state.update(
+            repo=None, _edges=None, _incoming=None, _targets={}, _by_type=None, _outgoing=None
+        )
         return state
 
     # -- sections -------------------------------------------------------------------------
@@ -164,8 +170,25 @@ class Template:
 
     # -- resources ------------------------------------------------------------------------
     def of_type(self, *types: str) -> list[Resource]:
+        """The resources of these types, in the template's order (a new list each call)."""
+        by_type = self._by_type
+        if by_type is None:
+            by_type = {}
+            for r in self.resources.values():
+                by_type.setdefault(r.type, []).append(r)
+            self._by_type = by_type
+        if len(types) == 1:
+            return list(by_type.get(types[0], ()))
         wanted = set(types)
+        if sum(len(by_type.get(t, ())) for t in wanted) == 0:
+            return []
         return [r for r in self.resources.values() if r.type in wanted]
+
+    def add_resource(self, res: Resource) -> None:
+        """Add (or replace) a resource; what is derived from the resources is made again."""
+        self.resources[res.logical_id] = res
+        self._by_type = None
+        self._edges = self._incoming = self._outgoing = None
 
     def get(self, logical_id: str) -> Resource | None:
         return self.resources.get(logical_id)
@@ -199,7 +222,12 @@ class Template:
         return self._incoming.get(logical_id, [])
 
     def outgoing(self, logical_id: str) -> list[Edge]:
-        return [e for e in self.edges() if e.source == logical_id]
+        if self._outgoing is None:
+            outgoing: dict[str, list[Edge]] = {}
+            for edge in self.edges():
+                outgoing.setdefault(edge.source, []).append(edge)
+            self._outgoing = outgoing
+        return list(self._outgoing.get(logical_id, ()))
 
     # -- locator --------------------------------------------------------------------------
     def locate(self, subject: str | None, path: Path) -> Span:
