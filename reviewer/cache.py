@@ -3,7 +3,7 @@
 Entries are addressed by a key that digests everything their value depends on (file content,
 path, archreview's version and code, the rules, the profile, the options); a changed input is a
 different key, never a stale hit. Each entry is written atomically (a temporary file renamed
-into place) and carries an HMAC of its payload under a secret kept outside the scanned tree
+into place) and carries a MAC (keyed BLAKE2b) of its key and payload under a secret kept outside the scanned tree
 (`$XDG_CACHE_HOME/archreview/secret`, or `ARCHREVIEW_CACHE_SECRET`): a cache directory that
 comes with a repository — a pull request can add one — is never unpickled. A missing, corrupt,
 truncated or unsigned entry is a miss, never an error.
@@ -29,8 +29,8 @@ from typing import Any
 from reviewer.discover import SKIP_DIRS, Skipped, read_text
 
 DEFAULT_DIRNAME = ".archreview-cache"
-FORMAT = 1  # bump when the meaning of an entry changes
-_MAGIC = b"ARC1"
+FORMAT = 2  # bump when the meaning of an entry changes
+_MAGIC = b"ARC2"
 _MAC_BYTES = 32
 _PROTOCOL = pickle.HIGHEST_PROTOCOL
 
@@ -167,10 +167,20 @@ class Cache:
     def open(cls, directory: str | os.PathLike[str]) -> Cache:
         return cls(Path(directory))
 
+    def _mac(self, key: str, payload: bytes | memoryview) -> bytes:
+        """The entry's signature: keyed BLAKE2b (a MAC by design, and twice as fast as
+        HMAC-SHA256 on the large entries a warm scan reads) over the key and the payload."""
+        secret = self.secret if len(self.secret) <= 64 else hashlib.sha256(self.secret).digest()
+        mac = hashlib.blake2b(key=secret, digest_size=_MAC_BYTES, person=b"archreview")
+        raw = key.encode()
+        mac.update(len(raw).to_bytes(4, "big") + raw)
+        mac.update(payload)
+        return mac.digest()
+
     def _path(self, kind: str, key: str) -> Path:
         return self.directory / kind / key[:2] / key
 
-    def get_blob(self, kind: str, key: str) -> bytes | None:
+    def get_blob(self, kind: str, key: str) -> memoryview | None:
         """The verified payload of an entry, or None."""
         path = self._path(kind, key)
         try:
@@ -180,8 +190,8 @@ class Cache:
             self.misses += 1
             return None
         head = len(_MAGIC) + _MAC_BYTES
-        payload = data[head:]
-        mac = hmac.new(self.secret, key.encode() + payload, hashlib.sha256).digest()
+        payload = memoryview(data)[head:]
+        mac = self._mac(key, payload)
         if not data.startswith(_MAGIC) or not hmac.compare_digest(data[len(_MAGIC) : head], mac):
             self.misses += 1
             return None
@@ -204,7 +214,7 @@ class Cache:
     def put_blob(self, kind: str, key: str, payload: bytes) -> None:
         """Write an entry atomically; a cache that cannot be written is silently skipped."""
         path = self._path(kind, key)
-        mac = hmac.new(self.secret, key.encode() + payload, hashlib.sha256).digest()
+        mac = self._mac(key, payload)
         tmp = path.with_name(f".{key}.{os.getpid()}.tmp")
         try:
             if not path.parent.is_dir():

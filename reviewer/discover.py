@@ -285,7 +285,7 @@ def read_text(
     root_str = os.fspath(root)
     abs_path = os.path.join(root_str, *rel.split("/"))
     try:
-        if not _inside(os.path.realpath(abs_path), os.path.realpath(root_str)):
+        if not _inside(os.path.realpath(abs_path), _real_root(root_str)):
             return Skipped(rel, mod, "symlink-outside-root", _outside_detail(abs_path))
         data, _size = _read_bytes(abs_path, max_bytes, None)
     except _TooLarge as exc:
@@ -298,6 +298,24 @@ def read_text(
     if isinstance(decoded, str):
         return decoded
     return Skipped(rel, mod, decoded[0], decoded[1])
+
+
+_REAL_ROOTS: dict[str, str] = {}
+
+
+def _real_root(root: str) -> str:
+    """The root's real path, resolved once per scan rather than once per file read (a scan
+    reads every discovered file; `forget_real_roots` clears it when the scan's reads end)."""
+    real = _REAL_ROOTS.get(root)
+    if real is None:
+        if len(_REAL_ROOTS) > 64:
+            _REAL_ROOTS.clear()
+        real = _REAL_ROOTS[root] = os.path.realpath(root)
+    return real
+
+
+def forget_real_roots() -> None:
+    _REAL_ROOTS.clear()
 
 
 def _outside_detail(abs_path: str) -> str:

@@ -19,7 +19,14 @@ from reviewer.catalogue import RuleMeta, load_catalogue
 from reviewer.cfn.load import decode
 from reviewer.cfn.template import Template, build
 from reviewer.clock import today as clock_today
-from reviewer.discover import Inventory, Skipped, SourceFile, discover, read_text
+from reviewer.discover import (
+    Inventory,
+    Skipped,
+    SourceFile,
+    discover,
+    forget_real_roots,
+    read_text,
+)
 from reviewer.model import (
     LAYER_ORDER,
     Checked,
@@ -113,6 +120,8 @@ def scan(root: str | os.PathLike[str], options: ScanOptions | None = None) -> Re
             for session in sessions:
                 session.abort()
             raise
+        finally:
+            forget_real_roots()  # resolved again by the next scan in this process
         for session in sessions:
             session.finish()
     return report
