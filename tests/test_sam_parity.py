@@ -60,6 +60,19 @@ def line_of(text: str, needle: str) -> int:
     raise AssertionError(needle)
 
 
+def python_function(name: str) -> str:
+    """The head of a SAM function (Python, code on S3) for an inline template; what the test
+    needs of it (Role, Events, ...) follows as more Properties."""
+    return (
+        f"  {name}:\n"
+        "    Type: AWS::Serverless::Function\n"
+        "    Properties:\n"
+        "      Runtime: python3.12\n"
+        "      Handler: app.handler\n"
+        "      CodeUri: s3://bucket/key\n"
+    )
+
+
 def translator_agrees(body: str) -> None:
     """Our pairs of the rule types equal the translator's (skipped without the translator)."""
     pytest.importorskip("samtranslator")
@@ -160,7 +173,8 @@ def test_implicit_rest_api_ids_and_lines() -> None:
     translator_agrees(IMPLICIT_REST)
 
 
-EXPLICIT_REST = """\
+EXPLICIT_REST = (
+    """\
 Parameters:
   Stage:
     Type: String
@@ -187,12 +201,9 @@ Resources:
     Type: AWS::Serverless::Api
     Properties:
       StageName: v1.0
-  Fn:
-    Type: AWS::Serverless::Function
-    Properties:
-      Runtime: python3.12
-      Handler: app.handler
-      CodeUri: s3://bucket/key
+"""
+    + python_function("Fn")
+    + """\
       Events:
         A:
           Type: Api
@@ -204,6 +215,7 @@ Resources:
           Type: Api
           Properties: {RestApiId: Dotted, Path: /c, Method: get}
 """
+)
 
 
 def test_explicit_rest_api_stage_and_permission_names() -> None:
@@ -230,7 +242,8 @@ def sam_parity_hash(value: str) -> str:
     return hashlib.sha1(value.encode()).hexdigest()[:10]
 
 
-HTTP = """\
+HTTP = (
+    """\
 Globals:
   HttpApi:
     AccessLogSettings:
@@ -258,12 +271,9 @@ Resources:
   Auth:
     Type: AWS::Serverless::Function
     Properties: {Runtime: python3.12, Handler: a.h, CodeUri: s3://b/k}
-  Fn:
-    Type: AWS::Serverless::Function
-    Properties:
-      Runtime: python3.12
-      Handler: app.handler
-      CodeUri: s3://bucket/key
+"""
+    + python_function("Fn")
+    + """\
       Role: arn:aws:iam::123456789012:role/given
       Events:
         Explicit:
@@ -272,6 +282,7 @@ Resources:
         Implicit:
           Type: HttpApi
 """
+)
 
 
 def test_http_api_stages_and_permissions() -> None:
@@ -290,18 +301,16 @@ def test_http_api_stages_and_permissions() -> None:
     translator_agrees(HTTP)
 
 
-EVENTS = """\
+EVENTS = (
+    """\
 Resources:
   Topic:
     Type: AWS::SNS::Topic
   Pool:
     Type: AWS::Cognito::UserPool
-  Fn:
-    Type: AWS::Serverless::Function
-    Properties:
-      Runtime: python3.12
-      Handler: app.handler
-      CodeUri: s3://bucket/key
+"""
+    + python_function("Fn")
+    + """\
       AutoPublishAlias: live
       DeploymentPreference:
         Type: Canary10Percent5Minutes
@@ -355,6 +364,7 @@ Resources:
           Type: Api
           Properties: {Path: /start, Method: post}
 """
+)
 
 
 def test_event_sources() -> None:
@@ -388,16 +398,14 @@ def test_event_sources() -> None:
     translator_agrees(EVENTS)
 
 
-MISC = """\
+MISC = (
+    """\
 Conditions:
   UseGiven: !Equals [a, b]
 Resources:
-  Maybe:
-    Type: AWS::Serverless::Function
-    Properties:
-      Runtime: python3.12
-      Handler: app.handler
-      CodeUri: s3://bucket/key
+"""
+    + python_function("Maybe")
+    + """\
       Role: !If [UseGiven, arn:aws:iam::123456789012:role/given, !Ref AWS::NoValue]
       Events:
         Upload:
@@ -455,6 +463,7 @@ Resources:
         send:
           FunctionArn: !GetAtt Maybe.Arn
 """
+)
 
 
 def test_conditional_role_connectors_graphql_websocket() -> None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import textwrap
 from pathlib import Path
 
 from click.testing import CliRunner
@@ -11,64 +10,55 @@ from click.testing import CliRunner
 from reviewer.cli import main
 from reviewer.engine import ScanOptions, scan
 
-TEMPLATE = textwrap.dedent(
-    """\
-    AWSTemplateFormatVersion: '2010-09-09'
-    Transform: AWS::Serverless-2016-10-31
-    Resources:
-      Accepted:
-        Type: AWS::SQS::Queue
-        Metadata:
-          archreview:
-            ignore:
-              - id: AR-EVT-001
-                reason: "replayed from the source system; a DLQ adds nothing"
-                until: 2027-06-30
-        Properties:
-          KmsMasterKeyId: alias/jobs
-      NoReason:
-        Type: AWS::SQS::Queue
-        Metadata:
-          archreview:
-            ignore:
-              - id: AR-EVT-001
-        Properties:
-          KmsMasterKeyId: alias/jobs
-      Expired:
-        Type: AWS::SQS::Queue
-        Metadata:
-          archreview:
-            ignore:
-              - id: AR-EVT-001
-                reason: "temporary"
-                until: 2025-01-31
-        Properties:
-          KmsMasterKeyId: alias/jobs
-      Misspelled:
-        Type: AWS::SQS::Queue
-        Metadata:
-          archreview:
-            ignore:
-              - id: AR-EVT-001
-                reasn: "typo"
-        Properties:
-          KmsMasterKeyId: alias/jobs
-      Fn:
-        Type: AWS::Serverless::Function
-        Metadata:
-          archreview:
-            ignore:
-              - id: AR-API-001
-                reason: "internal API behind the corporate proxy"
-        Properties:
-          Handler: bootstrap
-          Runtime: provided.al2023
-          CodeUri: .
-          Events:
-            Get:
-              Type: Api
-              Properties: {Path: /, Method: get}
-    """
+
+def _queue(name: str, *entry: str, key: str = "archreview") -> str:
+    """YAML for an encrypted SQS queue whose Metadata `key` holds one ignore entry, given as
+    its lines (the first one starts the list item)."""
+    first, *rest = entry
+    lines = [
+        f"  {name}:",
+        "    Type: AWS::SQS::Queue",
+        "    Metadata:",
+        f"      {key}:",
+        "        ignore:",
+        f"          - {first}",
+        *(f"            {line}" for line in rest),
+        "    Properties:",
+        "      KmsMasterKeyId: alias/jobs",
+    ]
+    return "".join(f"{line}\n" for line in lines)
+
+
+TEMPLATE = (
+    "AWSTemplateFormatVersion: '2010-09-09'\n"
+    "Transform: AWS::Serverless-2016-10-31\n"
+    "Resources:\n"
+    + _queue(
+        "Accepted",
+        "id: AR-EVT-001",
+        'reason: "replayed from the source system; a DLQ adds nothing"',
+        "until: 2027-06-30",
+    )
+    + _queue("NoReason", "id: AR-EVT-001")
+    + _queue("Expired", "id: AR-EVT-001", 'reason: "temporary"', "until: 2025-01-31")
+    + _queue("Misspelled", "id: AR-EVT-001", 'reasn: "typo"')
+    + """\
+  Fn:
+    Type: AWS::Serverless::Function
+    Metadata:
+      archreview:
+        ignore:
+          - id: AR-API-001
+            reason: "internal API behind the corporate proxy"
+    Properties:
+      Handler: bootstrap
+      Runtime: provided.al2023
+      CodeUri: .
+      Events:
+        Get:
+          Type: Api
+          Properties: {Path: /, Method: get}
+"""
 )
 
 
@@ -88,6 +78,7 @@ def test_inline_suppressions_and_mod_004(tmp_path: Path) -> None:
         assert by[("AR-EVT-001", name)].suppressed is None
     mod4 = sorted((f.resource, f.line, f.message) for f in report.findings if f.rule_id == "AR-MOD-004")
     assert [m[0] for m in mod4] == ["Expired", "Misspelled", "NoReason"]
+    # lines of TEMPLATE: Expired's `until` 29, Misspelled's `reasn` 38, NoReason's entry 19
     assert "expired on 2025-01-31" in mod4[0][2] and mod4[0][1] == 29
     assert "unknown key `reasn`" in mod4[1][2] and mod4[1][1] == 38
     assert "no reason" in mod4[2][2] and mod4[2][1] == 19
@@ -123,38 +114,14 @@ def test_baseline_round_trip(tmp_path: Path) -> None:
     assert runner.invoke(main, ["scan", str(root), "--baseline", str(bad)]).exit_code == 2
 
 
-MISSPELLED = textwrap.dedent(
-    """\
-    AWSTemplateFormatVersion: '2010-09-09'
-    Resources:
-      Typo:
-        Type: AWS::SQS::Queue
-        Metadata:
-          archreveiw:
-            ignore:
-              - id: AR-EVT-001
-                reason: "never applied: the key is misspelled"
-        Properties:
-          KmsMasterKeyId: alias/jobs
-      Lower:
-        Type: AWS::SQS::Queue
-        Metadata:
-          archreview:
-            ignore:
-              - id: ar-evt-001
-                reason: "ids are case-insensitive"
-        Properties:
-          KmsMasterKeyId: alias/jobs
-      Unknown:
-        Type: AWS::SQS::Queue
-        Metadata:
-          archreview:
-            ignore:
-              - id: AR-EVT-01
-                reason: "a rule that does not exist"
-        Properties:
-          KmsMasterKeyId: alias/jobs
-    """
+MISSPELLED = (
+    "AWSTemplateFormatVersion: '2010-09-09'\n"
+    "Resources:\n"
+    + _queue(
+        "Typo", "id: AR-EVT-001", 'reason: "never applied: the key is misspelled"', key="archreveiw"
+    )
+    + _queue("Lower", "id: ar-evt-001", 'reason: "ids are case-insensitive"')
+    + _queue("Unknown", "id: AR-EVT-01", 'reason: "a rule that does not exist"')
 )
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from reviewer.cfn.template import MISSING, Resource, Template
@@ -92,6 +92,28 @@ def http_stages(repo: RepoIndex, t: Template) -> list[tuple[Resource, Resource |
         (stage, _api_of(repo, t, stage.get("ApiId"), HTTP_API_TYPES))
         for stage in t.of_type("AWS::ApiGatewayV2::Stage")
     ]
+
+
+def _stage_subject(stage: Stage) -> str:
+    """How AR-API-003/004 name a REST stage at the start of a message: by its SAM API and stage
+    name when SAM generates it from an AWS::Serverless::Api, else as `Stage.describe` does."""
+    sam = stage.api is not None and stage.api.type == "AWS::Serverless::Api"
+    where = (
+        f"SAM API {stage.api.logical_id} (stage {stage.name or '?'})"
+        if sam and stage.api is not None
+        else stage.describe()
+    )
+    return f"{where[0].upper()}{where[1:]}"
+
+
+def _http_stage_subject(t: Template, stage: Resource, api: Resource | None) -> str:
+    """How AR-API-003/004 name an HTTP or WebSocket API stage at the start of a message."""
+    kind = "WebSocket" if protocol_of(t, api) == "WEBSOCKET" else "HTTP API"
+    return (
+        f"{kind} stage {stage.logical_id}"
+        if not stage.implicit
+        else f"The stage SAM generates for {stage.source} ({stage.logical_id})"
+    )
 
 
 # -- AR-API-001 -----------------------------------------------------------------------------------
@@ -241,66 +263,56 @@ def stage_without_waf(ctx: TemplateContext) -> Iterator[Yielded]:
 
 @dataclass
 class _AclFeatures:
-    groups: dict[str, list[tuple[str, ...]]]  # group name -> condition sets under which present
-    rate: list[tuple[str, ...]]
+    """What a web ACL's rules hold, the rule groups they reference included: the AWS managed
+    rule groups and the rate-based rules, each with the condition sets under which present."""
 
+    repo: RepoIndex
+    groups: dict[str, list[tuple[str, ...]]] = field(default_factory=dict)  # by group name
+    rate: list[tuple[str, ...]] = field(default_factory=list)
 
-def _scan_statement(
-    repo: RepoIndex,
-    t: Template,
-    node: Any,
-    conds: tuple[str, ...],
-    acc: _AclFeatures,
-    depth: int = 0,
-) -> None:
-    if depth > 12 or not isinstance(node, Mapping):
-        return
-    for key, value in node.items():
-        if key == "ManagedRuleGroupStatement" and isinstance(value, Mapping):
-            vendor = values(t, value.get("VendorName", MISSING))[0].text()
-            for v in values(t, value.get("Name", MISSING)):
-                name = v.text()
-                if name is not None and (vendor or "").upper() == "AWS":
-                    acc.groups.setdefault(name, []).append((*conds, *v.conditions))
-        elif key == "RateBasedStatement":
-            acc.rate.append(conds)
-        elif key == "RuleGroupReferenceStatement" and isinstance(value, Mapping):
-            found = pointed(repo, t, value.get("Arn", MISSING), ("AWS::WAFv2::RuleGroup",))
-            if found is not None:
-                owner, group = found
-                _scan_rules(repo, owner, group.get("Rules"), conds, acc, depth + 1)
-        elif isinstance(value, Mapping):
-            _scan_statement(repo, t, value, conds, acc, depth + 1)
-        elif isinstance(value, list):
-            for item in value:
-                _scan_statement(repo, t, item, conds, acc, depth + 1)
+    def scan_statement(
+        self, t: Template, node: Any, conds: tuple[str, ...], depth: int = 0
+    ) -> None:
+        if depth > 12 or not isinstance(node, Mapping):
+            return
+        for key, value in node.items():
+            if key == "ManagedRuleGroupStatement" and isinstance(value, Mapping):
+                vendor = values(t, value.get("VendorName", MISSING))[0].text()
+                for v in values(t, value.get("Name", MISSING)):
+                    name = v.text()
+                    if name is not None and (vendor or "").upper() == "AWS":
+                        self.groups.setdefault(name, []).append((*conds, *v.conditions))
+            elif key == "RateBasedStatement":
+                self.rate.append(conds)
+            elif key == "RuleGroupReferenceStatement" and isinstance(value, Mapping):
+                found = pointed(self.repo, t, value.get("Arn", MISSING), ("AWS::WAFv2::RuleGroup",))
+                if found is not None:
+                    owner, group = found
+                    self.scan_rules(owner, group.get("Rules"), conds, depth + 1)
+            elif isinstance(value, Mapping):
+                self.scan_statement(t, value, conds, depth + 1)
+            elif isinstance(value, list):
+                for item in value:
+                    self.scan_statement(t, item, conds, depth + 1)
 
-
-def _scan_rules(
-    repo: RepoIndex,
-    t: Template,
-    node: Any,
-    conds: tuple[str, ...],
-    acc: _AclFeatures,
-    depth: int = 0,
-) -> None:
-    if node is MISSING:
-        return
-    if isinstance(node, list):
-        for item in node:
-            for v in values(t, item):
-                if isinstance(v.value, Mapping):
-                    _scan_statement(
-                        repo, t, v.value.get("Statement"), (*conds, *v.conditions), acc, depth
-                    )
-        return
-    for v in values(t, node):
-        if isinstance(v.value, list):
-            for item in v.value:
-                if isinstance(item, Mapping):
-                    _scan_statement(
-                        repo, t, item.get("Statement"), (*conds, *v.conditions), acc, depth
-                    )
+    def scan_rules(self, t: Template, node: Any, conds: tuple[str, ...], depth: int = 0) -> None:
+        if node is MISSING:
+            return
+        if isinstance(node, list):
+            for item in node:
+                for v in values(t, item):
+                    if isinstance(v.value, Mapping):
+                        self.scan_statement(
+                            t, v.value.get("Statement"), (*conds, *v.conditions), depth
+                        )
+            return
+        for v in values(t, node):
+            if isinstance(v.value, list):
+                for item in v.value:
+                    if isinstance(item, Mapping):
+                        self.scan_statement(
+                            t, item.get("Statement"), (*conds, *v.conditions), depth
+                        )
 
 
 def _presence(cond_sets: list[tuple[str, ...]]) -> tuple[bool, str]:
@@ -317,8 +329,8 @@ def web_acl_without_baseline_rules(ctx: TemplateContext) -> Iterator[Yielded]:
     t = ctx.template
     wanted = tuple(ctx.profile.waf_managed_rule_groups)
     for acl in t.of_type("AWS::WAFv2::WebACL"):
-        acc = _AclFeatures({}, [])
-        _scan_rules(ctx.repo, t, acl.get("Rules"), (), acc)
+        acc = _AclFeatures(ctx.repo)
+        acc.scan_rules(t, acl.get("Rules"), ())
         gaps: list[str] = []
         effects: list[str] = []
         conditional = False
@@ -453,16 +465,11 @@ def api_without_throttling(ctx: TemplateContext) -> Iterator[Yielded]:
             path = ("Properties", "MethodSettings")
         if _usage_plan_throttles(repo, t, stage):
             continue
-        sam = stage.api is not None and stage.api.type == "AWS::Serverless::Api"
-        where = (
-            f"SAM API {stage.api.logical_id} (stage {stage.name or '?'})"
-            if sam and stage.api is not None
-            else stage.describe()
-        )
+        where = _stage_subject(stage)
         yield Hit(
             res.logical_id,
             path,
-            f"{where[0].upper()}{where[1:]} sets no ThrottlingRateLimit/ThrottlingBurstLimit in "
+            f"{where} sets no ThrottlingRateLimit/ThrottlingBurstLimit in "
             "MethodSettings and no usage plan with a Throttle covers it: only the account-wide "
             "limit stands between a burst and the backend",
         )
@@ -477,12 +484,7 @@ def api_without_throttling(ctx: TemplateContext) -> Iterator[Yielded]:
             for v in values(t, route_settings)
         ):
             continue
-        kind = "WebSocket" if protocol_of(t, api) == "WEBSOCKET" else "HTTP API"
-        owner = (
-            f"{kind} stage {stage_res.logical_id}"
-            if not stage_res.implicit
-            else f"The stage SAM generates for {stage_res.source} ({stage_res.logical_id})"
-        )
+        owner = _http_stage_subject(t, stage_res, api)
         yield Hit(
             stage_res.logical_id,
             ("Properties", "DefaultRouteSettings"),
@@ -530,17 +532,12 @@ def api_stage_without_access_logs(ctx: TemplateContext) -> Iterator[Yielded]:
             if node is MISSING
             else (*base, "AccessLogSetting", "DestinationArn")
         )
-        sam = stage.api is not None and stage.api.type == "AWS::Serverless::Api"
-        where = (
-            f"SAM API {stage.api.logical_id} (stage {stage.name or '?'})"
-            if sam and stage.api is not None
-            else stage.describe()
-        )
+        where = _stage_subject(stage)
         yield Hit(
             res.logical_id,
             path,
             with_note(
-                f"{where[0].upper()}{where[1:]} writes no access log (no AccessLogSetting with a "
+                f"{where} writes no access log (no AccessLogSetting with a "
                 "DestinationArn): requests, callers and authorizer decisions leave no record",
                 lacking,
             ),
@@ -557,12 +554,7 @@ def api_stage_without_access_logs(ctx: TemplateContext) -> Iterator[Yielded]:
             if node is MISSING
             else ("Properties", "AccessLogSettings", "DestinationArn")
         )
-        kind = "WebSocket" if protocol_of(t, api) == "WEBSOCKET" else "HTTP API"
-        owner = (
-            f"{kind} stage {stage_res.logical_id}"
-            if not stage_res.implicit
-            else f"The stage SAM generates for {stage_res.source} ({stage_res.logical_id})"
-        )
+        owner = _http_stage_subject(t, stage_res, api)
         yield Hit(
             stage_res.logical_id,
             path,

@@ -132,6 +132,15 @@ def compare(pair: _Pair, cache: dict[str, Any]) -> Comparison:
     return out
 
 
+def _compared(ctx: TemplateContext) -> tuple[_Pair, Comparison] | None:
+    """The deployed stack `ctx.template` paired with its repository template, and how their
+    resources compare (None when the template is no deployed stack of a repository template)."""
+    pair = _pair(ctx)
+    if pair is None:
+        return None
+    return pair, compare(pair, ctx.repo.cache)
+
+
 def _compare(pair: _Pair) -> Comparison:
     repo, deployed, live = pair.repo, pair.deployed, pair.live
     # deployed: the processed template's resources and what ListStackResources lists (moto
@@ -245,14 +254,10 @@ def _type_of(pair: _Pair, rid: str) -> str:
 
 @template_check("AR-DRF-001", cross_file=True)
 def resource_not_deployed(ctx: TemplateContext) -> Iterator[Yielded]:
-    pair = _pair(ctx)
-    if pair is None:
+    if (compared := _compared(ctx)) is None:
         return
-    cmp = compare(pair, ctx.repo.cache)
-    for rid, _ in cmp.both:
-        yield Checked(rid)
-    for rid in cmp.expected_absent:
-        yield Checked(rid)
+    pair, cmp = compared
+    yield from map(Checked, [rid for rid, _ in cmp.both] + cmp.expected_absent)
     for rid in cmp.only_repo:
         res = pair.repo.resources[rid]
         line = pair.repo.locate(rid, ()).line
@@ -269,12 +274,10 @@ def resource_not_deployed(ctx: TemplateContext) -> Iterator[Yielded]:
 
 @template_check("AR-DRF-002", cross_file=True)
 def resource_not_in_repository(ctx: TemplateContext) -> Iterator[Yielded]:
-    pair = _pair(ctx)
-    if pair is None:
+    if (compared := _compared(ctx)) is None:
         return
-    cmp = compare(pair, ctx.repo.cache)
-    for _, did in cmp.both:
-        yield Checked(did)
+    pair, cmp = compared
+    yield from map(Checked, [did for _, did in cmp.both])
     for did in cmp.only_deployed:
         yield Hit(
             did,
@@ -287,10 +290,9 @@ def resource_not_in_repository(ctx: TemplateContext) -> Iterator[Yielded]:
 
 @template_check("AR-DRF-003", cross_file=True)
 def resource_type_differs(ctx: TemplateContext) -> Iterator[Yielded]:
-    pair = _pair(ctx)
-    if pair is None:
+    if (compared := _compared(ctx)) is None:
         return
-    cmp = compare(pair, ctx.repo.cache)
+    pair, cmp = compared
     for rid, did in cmp.both:
         yield Checked(did)
         repo_type = pair.repo.resources[rid].type
@@ -338,10 +340,9 @@ def _inner_hits(
 def protection_missing_when_deployed(ctx: TemplateContext) -> Iterator[Yielded]:
     from reviewer.catalogue import load_catalogue
 
-    pair = _pair(ctx)
-    if pair is None:
+    if (compared := _compared(ctx)) is None:
         return
-    cmp = compare(pair, ctx.repo.cache)
+    pair, cmp = compared
     deployed_to_repo = {did: rid for rid, did in cmp.both}
     repo_hits = _inner_hits(ctx, pair.repo, pair.index)
     deployed_hits = _inner_hits(ctx, pair.deployed, ctx.repo)

@@ -5,13 +5,13 @@ targets. Each fact carries the path it was read from and how certain it is."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from reviewer.cfn.resolve import NOVALUE, Outcome, RefTo, Unresolved, number, resolve, targets
 from reviewer.cfn.template import MISSING, Resource, Template
-from reviewer.model import Confidence, Path
+from reviewer.model import Confidence, Hit, Path
 from reviewer.repo import RepoIndex
 
 LAMBDA_TYPES = ("AWS::Lambda::Function", "AWS::Serverless::Function")
@@ -74,6 +74,34 @@ def numeric(template: Template, res: Resource, name: str, default: float) -> Num
 
 def function_timeout(template: Template, fn: Resource) -> Number:
     return numeric(template, fn, "Timeout", DEFAULT_TIMEOUT_S)
+
+
+_Branch = TypeVar("_Branch")
+
+
+def property_hits(
+    t: Template,
+    res: Resource,
+    prop: str,
+    unset: str,
+    follow: Callable[[Template, Resource, str], Iterable[_Branch]],
+    judge: Callable[[Resource, _Branch], Hit | None],
+    *,
+    first: bool = False,
+) -> Iterator[Hit]:
+    """The findings on a property a resource should write. When `res` does not write `prop`:
+    one hit at ("Properties", prop) with the message `unset`. When it does: the hits `judge`
+    makes of the branches `follow(t, res, prop)` gives (with `first`, the first hit only)."""
+    if not res.has(prop):
+        yield Hit(res.logical_id, ("Properties", prop), unset)
+        return
+    for branch in follow(t, res, prop):
+        hit = judge(res, branch)
+        if hit is None:
+            continue
+        yield hit
+        if first:
+            return
 
 
 def locate_resource(repo: RepoIndex, ref: RefTo) -> tuple[Template, Resource] | None:

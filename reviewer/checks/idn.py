@@ -7,6 +7,7 @@ from typing import Any
 
 from reviewer.cfn.resolve import number, truthy
 from reviewer.cfn.template import MISSING, Resource, Template
+from reviewer.checks.facts import property_hits
 from reviewer.checks.iam import Leaf, branches, lowest, nested, when
 from reviewer.model import Confidence, Hit, Related, Severity
 from reviewer.registry import Check, TemplateContext, Yielded, template_check
@@ -30,34 +31,39 @@ def _note(leaf: Leaf) -> str:
 def pool_without_mfa(ctx: TemplateContext) -> Iterator[Yielded]:
     t = ctx.template
     for pool in t.of_type(POOL):
-        name = pool.logical_id
-        if not pool.has("MfaConfiguration"):
-            yield Hit(
-                name,
-                ("Properties", "MfaConfiguration"),
-                f"User pool {name} sets no MfaConfiguration, so MFA is OFF: a stolen or guessed "
-                "password is enough to sign in",
-            )
-            continue
-        for leaf in nested(t, pool, "MfaConfiguration"):
-            mode = _upper(leaf.value)
-            if mode == "OFF":
-                yield Hit(
-                    name,
-                    leaf.path,
-                    f"User pool {name} has MfaConfiguration OFF{_note(leaf)}: a stolen or "
-                    "guessed password is enough to sign in",
-                    confidence=leaf.confidence,
-                )
-            elif mode == "OPTIONAL":
-                yield Hit(
-                    name,
-                    leaf.path,
-                    f"User pool {name} has MfaConfiguration OPTIONAL{_note(leaf)}: only users "
-                    "who chose to enrol a second factor are protected",
-                    severity=Severity.MEDIUM,
-                    confidence=leaf.confidence,
-                )
+        yield from property_hits(
+            t,
+            pool,
+            "MfaConfiguration",
+            f"User pool {pool.logical_id} sets no MfaConfiguration, so MFA is OFF: a stolen or "
+            "guessed password is enough to sign in",
+            nested,
+            _mfa_mode,
+        )
+
+
+def _mfa_mode(pool: Resource, leaf: Leaf) -> Hit | None:
+    """The finding on one possible MfaConfiguration (None for ON or an unresolvable value)."""
+    name = pool.logical_id
+    mode = _upper(leaf.value)
+    if mode == "OFF":
+        return Hit(
+            name,
+            leaf.path,
+            f"User pool {name} has MfaConfiguration OFF{_note(leaf)}: a stolen or "
+            "guessed password is enough to sign in",
+            confidence=leaf.confidence,
+        )
+    if mode == "OPTIONAL":
+        return Hit(
+            name,
+            leaf.path,
+            f"User pool {name} has MfaConfiguration OPTIONAL{_note(leaf)}: only users "
+            "who chose to enrol a second factor are protected",
+            severity=Severity.MEDIUM,
+            confidence=leaf.confidence,
+        )
+    return None
 
 
 # -- AR-IDN-002 ----------------------------------------------------------------------------------
@@ -219,27 +225,31 @@ _UNIT_DAYS = {"seconds": 1 / 86400, "minutes": 1 / 1440, "hours": 1 / 24, "days"
 def client_enumeration_and_refresh(ctx: TemplateContext) -> Iterator[Yielded]:
     t = ctx.template
     for client in t.of_type(CLIENT):
-        name = client.logical_id
-        if not client.has("PreventUserExistenceErrors"):
-            yield Hit(
-                name,
-                ("Properties", "PreventUserExistenceErrors"),
-                f"User pool client {name} sets no PreventUserExistenceErrors (LEGACY): sign-in "
-                "and password-reset errors tell an attacker which user names exist",
-            )
-        else:
-            for leaf in nested(t, client, "PreventUserExistenceErrors"):
-                value = _upper(leaf.value)
-                if value is not None and value != "ENABLED":
-                    yield Hit(
-                        name,
-                        leaf.path,
-                        f"User pool client {name} has PreventUserExistenceErrors {value}"
-                        f"{_note(leaf)}: sign-in and password-reset errors tell an attacker "
-                        "which user names exist",
-                        confidence=leaf.confidence,
-                    )
+        yield from property_hits(
+            t,
+            client,
+            "PreventUserExistenceErrors",
+            f"User pool client {client.logical_id} sets no PreventUserExistenceErrors (LEGACY): "
+            "sign-in and password-reset errors tell an attacker which user names exist",
+            nested,
+            _existence_errors,
+        )
         yield from _refresh(t, client)
+
+
+def _existence_errors(client: Resource, leaf: Leaf) -> Hit | None:
+    """The finding on one possible PreventUserExistenceErrors other than ENABLED."""
+    value = _upper(leaf.value)
+    if value is None or value == "ENABLED":
+        return None
+    return Hit(
+        client.logical_id,
+        leaf.path,
+        f"User pool client {client.logical_id} has PreventUserExistenceErrors {value}"
+        f"{_note(leaf)}: sign-in and password-reset errors tell an attacker "
+        "which user names exist",
+        confidence=leaf.confidence,
+    )
 
 
 def _refresh(t: Template, client: Resource) -> Iterator[Hit]:

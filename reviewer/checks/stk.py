@@ -166,7 +166,6 @@ def _major(version_or_range: str) -> int | None:
     return major_of_range(version_or_range)
 
 
-@lru_cache(maxsize=4096)
 @lru_cache(maxsize=65536)
 def _intersect(a: str, b: str) -> bool | None:
     return ranges_intersect(a, b)  # remembered: drift compares every pair of a package's specs
@@ -386,6 +385,30 @@ def competing_framework(ctx: RepoContext) -> Iterator[Yielded]:
 # -- AR-STK-004 -------------------------------------------------------------------------------
 
 
+def _outside_declared(
+    file: str, dep: NpmDep, want: str, *, newer: str, missed: str
+) -> Iterator[Hit]:
+    """AR-STK-004/005: the finding on a dependency whose range does not admit the declared
+    version `want` (nothing when it does, or when the spec is not a range: a tag, git or file:
+    spec is AR-STK-008's). A range whose lowest version is of a later major than `want` is an
+    upgrade decision (INFO, message `newer`); any other is a defect (message `missed`). Both
+    messages are format strings over {where} (manifest, dependency, spec and section), {want},
+    {major} (the range's major) and {span} (what the spec admits, in words)."""
+    ok = _admits_declared(dep.spec, want)
+    if ok is None or ok:
+        return
+    low = min_version(dep.spec)
+    want_major = _major(want)
+    have_major = _major(low) if low else None
+    where = f"{file}: {dep.name} {dep.spec!r} in {dep.section}"
+    if want_major is not None and have_major is not None and have_major > want_major:
+        message = newer.format(where=where, want=want, major=have_major)
+        yield Hit(dep.name, (dep.section, dep.name), message, severity=Severity.INFO, file=file)
+        return
+    message = missed.format(where=where, want=want, span=_span(dep.spec, low))
+    yield Hit(dep.name, (dep.section, dep.name), message, file=file)
+
+
 @repo_check("AR-STK-004")
 def react_range(ctx: RepoContext) -> Iterator[Yielded]:
     for file, pkg in sorted(ctx.repo.packages.items()):
@@ -396,30 +419,15 @@ def react_range(ctx: RepoContext) -> Iterator[Yielded]:
             want = _declared(ctx.profile, dep.name)
             if want is None or want.strip() in ("*", ""):
                 continue
-            ok = _admits_declared(dep.spec, want)
-            if ok is None or ok:
-                continue  # not a range (tag, git, file: AR-STK-008's) or it admits the version
-            low = min_version(dep.spec)
-            want_major = _major(want)
-            have_major = _major(low) if low else None
-            where = f"{file}: {dep.name} {dep.spec!r} in {dep.section}"
-            if want_major is not None and have_major is not None and have_major > want_major:
-                yield Hit(
-                    dep.name,
-                    (dep.section, dep.name),
-                    f"{where} requires React {have_major}, newer than the declared {want}: "
-                    "an upgrade decision to record for the platform (and the other modules), "
-                    "not a defect of this module",
-                    severity=Severity.INFO,
-                    file=file,
-                )
-                continue
-            yield Hit(
-                dep.name,
-                (dep.section, dep.name),
-                f"{where} does not admit the declared React {want} ({_span(dep.spec, low)}); "
-                f"use a range that includes {want}, such as ^{want}",
-                file=file,
+            yield from _outside_declared(
+                file,
+                dep,
+                want,
+                newer="{where} requires React {major}, newer than the declared {want}: an "
+                "upgrade decision to record for the platform (and the other modules), not a "
+                "defect of this module",
+                missed="{where} does not admit the declared React {want} ({span}); use a range "
+                "that includes {want}, such as ^{want}",
             )
 
 
@@ -435,29 +443,13 @@ def typescript_and_react_query(ctx: RepoContext) -> Iterator[Yielded]:
         for dep in pkg.deps:
             real = _real_name(dep)
             if dep.name == "typescript" and real == "typescript" and want_ts:
-                ok = _admits_declared(dep.spec, want_ts)
-                if ok is None or ok:
-                    continue
-                low = min_version(dep.spec)
-                want_major = _major(want_ts)
-                have_major = _major(low) if low else None
-                where = f"{file}: typescript {dep.spec!r} in {dep.section}"
-                if want_major is not None and have_major is not None and have_major > want_major:
-                    yield Hit(
-                        dep.name,
-                        (dep.section, dep.name),
-                        f"{where} requires TypeScript {have_major}, newer than the declared "
-                        f"{want_ts}: an upgrade decision to record, not a defect",
-                        severity=Severity.INFO,
-                        file=file,
-                    )
-                    continue
-                yield Hit(
-                    dep.name,
-                    (dep.section, dep.name),
-                    f"{where} admits no version of the declared TypeScript {want_ts} "
-                    f"({_span(dep.spec, low)})",
-                    file=file,
+                yield from _outside_declared(
+                    file,
+                    dep,
+                    want_ts,
+                    newer="{where} requires TypeScript {major}, newer than the declared {want}: "
+                    "an upgrade decision to record, not a defect",
+                    missed="{where} admits no version of the declared TypeScript {want} ({span})",
                 )
             elif real == "react-query" and tanstack:
                 yield Hit(
