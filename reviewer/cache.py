@@ -120,6 +120,16 @@ def code_fingerprint() -> str:
 # -- the store ----------------------------------------------------------------------------------
 
 
+def user_cache_dir() -> str | None:
+    """archreview's folder in the user's cache (`$XDG_CACHE_HOME/archreview`, else
+    `~/.cache/archreview`): the cache's secret, and the parsed rule catalogue. None when
+    ARCHREVIEW_USER_CACHE=off."""
+    if os.environ.get("ARCHREVIEW_USER_CACHE") == "off":
+        return None
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return os.path.join(base, "archreview")
+
+
 def _secret() -> bytes | None:
     env = os.environ.get("ARCHREVIEW_CACHE_SECRET")
     if env:

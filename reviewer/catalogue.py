@@ -165,11 +165,49 @@ _LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 @functools.cache
 def load_catalogue(directory: Path | None = None) -> dict[str, RuleMeta]:
+    """The rule catalogue: every `AR-*.yaml` of `directory` (default: the installed rules). The
+    installed catalogue is also kept parsed in the user's cache folder, next to the cache's
+    secret and signed with it, under a key of the rule files' names, sizes and modification
+    times (and archreview's and Python's versions): like Python's own bytecode cache, it spares
+    every later run parsing 84 YAML files."""
     folder = directory or rules_dir()
+    paths = sorted(folder.glob("AR-*.yaml"))
+    store, key = _parsed_store(paths) if directory is None else (None, None)
+    if store is not None and key is not None:
+        kept = store.get("catalogue", key)
+        if isinstance(kept, dict) and all(isinstance(m, RuleMeta) for m in kept.values()):
+            return kept
     rules: dict[str, RuleMeta] = {}
-    for path in sorted(folder.glob("AR-*.yaml")):
+    for path in paths:
         meta = parse_rule(yaml.load(path.read_text(encoding="utf-8"), Loader=_LOADER), path.name)
         if meta.id != path.stem:
             raise CatalogueError(f"{path.name}: id {meta.id} does not match the file name")
         rules[meta.id] = meta
+    if store is not None and key is not None:
+        store.put("catalogue", key, rules)
+        store.prune((), whole=("catalogue",), keep=4)  # other installs and versions
     return rules
+
+
+def _parsed_store(paths: list[Path]) -> tuple[Any, str | None]:
+    """Where the parsed catalogue is kept (None when the user's cache folder is unusable)."""
+    import os
+    import sys
+
+    from reviewer import __version__
+    from reviewer.cache import Cache, digest, user_cache_dir
+
+    base = user_cache_dir()
+    if base is None:
+        return None, None
+    entries = []
+    for path in paths:
+        try:
+            st = path.stat()
+        except OSError:
+            return None, None
+        entries.append((path.name, st.st_size, st.st_mtime_ns))
+    key = digest(
+        "catalogue", __version__, sys.version, os.fspath(paths[0].parent) if paths else "", entries
+    )
+    return Cache(Path(base) / "catalogue"), key

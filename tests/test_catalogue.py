@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
+
+import pytest
 
 from reviewer.catalogue import ID_RE, load_catalogue
 from reviewer.engine import all_checks
@@ -71,3 +74,44 @@ def test_every_registered_rule_has_fixtures_and_cases() -> None:
 def test_rules_dir_ships_in_the_wheel_config() -> None:
     text = (ROOT / "pyproject.toml").read_text(encoding="utf-8")
     assert '"rules" = "reviewer/_rules"' in text
+
+
+def test_the_parsed_catalogue_is_kept_in_the_user_cache_and_follows_the_rule_files(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import os
+    import shutil
+
+    import yaml
+
+    from reviewer import catalogue
+
+    rules = tmp_path / "rules"
+    shutil.copytree(catalogue.rules_dir(), rules)
+    monkeypatch.setattr(catalogue, "rules_dir", lambda: rules)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "user-cache"))
+    parse = load_catalogue.__wrapped__  # past the in-process memo
+
+    first = parse()
+    assert list((tmp_path / "user-cache" / "archreview" / "catalogue").rglob("*"))
+    real_load = yaml.load
+
+    def no_yaml(*args: object, **kwargs: object) -> object:
+        raise AssertionError("the kept catalogue should have been used")
+
+    monkeypatch.setattr(yaml, "load", no_yaml)
+    kept = parse()
+    assert kept == first and kept["AR-API-001"].adr == first["AR-API-001"].adr
+
+    monkeypatch.setattr(yaml, "load", real_load)
+    target = rules / "AR-API-001.yaml"
+    text = target.read_text(encoding="utf-8")
+    target.write_text(text.replace("title:", "title: Edited -", 1), encoding="utf-8")
+    os.utime(target, ns=(1, 1))  # a different modification time: a different key
+    edited = parse()
+    assert edited["AR-API-001"].title.startswith("Edited -")
+
+    monkeypatch.setenv("ARCHREVIEW_USER_CACHE", "off")
+    monkeypatch.setattr(yaml, "load", no_yaml)
+    with pytest.raises(AssertionError):
+        parse()  # nothing kept is read when the user cache is off
