@@ -44,6 +44,13 @@ def renderer(name: str) -> Renderer:
     return render
 
 
+def whole(stream_to: Streamer, report: Report, options: RenderOptions | None) -> str:
+    """What `stream_to` writes for the report, as one text (a streaming format's `render`)."""
+    parts: list[str] = []
+    stream_to(report, options or RenderOptions(), parts.append)
+    return "".join(parts)
+
+
 def streamer(name: str) -> Streamer | None:
     """The format's `render_to`, or None when it renders only whole."""
     module = importlib.import_module(f"reviewer.output.{MODULES[name]}")

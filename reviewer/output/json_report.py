@@ -282,14 +282,12 @@ def report_dict(report: Report, *, findings: bool = True) -> dict[str, Any]:
 
 def render(report: Report, options: RenderOptions | None = None) -> str:
     """`json.dumps(report_dict(report), indent=2, ensure_ascii=False)` and a newline."""
-    parts: list[str] = []
-    render_to(report, options, parts.append)
-    return "".join(parts)
+    from reviewer.output import whole
+
+    return whole(render_to, report, options)
 
 
-def render_to(
-    report: Report, options: RenderOptions | None, write: Callable[[str], object]
-) -> None:
+def render_to(report: Report, options: RenderOptions, write: Callable[[str], object]) -> None:
     """`render`'s text handed to `write` in pieces, as it is made (a large report is never
     held whole as text: the command line streams it into its output)."""
     from reviewer.output.fastjson import Rendered, dump

@@ -566,14 +566,12 @@ def sarif_document(report: Report, options: RenderOptions | None = None) -> dict
 def render(report: Report, options: RenderOptions | None = None) -> str:
     """The SARIF log: `json.dumps(sarif_document(...), indent=2, ensure_ascii=False)` and a
     newline (written by reviewer.output.fastjson, the same text several times faster)."""
-    parts: list[str] = []
-    render_to(report, options, parts.append)
-    return "".join(parts)
+    from reviewer.output import whole
+
+    return whole(render_to, report, options)
 
 
-def render_to(
-    report: Report, options: RenderOptions | None, write: Callable[[str], object]
-) -> None:
+def render_to(report: Report, options: RenderOptions, write: Callable[[str], object]) -> None:
     """`render`'s text handed to `write` in pieces."""
     from reviewer.output.fastjson import dump
 
