@@ -438,6 +438,8 @@ def _run(
     session = state.session
     if session is not None and template is not None and session.replay(state, check, template):
         return  # what this local check did, run in a worker or read from the cache
+    if session is not None and template is None and session.replay_repo(state, check, ctx):
+        return  # a repository check over the manifests alone: cached under their contents
     produced: list[Hit] = []
     checked: list[Checked] = []
     not_judged = False

@@ -358,6 +358,38 @@ class LocalRepo:
         raise AttributeError(name)
 
 
+class ManifestView:
+    """Stands for the repository while a `manifests_only` repository check runs: the parsed
+    go.mod and package.json files and their modules, and a memo of its own; anything else —
+    templates, exports, the inventory, the tree — trips it, and the check runs uncached."""
+
+    def __init__(self, repo: Any) -> None:
+        self.tripped = False
+        self.gomods = repo.gomods
+        self.packages = repo.packages
+        manifests = {f: repo.module_of_file.get(f) for f in (*repo.gomods, *repo.packages)}
+        self.module_of_file = _Guarded(self, {f: m for f, m in manifests.items() if m is not None})  # type: ignore[arg-type]
+        self.cache: dict[str, Any] = {}
+
+    def trip(self) -> None:
+        self.tripped = True
+        raise _CrossFile
+
+    def __getattr__(self, name: str) -> Any:  # templates, inventory, submodules, export, ...
+        self.trip()
+        raise AttributeError(name)
+
+
+def manifests_key(repo: Any) -> str:
+    """What a `manifests_only` check reads: each manifest's path, module and parsed content
+    (the text digest is not kept once parsed; the parsed value's repr is plain dataclasses)."""
+    return digest(
+        "manifests",
+        [(f, repo.module_of_file.get(f), repr(repo.gomods[f])) for f in sorted(repo.gomods)],
+        [(f, repo.module_of_file.get(f), repr(repo.packages[f])) for f in sorted(repo.packages)],
+    )
+
+
 def self_contained(template: Template) -> bool:
     """Nothing of the template's own resolution reaches another template: no Fn::ImportValue,
     no nested stack. (Whether a parent binds its parameters is known only once all templates
@@ -380,8 +412,8 @@ def capture(
     state: _State,
     check: Check,
     ctx: Any,
-    template: Template,
-    guard: LocalRepo | None,
+    template: Template | None,
+    guard: LocalRepo | ManifestView | None,
 ) -> Capture | None:
     """Run the engine's `_run` for one check on one template into a scratch state and return
     what it did, or None when the check reached beyond the template (guard tripped) or its
@@ -390,11 +422,15 @@ def capture(
     from reviewer.model import evolve
 
     scratch = _State(state.root, state.options, state.catalogue, state.repo)
-    scratch.lines[template.file] = template.lines
+    if template is not None:
+        scratch.lines[template.file] = template.lines
     recorder = _Recorder()
     scratch.evaluated = recorder
     try:
-        _run(scratch, check, ctx, template.file, template.module, template)
+        if template is not None:
+            _run(scratch, check, ctx, template.file, template.module, template)
+        else:  # a repository check
+            _run(scratch, check, ctx, None, None, None)
     except _CrossFile:
         return None
     if (guard is not None and guard.tripped) or recorder.spoiled:
@@ -486,6 +522,7 @@ class Session:
     report_key: str | None = None
     local_checks: tuple[Check, ...] = ()
     samconfigs: dict[str, SourceFile] = field(default_factory=dict)
+    _manifests_key: str | None = None
     _results: Iterator[list[tuple[int, bytes, bytes | None]]] | None = None
     _pool: Any = None
     stats: dict[str, int] = field(default_factory=dict)
@@ -760,22 +797,33 @@ class Session:
         cap = entry.captures.get(check.rule_id)
         if cap is None:
             return False
-        from reviewer.engine import _Raw
-        from reviewer.model import evolve
-
-        for rule_id, file, module, hit, bound, finding in cap.raws:
-            if finding is not None:
-                finding = evolve(finding, adr=state.catalogue[rule_id].adr)
-            state.raws.append(
-                _Raw(rule_id, file, module, hit, template if bound else None, finding)
-            )
-        for is_default, key, value in cap.ops:
-            if is_default:
-                state.evaluated.setdefault(key, value)
-            else:
-                state.evaluated[key] = value
+        _apply(state, cap, template)
         self.stats["replayed"] = self.stats.get("replayed", 0) + 1
         return True
+
+    def replay_repo(self, state: _State, check: Check, ctx: Any) -> bool:
+        """A `manifests_only` repository check: replay what it did on these manifests (from the
+        cache, or captured now behind a ManifestView); False: the engine runs it."""
+        if self.cache is None or self.env is None or not check.manifests_only:
+            return False
+        key = digest("repo-check", self.env, check.rule_id, self._manifests(state))
+        cap = self.cache.get("repo", key)
+        if not isinstance(cap, Capture):
+            view = ManifestView(state.repo)
+            guarded = replace(ctx, repo=view)
+            cap = capture(state, check, guarded, None, view)
+            if cap is None:
+                return False
+            self.cache.put("repo", key, cap)
+        else:
+            self.stats["repo_replayed"] = self.stats.get("repo_replayed", 0) + 1
+        _apply(state, cap, None)
+        return True
+
+    def _manifests(self, state: _State) -> str:
+        if self._manifests_key is None:
+            self._manifests_key = manifests_key(state.repo)
+        return self._manifests_key
 
     def finish(self) -> None:
         self._close_pool()
@@ -791,8 +839,25 @@ class Session:
         if self.report_key is not None:
             cache.used.add(f"report/{self.report_key[:2]}/{self.report_key}")
         if cache.writes:
-            cache.prune(("model", "local"), whole=("report", "output"))
+            cache.prune(("model", "local", "repo"), whole=("report", "output"))
         self.files.clear()  # the templates: freed now, not when the process ends
+
+
+def _apply(state: _State, cap: Capture, template: Template | None) -> None:
+    """Replay a capture into the engine's state: its raw findings (bound to `template` where
+    they were), then its writes to the evaluation table, in order."""
+    from reviewer.engine import _Raw
+    from reviewer.model import evolve
+
+    for rule_id, file, module, hit, bound, finding in cap.raws:
+        if finding is not None:
+            finding = evolve(finding, adr=state.catalogue[rule_id].adr)
+        state.raws.append(_Raw(rule_id, file, module, hit, template if bound else None, finding))
+    for is_default, key, value in cap.ops:
+        if is_default:
+            state.evaluated.setdefault(key, value)
+        else:
+            state.evaluated[key] = value
 
 
 _ACTIVE: Session | None = None  # the session a forked worker inherits

@@ -51,6 +51,10 @@ class Check:
     # repository and its results are never cached (reviewer.pipeline). A check that only
     # looks up its own template's resources is local.
     cross_file: bool = False
+    # A repository check that reads nothing but the parsed manifests (go.mod, package.json) and
+    # their modules: its results are cached under those manifests' contents (reviewer.pipeline;
+    # a guard holds it to this, and a check that reaches further simply runs uncached).
+    manifests_only: bool = False
 
     @property
     def name(self) -> str:
@@ -84,9 +88,10 @@ def template_check(
     return wrap
 
 
-def repo_check(rule_id: str) -> Callable[[RepoFn], Check]:
+def repo_check(rule_id: str, *, manifests_only: bool = False) -> Callable[[RepoFn], Check]:
     def wrap(fn: RepoFn) -> Check:
-        return Check(rule_id, "repo", fn, cross_file=True)  # the repository is their input
+        # the repository is their input
+        return Check(rule_id, "repo", fn, cross_file=True, manifests_only=manifests_only)
 
     return wrap
 

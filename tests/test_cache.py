@@ -574,3 +574,39 @@ def test_cli_keeps_its_outputs_not_the_whole_report(tmp_path: Path) -> None:
     assert sorted(r["partialFingerprints"]["archreview/v1"] for r in results) == sorted(
         f["fingerprint"] for f in live
     )
+
+
+def test_manifest_checks_are_cached_under_the_manifests(tmp_path: Path, sessions: Sessions) -> None:
+    """The STK checks that read only go.mod and package.json are replayed while the manifests
+    are unchanged (a template edit does not run them again) and run again on a manifest edit:
+    each scan equals a scan without a cache."""
+    import json
+
+    root = _copy_example(tmp_path)
+    cache = tmp_path / "cache"
+    marked = {c.rule_id for c in pipeline_checks() if c.manifests_only}
+    assert {"AR-STK-004", "AR-STK-006"} <= marked
+    assert _cached(root, cache) == _fresh(root)
+    assert "repo_replayed" not in sessions.last
+
+    template = next(root.rglob("template.y*ml"))
+    template.write_text(template.read_text(encoding="utf-8") + "\n# edited\n", encoding="utf-8")
+    assert _cached(root, cache) == _fresh(root)
+    assert sessions.last.get("repo_replayed") == len(marked)
+
+    package = next(p for p in sorted(root.rglob("package.json")) if '"react"' in p.read_text(encoding="utf-8"))
+    data = json.loads(package.read_text(encoding="utf-8"))
+    section = "dependencies" if "react" in data.get("dependencies", {}) else "devDependencies"
+    data[section]["react"] = "^16.14.0"  # outside the declared React 18: AR-STK-004 at this file
+    package.write_text(json.dumps(data, indent=2), encoding="utf-8")
+    warm = _cached(root, cache)
+    assert warm == _fresh(root)
+    rel = package.relative_to(root).as_posix()
+    assert ("AR-STK-004", rel, "react") in _findings(warm)
+    assert "repo_replayed" not in sessions.last  # the manifests changed: every one ran again
+
+
+def pipeline_checks() -> tuple[Any, ...]:
+    from reviewer.checks import CHECKS
+
+    return CHECKS

@@ -113,6 +113,8 @@ def test_every_check_reading_beyond_its_template_is_declared_cross_file(tmp_path
 
     def watch(state: Any, check: Any, ctx: Any, template: Any, guard: Any) -> Any:
         result = original(state, check, ctx, template, guard)
+        if template is None:  # a manifests_only repository check (the test below)
+            return result
         ran[check.rule_id] += 1
         if result is None:
             reached[f"{check.rule_id} on {template.file}"] += 1
@@ -308,3 +310,28 @@ def test_json_render_equals_json_dumps_of_the_report_dict(findings: list[Any]) -
         base, findings=(*base.findings, *findings, *shared), evaluations=(*base.evaluations, *evaluations)
     )
     assert render(report) == json.dumps(report_dict(report), indent=2, ensure_ascii=False) + "\n"
+
+
+def test_every_manifests_only_check_reads_only_the_manifests(tmp_path: Path) -> None:
+    """The repository checks declared `manifests_only` run behind the view that holds only the
+    parsed manifests, on every fixture repository, without reaching past it (were one to, it
+    would run uncached — right, but slower)."""
+    ran: collections.Counter[str] = collections.Counter()
+    reached: list[str] = []
+    original = pipeline.capture
+
+    def watch(state: Any, check: Any, ctx: Any, template: Any, guard: Any) -> Any:
+        result = original(state, check, ctx, template, guard)
+        if template is None:
+            ran[check.rule_id] += 1
+            if result is None:
+                reached.append(check.rule_id)
+        return result
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(pipeline, "capture", watch)
+        for i, root in enumerate([FIXTURES / "repos" / "chariot-platform", *_fixture_repos()]):
+            scan(root, ScanOptions(jobs=1, cache_dir=str(tmp_path / str(i))))
+    marked = {c.rule_id for c in CHECKS if c.manifests_only}
+    assert set(ran) == marked and all(c.kind == "repo" for c in CHECKS if c.manifests_only)
+    assert not reached, f"manifests_only checks reaching further: {sorted(set(reached))}"

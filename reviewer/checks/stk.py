@@ -222,7 +222,7 @@ def _same_line(have: str, want: str) -> bool:
     return len(key) > 2 and (key[1], key[2]) == (int(m.group(1)), int(m.group(2)))
 
 
-@repo_check("AR-STK-001")
+@repo_check("AR-STK-001", manifests_only=True)
 def go_version_below_declared(ctx: RepoContext) -> Iterator[Yielded]:
     want = ctx.profile.go_version
     if not want or go_version_key(want) == (0,):
@@ -292,7 +292,7 @@ def go_version_below_declared(ctx: RepoContext) -> Iterator[Yielded]:
 # -- AR-STK-002 -------------------------------------------------------------------------------
 
 
-@repo_check("AR-STK-002")
+@repo_check("AR-STK-002", manifests_only=True)
 def aws_sdk_go_v1(ctx: RepoContext) -> Iterator[Yielded]:
     for file, mod in sorted(ctx.repo.gomods.items()):
         yield Checked(None, file=file)
@@ -338,7 +338,7 @@ def _declared_state_library(profile: Profile) -> str | None:
     return None
 
 
-@repo_check("AR-STK-003")
+@repo_check("AR-STK-003", manifests_only=True)
 def competing_framework(ctx: RepoContext) -> Iterator[Yielded]:
     profile = ctx.profile
     router = _declared_go_router(profile)
@@ -409,7 +409,7 @@ def _outside_declared(
     yield Hit(dep.name, (dep.section, dep.name), message, file=file)
 
 
-@repo_check("AR-STK-004")
+@repo_check("AR-STK-004", manifests_only=True)
 def react_range(ctx: RepoContext) -> Iterator[Yielded]:
     for file, pkg in sorted(ctx.repo.packages.items()):
         yield Checked(None, file=file)
@@ -434,7 +434,7 @@ def react_range(ctx: RepoContext) -> Iterator[Yielded]:
 # -- AR-STK-005 -------------------------------------------------------------------------------
 
 
-@repo_check("AR-STK-005")
+@repo_check("AR-STK-005", manifests_only=True)
 def typescript_and_react_query(ctx: RepoContext) -> Iterator[Yielded]:
     want_ts = _declared(ctx.profile, "typescript")
     tanstack = _declared(ctx.profile, "@tanstack/react-query") is not None
@@ -549,7 +549,7 @@ def _npm_drift(repo: RepoIndex) -> Iterator[Yielded]:
             )
 
 
-@repo_check("AR-STK-006")
+@repo_check("AR-STK-006", manifests_only=True)
 def cross_module_drift(ctx: RepoContext) -> Iterator[Yielded]:
     for file in sorted((*ctx.repo.gomods, *ctx.repo.packages)):
         yield Checked(None, file=file)
@@ -693,7 +693,7 @@ def declared_test_framework(ctx: RepoContext) -> Iterator[Yielded]:
 # -- AR-STK-008 -------------------------------------------------------------------------------
 
 
-@repo_check("AR-STK-008")
+@repo_check("AR-STK-008", manifests_only=True)
 def dependency_outside_repository(ctx: RepoContext) -> Iterator[Yielded]:
     for file, mod in sorted(ctx.repo.gomods.items()):
         yield Checked(None, file=file)
