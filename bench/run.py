@@ -538,9 +538,9 @@ def print_scaling(targets: list[Target]) -> None:
 # --------------------------------------------------------------------------- main
 
 
-def _scan_help(python: str) -> str:
+def _scan_help_run(python: str) -> subprocess.CompletedProcess[str] | None:
     try:
-        res = subprocess.run(
+        return subprocess.run(
             [python, "-m", "reviewer", "scan", "--help"],
             cwd=REPO,
             capture_output=True,
@@ -549,8 +549,12 @@ def _scan_help(python: str) -> str:
             check=False,
         )
     except (OSError, subprocess.TimeoutExpired):
-        return ""
-    return res.stdout
+        return None
+
+
+def _scan_help(python: str) -> str:
+    res = _scan_help_run(python)
+    return res.stdout if res is not None else ""
 
 
 def _default_python() -> str:
@@ -560,18 +564,8 @@ def _default_python() -> str:
 
 def _drop_unsupported(cmd: str, python: str) -> str:
     """Leave out the optional flags this checkout's `scan` does not know yet (saying so)."""
-    try:
-        res = subprocess.run(
-            [python, "-m", "reviewer", "scan", "--help"],
-            cwd=REPO,
-            capture_output=True,
-            text=True,
-            timeout=120,
-            check=False,
-        )
-    except (OSError, subprocess.TimeoutExpired):
-        return cmd
-    if res.returncode != 0:
+    res = _scan_help_run(python)
+    if res is None or res.returncode != 0:
         return cmd  # let the timed runs show the failure
     for flag in OPTIONAL_FLAGS:
         if flag in cmd.split() and flag not in res.stdout:

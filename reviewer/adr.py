@@ -522,17 +522,26 @@ def _merge_front_matter(new: str, old: str) -> str:
     return "---\n" + "".join(raw for _, raw in merged) + "---\n" + rest
 
 
+class _BlockKeys:
+    """A keep block's key: its name, or `#n` for the n-th block without one, in text order."""
+
+    def __init__(self) -> None:
+        self.anonymous = 0
+
+    def of(self, name: str | None) -> str:
+        if name is not None:
+            return name
+        self.anonymous += 1
+        return f"#{self.anonymous}"
+
+
 def _keep_blocks(text: str) -> list[tuple[str, str, str | None, str]]:
     """(key, body, heading above it, original name or '') for each keep block."""
     out = []
-    anonymous = 0
+    keys = _BlockKeys()
     for match in _KEEP_RE.finditer(text):
         name = match.group("name")
-        if name is None:
-            anonymous += 1
-            key = f"#{anonymous}"
-        else:
-            key = name
+        key = keys.of(name)
         headings = _HEADING_RE.findall(text, 0, match.start())
         out.append((key, match.group("body"), headings[-1] if headings else None, name or ""))
     return out
@@ -551,16 +560,11 @@ def merge_keep(new: str, old: str) -> str:
         return new
     bodies = {key: body for key, body, _, _ in old_blocks}
     new_keys: set[str] = set()
-    anonymous = 0
+    keys = _BlockKeys()
 
     def swap(match: re.Match[str]) -> str:
-        nonlocal anonymous
         name = match.group("name")
-        if name is None:
-            anonymous += 1
-            key = f"#{anonymous}"
-        else:
-            key = name
+        key = keys.of(name)
         new_keys.add(key)
         if key not in bodies:
             return match.group(0)

@@ -323,8 +323,11 @@ def read_once(root: Path, rel: str, max_bytes: int) -> str | Skipped:
 
 
 def forget_reads() -> None:
+    from reviewer.discover import forget_kept
+
     _READ.clear()
     _LISTINGS.clear()
+    forget_kept()
 
 
 def tree_listing(root: Path, skip: Path | None, *, remember: bool = False) -> str:

@@ -717,3 +717,37 @@ def discover(
         key=lambda m: (m.path != ".", m.path),
     )
     return Inventory(root_path, tuple(files), tuple(skipped), tuple(modules), tuple(submodules))
+
+
+# -- one walk per command ------------------------------------------------------------------------
+
+_KEPT: dict[tuple[str, int, tuple[str, ...]], Inventory] = {}
+
+
+def _kept_key(
+    root: Path | str, max_bytes: int, exclude: tuple[str, ...]
+) -> tuple[str, int, tuple[str, ...]]:
+    return (os.path.abspath(root), max_bytes, tuple(exclude))
+
+
+def discover_and_keep(
+    root: Path | str, *, max_bytes: int = DEFAULT_MAX_BYTES, exclude: tuple[str, ...] = ()
+) -> Inventory:
+    """`discover`, kept for the scan that follows in this process: the command line walks the
+    tree to key its output replay, and on a miss the scan must not walk it again. Taken by
+    `discover_once`, or dropped by `forget_kept` (reviewer.cache.forget_reads)."""
+    inventory = discover(root, max_bytes=max_bytes, exclude=exclude)
+    _KEPT[_kept_key(root, max_bytes, exclude)] = inventory
+    return inventory
+
+
+def discover_once(
+    root: Path | str, *, max_bytes: int = DEFAULT_MAX_BYTES, exclude: tuple[str, ...] = ()
+) -> Inventory:
+    """The inventory `discover_and_keep` kept for this root and these settings, else a walk."""
+    kept = _KEPT.pop(_kept_key(root, max_bytes, exclude), None)
+    return kept if kept is not None else discover(root, max_bytes=max_bytes, exclude=exclude)
+
+
+def forget_kept() -> None:
+    _KEPT.clear()

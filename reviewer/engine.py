@@ -23,7 +23,7 @@ from reviewer.discover import (
     Inventory,
     Skipped,
     SourceFile,
-    discover,
+    discover_once,
     forget_real_roots,
     read_text,
 )
@@ -140,7 +140,7 @@ def _scan(root: str | os.PathLike[str], options: ScanOptions | None, sessions: l
         for c in (opts.checks if opts.checks is not None else all_checks())
         if profile.enabled(c.rule_id)
     )
-    inventory = discover(base, max_bytes=opts.max_bytes, exclude=profile.exclude_paths)
+    inventory = discover_once(base, max_bytes=opts.max_bytes, exclude=profile.exclude_paths)
     state = _State(base, opts, catalogue, RepoIndex(inventory))
     state.session = _open_session(state, checks, today, sessions)
     if state.session is not None:

@@ -95,9 +95,9 @@ def prepare(source: SourceFile, text: str | Skipped) -> Loaded:
         return Loaded(lines, None, ("AR-MOD-003", f"{path} is empty", 1, 1))
     seconds = file_budget()
     if seconds:
-        from reviewer.cfn.load import ensure_decoder
+        from reviewer.cfn.load import import_decoder
 
-        ensure_decoder()
+        import_decoder()
     try:
         with budget(seconds):
             tree, problems = decode(text, json_first=path.lower().endswith(".json"))

@@ -253,19 +253,13 @@ def logical_keys(findings: Sequence[Finding]) -> list[LogicalKey]:
     return list(dict.fromkeys((f.rule_id, f.file, f.resource, f.property) for f in findings))
 
 
-def base_fingerprints(
-    findings: Sequence[Finding] | Sequence[LogicalKey], renames: Mapping[str, str]
-) -> set[str]:
-    """REF's logical fingerprints, recomputed with each file's name in the current tree."""
-    out: set[str] = set()
-    for item in findings:
-        rule_id, file, resource, prop = (
-            (item.rule_id, item.file, item.resource, item.property)
-            if isinstance(item, Finding)
-            else item
-        )
-        out.add(fingerprint(rule_id, renames.get(file, file), resource, prop))
-    return out
+def base_fingerprints(keys: Sequence[LogicalKey], renames: Mapping[str, str]) -> set[str]:
+    """REF's logical fingerprints (from `logical_keys`), recomputed with each file's name in
+    the current tree."""
+    return {
+        fingerprint(rule_id, renames.get(file, file), resource, prop)
+        for rule_id, file, resource, prop in keys
+    }
 
 
 def _live(f: Finding) -> bool:

@@ -51,10 +51,10 @@ class Replay:
             tree_listing,
         )
         from reviewer.clock import today
-        from reviewer.discover import discover
+        from reviewer.discover import discover_and_keep
 
         max_bytes = values[2]
-        inventory = discover(root, max_bytes=max_bytes, exclude=profile.exclude_paths)
+        inventory = discover_and_keep(root, max_bytes=max_bytes, exclude=profile.exclude_paths)
         contents: list[tuple[str, str | None]] = []
         for source in inventory.files:
             text = remember_reads(root, source.path, max_bytes)

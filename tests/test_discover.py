@@ -648,3 +648,23 @@ def test_serverless_patterns_corpus() -> None:
     # every file's module exists
     assert {f.module for f in inv.files} <= {m.name for m in inv.modules}
     assert elapsed < 1.0, f"corpus walk took {elapsed:.3f} s"
+
+
+def test_the_command_line_walk_is_kept_for_its_scan_only(tmp_path: Path) -> None:
+    """The walk that keys the output replay serves the scan that follows (taken once); a
+    forgotten or taken walk is never reused, so a later scan sees a changed tree."""
+    from reviewer.cache import forget_reads
+    from reviewer.discover import discover_and_keep, discover_once
+
+    (tmp_path / "a.yaml").write_text("Resources: {}\n", encoding="utf-8")
+    kept = discover_and_keep(tmp_path)
+    assert discover_once(tmp_path) is kept
+    (tmp_path / "b").mkdir()
+    (tmp_path / "b" / "template.yaml").write_text("Resources: {}\n", encoding="utf-8")
+    again = discover_once(tmp_path)  # taken already: a fresh walk
+    assert again is not kept and len(again.files) == len(kept.files) + 1
+    discover_and_keep(tmp_path, max_bytes=10)
+    assert discover_once(tmp_path).files == again.files  # other settings: not that walk
+    latest = discover_and_keep(tmp_path)
+    forget_reads()
+    assert discover_once(tmp_path) is not latest

@@ -18,6 +18,7 @@ from reviewer.prmode import (
     _parse_name_status,
     base_fingerprints,
     compare_with_base,
+    logical_keys,
     relative_renames,
 )
 
@@ -208,7 +209,7 @@ def test_base_fingerprints_follow_renames(tmp_path: Path) -> None:
     root.mkdir()
     shutil.copy(UNPROTECTED, root / "old.yaml")
     report = scan(root, ScanOptions())
-    fps = base_fingerprints(report.findings, {"old.yaml": "new.yaml"})
+    fps = base_fingerprints(logical_keys(report.findings), {"old.yaml": "new.yaml"})
     f = next(f for f in report.findings if f.file == "old.yaml")
     assert fingerprint(f.rule_id, "new.yaml", f.resource, f.property) in fps
     assert f.fingerprint not in fps

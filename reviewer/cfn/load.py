@@ -32,7 +32,8 @@ _DUP_JSON_RE = re.compile(r'^Duplicate found "(?P<key>.*)"$', re.S)
 
 def import_decoder() -> None:
     """Load cfn-lint's decoder now: a process pool does it once before forking, so its
-    workers inherit it (and share its pages) instead of each loading it."""
+    workers inherit it (and share its pages) instead of each loading it; a per-file time
+    budget does it first, so the budget does not charge it to the first file decoded."""
     from reviewer.cfn import decoder
 
     decoder.load()
@@ -48,12 +49,6 @@ def decode(text: str, *, json_first: bool = False) -> tuple[Any, tuple[ParseProb
     from reviewer.cfn.nodes import convert
 
     return convert(tree), ()
-
-
-def ensure_decoder() -> None:
-    """Load cfn-lint's decoder now, so a time budget does not charge it to the first file
-    decoded."""
-    import_decoder()
 
 
 def decode_cfnlint(text: str, *, json_first: bool = False) -> tuple[Any, tuple[ParseProblem, ...]]:

@@ -39,9 +39,10 @@ class Mark:
         return f"Mark({self.line}, {self.column})"
 
 
-class StrNode(str):
-    """A string scalar (or mapping key) with its span. (A str subclass cannot have slots.)"""
+class _Marked:
+    """The marks of a node, made from its span when asked for (only the locator asks)."""
 
+    __slots__ = ()
     _m: Span4
 
     @property
@@ -51,25 +52,20 @@ class StrNode(str):
     @property
     def end_mark(self) -> Mark:
         return Mark(self._m[2], self._m[3])
+
+
+class StrNode(_Marked, str):
+    """A string scalar (or mapping key) with its span. (A str subclass cannot have slots.)"""
 
     def __deepcopy__(self, memo: dict[int, Any]) -> StrNode:
         return self  # immutable
 
 
-class DictNode(dict[Any, Any]):
+class DictNode(_Marked, dict[Any, Any]):
     """A mapping with its span. `get` with a mapping default returns it marked like this one,
     as cfn-lint's dict node does, so the locator behaves the same on defaults."""
 
     __slots__ = ("_m",)
-    _m: Span4
-
-    @property
-    def start_mark(self) -> Mark:
-        return Mark(self._m[0], self._m[1])
-
-    @property
-    def end_mark(self) -> Mark:
-        return Mark(self._m[2], self._m[3])
 
     def get(self, key: Any, default: Any = None) -> Any:
         if isinstance(default, dict):
@@ -86,19 +82,10 @@ class DictNode(dict[Any, Any]):
         return out
 
 
-class ListNode(list[Any]):
+class ListNode(_Marked, list[Any]):
     """A sequence with its span."""
 
     __slots__ = ("_m",)
-    _m: Span4
-
-    @property
-    def start_mark(self) -> Mark:
-        return Mark(self._m[0], self._m[1])
-
-    @property
-    def end_mark(self) -> Mark:
-        return Mark(self._m[2], self._m[3])
 
     def __deepcopy__(self, memo: dict[int, Any]) -> ListNode:
         from copy import deepcopy

@@ -110,17 +110,9 @@ def _encode(
         out.append("[")
         lead = inner
         streaming = type(out) is _Buffer
-        if type(value) is Rendered:
-            render = value.render
-            for item in value:
-                out.append(lead + render(item, inner))
-                lead = separator
-                if streaming and len(out) >= _Buffer.LIMIT:
-                    out.flush()  # type: ignore[attr-defined]
-            out.append(newline + "]")
-            return
+        render = value.render if type(value) is Rendered else None
         for item in value:
-            text = _scalar(item, memo)
+            text = render(item, inner) if render is not None else _scalar(item, memo)
             if text is not None:
                 out.append(lead + text)
             else:  # each element on its own, then joined: short-lived pieces, less memory
