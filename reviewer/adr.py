@@ -14,7 +14,14 @@ the set stable across runs:
   name is optional) and the team's front-matter fields (everything but status and date) survive
   a re-run;
 - files are written atomically, only inside ``out_dir``, with names made of digits, lower-case
-  letters and dashes.
+  letters and dashes, through a descriptor of ``out_dir`` opened once (`reviewer.safefs`): when
+  ``out_dir`` lies inside the scanned tree no link on the way to it is followed, and no link in
+  it is read or written through;
+- the index is repository content when ``out_dir`` is: it is read without following a link, with
+  a size cap, and trusted only to name files inside ``out_dir``; an existing file is rewritten
+  only when it carries archreview's marker for the index entry's rule (`is_archreview_record`),
+  so a planted index cannot make ``adr`` overwrite a record the team wrote by hand: such a file
+  is left alone, with a notice, and its rule and module get a record of their own.
 
 Text from the scanned repository reaches the templates escaped for Markdown
 (`reviewer.output.markdown.text`); the templates run in jinja2's sandbox.
@@ -25,7 +32,7 @@ from __future__ import annotations
 import json
 import os
 import re
-import secrets
+import stat
 import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -36,6 +43,7 @@ from typing import Any
 import jinja2
 import jinja2.sandbox
 
+from reviewer import safefs
 from reviewer.catalogue import RuleMeta, load_catalogue
 from reviewer.model import LAYER_LABELS, Finding, Report, Severity
 from reviewer.output.markdown import code as md_code
@@ -44,13 +52,14 @@ from reviewer.profile import LAYER_FAMILIES
 
 INDEX_NAME = "index.json"
 INDEX_VERSION = 1
+INDEX_MAX_BYTES = 32 << 20  # an index larger than this is not one archreview wrote
+RECORD_MAX_BYTES = 4 << 20  # nor is a record
 BUILTIN_TEMPLATES: dict[str, str] = {"madr": "madr.md.j2", "nygard": "nygard.md.j2"}
 TEMPLATE_DIR = Path(__file__).parent / "templates"
 MANAGED_FRONT_MATTER = ("status", "date")
 PROPOSED, ACCEPTED, RESOLVED = "proposed", "accepted", "resolved"
 
 _FILE_RE = re.compile(r"^(\d{4,5})-[a-z0-9-]+\.md$")
-_CREATE_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
 _KEEP_RE = re.compile(
     r"<!-- archreview:keep(?: (?P<name>[A-Za-z0-9_.-]+))? -->\n?"
     r"(?P<body>.*?)"
@@ -192,19 +201,47 @@ class Entry:
 
 
 def read_index(out_dir: Path) -> list[Entry]:
-    path = out_dir / INDEX_NAME
-    if not path.is_file() or path.is_symlink():
-        return []
+    """The entries of `out_dir`'s index (none when it has no index); see read_index_at."""
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as err:
+        fd = safefs.open_anchor(out_dir)
+    except FileNotFoundError:
+        return []
+    except OSError as err:
+        raise AdrError(f"{out_dir}: {err.strerror or err}") from None
+    try:
+        return read_index_at(fd, out_dir)[0]
+    finally:
+        os.close(fd)
+
+
+def read_index_at(out_fd: int, out_dir: Path) -> tuple[list[Entry], str | None]:
+    """The entries of the index in the folder `out_fd` (shown as `out_dir`), and its text (None
+    when there is none). The index may be repository content: it is read without following a
+    link and at most INDEX_MAX_BYTES; every entry must name a file of its own number, once."""
+    path = out_dir / INDEX_NAME
+    try:
+        raw = safefs.read_file_at(out_fd, INDEX_NAME, max_bytes=INDEX_MAX_BYTES)
+    except FileNotFoundError:
+        return [], None
+    except safefs.UnsafePath as err:
+        raise AdrError(f"{path}: {err.reason}; not used as an archreview ADR index") from None
+    except OSError as err:
+        raise AdrError(f"{path}: not a readable archreview ADR index ({err.strerror})") from None
+    try:
+        text = raw.decode("utf-8")
+        data = json.loads(text)
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as err:
         raise AdrError(f"{path}: not a readable archreview ADR index ({err})") from err
     if not isinstance(data, dict) or data.get("version") != INDEX_VERSION:
         raise AdrError(f"{path}: not an archreview ADR index (version {INDEX_VERSION})")
+    records = data.get("records") or []
+    if not isinstance(records, list):
+        raise AdrError(f"{path}: its records are not a list")
     entries: list[Entry] = []
     seen: set[tuple[str, str]] = set()
     numbers: set[int] = set()
-    for i, item in enumerate(data.get("records") or []):
+    files: set[str] = set()
+    for i, item in enumerate(records):
         try:
             entry = Entry(
                 number=int(item["number"]),
@@ -215,17 +252,19 @@ def read_index(out_dir: Path) -> list[Entry]:
                 date=str(item["date"]),
                 affected=[Affected.from_dict(a) for a in item.get("affected") or []],
             )
-        except (KeyError, TypeError, ValueError) as err:
+        except (KeyError, TypeError, ValueError, AttributeError, OverflowError) as err:
             raise AdrError(f"{path}: record {i + 1} is malformed ({err})") from err
-        if not _FILE_RE.match(entry.file) or not 0 < entry.number < 100_000:
+        match = _FILE_RE.match(entry.file)
+        if not match or not 0 < entry.number < 100_000 or int(match.group(1)) != entry.number:
             raise AdrError(f"{path}: record {i + 1} names an unusable file {entry.file!r}")
         key = (entry.rule_id, entry.module)
-        if key in seen or entry.number in numbers:
-            raise AdrError(f"{path}: record {i + 1} repeats a rule/module or a number")
+        if key in seen or entry.number in numbers or entry.file in files:
+            raise AdrError(f"{path}: record {i + 1} repeats a rule/module, a number or a file")
         seen.add(key)
         numbers.add(entry.number)
+        files.add(entry.file)
         entries.append(entry)
-    return entries
+    return entries, text
 
 
 def index_text(entries: Iterable[Entry]) -> str:
@@ -596,48 +635,99 @@ class Outcome:
     resolved: tuple[str, ...] = ()
     unchanged: tuple[str, ...] = ()
     index_changed: bool = False
+    left_alone: tuple[tuple[str, str], ...] = ()  # (file, why): files the index claims, not ours
+    index_replaced: str | None = None  # why an index.json in the way was not read, but replaced
 
     def summary(self) -> str:
-        return (
+        text = (
             f"{len(self.created)} created, {len(self.updated)} updated, "
             f"{len(self.resolved)} resolved, {len(self.unchanged)} unchanged"
         )
+        return text + (f", {len(self.left_alone)} left alone" if self.left_alone else "")
 
 
-def _read_existing(path: Path) -> str | None:
-    if path.is_symlink() or not path.is_file():
-        return None
+def marker(rule_id: str) -> str:
+    """The line that marks a record as archreview's (added after the front matter when the
+    template does not say so itself)."""
+    return f"<!-- archreview:adr {rule_id} -->"
+
+
+def is_archreview_record(text: str, rule_id: str) -> bool:
+    """Whether `text` is a record archreview wrote for `rule_id`: it carries the marker, or
+    the sentence by which the built-in MADR or Nygard template names its rule (records of
+    earlier versions)."""
+    return (
+        marker(rule_id) in text
+        or f"Written by `archreview adr` from rule {rule_id}:" in text
+        or f"Rule {rule_id} re-checks this decision on every `archreview scan`" in text
+    )
+
+
+def _with_marker(text: str, rule_id: str) -> str:
+    if is_archreview_record(text, rule_id):
+        return text
+    line = marker(rule_id) + "\n"
+    end = text.find("\n---\n", 3) if text.startswith("---\n") else -1
+    if end < 0:
+        return line + text
+    return text[: end + 5] + line + text[end + 5 :]
+
+
+def _existing(out_fd: int, name: str) -> tuple[str | None, str | None]:
+    """(text, None) for a regular UTF-8 file, (None, None) when there is none, (None, why)
+    for anything that cannot be a record archreview wrote (a link, a folder, too large ...)."""
     try:
-        return path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError):
-        return None
+        raw = safefs.read_file_at(out_fd, name, max_bytes=RECORD_MAX_BYTES)
+    except FileNotFoundError:
+        return None, None
+    except safefs.UnsafePath as err:
+        return None, err.reason
+    except OSError as err:
+        return None, f"cannot be read ({err.strerror or err})"
+    try:
+        return raw.decode("utf-8"), None
+    except UnicodeDecodeError:
+        return None, "is not UTF-8 text"
 
 
-def write_atomic(out_dir: Path, name: str, payload: str) -> None:
-    """Write out_dir/name through a temporary file and os.replace; name is a plain file name."""
+def _write_at(out_fd: int, out_dir: Path, name: str, payload: str) -> None:
+    """Write out_dir/name atomically (a fresh temporary file, then os.replace, relative to the
+    folder's descriptor: a link named `name` is replaced, never followed); name is a plain
+    file name. A failure is a WriteError."""
     if name != INDEX_NAME and not _FILE_RE.match(name):
         raise AdrError(f"refusing to write {name!r}: not an ADR file name")
-    target = out_dir / name
-    # A fresh, unguessable name created exclusively and never through a symbolic link: the
-    # directory may sit in the reviewed checkout, where a planted link could point anywhere.
-    tmp = out_dir / f".{name}.{secrets.token_hex(8)}.tmp"
-    fd = os.open(tmp, _CREATE_FLAGS, 0o666)
     try:
-        with open(fd, "w", encoding="utf-8", newline="\n") as handle:
-            handle.write(payload)
-        os.replace(tmp, target)  # replaces a link named `name`, never what it points at
-    finally:
-        if os.path.lexists(tmp):
-            tmp.unlink()
+        safefs.write_file_at(out_fd, name, payload)
+    except OSError as err:
+        raise safefs.WriteError(
+            str(out_dir / name), err.strerror or str(err), usage=safefs.is_usage_errno(err.errno)
+        ) from None
 
 
-def _numbers_in(out_dir: Path) -> set[int]:
+def _numbers_in(out_fd: int) -> set[int]:
     found: set[int] = set()
-    for path in out_dir.iterdir():
-        match = re.match(r"^(\d{4,5})-", path.name)
-        if match and path.suffix == ".md":
+    for name in os.listdir(out_fd):
+        match = re.match(r"^(\d{4,5})-", name)
+        if match and name.endswith(".md"):
             found.add(int(match.group(1)))
     return found
+
+
+def _open_out(out_dir: Path, root: Path) -> int:
+    """The descriptor of --out (made when missing); inside the scanned tree, reached without
+    following a link."""
+    try:
+        return safefs.open_user_dir(out_dir, tree=root, create=True)
+    except safefs.UnsafePath as err:
+        raise AdrError(
+            f"--out {out_dir}: {err} inside the scanned tree (archreview does not follow it)"
+        ) from None
+    except (NotADirectoryError, FileExistsError):
+        raise AdrError(f"--out {out_dir}: not a directory") from None
+    except OSError as err:
+        raise safefs.WriteError(
+            str(out_dir), err.strerror or str(err), usage=safefs.is_usage_errno(err.errno)
+        ) from None
 
 
 def write_adrs(
@@ -651,13 +741,10 @@ def write_adrs(
     expectations: Mapping[str, str] | None = None,
     catalogue: Mapping[str, RuleMeta] | None = None,
 ) -> Outcome:
-    """Create, update or resolve the ADR files in out_dir for the findings of `report`."""
+    """Create, update or resolve the ADR files in out_dir for the findings of `report`.
+    Raises AdrError (a folder, an index or a template that cannot be used) or
+    safefs.WriteError (a write that failed)."""
     cat = catalogue if catalogue is not None else load_catalogue()
-    if out_dir.exists() and not out_dir.is_dir():
-        raise AdrError(f"--out {out_dir}: not a directory")
-    out_dir.mkdir(parents=True, exist_ok=True)
-    out_abs = out_dir.resolve()
-    root_abs = root.resolve()
     env = environment(template_dir)
     try:
         env.get_template(template_name(template))
@@ -665,10 +752,55 @@ def write_adrs(
         raise AdrError(f"template {template!r} not found ({err.name})") from err
     except jinja2.TemplateError as err:
         raise AdrError(f"template {template!r}: {err}") from err
-    entries = read_index(out_dir)
+    out_fd = _open_out(out_dir, root)
+    try:
+        return _write_adrs_at(
+            out_fd, report, out_dir, root, today, template, env, expectations, cat
+        )
+    finally:
+        os.close(out_fd)
+
+
+def _write_adrs_at(
+    out_fd: int,
+    report: Report,
+    out_dir: Path,
+    root: Path,
+    today: date,
+    template: str,
+    env: jinja2.Environment,
+    expectations: Mapping[str, str] | None,
+    cat: Mapping[str, RuleMeta],
+) -> Outcome:
+    out_abs = Path(os.path.abspath(out_dir)).resolve()  # for the links in the records only
+    root_abs = root.resolve()
+    in_the_way = safefs.lstat_at(out_fd, INDEX_NAME)
+    replaced: str | None = None
+    claimed: list[Entry]
+    old_index: str | None
+    if in_the_way is not None and (
+        stat.S_ISLNK(in_the_way.st_mode)
+        or not (stat.S_ISREG(in_the_way.st_mode) or stat.S_ISDIR(in_the_way.st_mode))
+    ):  # a link or a FIFO under the index's name: never read or followed, replaced
+        replaced = "is a symbolic link" if stat.S_ISLNK(in_the_way.st_mode) else "is not a file"
+        claimed, old_index = [], None
+    else:
+        claimed, old_index = read_index_at(out_fd, out_dir)
+    entries: list[Entry] = []
+    texts: dict[str, str | None] = {}
+    left_alone: list[tuple[str, str]] = []
+    for entry in claimed:  # the index may be planted: its claims are checked on disk
+        text, refusal = _existing(out_fd, entry.file)
+        if refusal is None and text is not None and not is_archreview_record(text, entry.rule_id):
+            refusal = f"has no archreview marker, though {INDEX_NAME} names it for {entry.rule_id}"
+        if refusal is not None:
+            left_alone.append((entry.file, refusal))
+            continue
+        texts[entry.file] = text
+        entries.append(entry)
     by_key = {(e.rule_id, e.module): e for e in entries}
     current = {r.key: r for r in records(report)}
-    used = _numbers_in(out_abs) | {e.number for e in entries}
+    used = _numbers_in(out_fd) | {e.number for e in claimed}
     next_number = max(used, default=0) + 1
     fresh = sorted(
         (r for k, r in current.items() if k not in by_key and k[0] in cat),
@@ -684,21 +816,31 @@ def write_adrs(
         next_number += 1
     # the profile's file name only: an absolute path would make every record differ per machine
     profile = os.path.basename(report.profile.replace("\\", "/").rstrip("/"))
-    sync = _Sync(env, template, root_abs, out_abs, expectations, profile, today.isoformat())
+    sync = _Sync(
+        env, template, root_abs, out_abs, expectations, profile, today.isoformat(), out_fd, out_dir
+    )
     done: dict[str, list[str]] = {"created": [], "updated": [], "resolved": [], "unchanged": []}
     for entry in sorted(entries, key=lambda e: e.number):
         found = current.get((entry.rule_id, entry.module))
-        done[sync.one(entry, found, cat.get(entry.rule_id))].append(entry.file)
+        old = texts.get(entry.file)
+        if entry.file not in texts:  # a new record: its name is normally free
+            old, refusal = _existing(out_fd, entry.file)
+            if refusal is not None or old is not None:
+                left_alone.append((entry.file, refusal or "already exists"))
+                entries.remove(entry)
+                continue
+        done[sync.one(entry, found, cat.get(entry.rule_id), old)].append(entry.file)
     index = index_text(entries)
-    old_index = _read_existing(out_abs / INDEX_NAME)
     if index != old_index:
-        write_atomic(out_abs, INDEX_NAME, index)
+        _write_at(out_fd, out_dir, INDEX_NAME, index)
     return Outcome(
         tuple(done["created"]),
         tuple(done["updated"]),
         tuple(done["resolved"]),
         tuple(done["unchanged"]),
         index != old_index,
+        tuple(left_alone),
+        replaced,
     )
 
 
@@ -713,6 +855,8 @@ class _Sync:
     expectations: Mapping[str, str] | None
     profile: str
     today: str
+    out_fd: int
+    shown_dir: Path  # --out as given, for messages
 
     def produce(
         self, entry: Entry, meta: RuleMeta, rec: Record, status: str, day: str, old: str | None
@@ -728,13 +872,16 @@ class _Sync:
             expectations=self.expectations,
             profile=self.profile,
         )
-        text = render(self.env, self.template, ctx)
+        text = _with_marker(render(self.env, self.template, ctx), meta.id)
         if old is not None:
             text = merge_keep(_merge_front_matter(text, old), old)
         return text
 
-    def one(self, entry: Entry, found: Record | None, meta: RuleMeta | None) -> str:
-        """Update entry (status, date, affected) and its file; say what happened."""
+    def one(
+        self, entry: Entry, found: Record | None, meta: RuleMeta | None, old: str | None
+    ) -> str:
+        """Update entry (status, date, affected) and its file (whose text is `old`, None when
+        there is none); say what happened."""
         was = entry.status
         if found is not None:
             status, rec = found.status, found
@@ -746,7 +893,6 @@ class _Sync:
                 return "unchanged"
             entry.status, entry.date = RESOLVED, self.today
             return "resolved"
-        old = _read_existing(self.out_dir / entry.file)
         if old is None and was == RESOLVED and status == RESOLVED:
             return "unchanged"  # resolved, and the team removed the file: leave it gone
         if (
@@ -760,7 +906,7 @@ class _Sync:
         entry.status, entry.date = status, self.today
         if payload == old:
             return "unchanged"
-        write_atomic(self.out_dir, entry.file, payload)
+        _write_at(self.out_fd, self.shown_dir, entry.file, payload)
         if not was:
             return "created"
         if status == RESOLVED and was != RESOLVED:

@@ -34,14 +34,13 @@ from reviewer.profile import DEFAULT, LAYER_FAMILIES, Profile, SizingClass
 from reviewer.profile_loader import (
     AUTHORIZER_KINDS,
     LAYER_SECTIONS,
-    Marked,
     ProfileError,
-    compose_marked,
     normalise_go_version,
     read_limited,
     valid_go_version,
     valid_npm_range,
 )
+from reviewer.typed import NULL, InputError, Marked, compose
 
 # -- results -----------------------------------------------------------------------------------
 
@@ -211,8 +210,8 @@ def read_agent_text(text: str, file: str) -> AgentReading:
         )
     front = "\n".join(lines[1:end])
     try:
-        doc = compose_marked(front, file, line_offset=1)
-    except ProfileError as err:
+        doc = compose(front, file, line_offset=1)
+    except InputError as err:
         raise AgentError(f"front matter: {err.message}", file, err.line, err.column) from err
     if doc is None or not isinstance(doc.value, dict):
         raise AgentError("the front matter is not a YAML mapping", file, 2)
@@ -283,14 +282,22 @@ def mojibake(line: str) -> tuple[str, str | None] | None:
 # -- front matter ------------------------------------------------------------------------------
 
 
+def _text(m: Marked) -> str | None:
+    """A scalar's text as written (``1.10``, ``on``, ``2030-13-01``); None for null, a mapping
+    or a list. The front matter is read for words, whatever type YAML would give them."""
+    return m.text if m.is_scalar and m.kind != NULL else None
+
+
 def _str_items(m: Marked) -> Iterator[tuple[str, Marked]]:
     """A string, or each string of a list, with its position."""
-    if isinstance(m.value, str):
-        yield m.value, m
+    text = _text(m)
+    if text is not None:
+        yield text, m
     elif isinstance(m.value, list):
         for item in m.value:
-            if isinstance(item.value, (str, int, float)) and not isinstance(item.value, bool):
-                yield str(item.value), item
+            text = _text(item)
+            if text is not None:
+                yield text, item
 
 
 def _src(m: Marked, fallback: str) -> str:
@@ -301,8 +308,9 @@ def _src(m: Marked, fallback: str) -> str:
 def _front_matter(reading: AgentReading, doc: Marked) -> None:
     top: dict[str, Marked] = doc.value
     name = top.get("name")
-    if name is not None and isinstance(name.value, str):
-        reading.name = name.value.strip() or None
+    name_text = _text(name) if name is not None else None
+    if name_text is not None:
+        reading.name = name_text.strip() or None
     for key, value in top.items():
         line = doc.keys[key][0]
         ctx = re.fullmatch(r"([A-Za-z0-9-]+)_context", key)
@@ -367,15 +375,14 @@ def _backend(reading: AgentReading, where: str, body: Marked) -> None:
     for key, value in body.value.items():
         line = body.keys[key][0]
         here = f"{where}.{key}"
-        if key == "primary_language" and isinstance(value.value, str):
-            m = re.search(
-                r"(?i)\bgo(?:lang)?\s*v?(\d+\.\d+(?:\.\d+|(?:rc|beta)\d+)?)\b", value.value
-            )
+        text = _text(value)
+        if key == "primary_language" and text is not None:
+            m = re.search(r"(?i)\bgo(?:lang)?\s*v?(\d+\.\d+(?:\.\d+|(?:rc|beta)\d+)?)\b", text)
             if m and valid_go_version(normalise_go_version(m.group(1))):
                 _add(reading, "stack.go.version", m.group(1), value, _src(value, key))
             else:
                 reading.unmapped.append(
-                    Note(line, f"{here} {value.value!r} is not a Go version (Go 1.24.6)")
+                    Note(line, f"{here} {text!r} is not a Go version (Go 1.24.6)")
                 )
         elif key == "frameworks":
             for text, item in _str_items(value):
@@ -416,18 +423,19 @@ def _frontend(reading: AgentReading, where: str, body: Marked) -> None:
     for key, value in body.value.items():
         line = body.keys[key][0]
         here = f"{where}.{key}"
-        if key == "primary_language" and isinstance(value.value, str):
-            m = re.search(r"(?i)\btypescript\s*v?(\S+)", value.value)
+        text = _text(value)
+        if key == "primary_language" and text is not None:
+            m = re.search(r"(?i)\btypescript\s*v?(\S+)", text)
             if m and valid_npm_range(m.group(1)):
                 _add(reading, "stack.node.packages.typescript", m.group(1), value, _src(value, key))
             else:
-                reading.unmapped.append(Note(line, f"{here} {value.value!r} is not mapped"))
-        elif key == "framework" and isinstance(value.value, str):
-            m = re.search(r"(?i)\breact\s*v?(\S+)", value.value)
+                reading.unmapped.append(Note(line, f"{here} {text!r} is not mapped"))
+        elif key == "framework" and text is not None:
+            m = re.search(r"(?i)\breact\s*v?(\S+)", text)
             if m and valid_npm_range(m.group(1)):
                 _add(reading, "stack.node.packages.react", m.group(1), value, _src(value, key))
             else:
-                reading.unmapped.append(Note(line, f"{here} {value.value!r} is not mapped"))
+                reading.unmapped.append(Note(line, f"{here} {text!r} is not mapped"))
         elif key in ("ui_libraries", "state_management"):
             for text, item in _str_items(value):
                 pkg = text.strip()

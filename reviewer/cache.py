@@ -1,12 +1,24 @@
-"""The content-hash cache: signed pickles under `.archreview-cache/` (or --cache-dir).
+"""The content-hash cache: signed pickles in a folder of the user's cache (or --cache-dir).
 
 Entries are addressed by a key that digests everything their value depends on (file content,
 path, archreview's version and code, the rules, the profile, the options); a changed input is a
 different key, never a stale hit. Each entry is written atomically (a temporary file renamed
-into place) and carries a MAC (keyed BLAKE2b) of its key and payload under a secret kept outside the scanned tree
-(`$XDG_CACHE_HOME/archreview/secret`, or `ARCHREVIEW_CACHE_SECRET`): a cache directory that
-comes with a repository — a pull request can add one — is never unpickled. A missing, corrupt,
-truncated or unsigned entry is a miss, never an error.
+into place) and carries a MAC (keyed BLAKE2b) of its key and payload under a secret kept outside
+the scanned tree (`$XDG_CACHE_HOME/archreview/secret`, or `ARCHREVIEW_CACHE_SECRET`): an entry
+that comes with a repository — a pull request can add one — is never unpickled. A missing,
+corrupt, truncated or unsigned entry is a miss, never an error.
+
+Where it lives (docs/adr/0004): by default outside the scanned tree, in
+`$XDG_CACHE_HOME/archreview/trees/<16 hex digits of the SHA-256 of the root's real path>`
+(`default_cache_dir`). A `--cache-dir` outside the scanned tree is trusted as named; one inside
+it is reached from the root one component at a time without following links. Below the folder,
+everything is opened relative to descriptors archreview opened itself (`reviewer.safefs`), so a
+link planted anywhere in it (a kind, a shard, an entry, the marker) is a miss with a notice,
+never followed. The folder is archreview's when it carries a marker signed with the secret
+(`archreview-cache.mark`, written when archreview makes the folder, finds it empty, or finds it
+in its own folder of the user's cache); any other folder is not used at all. Nothing already in
+the folder is ever replaced, and pruning removes only regular files named like entries whose
+content verifies under the secret.
 """
 
 from __future__ import annotations
@@ -18,21 +30,32 @@ import hashlib
 import hmac
 import os
 import pickle
+import re
 import secrets
 import stat
 import sys
+import weakref
 from collections.abc import Mapping
 from datetime import date, datetime
 from pathlib import Path, PurePath
 from typing import Any
 
+from reviewer import safefs
 from reviewer.discover import SKIP_DIRS, Skipped, read_text
 
-DEFAULT_DIRNAME = ".archreview-cache"
+DEFAULT_DIRNAME = ".archreview-cache"  # where earlier versions kept it, in the scanned tree
 FORMAT = 2  # bump when the meaning of an entry changes
+MARKER_NAME = "archreview-cache.mark"
+MAX_ENTRY_BYTES = 1 << 30  # a larger file in the cache is not one of its entries
 _MAGIC = b"ARC2"
 _MAC_BYTES = 32
 _PROTOCOL = pickle.HIGHEST_PROTOCOL
+_MARK_HEAD = b"archreview cache folder, format 2\n"
+_KIND_RE = re.compile(r"^[a-z]{1,32}$")
+_SHARD_RE = re.compile(r"^[0-9a-f]{2}$")
+_KEY_RE = re.compile(r"^[0-9a-f]{64}$")  # digest()'s SHA-256, in hex
+_NOTICED: set[str] = set()  # folders already reported in this process
+_SPLITS: dict[str, tuple[str, tuple[str, ...]]] = {}  # see _split
 
 
 class Unhashable(Exception):
@@ -130,6 +153,17 @@ def user_cache_dir() -> str | None:
     return os.path.join(base, "archreview")
 
 
+def default_cache_dir(root: str | os.PathLike[str]) -> str | None:
+    """The cache folder of a scanned tree when --cache-dir is not given: outside the tree, in
+    the user's cache, one folder per checkout (`trees/` and the first 16 hex digits of the
+    SHA-256 of the root's real path). None when the user's cache is off."""
+    base = user_cache_dir()
+    if base is None:
+        return None
+    name = hashlib.sha256(os.fsencode(os.path.realpath(root))).hexdigest()[:16]
+    return os.path.join(base, "trees", name)
+
+
 def _secret() -> bytes | None:
     env = os.environ.get("ARCHREVIEW_CACHE_SECRET")
     if env:
@@ -163,50 +197,232 @@ def _secret() -> bytes | None:
 
 
 class Cache:
-    """A directory of signed entries, `kind/ab/abcdef...` by key."""
+    """A folder of signed entries, `kind/ab/abcdef...` by key, all reached through descriptors.
 
-    def __init__(self, directory: Path, secret: bytes | None = None) -> None:
-        self.directory = directory
+    The folder is opened once (see the module docstring for where it may lie and what makes it
+    archreview's); each kind's folder is opened below it and kept open, each shard and entry is
+    opened below that, without following links. Anything unexpected on the way — a link, a
+    non-folder where a folder belongs, another user's file, an entry archreview did not sign —
+    is a miss, reported once per folder and process on stderr, never an error of the scan and
+    never a write through it. Nothing that is already there is ever replaced, and pruning
+    removes only regular files named like entries whose content carries this secret's MAC."""
+
+    def __init__(
+        self,
+        directory: str | os.PathLike[str],
+        secret: bytes | None = None,
+        *,
+        root: str | os.PathLike[str] | None = None,
+    ) -> None:
+        self.directory = Path(directory)
         self.secret = secret if secret is not None else (_secret() or secrets.token_bytes(32))
         self.hits = 0
         self.misses = 0
         self.writes = 0
         self.used: set[str] = set()  # relative paths read or written in this scan
+        self.anchor, self.parts = _split(self.directory, root)
+        self._uid = os.geteuid()
+        self._fds: dict[str, int] = {}  # "" -> the folder, kind -> its folder
+        self._refused: set[str] = set()  # kinds whose folder is not usable
+        self._off = False
+        self._finalizer = weakref.finalize(self, _close_all, self._fds)
 
     @classmethod
-    def open(cls, directory: str | os.PathLike[str]) -> Cache:
-        return cls(Path(directory))
+    def open(
+        cls, directory: str | os.PathLike[str], *, root: str | os.PathLike[str] | None = None
+    ) -> Cache:
+        """The cache in `directory`; `root` is the scanned tree (see the module docstring)."""
+        return cls(Path(directory), root=root)
 
-    def _mac(self, key: str, payload: bytes | memoryview) -> bytes:
-        """The entry's signature: keyed BLAKE2b (a MAC by design, and twice as fast as
-        HMAC-SHA256 on the large entries a warm scan reads) over the key and the payload."""
+    def close(self) -> None:
+        """Close the folder's descriptors (reopened by the next use)."""
+        _close_all(self._fds)
+
+    def _mac_object(self, key: str) -> Any:
+        """Keyed BLAKE2b (a MAC by design, and twice as fast as HMAC-SHA256 on the large entries
+        a warm scan reads), fed with the key; the payload follows."""
         secret = self.secret if len(self.secret) <= 64 else hashlib.sha256(self.secret).digest()
         mac = hashlib.blake2b(key=secret, digest_size=_MAC_BYTES, person=b"archreview")
         raw = key.encode()
         mac.update(len(raw).to_bytes(4, "big") + raw)
+        return mac
+
+    def _mac(self, key: str, payload: bytes | memoryview) -> bytes:
+        """The entry's signature, over the key and the payload."""
+        mac = self._mac_object(key)
         mac.update(payload)
-        return mac.digest()
+        return bytes(mac.digest())
 
-    def _path(self, kind: str, key: str) -> Path:
-        return self.directory / kind / key[:2] / key
+    def _marker(self) -> bytes:
+        return _MARK_HEAD + self._mac(MARKER_NAME, _MARK_HEAD).hex().encode() + b"\n"
 
+    # -- opening ---------------------------------------------------------------------------------
+    def _notice(self, what: str) -> None:
+        """One line on stderr, once per folder and process: a cache never fails a scan."""
+        shown = os.fspath(self.directory)
+        if shown in _NOTICED:
+            return
+        _NOTICED.add(shown)
+        sys.stderr.write(f"archreview: notice: cache {shown}: {what}\n")
+
+    def _disable(self, what: str) -> None:
+        self._off = True
+        self._notice(f"not used: {what}")
+
+    def _folder(self) -> int | None:
+        """The cache folder's descriptor: opened (made when missing) and checked once."""
+        if self._off:
+            return None
+        fd = self._fds.get("")
+        if fd is not None:
+            return fd
+        try:
+            fd, made = self._open_folder()
+        except safefs.UnsafePath as err:
+            named = os.path.abspath(err.path) == os.path.abspath(self.directory)
+            what = f"it {err.reason}" if named else str(err)
+            self._disable(f"{what} (archreview does not follow it, nor write through it)")
+            return None
+        except OSError as err:
+            self._disable(f"cannot be opened ({err.strerror or err})")
+            return None
+        try:
+            owned = self._owned(fd, made)
+        except safefs.UnsafePath as err:
+            owned = f"{err} (archreview does not follow it)"
+        except OSError as err:
+            owned = f"its {MARKER_NAME} cannot be read or written ({err.strerror or err})"
+        if owned is not None:
+            os.close(fd)
+            self._disable(owned)
+            return None
+        self._fds[""] = fd
+        return fd
+
+    def _open_folder(self) -> tuple[int, bool]:
+        """(descriptor, whether archreview made the folder just now)."""
+        if not self.parts:  # a folder outside the scanned tree: trusted as named
+            try:
+                return safefs.open_anchor(self.anchor), False
+            except FileNotFoundError:
+                return safefs.open_anchor(self.anchor, create=True, mode=0o700), True
+        anchor = safefs.open_anchor(self.anchor)  # the scanned root, then no link below it
+        try:
+            parent = safefs.open_dir(
+                anchor, self.parts[:-1], create=True, mode=0o700, label=self.anchor
+            )
+        finally:
+            os.close(anchor)
+        try:
+            made = safefs.lstat_at(parent, self.parts[-1]) is None
+            if made:
+                os.mkdir(self.parts[-1], 0o700, dir_fd=parent)
+            label = os.path.join(self.anchor, *self.parts[:-1])
+            return safefs.open_dir(parent, self.parts[-1], label=label), made
+        finally:
+            os.close(parent)
+
+    def _owned(self, fd: int, made: bool) -> str | None:
+        """None when the folder is archreview's (its marker is signed with this secret), or is
+        claimed now (made just now, empty, or in archreview's own folder of the user's cache);
+        else why it is not used."""
+        if os.fstat(fd).st_uid != self._uid:
+            return "it belongs to another user"
+        try:
+            mark = safefs.read_file_at(fd, MARKER_NAME, max_bytes=4096, owner=self._uid)
+        except FileNotFoundError:
+            mark = None
+        if mark is not None:
+            if hmac.compare_digest(mark, self._marker()):
+                return None
+            return (
+                f"its {MARKER_NAME} was written with another secret "
+                "(delete the folder to start afresh)"
+            )
+        own = user_cache_dir()
+        if not (made or _empty(fd) or (own is not None and safefs.within(self.directory, own))):
+            return f"it is not archreview's (no {MARKER_NAME}); delete it or choose another --cache-dir"
+        safefs.write_file_at(fd, MARKER_NAME, self._marker(), mode=0o600)  # first: it claims
+        for name, text in (
+            (".gitignore", "# archreview's cache (content-hash keyed; safe to delete)\n*\n"),
+            ("CACHEDIR.TAG", "Signature: 8a477f597d28d172789f06886806bc55\n# archreview\n"),
+        ):
+            if safefs.lstat_at(fd, name) is None:
+                with contextlib.suppress(OSError):
+                    safefs.write_file_at(fd, name, text, mode=0o600)
+        return None
+
+    def _kind(self, kind: str, *, create: bool) -> int | None:
+        fd = self._fds.get(kind)
+        if fd is not None:
+            return fd
+        if not _KIND_RE.match(kind) or kind in self._refused:
+            return None
+        folder = self._folder()
+        if folder is None:
+            return None
+        try:
+            fd = safefs.open_dir(folder, kind, create=create, mode=0o700, owner=self._uid)
+        except FileNotFoundError:
+            return None
+        except (safefs.UnsafePath, OSError) as err:
+            self._refused.add(kind)
+            self._notice(f"{err}: a miss, nothing written through it")
+            return None
+        self._fds[kind] = fd
+        return fd
+
+    def _shard(self, kind: str, key: str, *, create: bool) -> int | None:
+        """The shard folder of an entry (the caller closes it), or None."""
+        if not _KEY_RE.match(key):
+            return None
+        kind_fd = self._kind(kind, create=create)
+        if kind_fd is None:
+            return None
+        try:
+            return safefs.open_dir(
+                kind_fd, key[:2], create=create, mode=0o700, owner=self._uid, label=kind
+            )
+        except FileNotFoundError:
+            return None
+        except (safefs.UnsafePath, OSError) as err:
+            self._notice(f"{err}: a miss, nothing written through it")
+            return None
+
+    # -- entries ---------------------------------------------------------------------------------
     def get_blob(self, kind: str, key: str) -> memoryview | None:
         """The verified payload of an entry, or None."""
-        path = self._path(kind, key)
+        shard = self._shard(kind, key, create=False)
+        if shard is None:
+            self.misses += 1
+            return None
+        name = f"{kind}/{key[:2]}/{key}"
         try:
-            with open(path, "rb") as fh:
-                data = fh.read()
+            data = safefs.read_file_at(shard, key, max_bytes=MAX_ENTRY_BYTES, owner=self._uid)
+        except FileNotFoundError:
+            data = None
+        except safefs.UnsafePath as err:
+            self._notice(f"{name} {err.reason}: a miss")
+            data = None
         except OSError:
+            data = None
+        finally:
+            os.close(shard)
+        if data is None:
             self.misses += 1
             return None
         head = len(_MAGIC) + _MAC_BYTES
         payload = memoryview(data)[head:]
-        mac = self._mac(key, payload)
-        if not data.startswith(_MAGIC) or not hmac.compare_digest(data[len(_MAGIC) : head], mac):
+        if not (
+            data.startswith(_MAGIC)
+            and len(data) >= head
+            and hmac.compare_digest(data[len(_MAGIC) : head], self._mac(key, payload))
+        ):
+            self._notice(f"{name} is not an entry signed with this cache's secret: a miss")
             self.misses += 1
             return None
         self.hits += 1
-        self.used.add(f"{kind}/{key[:2]}/{key}")
+        self.used.add(name)
         return payload
 
     def get(self, kind: str, key: str) -> Any:
@@ -222,36 +438,27 @@ class Cache:
             return None
 
     def put_blob(self, kind: str, key: str, payload: bytes) -> None:
-        """Write an entry atomically; a cache that cannot be written is silently skipped."""
-        path = self._path(kind, key)
-        mac = self._mac(key, payload)
-        tmp = path.with_name(f".{key}.{os.getpid()}.tmp")
+        """Write an entry atomically, unless something already has its name (an entry another
+        process wrote meanwhile, or a file that is not archreview's: never replaced). A cache
+        that cannot be written is skipped, with a notice."""
+        shard = self._shard(kind, key, create=True)
+        if shard is None:
+            return
+        name = f"{kind}/{key[:2]}/{key}"
         try:
-            if not path.parent.is_dir():
-                self._mark_directory()
-                path.parent.mkdir(parents=True, exist_ok=True)
-            with open(tmp, "wb") as fh:
-                fh.write(_MAGIC + mac + payload)
-            os.replace(tmp, path)
-        except OSError:
-            with contextlib.suppress(OSError):
-                tmp.unlink()
+            if safefs.lstat_at(shard, key) is not None:
+                self.used.add(name)  # never pruned by this scan, never replaced
+                return
+            safefs.write_file_at(
+                shard, key, (_MAGIC + self._mac(key, payload), payload), mode=0o600
+            )
+        except OSError as err:
+            self._notice(f"{name} could not be written ({err.strerror or err})")
             return
+        finally:
+            os.close(shard)
         self.writes += 1
-        self.used.add(f"{kind}/{key[:2]}/{key}")
-
-    def _mark_directory(self) -> None:
-        """A new cache folder says what it is: git ignores it (it sits in the scanned tree by
-        default) and backup tools may skip it (CACHEDIR.TAG)."""
-        if self.directory.is_dir():
-            return
-        self.directory.mkdir(parents=True, exist_ok=True)
-        for name, text in (
-            (".gitignore", "# archreview's cache (content-hash keyed; safe to delete)\n*\n"),
-            ("CACHEDIR.TAG", "Signature: 8a477f597d28d172789f06886806bc55\n# archreview\n"),
-        ):
-            with contextlib.suppress(OSError):
-                (self.directory / name).write_text(text, encoding="utf-8")
+        self.used.add(name)
 
     def put(self, kind: str, key: str, value: Any) -> None:
         try:
@@ -260,45 +467,137 @@ class Cache:
             return
         self.put_blob(kind, key, payload)
 
+    # -- pruning ---------------------------------------------------------------------------------
     def prune(self, kinds: tuple[str, ...], *, whole: tuple[str, ...] = (), keep: int = 2) -> int:
         """Remove entries this scan did not use: of each of `kinds` (per file: old versions of
         edited files) once they outnumber the used ones; of each of `whole` (per scan: large)
-        all but the `keep` most recent. Returns how many were removed."""
+        all but the `keep` most recent. Only in a folder carrying this secret's marker, and only
+        regular files named like entries whose content verifies (magic and MAC): nothing else
+        is ever removed. Returns how many were removed."""
         removed = 0
         for kind in (*kinds, *whole):
-            stale: list[tuple[int, Path]] = []
+            kind_fd = self._kind(kind, create=False)
+            if kind_fd is None:
+                continue
+            stale: list[tuple[int, str, str, os.stat_result]] = []
             used = 0
-            base = self.directory / kind
             try:
-                shards = list(os.scandir(base))
+                with os.scandir(kind_fd) as listing:
+                    shards = sorted(
+                        e.name
+                        for e in listing
+                        if _SHARD_RE.match(e.name) and e.is_dir(follow_symlinks=False)
+                    )
             except OSError:
                 continue
             for shard in shards:
-                try:
-                    entries = list(os.scandir(shard.path))
-                except OSError:
-                    continue
-                for entry in entries:
-                    if f"{kind}/{shard.name}/{entry.name}" in self.used:
+                for name, st in self._entries(kind_fd, kind, shard):
+                    if f"{kind}/{shard}/{name}" in self.used:
                         used += 1
-                        continue
-                    try:
-                        st = entry.stat(follow_symlinks=False)
-                    except OSError:
-                        continue
-                    if stat.S_ISREG(st.st_mode):
-                        stale.append((st.st_mtime_ns, Path(entry.path)))
+                    else:
+                        stale.append((st.st_mtime_ns, shard, name, st))
             if kind in kinds and len(stale) <= used:
                 continue
-            stale.sort()
+            stale.sort(key=lambda item: item[:3])
             doomed = stale if kind in kinds else stale[: max(0, len(stale) - keep)]
-            for _, path in doomed:
-                try:
-                    path.unlink()
-                    removed += 1
-                except OSError:
-                    continue
+            for _, shard, name, st in doomed:
+                removed += self._remove(kind_fd, kind, shard, name, st)
         return removed
+
+    def _entries(self, kind_fd: int, kind: str, shard: str) -> list[tuple[str, os.stat_result]]:
+        """The regular files of a shard named like its entries, owned by us, single-linked."""
+        try:
+            fd = safefs.open_dir(kind_fd, shard, owner=self._uid, label=kind)
+        except (safefs.UnsafePath, OSError) as err:
+            self._notice(f"{err}: not pruned")
+            return []
+        found: list[tuple[str, os.stat_result]] = []
+        try:
+            with os.scandir(fd) as listing:
+                for entry in listing:
+                    if not (_KEY_RE.match(entry.name) and entry.name.startswith(shard)):
+                        continue  # a temporary file, or something that is not an entry
+                    st = entry.stat(follow_symlinks=False)
+                    if stat.S_ISREG(st.st_mode) and st.st_uid == self._uid and st.st_nlink == 1:
+                        found.append((entry.name, st))
+        except OSError:
+            pass
+        finally:
+            os.close(fd)
+        return found
+
+    def _remove(self, kind_fd: int, kind: str, shard: str, key: str, seen: os.stat_result) -> int:
+        """Unlink one stale entry after checking, through a descriptor opened without following
+        links, that it is still the file listed and that its content is signed by us."""
+        try:
+            shard_fd = safefs.open_dir(kind_fd, shard, owner=self._uid, label=kind)
+        except (safefs.UnsafePath, OSError):
+            return 0
+        try:
+            fd = os.open(key, safefs.READ_FLAGS, dir_fd=shard_fd)
+            try:
+                st = os.fstat(fd)
+                if (st.st_dev, st.st_ino) != (seen.st_dev, seen.st_ino) or st.st_nlink != 1:
+                    return 0
+                if not self._verify(fd, key):
+                    self._notice(
+                        f"{kind}/{shard}/{key} is not signed with this cache's secret: kept"
+                    )
+                    return 0
+            finally:
+                os.close(fd)
+            return int(safefs.unlink_at(shard_fd, key, expect=seen))
+        except OSError:
+            return 0
+        finally:
+            os.close(shard_fd)
+
+    def _verify(self, fd: int, key: str) -> bool:
+        """Whether the open entry carries the magic and a valid MAC (read in blocks)."""
+        head = b""
+        want = len(_MAGIC) + _MAC_BYTES
+        while len(head) < want:
+            chunk = os.read(fd, want - len(head))
+            if not chunk:
+                return False
+            head += chunk
+        if not head.startswith(_MAGIC):
+            return False
+        mac = self._mac_object(key)
+        while chunk := os.read(fd, 1 << 20):
+            mac.update(chunk)
+        return hmac.compare_digest(head[len(_MAGIC) :], mac.digest())
+
+
+def forget_notices() -> None:
+    """Report each cache folder's anomalies again (they are reported once per process)."""
+    _NOTICED.clear()
+
+
+def _close_all(fds: dict[str, int]) -> None:
+    for fd in fds.values():
+        with contextlib.suppress(OSError):
+            os.close(fd)
+    fds.clear()
+
+
+def _empty(fd: int) -> bool:
+    with os.scandir(fd) as listing:
+        return next(listing, None) is None
+
+
+def _split(directory: Path, root: str | os.PathLike[str] | None) -> tuple[str, tuple[str, ...]]:
+    """(trusted anchor, components walked without following links) for a cache folder: below
+    the scanned `root` when it lies inside it, else the folder itself. A folder once opened with
+    its root keeps that split for later opens in the process that do not know the root (the
+    base cache of PR mode)."""
+    path = os.path.abspath(directory)
+    if root is None:
+        return _SPLITS.get(path, (path, ()))
+    inside = safefs.within(path, root)
+    split = inside if inside is not None and inside[1] else (path, ())  # the root: as named
+    _SPLITS[path] = split
+    return split
 
 
 # -- what a scan reads, for keys ------------------------------------------------------------

@@ -51,37 +51,33 @@ def _known_formats() -> tuple[str, ...]:
 
 
 def _load_parameters(path: str | None) -> dict[str, Any]:
+    """Parameter values from a JSON or YAML file: ``{Name: value}``, ``{Parameters: {...}}`` or
+    the CloudFormation CLI's ``[{ParameterKey, ParameterValue}]``. Read typed: a string value
+    is its text as written (``on``, ``2030-13-01``); a wrong shape exits 2 with file:line:col."""
     if path is None:
         return {}
-    import yaml
+    from reviewer.typed import InputError, escape_line, parameters_from_text
 
     try:
         text = Path(path).read_text(encoding="utf-8")
-        data = yaml.safe_load(text)
-    except (OSError, yaml.YAMLError) as err:
-        raise UsageError(f"--parameters {path}: {err}") from err
-    if isinstance(data, list):  # CloudFormation CLI form
-        out: dict[str, Any] = {}
-        for item in data:
-            if isinstance(item, dict) and "ParameterKey" in item:
-                out[str(item["ParameterKey"])] = item.get("ParameterValue")
-        return out
-    if isinstance(data, dict):
-        params = data.get("Parameters", data)
-        if isinstance(params, dict):
-            return {str(k): v for k, v in params.items()}
-    raise UsageError(f"--parameters {path}: expected a mapping of parameter names to values")
+    except (OSError, ValueError) as err:
+        raise UsageError(f"--parameters {path}: {getattr(err, 'strerror', None) or err}") from None
+    try:
+        return parameters_from_text(text, path)
+    except InputError as err:
+        raise UsageError(f"--parameters {escape_line(str(err), 2000)}") from None
 
 
 def _load_baseline(path: str | None) -> dict[str, str] | None:
     if path is None:
         return None
     from reviewer.suppress import read_baseline
+    from reviewer.typed import escape_line
 
     try:
         return read_baseline(Path(path))
     except ValueError as err:
-        raise UsageError(str(err)) from err
+        raise UsageError(escape_line(str(err), 2000)) from None
 
 
 def _use_color(stream: Any) -> bool:
@@ -133,8 +129,28 @@ class _Commands(click.Group):
     callback=lambda ctx, _param, value: _print_version(ctx) if value else None,
     help="Show the version and exit.",
 )
+@click.option(
+    "--debug",
+    is_flag=True,
+    expose_value=False,
+    is_eager=True,
+    callback=lambda _ctx, _param, value: _set_debug(value),
+    help="Print the traceback of an internal error (exit 3); also ARCHREVIEW_DEBUG=1.",
+)
 def main() -> None:
     """Review the architecture of a multi-module AWS repository."""
+
+
+_DEBUG = [False]  # set by --debug on the command line
+
+
+def _set_debug(value: bool) -> None:
+    if value:
+        _DEBUG[0] = True
+
+
+def _debugging() -> bool:
+    return _DEBUG[0] or os.environ.get("ARCHREVIEW_DEBUG", "").strip() == "1"
 
 
 @main.command()
@@ -204,7 +220,8 @@ def main() -> None:
 @click.option(
     "--cache-dir",
     type=click.Path(file_okay=False, path_type=Path),
-    help="Content-hash cache folder (default: PATH/.archreview-cache).",
+    help="Content-hash cache folder (default: one per checkout in the user's cache, "
+    "$XDG_CACHE_HOME/archreview/trees/).",
 )
 @click.option("--no-cache", is_flag=True, help="Neither read nor write the cache.")
 @click.option(
@@ -296,7 +313,7 @@ def scan(
     bar = progress_for(sys.stderr, quiet=quiet)  # only on a terminal, only for long scans
     parameters = _load_parameters(parameters_path)
     baseline = _load_baseline(baseline_path)
-    cache_folder = None if no_cache else str((cache_dir or path / ".archreview-cache").absolute())
+    cache_folder = _cache_folder(path, cache_dir, no_cache)
     replay = None  # the outputs of an earlier run that read exactly the same (reviewer.replay)
     if diff_base is None and not write_baseline and aws_options is None and cache_folder:
         from reviewer.replay import Replay  # before the engine is imported: a hit needs none
@@ -309,7 +326,7 @@ def scan(
             (parameters, sam_env, max_file_size, no_ignores, baseline),
             (*output_settings, sarif_include_suppressed, _use_color(sys.stdout)),
         )
-        code = replay.play(_write_atomic) if replay is not None else None
+        code = replay.play(lambda p, text: _write_output(p, text, path)) if replay else None
         if code is not None:
             if bar is not None:
                 bar.close()
@@ -359,7 +376,7 @@ def scan(
         from reviewer.clock import today
         from reviewer.suppress import baseline_text
 
-        _write_atomic(Path(write_baseline), baseline_text(report.findings, today()))
+        _write_output(Path(write_baseline), baseline_text(report.findings, today()), path)
     shown = filter_report(report, Confidence(min_confidence))
     for fmt, target in targets:
         stream = sys.stdout if target is None or target == "-" else None
@@ -374,7 +391,7 @@ def scan(
             if target is None or target == "-":
                 streamed(sys.stdout.write)
             else:
-                _write_atomic(Path(target), streamed)
+                _write_output(Path(target), streamed, path)
             continue
         if fmt == "text" and quiet:  # findings without the score summary
             from reviewer.output.text import render_text
@@ -385,7 +402,7 @@ def scan(
         if target is None or target == "-":
             click.echo(payload, nl=False)
         else:
-            _write_atomic(Path(target), payload)
+            _write_output(Path(target), payload, path)
         if replay is not None:
             replay.outputs.append((fmt, target, payload))
     if not quiet and any(t is not None for _, t in targets):
@@ -423,48 +440,54 @@ def _profile(profile_path: str | None, root: Path, *, warn: bool = True) -> Any:
     from reviewer.profile import DEFAULT
     from reviewer.profile_loader import ProfileError, find_profile, load_profile
 
-    if profile_path is not None:
+    inside: Path | None = None  # the root a repository's own profile is read below
+    if profile_path is not None:  # named by the user: trusted, links followed
         if not Path(profile_path).is_file():
             raise UsageError(f"--profile {profile_path}: no such file")
         target: Path | None = Path(profile_path)
-    else:
+    else:  # repository content: no link out of the root is followed
         target = find_profile(root)
+        inside = root
     if target is None:
         return DEFAULT
+    from reviewer.typed import escape_line  # repository text in a message: one inert line
+
     try:
-        profile = load_profile(target)
+        profile = load_profile(target, root=inside)
     except ProfileError as err:
-        raise UsageError(f"profile error: {err}") from err
+        raise UsageError(f"profile error: {escape_line(str(err), 2000)}") from None
     if warn:
         for message in profile.warnings:
-            click.echo(f"archreview: warning: {message}", err=True)
+            click.echo(f"archreview: warning: {escape_line(message, 2000)}", err=True)
     return profile
 
 
-def _write_atomic(path: Path, payload: str | Callable[[Callable[[str], object]], None]) -> None:
-    """Write through a fresh, exclusively created temporary file in the target's folder, then
-    rename it over the target: an interrupted run leaves the previous file intact. The payload
-    is the text, or a function that writes it in pieces through the `write` it is given."""
-    import stat
-    import tempfile
+def _cache_folder(path: Path, cache_dir: Path | None, no_cache: bool) -> str | None:
+    """--cache-dir, else a folder of the user's cache for this checkout (outside the scanned
+    tree: docs/adr/0004); None with --no-cache or when the user's cache is off."""
+    if no_cache:
+        return None
+    if cache_dir is not None:
+        return str(cache_dir.absolute())
+    from reviewer.cache import default_cache_dir
+
+    return default_cache_dir(path)
+
+
+def _write_output(
+    path: Path, payload: str | Callable[[Callable[[str], object]], None], tree: Path
+) -> None:
+    """Write a file the user named (reviewer.safefs.write_user_file: atomic for a regular file,
+    written in place for /dev/null, a FIFO or a link outside the scanned `tree`, no link
+    followed inside it). A failure is one line on stderr: exit 2 when the path cannot be used
+    (a folder, a link inside the tree, no permission), 3 when the write failed (a full disk)."""
+    from reviewer.safefs import WriteError, write_user_file
 
     try:
-        mode = path.stat().st_mode
-    except OSError:
-        mode = None
-    if mode is not None and not stat.S_ISREG(mode):  # /dev/null, a FIFO, /dev/stdout ...:
-        with open(path, "w", encoding="utf-8") as handle:  # written to, never renamed over
-            _write_payload(handle, payload)
-        return
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            _write_payload(handle, payload)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+        write_user_file(path, payload, tree=tree)
+    except WriteError as err:
+        click.echo(f"archreview: {err}", err=True)
+        sys.exit(EXIT_USAGE if err.usage else EXIT_FAILED)
 
 
 def _streaming(
@@ -474,13 +497,6 @@ def _streaming(
         stream_to(report, options, write)
 
     return write_with
-
-
-def _write_payload(handle: Any, payload: str | Callable[[Callable[[str], object]], None]) -> None:
-    if isinstance(payload, str):
-        handle.write(payload)
-    else:
-        payload(handle.write)
 
 
 @main.command("rules")
@@ -543,7 +559,7 @@ def init(agent_path: str | None, force: bool) -> None:
     if target.exists() and not force:
         raise UsageError(f"{target} already exists; pass --force to overwrite it")
     if agent_path is None:
-        _write_atomic(target, default_profile_text())
+        _write_output(target, default_profile_text(), Path("."))
         click.echo(f"archreview: wrote {target} (the built-in default)")
         return
     from reviewer.agent import (
@@ -566,7 +582,7 @@ def init(agent_path: str | None, force: bool) -> None:
         click.echo(line)
     for line in warnings:
         click.echo(f"archreview: warning: {line}", err=True)
-    _write_atomic(target, agent_profile_text(reading, profile))
+    _write_output(target, agent_profile_text(reading, profile), Path("."))
     click.echo(f"archreview: wrote {target} from {agent_path}")
 
 
@@ -601,6 +617,50 @@ if __name__ == "__main__":
     main()
 
 
+# Environment variables whose values never appear in an error message (the GitHub token of the
+# Action and of `comment`, AWS credentials for --aws).
+SECRET_VARIABLES = (
+    "GITHUB_TOKEN",
+    "INPUT_GITHUB-TOKEN",
+    "INPUT_GITHUB_TOKEN",
+    "AWS_SECRET_ACCESS_KEY",
+    "AWS_SESSION_TOKEN",
+)
+INTERNAL_ERROR_CHARS = 300
+
+
+def redact_secrets(text: str) -> str:
+    """``text`` with the value of every SECRET_VARIABLES variable that is set replaced by
+    ``***`` (longest first, so a value holding another is hidden whole)."""
+    secrets = {os.environ.get(name, "").strip() for name in SECRET_VARIABLES}
+    for secret in sorted((s for s in secrets if s), key=len, reverse=True):
+        text = text.replace(secret, "***")
+    return text
+
+
+def internal_error(err: BaseException) -> int:
+    """Report an unexpected exception outside a check and return exit code 3: one line on
+    stderr, ``archreview: internal error: Type: message``, with secrets redacted, control
+    characters escaped and the message cut at INTERNAL_ERROR_CHARS; the traceback (redacted
+    too) only with --debug or ARCHREVIEW_DEBUG=1."""
+    from reviewer.typed import escape_line
+
+    debug = _debugging()
+    try:
+        if debug:
+            import traceback
+
+            for line in "".join(traceback.format_exception(err)).splitlines():
+                print(escape_line(redact_secrets(line), 10_000), file=sys.stderr)
+        what = escape_line(type(err).__name__, 100)
+        message = escape_line(redact_secrets(str(err)), INTERNAL_ERROR_CHARS)
+        hint = "" if debug else " (run with --debug for the traceback)"
+        print(f"archreview: internal error: {what}: {message}{hint}", file=sys.stderr)
+    except Exception:  # stderr itself failing: the exit code still says it
+        pass
+    return EXIT_FAILED
+
+
 def run() -> None:
     """The `archreview` program (console script and `python -m reviewer`): `main`, then leave
     at once. A scan ends holding hundreds of thousands of objects (templates, findings) that
@@ -613,6 +673,8 @@ def run() -> None:
         code: Any = 0
     except SystemExit as done:
         code = done.code
+    except Exception as err:  # outside a check: exit 3, one line, no traceback
+        code = internal_error(err)
     if code is None:
         code = 0
     elif not isinstance(code, int):  # sys.exit("message"): what Python itself would do

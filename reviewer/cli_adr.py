@@ -15,7 +15,8 @@ import click
     "out_dir",
     required=True,
     type=click.Path(file_okay=False, path_type=Path),
-    help="Directory of the ADR files and their index.json (created when missing).",
+    help="Directory of the ADR files and their index.json (created when missing; inside PATH, "
+    "reached without following links).",
 )
 @click.option(
     "--template",
@@ -44,10 +45,11 @@ def adr(
     """Write or refresh the Architecture Decision Records (MADR) for the findings in PATH."""
     from reviewer.adr import AdrError, expectation_values, write_adrs
     from reviewer.catalogue import load_catalogue
-    from reviewer.cli import EXIT_FAILED, UsageError, _profile
+    from reviewer.cli import EXIT_FAILED, EXIT_USAGE, UsageError, _profile
     from reviewer.clock import today
     from reviewer.engine import ScanError, ScanOptions, scan
     from reviewer.profile_loader import profile_document
+    from reviewer.safefs import WriteError
 
     if not path.is_dir():
         raise UsageError(f"{path} is not a directory")
@@ -71,8 +73,20 @@ def adr(
         )
     except AdrError as err:
         raise UsageError(str(err)) from err
-    except OSError as err:
-        raise UsageError(f"--out {out_dir}: {err}") from err
+    except WriteError as err:  # one line: 2 when the path cannot be used, 3 for a full disk
+        click.echo(f"archreview: {err}", err=True)
+        sys.exit(EXIT_USAGE if err.usage else EXIT_FAILED)
+    if outcome.index_replaced is not None:
+        click.echo(
+            f"archreview: notice: {out_dir / 'index.json'} {outcome.index_replaced}: not read, "
+            "replaced by archreview's index",
+            err=True,
+        )
+    for name, why in outcome.left_alone:
+        click.echo(
+            f"archreview: notice: left {out_dir / name} alone: it {why}",
+            err=True,
+        )
     for name in outcome.resolved:
         click.echo(f"resolved  {out_dir / name}")
     for name in outcome.created:

@@ -23,6 +23,7 @@ from reviewer.github import (
     MARKER,
     GitHub,
     GitHubError,
+    check_token,
     repo_path,
     upsert_comment,
 )
@@ -73,9 +74,9 @@ def _head_sha(event: dict[str, Any]) -> str | None:
 
 
 def _repo_prefix(root: str) -> str:
-    from reviewer.output.sarif import _repo_prefix as prefix
+    from reviewer.output.sarif import repo_prefix
 
-    return prefix(Path(root))
+    return repo_prefix(Path(root))
 
 
 def link_base(report: Report, repo: str, event: dict[str, Any]) -> str:
@@ -159,12 +160,13 @@ def comment(report_path: str, number: int | None, repo: str | None, api_url: str
     if not token:
         raise _Usage("GITHUB_TOKEN is not set")
     try:
+        check_token(token)  # before anything could show it: a bad token is never echoed
         repo_path(repo)
         client = GitHub(
             token, api_url or os.environ.get("GITHUB_API_URL") or DEFAULT_API_URL, sleep=sleep
         )
     except GitHubError as err:
-        raise _Usage(str(err)) from err
+        raise _Usage(str(err).replace(token, "***")) from None
     body = render_body(report, link=link_base(report, repo, event))
     try:
         action, comment_id = upsert_comment(client, repo, number, body)

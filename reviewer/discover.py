@@ -8,6 +8,18 @@ is reported as a :class:`Skipped` entry and the walk goes on.
 Symbolic links to folders inside the root are followed after the plain walk, so each real
 folder is walked once, under its own path when it has one; a link to a folder that was
 already walked is not followed again (its files are in the inventory already).
+
+The walk's work is bounded by construction (:class:`reviewer.gitignore.Budget`): it counts the
+folder entries it looks at (each component of a symbolic link it resolves counts too) and the
+work of matching `.gitignore` and ``exclude`` patterns (linear in pattern and path,
+:mod:`reviewer.gitignore`). When a count passes its limit the walk stops where it is, reports
+the folder as skipped (reason ``over-budget``, detail starting "discovery:") and the scan goes
+on with what was found. Each `.gitignore` is read up to 1 MB and 10,000 patterns; what is
+left out of one is reported the same way, naming the file.
+
+Nothing is opened in a way that can block: only regular files are read (checked before the
+open and again on the open descriptor), and they are opened with ``O_NONBLOCK``, so a FIFO,
+socket or device file that takes a file's place is never waited on.
 """
 
 from __future__ import annotations
@@ -21,11 +33,20 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from pathspec import GitIgnoreSpec
+from reviewer import gitignore
+from reviewer.gitignore import (
+    Budget,
+    Ignores,
+    OverBudget,
+    PatternList,
+    parse_gitignore,
+    parse_line,
+)
 
 __all__ = [
     "DEFAULT_MAX_BYTES",
     "SKIP_DIRS",
+    "Budget",
     "FileKind",
     "Inventory",
     "Module",
@@ -41,7 +62,13 @@ __all__ = [
 
 FileKind = Literal["template", "go_mod", "package_json", "gitmodules", "samconfig"]
 SkipReason = Literal[
-    "too-large", "binary", "undecodable", "symlink-outside-root", "symlink-loop", "unreadable"
+    "too-large",
+    "binary",
+    "undecodable",
+    "symlink-outside-root",
+    "symlink-loop",
+    "unreadable",
+    "over-budget",
 ]
 ModuleKind = Literal["submodule", "go", "node", "folder", "root"]
 
@@ -233,10 +260,14 @@ def _read_bytes(abs_path: str, max_bytes: int, limit: int | None) -> tuple[bytes
 
 
 def _read_fd(abs_path: str, want: int) -> bytes:
-    """Up to ``want`` bytes from the start of a file. O_NONBLOCK: should the file have been
-    swapped for a FIFO after the caller's stat, do not hang on it."""
+    """Up to ``want`` bytes from the start of a regular file. O_NONBLOCK: should the file have
+    been swapped for a FIFO after the caller's stat, do not hang on it; and the descriptor is
+    checked to be a regular file before anything is read from it (a device, FIFO or socket
+    raises _NotRegular)."""
     fd = os.open(abs_path, _OPEN_FLAGS)
     try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise _NotRegular
         chunks: list[bytes] = []
         got = 0
         while got < want:
@@ -407,8 +438,6 @@ def _has_entries(abs_path: str) -> bool:
 
 # --------------------------------------------------------------------------- the walk
 
-_Ignores = tuple[tuple[str, GitIgnoreSpec], ...]
-
 
 @dataclass
 class _Frame:
@@ -416,7 +445,7 @@ class _Frame:
     rel: str  # repo-relative, "" for the root
     real: str  # real path of the folder
     chain: tuple[str, ...]  # real paths of the folder and its ancestors on this path
-    ignores: _Ignores
+    ignores: Ignores  # the rules in force in the folder, before its own .gitignore
 
 
 @dataclass
@@ -424,15 +453,22 @@ class _Link:
     abs: str
     rel: str
     parent: _Frame
-    ignores: _Ignores  # the ignore rules in force where the link is
+    ignores: Ignores  # the ignore rules in force inside the folder the link stands for
+
+
+def exclude_patterns(exclude: Iterable[str]) -> PatternList:
+    """The profile's and the command line's ``exclude`` globs, as one root `.gitignore`."""
+    found = (parse_line(line, number) for number, line in enumerate(exclude, start=1))
+    return PatternList("", (p for p in found if p is not None))
 
 
 class _Walker:
-    def __init__(self, root: str, max_bytes: int, exclude: tuple[str, ...]) -> None:
+    def __init__(self, root: str, max_bytes: int, exclude: tuple[str, ...], budget: Budget) -> None:
         self.root = root
         self.root_real = os.path.realpath(root)
         self.max_bytes = max_bytes
-        self.exclude = GitIgnoreSpec.from_lines(exclude) if exclude else None
+        self.budget = budget
+        self.ignores = Ignores(exclude=exclude_patterns(exclude), budget=budget)
         self.files: list[tuple[str, FileKind, int]] = []
         # (path, reason, detail, kind when it is a file of a known kind)
         self.skipped: list[tuple[str, SkipReason, str, FileKind | None]] = []
@@ -442,22 +478,42 @@ class _Walker:
     # ---- driving
 
     def run(self) -> None:
-        root_frame = _Frame(self.root, "", self.root_real, (self.root_real,), ())
+        root_frame = _Frame(self.root, "", self.root_real, (self.root_real,), self.ignores)
         self.visited.add(self.root_real)
         stack = [root_frame]
-        while True:
-            while stack:
-                stack.extend(reversed(self._scan(stack.pop())))
-            if not self.links:
-                break
-            self.links.sort(key=lambda link: link.rel, reverse=True)
-            link = self.links.pop()
-            frame = self._follow(link)
-            if frame is not None:
-                stack.append(frame)
+        where = "."
+        try:
+            while True:
+                while stack:
+                    frame = stack.pop()
+                    where = frame.rel or "."
+                    stack.extend(reversed(self._scan(frame)))
+                if not self.links:
+                    break
+                self.links.sort(key=lambda link: link.rel, reverse=True)
+                link = self.links.pop()
+                where = link.rel
+                followed = self._follow(link)
+                if followed is not None:
+                    stack.append(followed)
+        except OverBudget as over:
+            left = len(stack) + len(self.links)
+            self._skip(
+                where,
+                "over-budget",
+                f"discovery: {over.what} went over the limit of {over.limit:,} here, so the "
+                "walk stopped: files in this folder after that point"
+                + (f" and in {left:,} more folder(s) or link(s)" if left else "")
+                + " were not looked at",
+            )
+
+    def _realpath(self, path: str) -> str:
+        """os.path.realpath, charged to the entry budget by the components it resolves."""
+        self.budget.visit(path.count(os.sep) + 1)
+        return os.path.realpath(path)
 
     def _follow(self, link: _Link) -> _Frame | None:
-        real = os.path.realpath(link.abs)
+        real = self._realpath(link.abs)
         if not _inside(real, self.root_real):
             self._skip(link.rel, "symlink-outside-root", _outside_detail(link.abs))
             return None
@@ -482,18 +538,22 @@ class _Walker:
     # ---- one folder
 
     def _scan(self, frame: _Frame) -> list[_Frame]:
+        listed: list[os.DirEntry[str]] = []
         try:
             with os.scandir(frame.abs) as it:
-                entries = sorted(it, key=lambda e: e.name)
+                for entry in it:  # counted as listed: a huge folder stops at the budget
+                    self.budget.visit()
+                    listed.append(entry)
         except OSError as exc:
             self._skip(frame.rel or ".", "unreadable", _unreadable(exc))
             return []
+        entries = sorted(listed, key=lambda e: e.name)
         ignores = frame.ignores
         for entry in entries:
             if entry.name == ".gitignore":
-                spec = self._gitignore(entry, frame)
-                if spec is not None:
-                    ignores = (*ignores, (frame.rel, spec))
+                patterns = self._gitignore(entry, frame)
+                if patterns is not None:
+                    ignores = ignores.with_gitignore(patterns)
                 break
         prefix = frame.rel + "/" if frame.rel else ""
         children: list[_Frame] = []
@@ -507,60 +567,52 @@ class _Walker:
             except OSError:
                 is_dir = False
             if is_dir:
-                if name in SKIP_DIRS or self._ignored(rel, True, ignores):
+                if name in SKIP_DIRS:
+                    continue
+                inner = ignores.folder(rel)
+                if inner is None:
                     continue
                 if not _utf8_name(name):
                     self._skip(_printable(rel), "undecodable", "folder name is not valid UTF-8")
                     continue
                 if entry.is_symlink():
-                    self.links.append(_Link(entry.path, rel, frame, ignores))
+                    self.links.append(_Link(entry.path, rel, frame, inner))
                     continue
                 real = os.path.join(frame.real, name)
                 self.visited.add(real)
-                children.append(_Frame(entry.path, rel, real, (*frame.chain, real), ignores))
+                children.append(_Frame(entry.path, rel, real, (*frame.chain, real), inner))
             else:
                 self._file(entry, name, rel, frame.rel == "", ignores)
         return children
 
-    def _gitignore(self, entry: os.DirEntry[str], frame: _Frame) -> GitIgnoreSpec | None:
+    def _gitignore(self, entry: os.DirEntry[str], frame: _Frame) -> PatternList | None:
+        """The folder's .gitignore, read as git reads it (bytes, any encoding) up to
+        gitignore.MAX_FILE_BYTES; what is left out of it is reported (over-budget)."""
         rel = (frame.rel + "/" if frame.rel else "") + ".gitignore"
         if not entry.is_file():
             return None
-        if entry.is_symlink() and not _inside(os.path.realpath(entry.path), self.root_real):
+        if entry.is_symlink() and not _inside(self._realpath(entry.path), self.root_real):
             return None
         try:
-            data, _ = _read_bytes(entry.path, self.max_bytes, None)
-        except (_TooLarge, _NotRegular):
+            st = entry.stat()
+            if not stat.S_ISREG(st.st_mode):
+                return None
+            data = _read_fd(entry.path, gitignore.MAX_FILE_BYTES)
+        except _NotRegular:
             return None
         except OSError as exc:
             self._skip(rel, "unreadable", _unreadable(exc))
             return None
-        text = _decode(data)
-        if not isinstance(text, str):
-            return None
-        try:
-            return GitIgnoreSpec.from_lines(text.split("\n"))
-        except Exception:  # a malformed pattern: git ignores the line, so do we
-            return GitIgnoreSpec.from_lines(
-                line for line in text.split("\n") if _valid_pattern(line)
-            )
-
-    def _ignored(self, rel: str, is_dir: bool, ignores: _Ignores) -> bool:
-        probe = rel + "/" if is_dir else rel
-        if self.exclude is not None and self.exclude.check_file(probe).include:
-            return True
-        result: bool | None = None
-        for base, spec in ignores:
-            sub = rel[len(base) + 1 :] if base else rel
-            include = spec.check_file(sub + "/" if is_dir else sub).include
-            if include is not None:
-                result = include
-        return bool(result)
+        size = max(st.st_size, len(data))
+        parsed = parse_gitignore(data, frame.rel, size=size if size > len(data) else None)
+        if parsed.problems:
+            self._skip(rel, "over-budget", "discovery: " + "; ".join(parsed.problems))
+        return parsed.patterns
 
     # ---- one file
 
     def _file(
-        self, entry: os.DirEntry[str], name: str, rel: str, at_root: bool, ignores: _Ignores
+        self, entry: os.DirEntry[str], name: str, rel: str, at_root: bool, ignores: Ignores
     ) -> None:
         kind: FileKind | None = _FIXED_KINDS.get(name)
         sniff = False
@@ -578,13 +630,13 @@ class _Walker:
                     sniff = True
                 else:
                     return
-        if self._ignored(rel, False, ignores):
+        if ignores.ignored(rel):
             return
         if not _utf8_name(name):
             self._skip(_printable(rel), "undecodable", "file name is not valid UTF-8", kind)
             return
         is_link = entry.is_symlink()
-        if is_link and not _inside(os.path.realpath(entry.path), self.root_real):
+        if is_link and not _inside(self._realpath(entry.path), self.root_real):
             self._skip(rel, "symlink-outside-root", _outside_detail(entry.path), kind)
             return
         try:
@@ -638,14 +690,6 @@ def _printable(rel: str) -> str:
     return rel.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
 
 
-def _valid_pattern(line: str) -> bool:
-    try:
-        GitIgnoreSpec.from_lines([line])
-    except Exception:
-        return False
-    return True
-
-
 # --------------------------------------------------------------------------- discover
 
 _KIND_RANK: dict[str, int] = {"submodule": 3, "go": 2, "node": 1}
@@ -656,15 +700,19 @@ def discover(
     *,
     max_bytes: int = DEFAULT_MAX_BYTES,
     exclude: tuple[str, ...] = (),
+    budget: Budget | None = None,
 ) -> Inventory:
     """Walk ``root`` once and return what is in it: templates, go.mod, package.json, the
     root .gitmodules and samconfig.toml files, the files skipped (with the reason), the
-    modules and the submodules. Raises NotADirectoryError when ``root`` is not a folder."""
+    modules and the submodules. Raises NotADirectoryError when ``root`` is not a folder.
+
+    ``budget`` bounds the walk (default: `Budget()`'s limits); the caller may pass one to
+    set other limits or to read the work done afterwards."""
     root_path = Path(root)
     root_str = os.fspath(root_path)
     if not os.path.isdir(root_str):
         raise NotADirectoryError(f"{root_str} is not a folder")
-    walker = _Walker(root_str, max_bytes, tuple(exclude))
+    walker = _Walker(root_str, max_bytes, tuple(exclude), budget or Budget())
     walker.run()
 
     # Submodules, from the root .gitmodules when it was found and could be read.

@@ -5,8 +5,6 @@ from __future__ import annotations
 import functools
 import hashlib
 import os
-import shlex
-import tomllib
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date
@@ -14,10 +12,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import reviewer
-from reviewer import suppress
+from reviewer import bounds, suppress
 from reviewer.catalogue import RuleMeta, load_catalogue
 from reviewer.cfn.load import decode
-from reviewer.cfn.template import Template, build
+from reviewer.cfn.template import Template, build, forget_keys
 from reviewer.clock import today as clock_today
 from reviewer.discover import (
     Inventory,
@@ -101,6 +99,9 @@ class _State:
     lines: dict[str, tuple[str, ...]] = field(default_factory=dict)
     counts: dict[str, int] = field(default_factory=dict)
     session: Any = None  # reviewer.pipeline.Session: the pool and the cache, when used
+    # each template's budget, as loading left it (reviewer.bounds); taken by its checks
+    ledgers: dict[str, bounds.Ledger] = field(default_factory=dict)
+    incomplete: bool = False  # something went over a budget: the report is not cached
 
 
 def all_checks() -> tuple[Check, ...]:
@@ -157,20 +158,19 @@ def _scan(root: str | os.PathLike[str], options: ScanOptions | None, sessions: l
     for done, template in enumerate(templates, 1):
         index = live if live is not None and template.repo is live else state.repo
         ctx = TemplateContext(template, profile, index, today)
-        for check in template_checks:
-            _run(state, check, ctx, template.file, template.module, template)
+        _check_template(state, template_checks, ctx)
         if opts.progress is not None:
             opts.progress(done, len(templates))
     rctx = RepoContext(state.repo, profile, today)
     for check in repo_checks:
-        _run(state, check, rctx, None, None, None)
+        _check_repository(state, check, rctx)
     if live is not None:  # deployed templates join suppressions, findings and scores
         state.repo.templates.update(live.templates)
     entries = _suppression_entries(state, today)
     raws = [r for r in state.raws if r.rule_id in enabled or r.rule_id in _ENGINE_RULES]
     report = _report(state, raws, entries)
-    if state.session is not None and opts.keep_report:
-        state.session.store_report(report)
+    if state.session is not None and opts.keep_report and not state.incomplete:
+        state.session.store_report(report)  # (a budget's outcome depends on timing: not kept)
     _release(state)
     return report
 
@@ -185,6 +185,7 @@ def _release(state: _State) -> None:
     state.repo.templates.clear()
     state.raws.clear()
     state.session = None
+    forget_keys()
 
 
 def _open_session(
@@ -267,16 +268,34 @@ def _load_aws(state: _State, aws_options: AwsOptions) -> RepoIndex:
     for gone in fetched.unreviewed:
         state.repo.module_of_file[gone.file] = gone.module
         _engine_hit(state, "AR-MOD-006", gone.file, gone.module, gone.message)
+    from reviewer.pipeline import DECODE_STAGE, MODEL_STAGE, budget_message
+
     for stack in fetched.stacks:
         state.repo.module_of_file[stack.file] = stack.module
-        tree, problems = decode(stack.text, json_first=stack.is_json)
-        if problems or not isinstance(tree, dict):
+        ledger = bounds.Ledger(bounds.file_budget())  # a deployed template's, as a file's
+        tree: Any = None
+        problems: tuple[Any, ...] = ()
+        with bounds.metered(ledger, DECODE_STAGE):
+            bounds.checkpoint()
+            tree, problems = decode(stack.text, json_first=stack.is_json)
+        if not ledger.over and (problems or not isinstance(tree, dict)):
             why = problems[0].message if problems else "no document"
             _engine_hit(
                 state, "AR-MOD-003", stack.file, stack.module, f"{stack.file}: {why}", line=1
             )
             continue
-        template = build(stack.file, stack.module, tree, stack.text)
+        built: Template | None = None
+        if not ledger.over:
+            with bounds.metered(ledger, MODEL_STAGE):
+                bounds.checkpoint()
+                built = build(stack.file, stack.module, tree, stack.text)
+        if built is None:
+            state.incomplete = True
+            message = budget_message(stack.file, ledger, "was not reviewed")
+            _engine_hit(state, "AR-MOD-006", stack.file, stack.module, message)
+            continue
+        template = built
+        state.ledgers[stack.file] = ledger
         template.repo = live
         template.parameter_values.update(
             {k: v for k, v in stack.parameters.items() if k in template.parameters}
@@ -296,6 +315,7 @@ def _skip_message(skipped: Skipped) -> str:
         "symlink-loop": "a symlink loop",
         "unreadable": "unreadable",
         "time-budget": "over the per-file time budget",
+        "over-budget": "over a work limit",
     }.get(skipped.reason, skipped.reason)
     return f"{skipped.path} was not reviewed: {what} ({skipped.detail})"
 
@@ -321,6 +341,10 @@ def _load_template(state: _State, source: SourceFile, samconfigs: Mapping[str, S
     if loaded.hit is not None:
         rule_id, message, line, column = loaded.hit
         _engine_hit(state, rule_id, source.path, source.module, message, line=line, column=column)
+    if loaded.ledger is not None:
+        if loaded.ledger.over:
+            state.incomplete = True
+        state.ledgers[source.path] = loaded.ledger
     template = loaded.template
     if template is None:
         return
@@ -336,42 +360,40 @@ def _parameters_for(
     folder = template.file.rsplit("/", 1)[0] if "/" in template.file else ""
     for candidate in (f"{folder}/samconfig.toml" if folder else "samconfig.toml", "samconfig.toml"):
         if candidate in samconfigs:
-            values.update(_samconfig_overrides(state, candidate))
+            values.update(_samconfig_overrides(state, samconfigs[candidate]))
             break
     values.update(state.options.parameters)
     return {k: v for k, v in values.items() if k in template.parameters}
 
 
-def _samconfig_overrides(state: _State, rel: str) -> dict[str, Any]:
-    text = read_text(state.root, rel, state.options.max_bytes)
-    if isinstance(text, Skipped):
-        return {}
-    try:
-        data = tomllib.loads(text)
-    except (tomllib.TOMLDecodeError, RecursionError):
-        return {}
-    env = state.options.sam_env or "default"
-    section = data.get(env, {})
-    overrides: Any = None
-    for command in ("deploy", "global"):
-        params = section.get(command, {}).get("parameters", {}) if isinstance(section, dict) else {}
-        if isinstance(params, dict) and "parameter_overrides" in params:
-            overrides = params["parameter_overrides"]
-            break
-    items: list[str] = []
-    if isinstance(overrides, str):
-        try:
-            items = shlex.split(overrides)
-        except ValueError:
-            items = overrides.split()
-    elif isinstance(overrides, list):
-        items = [str(i) for i in overrides]
-    out: dict[str, Any] = {}
-    for item in items:
-        key, sep, value = item.partition("=")
-        if sep:
-            out[key.strip()] = value
-    return out
+def _samconfig_overrides(state: _State, source: SourceFile) -> dict[str, Any]:
+    """The parameter_overrides of the scan's --sam-env in samconfig.toml ``source``, read and
+    parsed once per scan (reviewer.samconfig); a file that cannot be used is reported once, as
+    AR-MOD-003 at its line (AR-MOD-006 when it cannot be read), and gives no values."""
+    from reviewer.samconfig import reader_for
+
+    opts = state.options
+    reader = reader_for(state, state.root, opts.max_bytes, opts.sam_env)
+    found = reader.overrides(source.path)
+    if (found.problem is not None or found.skipped is not None) and reader.first_report(
+        source.path
+    ):
+        if found.problem is not None:
+            problem = found.problem
+            _engine_hit(
+                state,
+                "AR-MOD-003",
+                source.path,
+                source.module,
+                problem.message,
+                line=problem.line,
+                column=problem.column,
+            )
+        if found.skipped is not None:
+            _engine_hit(
+                state, "AR-MOD-006", source.path, source.module, _skip_message(found.skipped)
+            )
+    return dict(found.values)
 
 
 def _load_gomod(state: _State, source: SourceFile) -> None:
@@ -427,6 +449,105 @@ def _engine_hit(
 # -- running ----------------------------------------------------------------------------------
 
 
+class _Journal(dict[Any, Any]):
+    """The evaluation table while one template's (or one repository check's) checks run: their
+    writes, in order, applied to the real table only when the work finished within its budget.
+    (`_run` and the pipeline's replays only write the table.)"""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.ops: list[tuple[bool, Any, Any]] = []
+
+    def __setitem__(self, key: Any, value: Any) -> None:
+        self.ops.append((False, key, value))
+        super().__setitem__(key, value)
+
+    def setdefault(self, key: Any, default: Any = None) -> Any:
+        self.ops.append((True, key, default))
+        return super().setdefault(key, default)
+
+    def apply(self, into: dict[Any, Any]) -> None:
+        for is_default, key, value in self.ops:
+            if is_default:
+                into.setdefault(key, value)
+            else:
+                into[key] = value
+
+
+def _contained(state: _State, ledger: bounds.Ledger, stage: str, work: Callable[[], None]) -> bool:
+    """Do `work` (checks that add to `state.raws` and `state.evaluated`) as `stage` of the
+    ledger's budget. When it goes over, everything it added is taken back and False is
+    returned: findings cut short at a moment that depends on the machine are never reported
+    as if they were the whole answer (reviewer.bounds)."""
+    first = len(state.raws)
+    table = state.evaluated
+    journal = _Journal()
+    state.evaluated = journal
+    try:
+        with bounds.metered(ledger, stage):
+            work()
+    finally:
+        state.evaluated = table
+    if ledger.over:
+        del state.raws[first:]
+        state.incomplete = True
+        return False
+    journal.apply(table)
+    return True
+
+
+def _check_template(state: _State, checks: list[Check], ctx: TemplateContext) -> None:
+    """Run the template checks on one template, on what is left of its budget (its decoding,
+    modelling and the local checks a worker ran for it spent the rest). Over the budget, or
+    over the findings caps, none of its check findings are kept and AR-MOD-006 says why."""
+    from reviewer.pipeline import CHECKS_STAGE, budget_message
+
+    template = ctx.template
+    ledger = state.ledgers.pop(template.file, None) or bounds.Ledger(bounds.file_budget())
+    first = len(state.raws)
+    cap = bounds.findings_caps(len(template.resources))[1]
+
+    def work() -> None:
+        for check in checks:
+            ledger.where = check.rule_id
+            bounds.checkpoint()
+            _run(state, check, ctx, template.file, template.module, template)
+            if len(state.raws) - first > cap:
+                raise bounds.OverBudget(f"{cap:,} findings from the checks of one template")
+        ledger.where = ""
+
+    if not ledger.over and _contained(state, ledger, CHECKS_STAGE, work):
+        return
+    _engine_hit(
+        state, "AR-MOD-006", template.file, template.module, budget_message(template.file, ledger)
+    )
+
+
+def _check_repository(state: _State, check: Check, ctx: RepoContext) -> None:
+    """Run one repository check on its own budget; over it, none of its findings are kept and
+    AR-MOD-006 (on the repository root) names the check."""
+    ledger = bounds.Ledger(bounds.repo_check_budget())
+
+    def work() -> None:
+        bounds.checkpoint()
+        _run(state, check, ctx, None, None, None)
+
+    if _contained(state, ledger, "repository checks", work):
+        return
+    if ledger.limit:
+        bound = f"its budget of {ledger.limit}"
+    else:
+        bound = f"its time budget ({ledger.seconds:g} s; ARCHREVIEW_REPO_CHECK_BUDGET sets it)"
+    _engine_hit(
+        state,
+        "AR-MOD-006",
+        ".",
+        ".",
+        f"the repository was not fully reviewed: the repository check {check.name} "
+        f"({check.rule_id}) went over {bound}; none of its findings are reported",
+    )
+
+
 def _run(
     state: _State,
     check: Check,
@@ -443,10 +564,14 @@ def _run(
     produced: list[Hit] = []
     checked: list[Checked] = []
     not_judged = False
+    units = len(template.resources) if template is not None else len(state.repo.inventory.files)
+    cap = bounds.findings_caps(units)[0]
     try:
         for item in check.run(ctx):
             if isinstance(item, Hit):
                 produced.append(item)
+                if len(produced) > cap:
+                    raise bounds.OverBudget(f"{cap:,} findings from one check")
             elif isinstance(item, Checked):
                 checked.append(item)
             else:
@@ -533,7 +658,8 @@ def path_string(path: PathT) -> str | None:
 
 def fingerprint(rule_id: str, file: str, subject: str | None, prop: str | None) -> str:
     raw = f"{rule_id}|{file}|{subject or ''}|{prop or ''}"
-    return hashlib.sha256(raw.encode("utf-8")).hexdigest()[:32]
+    # surrogatepass: a JSON template may hold half a surrogate pair ("\ud800") in a logical id
+    return hashlib.sha256(raw.encode("utf-8", "surrogatepass")).hexdigest()[:32]
 
 
 def _locate(state: _State, raw: _Raw) -> tuple[Span, str | None]:
@@ -571,7 +697,10 @@ def _locate_repo(state: _State, file: str, path: PathT) -> Span:
     return Span(pos[0], pos[1], pos[0], pos[1])
 
 
-def _source_line(state: _State, file: str, line: int) -> str | None:
+def _source_line(state: _State, file: str, line: int, column: int = 1) -> str | None:
+    """The finding's source line, or the window of it around `column` that a finding keeps
+    when the line is long (bounds.source_window: at most a few hundred characters, whatever the
+    repository holds; `bounds.source_offset` maps the line's columns into it)."""
     lines = state.lines.get(file)
     if lines is None and file == ".gitmodules":
         text = read_text(state.root, file, state.options.max_bytes)
@@ -579,7 +708,7 @@ def _source_line(state: _State, file: str, line: int) -> str | None:
             lines = tuple(text.split("\n"))
             state.lines[file] = lines
     if lines and 1 <= line <= len(lines):
-        return lines[line - 1]
+        return bounds.source_window(lines[line - 1], column)
     return None
 
 
@@ -632,7 +761,7 @@ def _make_finding(state: _State, raw: _Raw) -> Finding | None:
         fingerprint=fingerprint(raw.rule_id, raw.file, subject, prop),
         adr=meta.adr,
         related=tuple(related),
-        source=_source_line(state, raw.file, span.line),
+        source=_source_line(state, raw.file, span.line, span.column),
     )
 
 

@@ -3,21 +3,42 @@
 Three endpoints are used: list an issue's comments (following `Link: <...>; rel="next"`),
 create a comment, update a comment. Server errors (5xx), network errors and rate limits (429,
 or 403 with `retry-after` / `x-ratelimit-remaining: 0`) are retried a bounded number of times
-with backoff; the sleep is injectable so tests do not wait. The token is sent only to the API
-host it was configured for and never appears in an error message.
+with backoff; the sleep is injectable so tests do not wait.
+
+What a hostile or broken server (or anything between it and us) cannot do:
+
+- get the token to another host. It goes only to the configured API origin (scheme, host and
+  port): a `Link` header, a redirect or any other URL naming another origin is refused before a
+  request is made. Redirects are followed by the client itself, never by urllib (whose handler
+  would copy the Authorization header to the new host), and only within the origin, at most
+  `MAX_REDIRECTS` times;
+- see the token in an error: it is checked up front (RFC 6750 characters only, so it cannot
+  inject a header line; a bad one is refused without being shown), and every error message is
+  redacted;
+- make us hold an unbounded body: a response is read in chunks and abandoned beyond
+  `MAX_BODY` bytes (an error's body beyond `MAX_ERROR_BODY`, of which only the message is kept);
+- hang us: each exchange (connect, redirects, headers, body) has a whole-request deadline
+  (`DEADLINE` seconds, or `$ARCHREVIEW_GITHUB_DEADLINE`); a watchdog shuts the socket down when it
+  passes, so a server that trickles a byte every few seconds is stopped too (the socket timeout
+  alone counts per read). A missed deadline is final, not retried.
 """
 
 from __future__ import annotations
 
+import contextlib
+import http.client
 import json
+import os
 import re
+import socket
+import threading
 import time
 import urllib.error
 import urllib.parse
 import urllib.request
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NoReturn
 
 DEFAULT_API_URL = "https://api.github.com"
 MARKER = "<!-- archreview:report -->"
@@ -26,9 +47,21 @@ USER_AGENT = "archreview-comment"
 MAX_ATTEMPTS = 5
 MAX_WAIT = 60.0  # seconds; longer rate-limit waits are not worth blocking a CI job for
 MAX_PAGES = 100
-TIMEOUT = 30.0
+TIMEOUT = 30.0  # seconds per socket operation (connect, one read)
+DEADLINE = 60.0  # seconds for one whole exchange, redirects included
+DEADLINE_ENV = "ARCHREVIEW_GITHUB_DEADLINE"
+MAX_BODY = 10 * 1024 * 1024  # bytes of a successful response
+MAX_ERROR_BODY = 64 * 1024  # bytes of a failed response read for its message
+MAX_REDIRECTS = 5
+MAX_TOKEN = 1024
+CHUNK = 64 * 1024
 
 _LINK_NEXT = re.compile(r'<([^>]+)>\s*;\s*rel="?next"?')
+# RFC 6750 b64token: what a bearer token may be made of (GitHub's are letters, digits and _)
+_TOKEN = re.compile(r"[A-Za-z0-9._~+/-]+=*")
+_REDIRECTS = frozenset({301, 302, 303, 307, 308})
+
+Origin = tuple[str, str, int]
 
 
 class GitHubError(Exception):
@@ -48,6 +81,54 @@ class Response:
 
 def _redact(text: str, secret: str) -> str:
     return text.replace(secret, "***") if secret else text
+
+
+def _one_line(text: str, limit: int = 200) -> str:
+    """Server-supplied text for an error message: one line of printable characters, capped."""
+    clean = "".join(ch if ch.isprintable() else " " for ch in text[: limit * 2])
+    clean = " ".join(clean.split())
+    return clean if len(clean) <= limit else clean[: limit - 1] + "…"
+
+
+def check_token(token: str) -> None:
+    """Refuse a token that could not be a bearer token, without showing it: a newline or another
+    control character would inject a header line, and non-ASCII text cannot be sent at all."""
+    if not token:
+        raise GitHubError(0, "the GitHub token is empty")
+    if len(token) > MAX_TOKEN or not _TOKEN.fullmatch(token):
+        raise GitHubError(
+            0,
+            "the GitHub token is malformed (it is not shown): a token is up to "
+            f"{MAX_TOKEN} ASCII letters, digits and -._~+/ characters, with no spaces or newlines",
+        )
+
+
+def origin(url: str) -> Origin | None:
+    """(scheme, host, port) of an http(s) URL, lower-cased and with the default port filled in;
+    None for anything else (another scheme, no host, a user name or password, a bad port)."""
+    try:
+        parts = urllib.parse.urlsplit(url)
+        port = parts.port
+    except ValueError:
+        return None
+    scheme = parts.scheme.lower()
+    if scheme not in ("http", "https") or not parts.hostname or "@" in parts.netloc:
+        return None
+    return scheme, parts.hostname.lower(), port or (443 if scheme == "https" else 80)
+
+
+def default_deadline() -> float:
+    """DEADLINE, or the seconds in $ARCHREVIEW_GITHUB_DEADLINE (tests shorten it)."""
+    raw = os.environ.get(DEADLINE_ENV, "").strip()
+    if not raw:
+        return DEADLINE
+    try:
+        value = float(raw)
+    except ValueError:
+        value = 0.0
+    if not 0 < value <= 3600:
+        raise GitHubError(0, f"{DEADLINE_ENV} must be a number of seconds in (0, 3600]")
+    return value
 
 
 def next_link(header: str | None) -> str | None:
@@ -82,6 +163,140 @@ def _retry_wait(status: int, headers: Mapping[str, str], attempt: int, now: floa
     return None
 
 
+# -- one exchange under a deadline ---------------------------------------------------------------
+
+
+class _Expired(Exception):
+    """The whole-request deadline passed."""
+
+
+class _TooLarge(Exception):
+    """A response body over the limit."""
+
+
+class _Watch:
+    """The deadline of one exchange. Every socket opened for it is registered; when the deadline
+    passes, a timer shuts them down, which wakes a read blocked on a trickling server."""
+
+    def __init__(self, seconds: float) -> None:
+        self.end = time.monotonic() + seconds
+        self.expired = False
+        self._lock = threading.Lock()
+        self._sockets: list[socket.socket] = []
+        self._timer = threading.Timer(seconds, self._expire)
+        self._timer.daemon = True
+        self._timer.start()
+
+    def remaining(self) -> float:
+        return self.end - time.monotonic()
+
+    def check(self) -> None:
+        if self.expired or self.remaining() <= 0:
+            raise _Expired
+
+    def timeout(self, per_operation: float) -> float:
+        """A socket timeout that also keeps within the deadline."""
+        self.check()
+        return max(0.001, min(per_operation, self.remaining()))
+
+    def add(self, sock: socket.socket | None) -> None:
+        if sock is None:
+            return
+        with self._lock:
+            self._sockets.append(sock)
+            expired = self.expired
+        if expired:
+            _shutdown(sock)
+
+    def _expire(self) -> None:
+        with self._lock:
+            self.expired = True
+            sockets = list(self._sockets)
+        for sock in sockets:
+            _shutdown(sock)
+
+    def stop(self) -> None:
+        self._timer.cancel()
+
+
+def _shutdown(sock: socket.socket) -> None:
+    # the plain socket's shutdown, also for a TLS socket (no TLS close alert)
+    with contextlib.suppress(OSError):
+        socket.socket.shutdown(sock, socket.SHUT_RDWR)
+
+
+def _seconds(timeout: object) -> float:
+    return float(timeout) if isinstance(timeout, int | float) else TIMEOUT
+
+
+class _HTTPConnection(http.client.HTTPConnection):
+    watch: _Watch
+
+    def connect(self) -> None:
+        self.timeout = self.watch.timeout(_seconds(self.timeout))
+        super().connect()
+        self.watch.add(self.sock)
+
+
+class _HTTPSConnection(http.client.HTTPSConnection):
+    watch: _Watch
+
+    def connect(self) -> None:
+        self.timeout = self.watch.timeout(_seconds(self.timeout))
+        super().connect()  # the TLS handshake runs under the socket timeout set above
+        self.watch.add(self.sock)
+
+
+def _http_factory(watch: _Watch) -> Callable[..., http.client.HTTPConnection]:
+    def make(host: str, **kwargs: Any) -> http.client.HTTPConnection:
+        conn = _HTTPConnection(host, **kwargs)
+        conn.watch = watch
+        return conn
+
+    return make
+
+
+def _https_factory(watch: _Watch) -> Callable[..., http.client.HTTPConnection]:
+    def make(host: str, **kwargs: Any) -> http.client.HTTPConnection:
+        conn = _HTTPSConnection(host, **kwargs)
+        conn.watch = watch
+        return conn
+
+    return make
+
+
+class _HTTPHandler(urllib.request.HTTPHandler):
+    def __init__(self, watch: _Watch) -> None:
+        super().__init__()
+        self.watch = watch
+
+    def http_open(self, req: urllib.request.Request) -> http.client.HTTPResponse:
+        return self.do_open(_http_factory(self.watch), req)
+
+
+class _HTTPSHandler(urllib.request.HTTPSHandler):
+    def __init__(self, watch: _Watch) -> None:
+        super().__init__()
+        self.watch = watch
+
+    def https_open(self, req: urllib.request.Request) -> http.client.HTTPResponse:
+        return self.do_open(_https_factory(self.watch), req)  # http.client's verifying context
+
+
+class _NoRedirects(urllib.request.HTTPRedirectHandler):
+    """urllib would follow a redirect to any host with our headers: hand every 3xx back."""
+
+    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
+        return None
+
+
+def _opener(watch: _Watch) -> urllib.request.OpenerDirector:
+    return urllib.request.build_opener(_HTTPHandler(watch), _HTTPSHandler(watch), _NoRedirects())
+
+
+# -- the client ---------------------------------------------------------------------------------
+
+
 @dataclass
 class GitHub:
     token: str = field(repr=False)  # never in a repr, a log line or a traceback
@@ -90,26 +305,107 @@ class GitHub:
     clock: Callable[[], float] = time.time
     max_attempts: int = MAX_ATTEMPTS
     timeout: float = TIMEOUT
-    requests: int = field(default=0, init=False)
+    deadline: float = field(default_factory=default_deadline)
+    max_body: int = MAX_BODY
+    requests: int = field(default=0, init=False)  # HTTP requests sent (redirects included)
+    bytes_read: int = field(default=0, init=False)  # response body bytes read, all requests
 
     def __post_init__(self) -> None:
+        check_token(self.token)
         self.api_url = self.api_url.rstrip("/")
-        parsed = urllib.parse.urlsplit(self.api_url)
-        if parsed.scheme not in ("https", "http") or not parsed.netloc:
-            raise GitHubError(0, f"--api-url must be an http(s) URL, not {self.api_url!r}")
-        self._origin = (parsed.scheme, parsed.netloc)
+        found = origin(self.api_url)
+        if found is None:
+            shown = _one_line(self.api_url.rpartition("@")[2], 100)  # never a password
+            raise GitHubError(0, f"--api-url must be an http(s) URL without credentials: {shown!r}")
+        self._origin = found
 
     def _url(self, path_or_url: str) -> str:
-        if path_or_url.startswith(("http://", "https://")):
-            parsed = urllib.parse.urlsplit(path_or_url)
-            if (parsed.scheme, parsed.netloc) != self._origin:
-                raise GitHubError(0, f"refusing to send the token to {parsed.netloc}")
+        if "://" in path_or_url or path_or_url.startswith("//"):
+            if origin(path_or_url) != self._origin:
+                return self._refuse(path_or_url, "a link")
             return path_or_url
         return self.api_url + path_or_url
+
+    def _refuse(self, url: str, what: str, status: int = 0) -> NoReturn:
+        try:
+            host = urllib.parse.urlsplit(url).hostname or "?"
+        except ValueError:
+            host = "?"
+        raise GitHubError(
+            status,
+            _redact(
+                f"refusing to send the token to {_one_line(host, 100)}: {what} leads away from "
+                f"the API host {self._origin[1]}",
+                self.token,
+            ),
+        )
 
     def request(self, method: str, path_or_url: str, body: Any = None) -> Response:
         url = self._url(path_or_url)
         payload = None if body is None else json.dumps(body).encode("utf-8")
+        last = ""
+        for attempt in range(self.max_attempts):
+            try:
+                status, resp_headers, raw, final_url = self._exchange(method, url, payload)
+            except _Expired:
+                raise GitHubError(
+                    0, f"{method} {_path(url)}: no complete answer within {self.deadline:g} s"
+                ) from None
+            except _TooLarge:
+                raise GitHubError(
+                    0, f"{method} {_path(url)}: the response is larger than {self.max_body} bytes"
+                ) from None
+            except (OSError, http.client.HTTPException, ValueError) as err:
+                reason = getattr(err, "reason", None) or err
+                last = f"{method} {_path(url)}: {_one_line(str(reason))}"
+                if attempt + 1 < self.max_attempts:
+                    self.sleep(min(MAX_WAIT, 2.0**attempt))
+                    continue
+                raise GitHubError(0, _redact(last, self.token)) from None
+            if 200 <= status < 300:
+                return Response(status, resp_headers, self._json(method, final_url, raw))
+            last = f"{method} {_path(final_url)}: HTTP {status}: {_message(raw)}"
+            wait = _retry_wait(status, resp_headers, attempt, self.clock())
+            if wait is None or attempt + 1 >= self.max_attempts:
+                raise GitHubError(status, _redact(last, self.token))
+            self.sleep(wait)
+        raise GitHubError(0, _redact(last or "no attempt made", self.token))
+
+    def _json(self, method: str, url: str, raw: bytes) -> Any:
+        if not raw.strip():
+            return None
+        try:
+            return json.loads(raw.decode("utf-8"))
+        except (ValueError, UnicodeDecodeError, RecursionError):
+            raise GitHubError(0, f"{method} {_path(url)}: the response is not JSON") from None
+
+    def _exchange(
+        self, method: str, url: str, payload: bytes | None
+    ) -> tuple[int, dict[str, str], bytes, str]:
+        """One request and the same-origin redirects it leads to, all under one deadline."""
+        watch = _Watch(self.deadline)
+        try:
+            for _ in range(MAX_REDIRECTS + 1):
+                status, headers, raw = self._once(watch, method, url, payload)
+                location = headers.get("location")
+                if status not in _REDIRECTS or not location:
+                    return status, headers, raw, url
+                try:
+                    target = urllib.parse.urljoin(url, location.strip())
+                except ValueError:
+                    target = ""
+                if origin(target) != self._origin:
+                    self._refuse(target, f"an HTTP {status} redirect", status)
+                if status == 303:
+                    method, payload = "GET", None
+                url = target
+            raise GitHubError(status, f"{method} {_path(url)}: more than {MAX_REDIRECTS} redirects")
+        finally:
+            watch.stop()
+
+    def _once(
+        self, watch: _Watch, method: str, url: str, payload: bytes | None
+    ) -> tuple[int, dict[str, str], bytes]:
         headers = {
             "Accept": "application/vnd.github+json",
             "Authorization": f"Bearer {self.token}",
@@ -118,37 +414,51 @@ class GitHub:
         }
         if payload is not None:
             headers["Content-Type"] = "application/json; charset=utf-8"
-        last = ""
-        for attempt in range(self.max_attempts):
-            self.requests += 1
-            req = urllib.request.Request(url, data=payload, method=method, headers=headers)
-            status = 0
-            raw = b""
-            resp_headers: dict[str, str] = {}
+        req = urllib.request.Request(url, data=payload, method=method, headers=headers)
+        self.requests += 1
+        try:
             try:
-                with urllib.request.urlopen(req, timeout=self.timeout) as resp:
-                    status = resp.status
-                    raw = resp.read()
-                    resp_headers = {k.lower(): v for k, v in resp.headers.items()}
-            except urllib.error.HTTPError as err:
-                status = err.code
-                raw = err.read() or b""
-                resp_headers = {k.lower(): v for k, v in (err.headers or {}).items()}
-            except (urllib.error.URLError, OSError, TimeoutError) as err:
-                last = f"{method} {url}: {getattr(err, 'reason', err)}"
-                if attempt + 1 < self.max_attempts:
-                    self.sleep(min(MAX_WAIT, 2.0**attempt))
-                    continue
-                raise GitHubError(0, _redact(last, self.token)) from None
-            if 200 <= status < 300:
-                data = json.loads(raw.decode("utf-8")) if raw.strip() else None
-                return Response(status, resp_headers, data)
-            last = f"{method} {urllib.parse.urlsplit(url).path}: HTTP {status}: {_message(raw)}"
-            wait = _retry_wait(status, resp_headers, attempt, self.clock())
-            if wait is None or attempt + 1 >= self.max_attempts:
-                raise GitHubError(status, _redact(last, self.token))
-            self.sleep(wait)
-        raise GitHubError(0, _redact(last or "no attempt made", self.token))
+                resp: Any = _opener(watch).open(req, timeout=watch.timeout(self.timeout))
+            except urllib.error.HTTPError as err:  # 4xx, 5xx and every 3xx (not followed)
+                resp = err
+            with resp:
+                status = int(resp.status if resp.status is not None else resp.getcode())
+                resp_headers = {k.lower(): v for k, v in (resp.headers or {}).items()}
+                ok = 200 <= status < 300
+                raw = self._read(resp, resp_headers, watch, ok)
+            return status, resp_headers, raw
+        except (OSError, http.client.HTTPException, ValueError):
+            if watch.expired or watch.remaining() <= 0:
+                raise _Expired from None
+            raise
+
+    def _read(self, resp: Any, headers: Mapping[str, str], watch: _Watch, ok: bool) -> bytes:
+        """The body in chunks, never more than the limit: over it, a successful response is an
+        error (a partial JSON document is of no use) and a failed one is cut (its message)."""
+        limit = self.max_body if ok else MAX_ERROR_BODY
+        declared = headers.get("content-length", "").strip()
+        if ok and declared.isdigit() and int(declared) > limit:
+            raise _TooLarge
+        read = getattr(resp, "read1", None) or resp.read
+        chunks: list[bytes] = []
+        total = 0
+        while True:
+            watch.check()
+            chunk = read(CHUNK)
+            if not chunk:
+                break
+            total += len(chunk)
+            self.bytes_read += len(chunk)
+            if total > limit:
+                if ok:
+                    raise _TooLarge
+                chunks.append(chunk[: len(chunk) - (total - limit)])
+                break
+            chunks.append(chunk)
+        watch.check()  # a socket shut down at the deadline reads as the end of the body
+        if ok and (getattr(resp, "length", None) or 0) > 0:
+            raise http.client.IncompleteRead(b"", resp.length)
+        return b"".join(chunks)
 
     # -- the endpoints used ---------------------------------------------------------------------
 
@@ -159,6 +469,8 @@ class GitHub:
         while url is not None and pages < MAX_PAGES:
             resp = self.request("GET", url)
             pages += 1
+            if resp.data is not None and not isinstance(resp.data, list):
+                raise GitHubError(0, f"GET {_path(url)}: expected a list of comments")
             for item in resp.data or []:
                 if isinstance(item, dict):
                     yield item
@@ -168,13 +480,37 @@ class GitHub:
         resp = self.request(
             "POST", f"/repos/{repo_path(repo)}/issues/{number}/comments", {"body": body}
         )
-        return dict(resp.data or {})
+        return _object(resp, "POST")
 
     def update_comment(self, repo: str, comment_id: int, body: str) -> dict[str, Any]:
         resp = self.request(
             "PATCH", f"/repos/{repo_path(repo)}/issues/comments/{comment_id}", {"body": body}
         )
-        return dict(resp.data or {})
+        return _object(resp, "PATCH")
+
+
+def _path(url: str) -> str:
+    """The path of a URL for a message (the host is the configured one)."""
+    try:
+        return _one_line(urllib.parse.urlsplit(url).path or "/", 200)
+    except ValueError:
+        return "?"
+
+
+def _object(resp: Response, method: str) -> dict[str, Any]:
+    if resp.data is None:
+        return {}
+    if not isinstance(resp.data, dict):
+        raise GitHubError(0, f"{method}: expected a JSON object in the response")
+    return dict(resp.data)
+
+
+def comment_id(comment: Mapping[str, Any]) -> int:
+    """A comment's id as the API gives it: a positive integer, or the answer is refused."""
+    value = comment.get("id")
+    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+        raise GitHubError(0, "the API returned a comment without a numeric id")
+    return value
 
 
 _REPO = re.compile(r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$")
@@ -182,18 +518,18 @@ _REPO = re.compile(r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$")
 
 def repo_path(repo: str) -> str:
     if not _REPO.match(repo) or ".." in repo:
-        raise GitHubError(0, f"repository must be OWNER/NAME, not {repo!r}")
+        raise GitHubError(0, f"repository must be OWNER/NAME, not {_one_line(repo, 100)!r}")
     return repo
 
 
 def _message(raw: bytes) -> str:
     try:
         data = json.loads(raw.decode("utf-8"))
-    except (ValueError, UnicodeDecodeError):
-        return raw.decode("utf-8", "replace")[:200]
+    except (ValueError, UnicodeDecodeError, RecursionError):
+        return _one_line(raw[:800].decode("utf-8", "replace"))
     if isinstance(data, dict) and "message" in data:
-        return str(data["message"])[:200]
-    return str(data)[:200]
+        return _one_line(str(data["message"]))
+    return _one_line(str(data)[:400])
 
 
 def upsert_comment(
@@ -204,12 +540,13 @@ def upsert_comment(
     if not body.startswith(marker):
         body = f"{marker}\n{body}"
     for comment in client.comments(repo, number):
-        text = str(comment.get("body") or "")
+        text = comment.get("body")
+        text = text if isinstance(text, str) else ""
         if text.lstrip().startswith(marker):
-            comment_id = int(comment["id"])
+            found = comment_id(comment)
             if text == body:
-                return "unchanged", comment_id
-            client.update_comment(repo, comment_id, body)
-            return "updated", comment_id
+                return "unchanged", found
+            client.update_comment(repo, found, body)
+            return "updated", found
     created = client.create_comment(repo, number, body)
-    return "created", int(created.get("id") or 0)
+    return "created", comment_id(created) if created else 0

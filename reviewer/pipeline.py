@@ -24,6 +24,11 @@ this module only decides where a piece of that work is done and whether it must 
   Checks that read other templates are never cached: they are run again on every scan that
   is not a whole-report hit, so an edit in one template always reaches the findings of the
   others.
+* A template's budget (reviewer.bounds) follows it: the `Ledger` that decoding and modelling
+  started, in whichever process, goes on with its local checks there and comes back with the
+  template, and the engine runs the remaining checks on what is left of it. A result that
+  went over a budget depends on timing, so it is never cached: not the model, not the local
+  captures, not the report.
 """
 
 from __future__ import annotations
@@ -32,14 +37,12 @@ import gc
 import multiprocessing
 import os
 import pickle
-import signal
-import threading
 from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
+from reviewer.bounds import Ledger, checkpoint, file_budget, metered
 from reviewer.cache import (
     Cache,
     Unhashable,
@@ -50,7 +53,7 @@ from reviewer.cache import (
     text_digest,
     tree_listing,
 )
-from reviewer.discover import Skipped, SourceFile, read_text
+from reviewer.discover import Skipped, SourceFile
 from reviewer.model import AdrText
 
 if TYPE_CHECKING:
@@ -78,11 +81,15 @@ class Loaded:
     lines: tuple[str, ...] | None  # None when the file could not be read
     template: Template | None
     hit: tuple[str, str, int, int] | None = None  # an engine finding: (rule, message, line, column)
+    # what the file has spent of its budget in this scan (decoding, modelling and the local
+    # checks run with it); None when it comes from the cache (nothing spent on it yet)
+    ledger: Ledger | None = None
 
 
 def prepare(source: SourceFile, text: str | Skipped) -> Loaded:
     """Decode and build a template file, as the engine always has (the same findings for a file
-    that cannot be read, is empty, or does not parse)."""
+    that cannot be read, is empty, or does not parse), on the file's budget (reviewer.bounds):
+    a file whose decoding or modelling goes over it is AR-MOD-006 naming the stage."""
     from reviewer.cfn.load import decode
     from reviewer.cfn.template import build
     from reviewer.engine import _skip_message
@@ -93,78 +100,52 @@ def prepare(source: SourceFile, text: str | Skipped) -> Loaded:
     path = source.path
     if not text.strip():
         return Loaded(lines, None, ("AR-MOD-003", f"{path} is empty", 1, 1))
-    seconds = file_budget()
-    if seconds:
+    ledger = Ledger(file_budget())
+    if ledger.seconds:
         from reviewer.cfn.load import import_decoder
 
-        import_decoder()
-    try:
-        with budget(seconds):
-            tree, problems = decode(text, json_first=path.lower().endswith(".json"))
-            template = (
-                build(path, source.module, tree, text)
-                if tree is not None and not problems
-                else None
-            )
-    except OverBudget:
-        message = (
-            f"{path} was not reviewed: over the per-file time budget "
-            f"({seconds:g} s to decode and model it; ARCHREVIEW_FILE_BUDGET sets it)"
-        )
-        return Loaded(lines, None, ("AR-MOD-006", message, 1, 1))
+        import_decoder()  # once per process: not charged to the first file decoded
+    tree: Any = None
+    problems: tuple[Any, ...] = ()
+    template: Template | None = None
+    with metered(ledger, DECODE_STAGE):
+        checkpoint()
+        tree, problems = decode(text, json_first=path.lower().endswith(".json"))
+    if not ledger.over and tree is not None and not problems:
+        with metered(ledger, MODEL_STAGE):
+            checkpoint()
+            template = build(path, source.module, tree, text)
+    if ledger.over:
+        message = budget_message(path, ledger, "was not reviewed")
+        return Loaded(lines, None, ("AR-MOD-006", message, 1, 1), ledger)
     if problems:
         head = problems[0]
         more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
         message = f"{path} could not be parsed: {head.message} at line {head.line}{more}"
-        return Loaded(lines, None, ("AR-MOD-003", message, head.line, head.column))
+        return Loaded(lines, None, ("AR-MOD-003", message, head.line, head.column), ledger)
     if template is None:
-        return Loaded(lines, None, ("AR-MOD-003", f"{path} holds no document", 1, 1))
-    return Loaded(template.lines, template)
+        return Loaded(lines, None, ("AR-MOD-003", f"{path} holds no document", 1, 1), ledger)
+    return Loaded(template.lines, template, None, ledger)
 
 
-# -- the per-file time budget -------------------------------------------------------------------
-
-DEFAULT_FILE_BUDGET_S = 20.0
-
-
-class OverBudget(BaseException):
-    """Raised by the alarm inside `budget()`; a BaseException so no check swallows it."""
-
-
-def file_budget() -> float:
-    """Seconds one template may take to decode and model (ARCHREVIEW_FILE_BUDGET; 0 = none)."""
-    raw = os.environ.get("ARCHREVIEW_FILE_BUDGET")
-    if raw is None:
-        return DEFAULT_FILE_BUDGET_S
-    try:
-        return max(0.0, float(raw))
-    except ValueError:
-        return DEFAULT_FILE_BUDGET_S
+def budget_message(file: str, ledger: Ledger, outcome: str = "was not fully reviewed") -> str:
+    """The AR-MOD-006 message of a template whose ledger went over: the stage, the bound, the
+    check that was running, and what became of its findings."""
+    where = f", stopped in check {ledger.where}" if ledger.where else ""
+    if ledger.limit:
+        bound = f"its budget of {ledger.limit}{where}"
+    else:
+        bound = (
+            f"the per-file time budget ({ledger.seconds:g} s{where}; "
+            "ARCHREVIEW_FILE_BUDGET sets it)"
+        )
+    dropped = "; none of its check findings are reported" if ledger.stage == CHECKS_STAGE else ""
+    return f"{file} {outcome}: the {ledger.stage} stage went over {bound}{dropped}"
 
 
-@contextmanager
-def budget(seconds: float) -> Iterator[None]:
-    """Interrupt the block after `seconds` (a real-time alarm; only on the main thread of a
-    process, which is where the engine and its pool workers load files)."""
-    usable = (
-        seconds > 0
-        and hasattr(signal, "setitimer")
-        and threading.current_thread() is threading.main_thread()
-    )
-    if not usable:
-        yield
-        return
-
-    def on_alarm(signum: int, frame: Any) -> None:
-        raise OverBudget
-
-    previous = signal.signal(signal.SIGALRM, on_alarm)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
-    try:
-        yield
-    finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, previous)
+DECODE_STAGE = "decoding"
+MODEL_STAGE = "modelling (SAM expansion, Globals merge)"
+CHECKS_STAGE = "template checks"
 
 
 # -- captures -----------------------------------------------------------------------------------
@@ -538,7 +519,7 @@ class Session:
         cache_dir: str | os.PathLike[str] | None,
         jobs: int,
     ) -> Session:
-        cache = Cache.open(cache_dir) if cache_dir is not None else None
+        cache = Cache.open(cache_dir, root=state.root) if cache_dir is not None else None
         session = cls(state, checks, today, cache, max(1, jobs))
         session._read_files()
         session._keys()
@@ -592,9 +573,12 @@ class Session:
             f"{folder}/samconfig.toml" if folder else "samconfig.toml",
             "samconfig.toml",
         ):
-            if candidate in self.samconfigs:
-                text = read_text(self.state.root, candidate, opts.max_bytes)
-                configs.append((candidate, text if isinstance(text, str) else None))
+            if candidate in self.samconfigs:  # read, digested and parsed once per scan
+                from reviewer.samconfig import reader_for
+
+                state = self.state
+                reader = reader_for(state, state.root, opts.max_bytes, opts.sam_env)
+                configs.append((candidate, reader.fingerprint(candidate)))
         return digest(configs, opts.sam_env, dict(opts.parameters))
 
     def _report_key(self) -> str | None:
@@ -651,6 +635,7 @@ class Session:
             if self.cache is not None and entry.key is not None:
                 loaded = self.cache.get("model", entry.key)
                 if isinstance(loaded, Loaded):
+                    loaded.ledger = None  # nothing spent on it in this scan yet
                     entry.loaded = loaded
                     self._cached_captures(entry)
                     continue
@@ -724,14 +709,23 @@ class Session:
         and repository are set. In the parent without a cache the checks are left to the
         engine's own loop: capturing them would only cost."""
         loaded = prepare(entry.source, entry.text)
-        if self.cache is not None and entry.key is not None:
-            self.cache.put("model", entry.key, loaded)
+        ledger = loaded.ledger
+        over = ledger is not None and ledger.over  # a matter of timing: never cached
+        if self.cache is not None and entry.key is not None and not over:
+            self.cache.put("model", entry.key, replace(loaded, ledger=None))
         template = loaded.template
         if template is None or not self.local_checks or (self.cache is None and not remote):
             return loaded, None
-        captures = self._run_local(entry, template)
-        template.parameter_values.clear()  # the engine sets them again, from the same sources
-        template._targets.clear()  # remembered while the guard stood for the repository
+        if ledger is None:
+            ledger = loaded.ledger = Ledger(file_budget())
+        try:
+            with metered(ledger, CHECKS_STAGE):  # the template's budget, what decoding left
+                captures = self._run_local(entry, template, ledger)
+        finally:
+            template.parameter_values.clear()  # the engine sets them again, from the same sources
+            template._targets.clear()  # remembered while the guard stood for the repository
+        if ledger.over:  # the engine reports it, and runs none of its checks
+            return loaded, None
         cacheable = self.cache is not None and self.env is not None and entry.key is not None
         if captures is not None and cacheable:
             assert self.cache is not None
@@ -739,7 +733,9 @@ class Session:
             self.cache.put("local", self._local_key(entry) or "", captures)
         return loaded, captures
 
-    def _run_local(self, entry: _File, template: Template) -> dict[str, Capture | None] | None:
+    def _run_local(
+        self, entry: _File, template: Template, ledger: Ledger
+    ) -> dict[str, Capture | None] | None:
         from reviewer.engine import _parameters_for, _State
         from reviewer.registry import TemplateContext
 
@@ -756,6 +752,8 @@ class Session:
         out: dict[str, Capture | None] = {}
         try:
             for check in self.local_checks:
+                ledger.where = check.rule_id
+                checkpoint()
                 checks_guard.tripped = engine_guard.tripped = False
                 cap = capture(scratch, check, ctx, template, checks_guard)
                 out[check.rule_id] = None if engine_guard.tripped else cap
@@ -763,6 +761,7 @@ class Session:
             template.repo = None
             checks_guard.release()
             engine_guard.release()
+        ledger.where = ""
         return out
 
     def _close_pool(self, *, terminate: bool = False) -> None:

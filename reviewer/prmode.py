@@ -17,13 +17,18 @@ a pull request's every push re-scans only its own side. A base whose submodules 
 checked out is not cached (fetching them later must change the answer).
 
 Only git itself runs, with fixed arguments, hooks disabled and no prompts; nothing from the
-repository is executed.
+repository is executed. Every git command has a time limit (`GIT_TIMEOUT` seconds, or
+``ARCHREVIEW_GIT_TIMEOUT`` from the environment): git runs in a process group of its own, and
+when the limit passes the whole group is killed (a child git keeping the output pipe open cannot
+make the wait hang) and the scan fails with one line naming the command (exit 3). A repository
+can make git itself slow: a `.gitignore` pattern that git's matcher backtracks on, a huge tree.
 """
 
 from __future__ import annotations
 
 import os
 import shutil
+import signal
 import subprocess
 import tempfile
 from collections.abc import Mapping, Sequence
@@ -34,7 +39,7 @@ from typing import Any
 from reviewer.engine import ScanOptions, fingerprint, scan
 from reviewer.model import Finding, Report
 
-GIT_TIMEOUT = 600  # seconds per git command
+GIT_TIMEOUT = 600.0  # seconds per git command; ARCHREVIEW_GIT_TIMEOUT overrides it
 MAX_SUBMODULE_DEPTH = 8
 _GIT_ENV_DROP = (
     "GIT_DIR",
@@ -75,10 +80,43 @@ def _env() -> dict[str, str]:
     return env
 
 
+def git_timeout() -> float:
+    """Seconds each git command may take: ARCHREVIEW_GIT_TIMEOUT when set (a number above 0;
+    anything else is a usage error), else GIT_TIMEOUT."""
+    raw = os.environ.get("ARCHREVIEW_GIT_TIMEOUT", "").strip()
+    if not raw:
+        return GIT_TIMEOUT
+    try:
+        value = float(raw)
+    except ValueError:
+        value = 0.0
+    if not 0 < value < float("inf"):
+        raise DiffBaseError(
+            f"ARCHREVIEW_GIT_TIMEOUT={raw[:40]!r} is not a number of seconds above 0"
+        )
+    return value
+
+
+def _command(args: Sequence[str]) -> str:
+    """The git command, for messages: its verb and, when it has one, its sub-verb."""
+    words = ["git", args[0]] if args else ["git"]
+    if len(args) > 1 and not args[1].startswith("-") and args[0] in ("worktree", "submodule"):
+        words.append(args[1])
+    return " ".join(words)
+
+
+def _kill_group(proc: subprocess.Popen[bytes]) -> None:
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)  # git and any git it started
+    except (ProcessLookupError, PermissionError):
+        proc.kill()
+
+
 def git(
     args: Sequence[str], cwd: Path, *, check: bool = True
 ) -> subprocess.CompletedProcess[bytes]:
-    """Run git with fixed arguments in `cwd`: no hooks, no fsmonitor, no prompts."""
+    """Run git with fixed arguments in `cwd`: no hooks, no fsmonitor, no prompts, and a time
+    limit (`git_timeout`) after which git's whole process group is killed (GitError)."""
     cmd = [
         "git",
         "-c",
@@ -87,20 +125,39 @@ def git(
         "core.fsmonitor=false",
         *args,
     ]
+    timeout = git_timeout()
     try:
-        done = subprocess.run(
+        proc = subprocess.Popen(
             cmd,
             cwd=cwd,
             env=_env(),
             stdin=subprocess.DEVNULL,
-            capture_output=True,
-            timeout=GIT_TIMEOUT,
-            check=False,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            start_new_session=True,  # its own process group: killed whole on a timeout
         )
     except FileNotFoundError as err:
         raise DiffBaseError("--diff-base needs git on PATH") from err
-    except subprocess.TimeoutExpired as err:
-        raise GitError(f"git {args[0]} timed out after {GIT_TIMEOUT}s") from err
+    try:
+        out, err_out = proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        _kill_group(proc)
+        try:
+            proc.communicate(timeout=10)
+        except subprocess.TimeoutExpired:  # a descendant left the group and holds the pipes
+            for pipe in (proc.stdout, proc.stderr):
+                if pipe is not None:
+                    pipe.close()
+            proc.wait()
+        raise GitError(
+            f"{_command(args)} timed out after {timeout:g} s "
+            "(ARCHREVIEW_GIT_TIMEOUT sets the limit per git command)"
+        ) from None
+    except BaseException:
+        _kill_group(proc)
+        proc.wait()
+        raise
+    done = subprocess.CompletedProcess(cmd, proc.returncode, out, err_out)
     if check and done.returncode != 0:
         detail = done.stderr.decode("utf-8", "replace").strip().splitlines()
         raise GitError(

@@ -33,24 +33,29 @@ Schema (``archreview profile show`` prints the effective profile in this form)::
 
 from __future__ import annotations
 
-import datetime as _dt
-import difflib
 import json
+import os
 import re
+import stat
 import textwrap
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import fields, replace
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from reviewer.model import Severity
 from reviewer.profile import DEFAULT, LAYER_FAMILIES, Profile, SizingClass, Suppress
+from reviewer.typed import (
+    INT,
+    NULL,
+    InputError,
+    Marked,
+    Reader,
+    compose,
+    suggest,
+)
 
 PROFILE_FILENAMES = (".archreview.yml", ".archreview.yaml")
-MAX_NODES = 100_000  # a profile larger than this is refused (alias bombs)
-MAX_DEPTH = 64  # deeper nesting is refused (the composer and the readers recurse)
 MAX_BYTES = 1_000_000
 
 AUTHORIZER_KINDS = ("COGNITO_USER_POOLS", "JWT", "TOKEN", "REQUEST", "AWS_IAM")
@@ -66,228 +71,12 @@ LAYER_SECTIONS: dict[str, tuple[str, ...]] = {
 }
 
 
-class ProfileError(Exception):
+class ProfileError(InputError):
     """A profile that cannot be used: ``message`` at ``file``:``line``:``column``."""
 
-    def __init__(
-        self,
-        message: str,
-        file: str,
-        line: int = 1,
-        column: int = 1,
-        suggestion: str | None = None,
-    ) -> None:
-        super().__init__(message, file, line, column, suggestion)
-        self.message = message
-        self.file = file
-        self.line = max(1, line)
-        self.column = max(1, column)
-        self.suggestion = suggestion
-
-    def __str__(self) -> str:
-        hint = f" (did you mean {self.suggestion!r}?)" if self.suggestion else ""
-        return f"{self.file}:{self.line}:{self.column}: {self.message}{hint}"
-
-
-# -- YAML with positions ----------------------------------------------------------------------
-
-
-@dataclass
-class Marked:
-    """A YAML value with its 1-based position; mappings keep their keys' positions too."""
-
-    value: Any  # dict[str, Marked] | list[Marked] | scalar
-    line: int
-    column: int
-    keys: dict[str, tuple[int, int]] = field(default_factory=dict)
-
-    def plain(self) -> Any:
-        """The value without positions."""
-        if isinstance(self.value, dict):
-            return {k: v.plain() for k, v in self.value.items()}
-        if isinstance(self.value, list):
-            return [v.plain() for v in self.value]
-        return self.value
-
-
-def compose_marked(text: str, file: str, line_offset: int = 0) -> Marked | None:
-    """Parse one YAML document into :class:`Marked` values; None for an empty document.
-
-    Raises ProfileError for a syntax error, a duplicate or non-string key, several documents,
-    more than MAX_NODES nodes (aliases are counted at each use) or nesting deeper than
-    MAX_DEPTH."""
-    try:
-        loader = yaml.SafeLoader(text)  # its reader rejects control characters right away
-    except yaml.reader.ReaderError as err:
-        line = text.count("\n", 0, err.position) + 1
-        column = err.position - (text.rfind("\n", 0, err.position) + 1) + 1
-        raise ProfileError(
-            f"invalid YAML: {err.reason} (character #x{err.character:04x})",
-            file,
-            line + line_offset,
-            column,
-        ) from None
-    try:
-        node = loader.get_single_node()
-    except RecursionError:  # PyYAML's composer recurses once per level of nesting
-        raise ProfileError(
-            f"invalid YAML: nested deeper than {MAX_DEPTH} levels", file, 1 + line_offset
-        ) from None
-    except yaml.MarkedYAMLError as err:
-        mark = err.problem_mark or err.context_mark
-        line = (mark.line + 1 if mark else 1) + line_offset
-        column = mark.column + 1 if mark else 1
-        problem = err.problem or "invalid YAML"
-        context = f" {err.context}" if err.context else ""
-        raise ProfileError(f"invalid YAML: {problem}{context}", file, line, column) from err
-    except yaml.YAMLError as err:
-        raise ProfileError(f"invalid YAML: {err}", file, 1 + line_offset) from err
-    finally:
-        loader.dispose()
-    if node is None:
-        return None
-    budget = [MAX_NODES]
-
-    def walk(n: yaml.Node, depth: int = 0) -> Marked:
-        budget[0] -= 1
-        if budget[0] < 0:
-            raise ProfileError(
-                f"the document has over {MAX_NODES:,} nodes (alias bomb?)", file, 1 + line_offset
-            )
-        line = n.start_mark.line + 1 + line_offset
-        col = n.start_mark.column + 1
-        if depth > MAX_DEPTH:
-            raise ProfileError(
-                f"invalid YAML: nested deeper than {MAX_DEPTH} levels", file, line, col
-            )
-        if isinstance(n, yaml.MappingNode):
-            out: dict[str, Marked] = {}
-            keys: dict[str, tuple[int, int]] = {}
-            for knode, vnode in n.value:
-                kline = knode.start_mark.line + 1 + line_offset
-                kcol = knode.start_mark.column + 1
-                if knode.tag == "tag:yaml.org,2002:merge":
-                    raise ProfileError("merge keys (<<) are not supported here", file, kline, kcol)
-                key = loader.construct_object(knode) if isinstance(knode, yaml.ScalarNode) else None
-                if not isinstance(key, str):
-                    raise ProfileError(
-                        "keys must be strings", file, kline, kcol, None if key is None else str(key)
-                    )
-                if key in out:
-                    first = keys[key][0]
-                    raise ProfileError(
-                        f"duplicate key {key!r} (first at line {first})", file, kline, kcol
-                    )
-                keys[key] = (kline, kcol)
-                out[key] = walk(vnode, depth + 1)
-            return Marked(out, line, col, keys)
-        if isinstance(n, yaml.SequenceNode):
-            return Marked([walk(item, depth + 1) for item in n.value], line, col)
-        assert isinstance(n, yaml.ScalarNode)
-        try:
-            value = loader.construct_object(n)
-        except yaml.YAMLError as err:
-            raise ProfileError(f"invalid value: {err}", file, line, col) from err
-        return Marked(value, line, col)
-
-    return walk(node)
-
-
-# -- validation helpers ------------------------------------------------------------------------
-
-
-def _suggest(word: str, choices: Iterable[str]) -> str | None:
-    options = list(choices)
-    close = difflib.get_close_matches(word, options, n=1, cutoff=0.6)
-    if close:
-        return close[0]
-    low = {c.lower(): c for c in options}
-    return low.get(word.lower())
-
-
-def _type_name(value: Any) -> str:
-    if isinstance(value, dict):
-        return "a mapping"
-    if isinstance(value, list):
-        return "a list"
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "a boolean"
-    if isinstance(value, int):
-        return "an integer"
-    if isinstance(value, float):
-        return "a number"
-    if isinstance(value, _dt.date):
-        return "a date"
-    return "a string"
-
-
-class _Reader:
-    def __init__(self, file: str) -> None:
-        self.file = file
-
-    def fail(self, m: Marked, message: str, suggestion: str | None = None) -> ProfileError:
-        return ProfileError(message, self.file, m.line, m.column, suggestion)
-
-    def mapping(self, m: Marked, where: str, allowed: Iterable[str]) -> dict[str, Marked]:
-        if not isinstance(m.value, dict):
-            raise self.fail(m, f"{where} must be a mapping, not {_type_name(m.value)}")
-        names = tuple(allowed)
-        for key in m.value:
-            if key not in names:
-                line, col = m.keys[key]
-                dotted = f"{where}.{key}" if where != "the profile" else key
-                raise ProfileError(
-                    f"unknown key {dotted!r}; allowed here: {', '.join(names)}",
-                    self.file,
-                    line,
-                    col,
-                    _suggest(key, names),
-                )
-        return dict(m.value)
-
-    def boolean(self, m: Marked, where: str) -> bool:
-        if not isinstance(m.value, bool):
-            hint = None
-            if isinstance(m.value, str) and m.value.lower() in ("true", "false", "yes", "no"):
-                hint = "true" if m.value.lower() in ("true", "yes") else "false"
-            raise self.fail(m, f"{where} must be true or false, not {_type_name(m.value)}", hint)
-        return m.value
-
-    def integer(self, m: Marked, where: str, low: int, high: int) -> int:
-        value = m.value
-        if isinstance(value, bool) or not isinstance(value, int):
-            hint = value.strip() if isinstance(value, str) and value.strip().isdigit() else None
-            raise self.fail(m, f"{where} must be an integer, not {_type_name(value)}", hint)
-        if not low <= value <= high:
-            raise self.fail(m, f"{where} must be between {low} and {high}, not {value}")
-        return value
-
-    def string(self, m: Marked, where: str) -> str:
-        value = m.value
-        if isinstance(value, (int, float)) and not isinstance(value, bool):
-            value = str(value)  # go: 1.24 written without quotes
-        if not isinstance(value, str) or not value.strip():
-            raise self.fail(m, f"{where} must be a non-empty string, not {_type_name(m.value)}")
-        return value.strip()
-
-    def strings(self, m: Marked, where: str) -> tuple[str, ...]:
-        if not isinstance(m.value, list):
-            raise self.fail(m, f"{where} must be a list of strings, not {_type_name(m.value)}")
-        out = [self.string(item, f"an entry of {where}") for item in m.value]
-        return tuple(dict.fromkeys(out))
-
-    def choice(self, m: Marked, where: str, choices: tuple[str, ...], normalise: Any = None) -> str:
-        raw = self.string(m, where)
-        value = normalise(raw) if normalise else raw
-        if value not in choices:
-            raise self.fail(
-                m,
-                f"{where} must be one of {', '.join(choices)}, not {raw!r}",
-                _suggest(value, choices),
-            )
-        return str(value)
+    @classmethod
+    def of(cls, err: InputError) -> ProfileError:
+        return cls(err.message, err.file, err.line, err.column, err.suggestion)
 
 
 # -- value checks shared with the agent reader ------------------------------------------------
@@ -368,11 +157,21 @@ def _rule_ids() -> tuple[str, ...]:
 
 
 def parse_profile_text(text: str, file: str) -> Profile:
-    """A .archreview.yml text -> Profile (the built-in default overlaid with what it sets)."""
-    doc = compose_marked(text, file)
+    """A .archreview.yml text -> Profile (the built-in default overlaid with what it sets).
+    Raises ProfileError, and nothing else, for anything it cannot use."""
+    try:
+        return _parse_profile(text, file)
+    except ProfileError:
+        raise
+    except InputError as err:  # reviewer.typed: YAML, shapes and types
+        raise ProfileError.of(err) from None
+
+
+def _parse_profile(text: str, file: str) -> Profile:
+    doc = compose(text, file)
     if doc is None:
         return replace(DEFAULT, name=Path(file).name, source=file)
-    r = _Reader(file)
+    r = Reader(file)
     top = r.mapping(doc, "the profile", TOP_KEYS)
     kw: dict[str, Any] = {"name": Path(file).name, "source": file}
     sources: list[tuple[str, str]] = []
@@ -382,9 +181,11 @@ def parse_profile_text(text: str, file: str) -> Profile:
 
     if "version" in top:
         v = top["version"]
-        if v.value != 1:
+        if v.kind != INT or v.value != 1:
             raise r.fail(
-                v, f"unsupported profile version {v.value!r}; this archreview reads 1", "1"
+                v,
+                f"unsupported profile version {v.text or v.found()!r}; this archreview reads 1",
+                "1",
             )
     if "name" in top:
         kw["name"] = r.string(top["name"], "name")
@@ -432,7 +233,7 @@ PLATFORM_KEYS: dict[str, str] = {
 _Cite = Callable[[str, Marked], None]
 
 
-def _stack(r: _Reader, m: Marked, kw: dict[str, Any], cite: _Cite) -> None:
+def _stack(r: Reader, m: Marked, kw: dict[str, Any], cite: _Cite) -> None:
     s = r.mapping(m, "stack", ("go", "node", "testing"))
     if "go" in s:
         g = r.mapping(s["go"], "stack.go", ("version", "required_modules", "forbidden_modules"))
@@ -468,7 +269,7 @@ def _stack(r: _Reader, m: Marked, kw: dict[str, Any], cite: _Cite) -> None:
                 raise r.fail(
                     pk,
                     f"stack.node.packages must be a mapping of package name to version range, "
-                    f"not {_type_name(pk.value)}",
+                    f"not {pk.found()}",
                 )
             packages: list[tuple[str, str]] = []
             for name, spec_m in pk.value.items():
@@ -498,7 +299,7 @@ def _stack(r: _Reader, m: Marked, kw: dict[str, Any], cite: _Cite) -> None:
             cite("stack.testing.node", t["node"])
 
 
-def _check_module_path(r: _Reader, m: Marked, path: str) -> None:
+def _check_module_path(r: Reader, m: Marked, path: str) -> None:
     if " " in path or "." not in path.split("/", 1)[0]:
         hint = None
         if "/" in path and " " not in path and "." not in path.split("/", 1)[0]:
@@ -511,7 +312,7 @@ def _range_hint(spec: str) -> str | None:
     return m.group(1) if m else None
 
 
-def _layers(r: _Reader, m: Marked, kw: dict[str, Any], cite: _Cite) -> None:
+def _layers(r: Reader, m: Marked, kw: dict[str, Any], cite: _Cite) -> None:
     allowed = {
         "network": ("enabled", "geo_restriction"),
         "api": ("enabled", "authorizer_kinds", "waf_managed_rule_groups", "waf_rate_limit"),
@@ -572,7 +373,7 @@ def _layers(r: _Reader, m: Marked, kw: dict[str, Any], cite: _Cite) -> None:
     kw["layers"] = tuple(f for f in LAYER_FAMILIES if f in enabled)
 
 
-def _events(r: _Reader, m: Marked, kw: dict[str, Any], cite: _Cite) -> None:
+def _events(r: Reader, m: Marked, kw: dict[str, Any], cite: _Cite) -> None:
     e = r.mapping(m, "events", ("retention_days", "visibility_timeout_s", "fifo_queues"))
     if "retention_days" in e:
         # SQS keeps messages from 60 seconds to 14 days
@@ -589,7 +390,7 @@ def _events(r: _Reader, m: Marked, kw: dict[str, Any], cite: _Cite) -> None:
         cite("events.fifo_queues", e["fifo_queues"])
 
 
-def _sizing(r: _Reader, m: Marked, kw: dict[str, Any], cite: _Cite) -> None:
+def _sizing(r: Reader, m: Marked, kw: dict[str, Any], cite: _Cite) -> None:
     s = r.mapping(m, "sizing", ("tag", "classes"))
     if "tag" in s:
         kw["sizing_tag"] = r.string(s["tag"], "sizing.tag")
@@ -600,7 +401,7 @@ def _sizing(r: _Reader, m: Marked, kw: dict[str, Any], cite: _Cite) -> None:
             raise r.fail(
                 cm,
                 "sizing.classes must be a mapping of class name to "
-                f"{{memory_mb, timeout_s, patterns}}, not {_type_name(cm.value)}",
+                f"{{memory_mb, timeout_s, patterns}}, not {cm.found()}",
             )
         classes: list[SizingClass] = []
         for name, body_m in cm.value.items():
@@ -621,7 +422,7 @@ def _sizing(r: _Reader, m: Marked, kw: dict[str, Any], cite: _Cite) -> None:
         kw["sizing_classes"] = tuple(classes)
 
 
-def _rules(r: _Reader, m: Marked, kw: dict[str, Any]) -> None:
+def _rules(r: Reader, m: Marked, kw: dict[str, Any]) -> None:
     body = r.mapping(m, "rules", ("disable", "severity"))
     ids = _rule_ids()
     if "disable" in body:
@@ -629,7 +430,7 @@ def _rules(r: _Reader, m: Marked, kw: dict[str, Any]) -> None:
         disabled = r.strings(dm, "rules.disable")
         for rid, item in zip(disabled, dm.value, strict=False):
             if rid.upper() not in ids:
-                raise r.fail(item, f"unknown rule id {rid!r}", _suggest(rid.upper(), ids))
+                raise r.fail(item, f"unknown rule id {rid!r}", suggest(rid.upper(), ids))
         kw["disabled_rules"] = tuple(x.upper() for x in disabled)
     if "severity" in body:
         sm = body["severity"]
@@ -641,16 +442,16 @@ def _rules(r: _Reader, m: Marked, kw: dict[str, Any]) -> None:
             if rid.upper() not in ids:
                 line, col = sm.keys[rid]
                 raise ProfileError(
-                    f"unknown rule id {rid!r}", r.file, line, col, _suggest(rid.upper(), ids)
+                    f"unknown rule id {rid!r}", r.file, line, col, suggest(rid.upper(), ids)
                 )
             sev = r.choice(vm, f"rules.severity.{rid}", choices, lambda t: t.lower())
             overrides.append((rid.upper(), Severity(sev)))
         kw["severity_overrides"] = tuple(overrides)
 
 
-def _suppressions(r: _Reader, m: Marked) -> tuple[Suppress, ...]:
+def _suppressions(r: Reader, m: Marked) -> tuple[Suppress, ...]:
     if not isinstance(m.value, list):
-        raise r.fail(m, f"suppressions must be a list, not {_type_name(m.value)}")
+        raise r.wrong(m, "suppressions", "a list")
     ids = _rule_ids()
     out: list[Suppress] = []
     for item in m.value:
@@ -660,22 +461,13 @@ def _suppressions(r: _Reader, m: Marked) -> tuple[Suppress, ...]:
                 raise r.fail(item, f"a suppression needs {required}")
         rid = r.string(body["id"], "suppression id").upper()
         if rid not in ids:
-            raise r.fail(body["id"], f"unknown rule id {rid!r}", _suggest(rid, ids))
+            raise r.fail(body["id"], f"unknown rule id {rid!r}", suggest(rid, ids))
         reason = None
-        if "reason" in body and body["reason"].value is not None:
-            reason = str(body["reason"].value).strip() or None  # empty: AR-MOD-004 reports it
+        if "reason" in body:  # empty or null: AR-MOD-004 reports it
+            reason = (r.text(body["reason"], "suppression reason") or "").strip() or None
         until = None
-        if "until" in body and body["until"].value is not None:
-            um = body["until"]
-            if isinstance(um.value, _dt.datetime):
-                until = um.value.date().isoformat()
-            elif isinstance(um.value, _dt.date):
-                until = um.value.isoformat()
-            else:
-                try:
-                    until = _dt.date.fromisoformat(str(um.value).strip()).isoformat()
-                except ValueError:
-                    raise r.fail(um, f"until must be a date YYYY-MM-DD, not {um.value!r}") from None
+        if "until" in body and body["until"].kind != NULL:
+            until = r.date(body["until"], "until").isoformat()
         subject = r.string(body["subject"], "suppression subject") if "subject" in body else None
         out.append(
             Suppress(r.string(body["path"], "suppression path"), rid, reason, until, subject)
@@ -712,41 +504,177 @@ def is_agent_file(path: str | Path) -> bool:
     return Path(path).suffix.lower() in (".md", ".markdown")
 
 
-def read_limited(path: Path, label: str) -> str:
-    try:
-        size = path.stat().st_size
-        if size > MAX_BYTES:
-            raise ProfileError(f"{label} is over {MAX_BYTES:,} bytes", str(path))
-        data = path.read_bytes()
-    except OSError as err:
-        raise ProfileError(f"cannot read {label}: {err.strerror or err}", str(path)) from err
+def _decoded(data: bytes, label: str, file: str) -> str:
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as err:
         line = data[: err.start].count(b"\n") + 1
-        raise ProfileError(f"{label} is not UTF-8 text", str(path), line) from err
+        raise ProfileError(f"{label} is not UTF-8 text", file, line) from err
 
 
-def load_profile(path: str | Path) -> Profile:
-    """Load a .archreview.yml (strict) or an agent definition (*.md: unmapped keys warn)."""
+def read_limited(path: Path, label: str) -> str:
+    """A file the user named (``--profile``, ``--from-agent``): trusted, links followed; at
+    most MAX_BYTES, UTF-8."""
+    try:
+        with open(path, "rb") as handle:
+            if os.fstat(handle.fileno()).st_size > MAX_BYTES:
+                raise ProfileError(f"{label} is over {MAX_BYTES:,} bytes", str(path))
+            data = handle.read(MAX_BYTES + 1)
+    except OSError as err:
+        raise ProfileError(f"cannot read {label}: {err.strerror or err}", str(path)) from err
+    if len(data) > MAX_BYTES:
+        raise ProfileError(f"{label} is over {MAX_BYTES:,} bytes", str(path))
+    return _decoded(data, label, str(path))
+
+
+MAX_LINK_HOPS = 40  # as the kernel's own limit: more is a loop
+
+
+class _Outside(Exception):
+    """A link on the path leaves the root."""
+
+
+def _open_in_root(root_fd: int, real_root: str, rel: str) -> int:
+    """Open repository file ``rel`` for reading below the directory ``root_fd`` (whose real
+    path is ``real_root``), one component at a time with O_NOFOLLOW. A symbolic link is
+    resolved by hand: its target is spliced into the remaining components, relative to the
+    folder holding it (an absolute target restarts at the root when it names a place inside
+    it). A ``..`` above the root or an absolute target elsewhere raises _Outside; more than
+    MAX_LINK_HOPS links raise OSError(ELOOP)."""
+    import errno
+
+    folders: list[int] = []  # the open folders below the root, innermost last
+    pending = rel.split("/")
+    hops = 0
+    try:
+        while pending:
+            name = pending.pop(0)
+            if name in ("", "."):
+                continue
+            if name == "..":
+                if folders:
+                    os.close(folders.pop())
+                    continue
+                # above the root: fine only when the path comes straight back into it through
+                # the root's own (real) parent folders, as ../repo/x does
+                ups = 1
+                while pending and pending[0] == "..":
+                    pending.pop(0)
+                    ups += 1
+                names = [part for part in real_root.split("/") if part]
+                if ups > len(names) or pending[:ups] != names[len(names) - ups :]:
+                    raise _Outside
+                del pending[:ups]
+                continue
+            here = folders[-1] if folders else root_fd
+            last = not any(p not in ("", ".") for p in pending)
+            flags = os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC | os.O_NONBLOCK
+            if not last:
+                flags |= os.O_DIRECTORY
+            try:
+                fd = os.open(name, flags, dir_fd=here)
+            except OSError as err:
+                if err.errno not in (errno.ELOOP, errno.ENOTDIR, errno.EMLINK):
+                    raise
+                if not stat.S_ISLNK(os.stat(name, dir_fd=here, follow_symlinks=False).st_mode):
+                    raise
+                hops += 1
+                if hops > MAX_LINK_HOPS:
+                    raise OSError(errno.ELOOP, "too many levels of symbolic links") from None
+                target = os.readlink(name, dir_fd=here)
+                if target.startswith("/"):
+                    inside = os.path.relpath(os.path.normpath(target), real_root)
+                    if inside == ".." or inside.startswith("../"):
+                        raise _Outside from None
+                    while folders:
+                        os.close(folders.pop())
+                    target = inside
+                pending[:0] = target.split("/")
+                continue
+            if last:
+                return fd
+            folders.append(fd)
+        raise IsADirectoryError(errno.EISDIR, "is a directory")
+    finally:
+        for fd in folders:
+            os.close(fd)
+
+
+def read_in_root(root: Path, rel: str, label: str, limit: int = MAX_BYTES) -> str:
+    """The text of repository file ``rel`` (a ``/``-separated path below ``root``), read
+    without following any link out of the root: a link inside the root is followed, one that
+    leaves it (or a loop, a FIFO, a device, a folder) is a one-line ProfileError naming only
+    the repository path, never the target or its content. At most ``limit`` bytes, UTF-8."""
+    file = str(root / rel)
+    try:
+        root_fd = os.open(root, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)  # named by the user
+    except OSError as err:
+        raise ProfileError(f"cannot read {label}: {err.strerror or err}", file) from None
+    try:
+        try:
+            fd = _open_in_root(root_fd, os.path.realpath(root), rel)
+        except _Outside:
+            raise ProfileError(
+                f"{label} is a symbolic link leading outside the repository; it is not read", file
+            ) from None
+        except OSError as err:
+            raise ProfileError(f"cannot read {label}: {err.strerror or err}", file) from None
+        with os.fdopen(fd, "rb") as handle:
+            info = os.fstat(handle.fileno())
+            if not stat.S_ISREG(info.st_mode):
+                raise ProfileError(f"{label} is not a regular file; it is not read", file)
+            if info.st_size > limit:
+                raise ProfileError(f"{label} is over {limit:,} bytes", file)
+            data = handle.read(limit + 1)
+    except OSError as err:
+        raise ProfileError(f"cannot read {label}: {err.strerror or err}", file) from None
+    finally:
+        os.close(root_fd)
+    if len(data) > limit:
+        raise ProfileError(f"{label} is over {limit:,} bytes", file)
+    return _decoded(data, label, file)
+
+
+def load_profile(path: str | Path, *, root: Path | None = None) -> Profile:
+    """Load a .archreview.yml (strict) or an agent definition (*.md: unmapped keys warn).
+
+    With ``root``, ``path`` is repository content (``root / path`` or a path below it): it is
+    read without following links out of the root. Without it the file is one the user named,
+    and trusted."""
     p = Path(path)
+    label = "the agent definition" if is_agent_file(p) else "the profile"
+    if root is not None:
+        rel = p.relative_to(root) if p.is_relative_to(root) else p
+        if rel.is_absolute():
+            raise ProfileError(f"{label} is not below the repository root", str(p))
+        text = read_in_root(root, rel.as_posix(), label)
+        file = str(root / rel)
+    else:
+        if not is_agent_file(p) and not p.is_file():
+            raise ProfileError("no such file", str(p))
+        text = read_limited(p, label)
+        file = str(p)
     if is_agent_file(p):
-        from reviewer.agent import AgentError, profile_from_agent, read_agent
+        from reviewer.agent import AgentError, profile_from_agent, read_agent_text
 
         try:
-            reading = read_agent(p)
+            reading = read_agent_text(text, file)
         except AgentError as err:
             raise ProfileError(err.message, err.file, err.line, err.column) from err
         return profile_from_agent(reading)
-    if not p.is_file():
-        raise ProfileError("no such file", str(p))
-    return parse_profile_text(read_limited(p, "the profile"), str(p))
+    return parse_profile_text(text, file)
 
 
 def find_profile(root: Path) -> Path | None:
+    """The repository's .archreview.yml (or .yaml), a link included (it is read with
+    :func:`read_in_root`, which refuses one leaving the root); a folder of that name is not."""
     for name in PROFILE_FILENAMES:
         candidate = root / name
-        if candidate.is_file():
+        try:
+            mode = os.lstat(candidate).st_mode
+        except OSError:
+            continue
+        if not stat.S_ISDIR(mode):
             return candidate
     return None
 
@@ -849,7 +777,20 @@ def _scalar(value: Any) -> str:
     text = str(value)
     if _PLAIN.fullmatch(text) and text.lower() not in _RESERVED:
         return text
-    return json.dumps(text, ensure_ascii=False)  # a JSON string is a YAML double-quoted scalar
+    # a JSON string is a YAML double-quoted scalar; what would act on a terminal (DEL, C1
+    # controls, bidi and other format characters, line separators) is written as an escape
+    quoted = json.dumps(text, ensure_ascii=False)
+    return _INERT.sub(lambda m: _escape(m.group()), quoted)
+
+
+_INERT = re.compile(
+    r"[\x7f-\x9f\u00ad\u061c\u180e\u200b-\u200f\u2028-\u202e\u2060-\u206f\ufeff\ufff9-\ufffb\U000e0000-\U000e007f]"
+)
+
+
+def _escape(ch: str) -> str:
+    code = ord(ch)
+    return f"\\u{code:04x}" if code <= 0xFFFF else f"\\U{code:08x}"
 
 
 def _key(key: str) -> str:

@@ -59,7 +59,7 @@ class Replay:
         for source in inventory.files:
             text = remember_reads(root, source.path, max_bytes)
             contents.append((source.path, text_digest(text) if isinstance(text, str) else None))
-        cache = Cache.open(cache_dir)
+        cache = Cache.open(cache_dir, root=root)  # no link below the root is followed
         try:
             key = digest(
                 KIND,

@@ -28,6 +28,7 @@ from typing import Any
 from reviewer.cfn.template import Template
 from reviewer.model import Finding, Hit, Suppression
 from reviewer.profile import Profile
+from reviewer.typed import coerce_date, describe_value, json_position
 
 ENTRY_KEYS = ("id", "reason", "until")
 BASELINE_VERSION = 1
@@ -54,14 +55,9 @@ class Problem:
 
 
 def _date(value: Any) -> date | None:
-    if isinstance(value, date):
-        return value
-    if isinstance(value, str):
-        try:
-            return date.fromisoformat(value.strip())
-        except ValueError:
-            return None
-    return None
+    """A suppression's `until`: a date, a timestamp (its date as written) or a string holding
+    one; None for anything else (reviewer.typed.coerce_date)."""
+    return coerce_date(value)
 
 
 def inline_entries(template: Template, today: date) -> tuple[list[Entry], list[Problem]]:
@@ -172,7 +168,16 @@ def _entry(
             file,
             subject,
             (*path, "until"),
-            f"suppression of {rule_id}: `until` must be a date YYYY-MM-DD",
+            f"suppression of {rule_id}: `until` must be a date YYYY-MM-DD, "
+            f"not {describe_value(until_raw)}: it does not suppress",
+        )
+    if reason is not None and not isinstance(reason, str):
+        return None, Problem(
+            file,
+            subject,
+            (*path, "reason"),
+            f"suppression of {rule_id}: `reason` must be a string, "
+            f"not {describe_value(reason)}: it does not suppress",
         )
     if not isinstance(reason, str) or not reason.strip():
         return None, Problem(
@@ -276,23 +281,46 @@ def _match(f: Finding, entries: Sequence[Entry], templates: Mapping[str, Templat
 # -- baseline ---------------------------------------------------------------------------------
 
 
+BASELINE_KEYS = frozenset({"fingerprint", "rule_id", "file", "resource", "property", "reason"})
+
+
 def read_baseline(path: Path) -> dict[str, str]:
-    """fingerprint -> reason. Raises ValueError with a clear message on a bad file."""
+    """fingerprint -> reason. Raises ValueError with a one-line message naming the file, line
+    and column on a bad file: not JSON, nested too deep, or a value of the wrong type."""
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        text = path.read_text(encoding="utf-8")
+        data = json.loads(text)
+    except RecursionError:
+        raise ValueError(f"baseline {path}: nested too deep") from None
     except (OSError, ValueError) as err:
-        raise ValueError(f"baseline {path}: {err}") from err
+        raise ValueError(f"baseline {path}: {err}") from None
+
+    def bad(where: tuple[str | int, ...], message: str) -> ValueError:
+        line, column = json_position(text, where)
+        return ValueError(f"baseline {path}:{line}:{column}: {message}")
+
     if not isinstance(data, dict) or not isinstance(data.get("findings"), list):
-        raise ValueError(f"baseline {path}: expected {{'version': 1, 'findings': [...]}}")
+        found = describe_value(data.get("findings") if isinstance(data, dict) else data)
+        raise bad((), f"expected {{'version': 1, 'findings': [...]}}, found {found}")
     out: dict[str, str] = {}
     for i, item in enumerate(data["findings"]):
-        if not isinstance(item, dict) or not isinstance(item.get("fingerprint"), str):
-            raise ValueError(f"baseline {path}: findings[{i}] has no fingerprint")
-        unknown = set(item) - {"fingerprint", "rule_id", "file", "resource", "property", "reason"}
+        where = ("findings", i)
+        if not isinstance(item, dict):
+            raise bad(where, f"findings[{i}] must be a mapping, not {describe_value(item)}")
+        if "fingerprint" not in item:
+            raise bad(where, f"findings[{i}] has no fingerprint")
+        if not isinstance(item["fingerprint"], str):
+            found = describe_value(item["fingerprint"])
+            raise bad(where, f"findings[{i}].fingerprint must be a string, not {found}")
+        unknown = set(item) - BASELINE_KEYS
         if unknown:
-            raise ValueError(
-                f"baseline {path}: findings[{i}] has unknown key {sorted(unknown)[0]!r}"
-            )
+            raise bad(where, f"findings[{i}] has unknown key {sorted(unknown)[0]!r}")
+        for key in sorted(BASELINE_KEYS - {"fingerprint"}):
+            value = item.get(key)
+            if value is not None and not isinstance(value, str):
+                raise bad(
+                    where, f"findings[{i}].{key} must be a string, not {describe_value(value)}"
+                )
         out[item["fingerprint"]] = str(item.get("reason") or "baseline")
     return out
 

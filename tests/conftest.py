@@ -22,6 +22,13 @@ def _fixed_clock(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.fixture(autouse=True, scope="session")
+def _user_cache(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """archreview's user cache (its secret, the parsed catalogue, and the default cache folder
+    of every scanned tree) in a folder of the session, not in the home of whoever runs them."""
+    os.environ["XDG_CACHE_HOME"] = str(tmp_path_factory.mktemp("user-cache"))
+
+
+@pytest.fixture(autouse=True, scope="session")
 def _git_identity() -> None:
     os.environ.setdefault("GIT_AUTHOR_NAME", "archreview tests")
     os.environ.setdefault("GIT_AUTHOR_EMAIL", "tests@archreview.invalid")

@@ -280,6 +280,26 @@ def test_a_broken_index_is_a_usage_error(tmp_path: Path) -> None:
         write_adrs(scan(repo), out, root=repo, today=date(2026, 11, 25))
 
 
+def test_an_index_entry_must_name_a_file_of_its_own_number_once(tmp_path: Path) -> None:
+    """The index may be planted: an entry whose file carries another number, or two entries
+    naming one file, make it unusable (exit 2) before anything is written."""
+    repo = _copy_example(tmp_path)
+    out = tmp_path / "adr"
+    out.mkdir()
+    entry = {"rule_id": "AR-EVT-003", "module": ".", "status": "proposed", "date": "x"}
+    for records in (
+        [{**entry, "number": 7, "file": "0001-team-record.md"}],
+        [
+            {**entry, "number": 1, "file": "0001-team-record.md"},
+            {**entry, "module": "other", "number": 1, "file": "0001-team-record.md"},
+        ],
+    ):
+        (out / "index.json").write_text(json.dumps({"version": 1, "records": records}), "utf-8")
+        result = CliRunner().invoke(main, ["adr", str(repo), "--out", str(out)])
+        assert result.exit_code == 2, result.output
+        assert sorted(p.name for p in out.iterdir()) == ["index.json"]
+
+
 def test_slug() -> None:
     assert slug("Put a WAF in front of the asset API") == "put-a-waf-in-front-of-the-asset-api"
     assert slug("../../etc/passwd") == "etc-passwd"

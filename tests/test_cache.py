@@ -17,7 +17,7 @@ import pytest
 from click.testing import CliRunner
 
 from reviewer import pipeline
-from reviewer.cache import Cache, digest
+from reviewer.cache import MARKER_NAME, Cache, default_cache_dir, digest
 from reviewer.cli import main
 from reviewer.engine import ScanOptions, scan
 from reviewer.model import Report
@@ -289,6 +289,7 @@ def test_the_cache_folder_says_what_it_is(tmp_path: Path) -> None:
     _cached(FIXTURES / "repos" / "chariot-platform", cache)
     assert (cache / ".gitignore").read_text(encoding="utf-8").splitlines()[-1] == "*"
     assert (cache / "CACHEDIR.TAG").read_text(encoding="utf-8").startswith("Signature: 8a477f59")
+    assert (cache / MARKER_NAME).read_bytes() == Cache(cache)._marker()  # signed: ours
 
 
 def test_corrupt_entries_are_ignored(tmp_path: Path, sessions: Sessions) -> None:
@@ -308,20 +309,35 @@ def test_corrupt_entries_are_ignored(tmp_path: Path, sessions: Sessions) -> None
 
 
 def test_entries_signed_with_another_secret_are_never_unpickled(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, sessions: Sessions
 ) -> None:
     """A cache directory that arrives with the repository (a pull request can add one) is
-    not trusted: its entries carry another key's signature."""
+    not trusted: its entries carry another key's signature. Whole (its marker is another
+    key's: the folder is not used at all), or entry by entry inside a folder of ours."""
     root = FIXTURES / "repos" / "chariot-platform"
-    cache = tmp_path / "cache"
-    monkeypatch.setenv("ARCHREVIEW_CACHE_SECRET", "the attacker's secret, long enough to use")
-    _cached(root, cache)
-    planted = Cache(cache)
-    for path in _entries(cache):  # replace every payload with a pickle that would run code
-        kind, key = path.parent.parent.name, path.name
-        planted.put_blob(kind, key, pickle.dumps(Exploding()))
+    attacker = "the attacker's secret, long enough to use"
+    monkeypatch.setenv("ARCHREVIEW_CACHE_SECRET", attacker)
+    planted_folder = tmp_path / "planted"
+    _cached(root, planted_folder)
+    planted = Cache(planted_folder)
+    for path in _entries(planted_folder):  # every payload a pickle that would run code
+        payload = pickle.dumps(Exploding())
+        path.write_bytes(b"ARC2" + planted._mac(path.name, payload) + payload)
     monkeypatch.setenv("ARCHREVIEW_CACHE_SECRET", "our own secret, not the same as that one")
-    assert _cached(root, cache) == _fresh(root)
+    before = {p: p.read_bytes() for p in _entries(planted_folder)}
+    assert _cached(root, planted_folder) == _fresh(root)
+    assert sessions.last["decoded"] > 0
+    assert {p: p.read_bytes() for p in _entries(planted_folder)} == before  # not used at all
+
+    ours = tmp_path / "ours"
+    _cached(root, ours)
+    entries = _entries(ours)
+    assert entries
+    for path in entries:  # our folder, each entry swapped for one signed by the attacker
+        payload = pickle.dumps(Exploding())
+        path.write_bytes(b"ARC2" + planted._mac(path.name, payload) + payload)
+    assert _cached(root, ours) == _fresh(root)
+    assert sessions.last["decoded"] > 0
 
 
 class Exploding:
@@ -379,13 +395,24 @@ def _copy_example(tmp_path: Path) -> Path:
     return target
 
 
-def test_cli_caches_at_the_root_unless_told_otherwise(tmp_path: Path) -> None:
+def test_cli_caches_outside_the_tree_unless_told_otherwise(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The default cache is a folder of the user's cache for this checkout (docs/adr/0004):
+    the scanned tree gains nothing."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
     root = _copy_example(tmp_path)
+    listing = sorted(p.relative_to(root) for p in root.rglob("*"))
     runner = CliRunner()
     args = ["scan", str(root), "--format", "json", "--fail-on", "never", "--quiet"]
     first = runner.invoke(main, args)
     assert first.exit_code == 0, first.output
-    assert (root / ".archreview-cache").is_dir()
+    assert not (root / ".archreview-cache").exists()
+    assert sorted(p.relative_to(root) for p in root.rglob("*")) == listing
+    default = default_cache_dir(root)
+    assert default is not None
+    assert default.startswith(str(tmp_path / "xdg" / "archreview" / "trees"))
+    assert [p for p in (Path(default) / "output").rglob("*") if p.is_file()]
     second = runner.invoke(main, args)
     assert second.output == first.output
     elsewhere = tmp_path / "elsewhere"
@@ -409,6 +436,7 @@ def test_cli_caches_at_the_root_unless_told_otherwise(tmp_path: Path) -> None:
     )
     assert fourth.exit_code == 0
     assert not (shutil_root / ".archreview-cache").exists()
+    assert not Path(default_cache_dir(shutil_root) or "/nonexistent").exists()
 
 
 PROBE = """
@@ -534,7 +562,10 @@ def test_outputs_to_special_files_are_written_not_renamed_over(tmp_path: Path) -
     a temporary file over its target, which for a special file would replace it."""
     import stat
 
-    from reviewer.cli import _write_atomic
+    from reviewer.safefs import write_user_file
+
+    def _write_atomic(path: Path, payload: str) -> None:
+        write_user_file(path, payload, tree=tmp_path / "repo")
 
     fifo = tmp_path / "pipe"
     os.mkfifo(fifo)
@@ -555,16 +586,19 @@ def test_outputs_to_special_files_are_written_not_renamed_over(tmp_path: Path) -
     assert regular.read_text(encoding="utf-8") == "two"
 
 
-def test_cli_keeps_its_outputs_not_the_whole_report(tmp_path: Path) -> None:
+def test_cli_keeps_its_outputs_not_the_whole_report(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """The command line keeps what it wrote (replayed when nothing changed) and the per-file
     entries, not a pickled report besides; other output settings scan again, warm, and give the
     same findings."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
     root = _copy_example(tmp_path)
     runner = CliRunner()
     args = ["scan", str(root), "--fail-on", "never", "--quiet"]
     first = runner.invoke(main, [*args, "--format", "json"])
     assert first.exit_code == 0, first.output
-    cache = root / ".archreview-cache"
+    cache = Path(default_cache_dir(root) or "/nonexistent")
     assert [p for p in (cache / "output").rglob("*") if p.is_file()]
     assert [p for p in (cache / "model").rglob("*") if p.is_file()]
     assert not (cache / "report").exists()

@@ -142,3 +142,97 @@ def test_the_program_exits_with_the_scan_code_and_complete_output(tmp_path: Path
     assert missing.returncode == 2
     assert "is not a directory" in missing.stderr
     assert program("--version").stdout.startswith("archreview, version ")
+
+
+# -- internal errors: exit 3, one line, no traceback unless --debug (issue 15) ---------------
+
+_BOOM = """
+import sys
+import reviewer.engine
+
+MESSAGE = sys.argv.pop()
+
+
+def boom(*args, **kwargs):
+    raise RuntimeError(MESSAGE)
+
+
+reviewer.engine.scan = boom
+sys.argv = ["archreview", *sys.argv[1:]]
+from reviewer.cli import run
+
+run()
+"""
+
+
+def _crash(
+    args: list[str], message: str, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    """archreview with `args`, where the scan raises RuntimeError(message)."""
+    import os
+
+    full = {k: v for k, v in os.environ.items() if k != "ARCHREVIEW_DEBUG"}
+    return subprocess.run(
+        [sys.executable, "-c", _BOOM, *args, message],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**full, **(env or {})},
+        check=False,
+    )
+
+
+def test_an_internal_error_exits_3_with_one_escaped_redacted_capped_line(tmp_path: Path) -> None:
+    root = _repo(tmp_path)
+    token = "ghs_" + "A1b2" * 9
+    message = f"bad \x1b[31mthing\u202e with {token}\nsecond line " + "x" * 600
+    done = _crash(["scan", str(root), "--no-cache"], message, {"GITHUB_TOKEN": token})
+    assert done.returncode == 3
+    assert done.stdout == ""
+    assert "Traceback" not in done.stderr
+    (line,) = done.stderr.splitlines()
+    prefix = "archreview: internal error: RuntimeError: "
+    hint = " (run with --debug for the traceback)"
+    assert line.startswith(prefix) and line.endswith(hint)
+    body = line[len(prefix) : -len(hint)]
+    assert body.startswith("bad \\x1b[31mthing\\u202e with ***\\x0asecond line xxx")
+    assert len(body) == 300 and body.endswith("...")
+    assert token not in done.stderr and "\x1b" not in done.stderr
+
+
+def test_an_internal_error_with_debug_shows_the_redacted_traceback(tmp_path: Path) -> None:
+    root = _repo(tmp_path)
+    secret = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"
+    for args, env in (
+        (["--debug", "scan", str(root), "--no-cache"], {}),
+        (["scan", str(root), "--no-cache"], {"ARCHREVIEW_DEBUG": "1"}),
+    ):
+        done = _crash(args, f"leaked {secret}", {"AWS_SECRET_ACCESS_KEY": secret, **env})
+        assert done.returncode == 3
+        assert "Traceback (most recent call last)" in done.stderr
+        assert "in boom\nRuntimeError: leaked ***\n" in done.stderr  # -c: no source line
+        last = done.stderr.splitlines()[-1]
+        assert last == "archreview: internal error: RuntimeError: leaked ***"
+        assert secret not in done.stderr
+
+
+def test_debug_is_a_documented_global_option() -> None:
+    result = CliRunner().invoke(main, ["--help"])
+    assert "--debug" in result.output and "ARCHREVIEW_DEBUG=1" in result.output
+    assert CliRunner().invoke(main, ["--debug", "rules"]).exit_code == 0
+
+
+def test_a_crashing_check_is_still_mod_005_and_the_scan_goes_on(tmp_path: Path) -> None:
+    """Exit 3 is only for errors outside a check: a check that raises is a finding."""
+    from dataclasses import replace
+
+    from reviewer.engine import ScanOptions, all_checks, scan
+    from reviewer.model import Hit
+
+    def explode(_ctx: object) -> list[Hit]:
+        raise RuntimeError("check bug")
+
+    broken = tuple(replace(c, fn=explode) if c.rule_id == "AR-EVT-001" else c for c in all_checks())
+    report = scan(_repo(tmp_path), ScanOptions(checks=broken))
+    rules = {f.rule_id for f in report.findings}
+    assert "AR-MOD-005" in rules and "AR-EVT-001" not in rules

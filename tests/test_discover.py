@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import os
+import socket
+import stat
+import subprocess
+import sys
 import time
 from collections import Counter
 from pathlib import Path
@@ -11,6 +16,7 @@ import pytest
 
 from reviewer import discover as discover_mod
 from reviewer.discover import (
+    Budget,
     Inventory,
     Module,
     Skipped,
@@ -206,6 +212,198 @@ def test_exclude_patterns(tmp_path: Path) -> None:
     inv = discover(tmp_path, exclude=("fixtures/", "**/*.test.yaml"))
     assert sorted(kinds(inv)) == ["src/template.yaml"]
     assert len(discover(tmp_path).files) == 4
+
+
+BACKTRACKING = "*a*a*a*a*a*a*a*a*a*a*a*a*b"
+
+
+def test_backtracking_gitignore_pattern_is_matched_in_linear_work(tmp_path: Path) -> None:
+    """The pattern a backtracking matcher never finishes on (issue 15, item 2)."""
+    write(tmp_path, ".gitignore", BACKTRACKING + "\n")
+    long = "a" * 240
+    write(tmp_path, f"{long}/template.yaml")
+    write(tmp_path, f"{long}.yaml", SAM)
+    write(tmp_path, f"{long}b/template.yaml")  # ends in b: ignored
+    budget = Budget()
+    inv = discover(tmp_path, budget=budget)
+    assert sorted(kinds(inv)) == [f"{long}.yaml", f"{long}/template.yaml"]
+    assert inv.skipped == ()
+    # at most one automaton step per byte of each name tested, plus a few units per test
+    assert budget.matching < 4 * (3 * 246 + 20)
+
+
+def test_gitignore_over_the_size_cap_is_used_in_part_and_reported(tmp_path: Path) -> None:
+    head = "".join(f"scratch-{i}/\n" for i in range(100))
+    filler = "".join(f"*.tmp{i}\n" for i in range(120_000))  # about 1.3 MB
+    write(tmp_path, ".gitignore", head + filler + "late/\n")
+    write(tmp_path, "scratch-7/template.yaml")  # ignored by a line in the first megabyte
+    write(tmp_path, "late/template.yaml")  # the line after the cap is not applied
+    budget = Budget()
+    inv = discover(tmp_path, budget=budget)
+    assert sorted(kinds(inv)) == ["late/template.yaml"]
+    (report,) = inv.skipped
+    assert (report.path, report.reason) == (".gitignore", "over-budget")
+    assert report.detail.startswith("discovery: ")
+    assert "over the 1,000,000-byte limit" in report.detail
+    assert "over the 10,000-pattern limit: only the first 10,000 were used" in report.detail
+    assert budget.matching < 10_000  # suffix patterns are table lookups, not automata
+
+
+def test_overlong_gitignore_pattern_is_dropped_and_reported(tmp_path: Path) -> None:
+    write(tmp_path, ".gitignore", "x" * 5000 + "\nscratch/\n")
+    write(tmp_path, "scratch/template.yaml")
+    write(tmp_path, "keep/template.yaml")
+    inv = discover(tmp_path)
+    assert sorted(kinds(inv)) == ["keep/template.yaml"]
+    assert [(s.path, s.reason) for s in inv.skipped] == [(".gitignore", "over-budget")]
+    assert "longer than 4,096 bytes were not used (line 1)" in inv.skipped[0].detail
+
+
+def _tree(root: Path, folders: int, files: int) -> None:
+    for f in range(folders):
+        for n in range(files):
+            write(root, f"f{f:04d}/t{n}.yaml", SAM)
+
+
+def test_walk_work_is_counted_and_grows_linearly(tmp_path: Path) -> None:
+    small, large = tmp_path / "small", tmp_path / "large"
+    _tree(small, 20, 3)
+    _tree(large, 40, 3)
+    for root in (small, large):
+        write(root, ".gitignore", "".join(f"*-{i}?.y[a]ml\n" for i in range(50)))
+    work = []
+    for root in (small, large):
+        budget = Budget()
+        inv = discover(root, budget=budget)
+        assert len(inv.files) == len(list(root.rglob("*.yaml")))
+        work.append((budget.entries, budget.matching))
+    # entries: the root's own entries (the folders and .gitignore), then 3 per folder
+    assert work[0][0] == 21 + 20 * 3
+    assert work[1][0] == 41 + 40 * 3
+    # pattern work: the same patterns on twice the names (and the folder names)
+    assert work[1][1] <= 2 * work[0][1] + 200
+    assert work[1][1] >= 2 * work[0][1] - 200
+
+
+def test_entry_budget_stops_the_walk_and_the_scan_goes_on(tmp_path: Path) -> None:
+    _tree(tmp_path, 10, 2)
+    budget = Budget(entries_limit=15)
+    inv = discover(tmp_path, budget=budget)
+    # the root lists 10 folders; f0000 and f0001 (2 files each) fit, f0002's second does not
+    assert sorted(kinds(inv)) == [
+        "f0000/t0.yaml",
+        "f0000/t1.yaml",
+        "f0001/t0.yaml",
+        "f0001/t1.yaml",
+    ]
+    (report,) = inv.skipped
+    assert (report.path, report.reason) == ("f0002", "over-budget")
+    assert report.detail == (
+        "discovery: folder entries went over the limit of 15 here, so the walk stopped: files "
+        "in this folder after that point and in 7 more folder(s) or link(s) were not looked at"
+    )
+    assert budget.entries == 16  # it stopped at the first entry over the limit
+    assert discover(tmp_path, budget=Budget(entries_limit=15)) == inv  # deterministic
+
+
+def test_matching_budget_stops_the_walk(tmp_path: Path) -> None:
+    _tree(tmp_path, 10, 2)
+    write(tmp_path, ".gitignore", "".join(f"*x{i}?\n" for i in range(1_000)))
+    budget = Budget(matching_limit=5_000)
+    inv = discover(tmp_path, budget=budget)
+    assert [s.reason for s in inv.skipped] == ["over-budget"]
+    assert inv.skipped[0].detail.startswith(
+        "discovery: pattern matching work went over the limit of 5,000 here"
+    )
+    assert 5_000 < budget.matching < 5_000 + 1_100  # stopped within one path's patterns
+    assert len(inv.files) < 20
+
+
+def test_a_huge_folder_is_not_listed_whole(tmp_path: Path) -> None:
+    for i in range(300):
+        (tmp_path / f"n{i}.txt").write_bytes(b"")
+    budget = Budget(entries_limit=100)
+    inv = discover(tmp_path, budget=budget)
+    assert budget.entries == 101
+    assert [(s.path, s.reason) for s in inv.skipped] == [(".", "over-budget")]
+
+
+def _in_fresh_process(code: str) -> str:
+    """Run ``code`` in a new interpreter, killed after 60 s: a hang fails the test."""
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no FIFOs here")
+def test_special_files_are_never_read(tmp_path: Path) -> None:
+    os.mkfifo(tmp_path / ".gitignore")
+    os.mkfifo(tmp_path / "package.json")
+    (tmp_path / "sub").mkdir()
+    os.mkfifo(tmp_path / "sub" / "template.yaml")
+    with socket.socket(socket.AF_UNIX) as sock:
+        try:
+            sock.bind(str(tmp_path / "go.mod"))
+        except OSError:
+            pytest.skip("cannot bind a Unix socket here")
+        devices = True
+        try:
+            os.mknod(tmp_path / "samconfig.toml", 0o600 | stat.S_IFCHR, os.makedev(1, 5))
+        except (OSError, AttributeError):
+            devices = False  # not allowed here (no CAP_MKNOD): FIFOs and sockets still run
+        write(tmp_path, "real/template.yaml")
+        out = _in_fresh_process(
+            "import json, sys\n"
+            "from reviewer.discover import discover\n"
+            f"inv = discover({str(tmp_path)!r})\n"
+            "print(json.dumps([[f.path for f in inv.files],"
+            " sorted([s.path, s.reason, s.detail] for s in inv.skipped)]))\n"
+        )
+    files, skips = json.loads(out)
+    assert files == ["real/template.yaml"]
+    expected = [
+        ["go.mod", "unreadable", "not a regular file"],
+        ["package.json", "unreadable", "not a regular file"],
+        ["sub/template.yaml", "unreadable", "not a regular file"],
+    ]
+    if devices:
+        expected.insert(2, ["samconfig.toml", "unreadable", "not a regular file"])
+    assert skips == expected
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no FIFOs here")
+def test_a_file_swapped_for_a_fifo_after_its_stat_is_not_waited_on(tmp_path: Path) -> None:
+    """The race the O_NONBLOCK open and the descriptor check are for: a stat that saw a regular
+    file, then a FIFO (no writer) at the path when it is opened."""
+    write(tmp_path, "regular.yaml", SAM)
+    os.mkfifo(tmp_path / "template.yaml")
+    out = _in_fresh_process(
+        "import os\n"
+        "from reviewer import discover as d\n"
+        f"root = {str(tmp_path)!r}\n"
+        "real_stat = os.stat\n"
+        "def stat(path, *a, **k):\n"
+        "    if str(path).endswith('template.yaml'):\n"
+        "        return real_stat(os.path.join(root, 'regular.yaml'))\n"
+        "    return real_stat(path, *a, **k)\n"
+        "d.os.stat = stat\n"
+        "got = d.read_text(root, 'template.yaml')\n"
+        "print(got.reason, '|', got.detail)\n"
+    )
+    assert out.strip() == "unreadable | not a regular file"
+
+
+def test_deep_folders_are_walked_within_the_budget(tmp_path: Path) -> None:
+    deep = tmp_path
+    for _ in range(200):
+        deep = deep / "d"
+    write(deep, "template.yaml")
+    budget = Budget()
+    inv = discover(tmp_path, budget=budget)
+    assert list(kinds(inv)) == ["d/" * 200 + "template.yaml"]
+    assert budget.entries == 201
 
 
 # --------------------------------------------------------------------------- symlinks

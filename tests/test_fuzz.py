@@ -568,3 +568,227 @@ def test_agent_reader_raises_only_agent_error_and_is_deterministic(text: str) ->
     if isinstance(first, tuple):
         assert first[1] == "agent.md" and first[2] >= 1
     assert _agent_or_error(text) == first
+
+
+# -- values YAML and TOML type on their own (issue 15, item 3) -----------------------------------
+# `yaml.safe_dump` quotes a string that would read as a date, a number or a boolean, so the
+# generators above never wrote `name: 2030-13-01` (a date YAML cannot build) or `until:
+# 2030-01-01T00:00:00Z` (a timestamp where a date is compared). These write such scalars raw,
+# wherever a string, a number or a date is expected.
+
+from tests.hostile.content import YAML_TYPED, Raw, to_yaml  # noqa: E402
+
+raw_scalars = st.one_of(
+    st.sampled_from(YAML_TYPED).map(Raw),
+    st.sampled_from(["2030-01-01", "1e400", "0x1F", "on", "no", "~", "12:30:45"]).map(Raw),
+    scalars,
+)
+typed_values = st.recursive(
+    raw_scalars,
+    lambda c: st.one_of(
+        st.lists(c, max_size=3),
+        st.dictionaries(
+            st.sampled_from(
+                [
+                    *TOP_KEYS,
+                    "go",
+                    "node",
+                    "version",
+                    "packages",
+                    "enabled",
+                    "disable",
+                    "severity",
+                    "retention_days",
+                    "classes",
+                    "memory_mb",
+                    "patterns",
+                    "id",
+                    "path",
+                    "reason",
+                    "until",
+                ]
+            ),
+            c,
+            max_size=4,
+        ),
+    ),
+    max_leaves=20,
+)
+typed_profiles = st.builds(
+    lambda doc: to_yaml(doc),
+    st.dictionaries(st.sampled_from(TOP_KEYS), typed_values, min_size=1, max_size=5),
+)
+
+
+@PROPERTY
+@given(typed_profiles)
+def test_profile_loader_reads_yaml_typed_scalars_or_names_their_line(text: str) -> None:
+    first = _profile_or_error(text)
+    if isinstance(first, tuple):
+        assert first[1] == ".archreview.yml" and first[2] >= 1 and first[3] >= 1
+    assert _profile_or_error(text) == first
+
+
+typed_agents = st.builds(
+    lambda doc, body: "---\n" + to_yaml(doc) + "---\n" + body,
+    st.dictionaries(
+        st.sampled_from(
+            ["name", "description", "chariot_context", "architectural_patterns", "technology_stack"]
+        ),
+        typed_values,
+        min_size=1,
+        max_size=4,
+    ),
+    agent_bodies,
+)
+
+
+@PROPERTY
+@given(typed_agents)
+def test_agent_reader_reads_yaml_typed_scalars_or_names_their_line(text: str) -> None:
+    first = _agent_or_error(text)
+    if isinstance(first, tuple):
+        assert first[1] == "agent.md" and first[2] >= 1
+    assert _agent_or_error(text) == first
+
+
+# -- samconfig.toml, baselines, .gitmodules ------------------------------------------------------
+
+TOML_VALUES = [
+    '"x"',
+    "'A=1 B=2'",
+    "\"A='unterminated\"",
+    "1979-05-27T07:32:00Z",
+    "1979-05-27",
+    "07:32:00",
+    "true",
+    "3",
+    "inf",
+    "nan",
+    '["A=1", 2]',
+    '["A=1", "B=2"]',
+    "{a = 1}",
+    "{a = {b = {c = 1}}}",
+    "[]",
+]
+TOML_KEYS = ["default", "prod", "deploy", "global", "parameters", "parameter_overrides", "version"]
+toml_lines = st.one_of(
+    st.builds(
+        lambda path: "[" + ".".join(path) + "]",
+        st.lists(st.sampled_from(TOML_KEYS), min_size=1, max_size=4),
+    ),
+    st.builds(
+        lambda key, value: f"{key} = {value}",
+        st.lists(st.sampled_from(TOML_KEYS), min_size=1, max_size=3).map(".".join),
+        st.sampled_from(TOML_VALUES),
+    ),
+    st.sampled_from(["[default", "= 1", "a = ", '"""', "\x00", "\ufeff", "# c"]),
+)
+samconfigs = st.one_of(
+    st.lists(toml_lines, max_size=10).map("\n".join),
+    st.text(max_size=100),
+    st.integers(min_value=1, max_value=3000).map(lambda n: "a = " + "[" * n + "]" * n),
+)
+
+
+@PROPERTY
+@given(samconfigs, st.sampled_from([None, "default", "prod", "::error::x"]))
+def test_samconfig_reader_returns_values_or_a_problem_and_is_deterministic(
+    text: str, env: str | None
+) -> None:
+    from reviewer.samconfig import Overrides, parse_samconfig
+
+    first = parse_samconfig(text, "samconfig.toml", env)
+    assert isinstance(first, Overrides)
+    assert all(isinstance(k, str) and isinstance(v, str) for k, v in first.values.items())
+    if first.problem is not None:
+        assert first.problem.line >= 1 and first.problem.message
+    assert parse_samconfig(text, "samconfig.toml", env) == first
+
+
+baseline_items = st.one_of(
+    st.fixed_dictionaries(
+        {"fingerprint": st.one_of(st.text(max_size=8), st.integers(), st.none())},
+        optional={
+            "rule_id": scalars,
+            "file": scalars,
+            "resource": scalars,
+            "property": scalars,
+            "reason": scalars,
+            "extra": scalars,
+        },
+    ),
+    json_values,
+)
+baselines = st.one_of(
+    st.builds(
+        lambda items, version: json.dumps({"version": version, "findings": items}),
+        st.lists(baseline_items, max_size=4),
+        st.one_of(st.just(1), scalars),
+    ),
+    st.builds(json.dumps, json_values),
+    st.integers(min_value=1, max_value=100_000).map(
+        lambda n: '{"version": 1, "findings": ' + "[" * n + "]" * n + "}"
+    ),
+    st.lists(st.sampled_from(JSON_BITS), max_size=30).map("".join),
+)
+
+
+@PROPERTY
+@given(baselines)
+def test_baseline_reader_raises_only_value_error(text: str) -> None:
+    import tempfile
+    from pathlib import Path
+
+    from reviewer.suppress import read_baseline
+
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "baseline.json"
+        path.write_text(text, encoding="utf-8", errors="surrogatepass")
+        try:
+            found: Any = read_baseline(path)
+        except ValueError as err:
+            found = str(err)
+            assert "\n" not in found and str(path) in found
+        else:
+            assert all(isinstance(k, str) and isinstance(v, str) for k, v in found.items())
+
+
+GITMODULES_BITS = [
+    '[submodule "a"]\n',
+    '[submodule "a\\"b"]\n',
+    "[submodule]\n",
+    "[submodule\n",
+    "\tpath = mod/a\n",
+    "\tpath = ../victim\n",
+    "\tpath = /etc\n",
+    "\tpath = ..\n",
+    "\tpath\n",
+    "\turl = ext::sh -c x\n",
+    "\turl = https://example.invalid/r.git\n",
+    "[include]\n\tpath = ../x\n",
+    "; comment\n",
+    "# comment\n",
+    "\\\n",
+    '"',
+    "=",
+    "\x00",
+    "\ufeff",
+]
+
+
+@PROPERTY
+@given(
+    st.one_of(
+        st.lists(st.sampled_from(GITMODULES_BITS), max_size=20).map("".join),
+        st.text(max_size=200),
+    )
+)
+def test_gitmodules_parser_never_raises_and_keeps_paths_inside(text: str) -> None:
+    from reviewer.discover import parse_gitmodules
+
+    first = parse_gitmodules(text)
+    assert parse_gitmodules(text) == first
+    for _name, path, _url, line in first:
+        assert line >= 1
+        assert not path.startswith("/") and ".." not in path.split("/"), path

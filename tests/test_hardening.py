@@ -1042,14 +1042,14 @@ def test_pr_mode_runs_git_with_fixed_arguments_and_no_hooks(
         (hooks / hook).chmod(0o755)
     _git(root, "config", "core.fsmonitor", str(hooks / "fsmonitor-watchman"))
     calls: list[list[str]] = []
-    real_run = subprocess.run
+    real_popen = subprocess.Popen
 
     def spy(argv: Any, *args: Any, **kwargs: Any) -> Any:
         calls.append(list(argv))
         assert "shell" not in kwargs or not kwargs["shell"]
-        return real_run(argv, *args, **kwargs)
+        return real_popen(argv, *args, **kwargs)
 
-    monkeypatch.setattr(subprocess, "run", spy)  # prmode calls subprocess.run
+    monkeypatch.setattr(subprocess, "Popen", spy)  # prmode starts git with subprocess.Popen
     options = ScanOptions(today=TODAY)
     current = scan(root, options)
     marked, warnings = prmode.compare_with_base(root, base, options, current)
@@ -1506,7 +1506,7 @@ def test_an_interrupted_adr_write_leaves_the_previous_files_intact(
     )
     real_replace = os.replace
 
-    def interrupted(src: Any, dst: Any) -> None:
+    def interrupted(src: Any, dst: Any, **_: Any) -> None:
         raise KeyboardInterrupt
 
     monkeypatch.setattr(os, "replace", interrupted)
@@ -1517,7 +1517,7 @@ def test_an_interrupted_adr_write_leaves_the_previous_files_intact(
     monkeypatch.setattr(
         os,
         "replace",
-        lambda src, dst: (_ for _ in ()).throw(OSError(28, "No space left on device")),
+        lambda src, dst, **_: (_ for _ in ()).throw(OSError(28, "No space left on device")),
     )
     with pytest.raises(OSError, match="No space left"):
         write_adrs(_scan(fixed), out, root=root, today=date(2026, 12, 1))
@@ -1550,3 +1550,93 @@ def test_a_file_over_the_time_budget_is_mod_006_and_the_others_finish(
     monkeypatch.setenv("ARCHREVIEW_FILE_BUDGET", "0")
     report = scan(tmp_path, ScanOptions(jobs=1))
     assert not [f for f in report.findings if f.rule_id == "AR-MOD-006"]
+
+
+# -- found by the repository fuzzer (tests/hostile, issue 15) ------------------------------------
+
+
+def _every_output(report: Report) -> dict[str, str]:
+    """Every format, whole and streamed, as the UTF-8 bytes a file or a terminal gets."""
+    from reviewer.output import streamer
+
+    outputs = {}
+    for fmt in FORMATS:
+        text = renderer(fmt)(report, RenderOptions())
+        text.encode("utf-8")
+        stream = streamer(fmt)
+        if stream is not None:
+            parts: list[str] = []
+            stream(report, RenderOptions(), parts.append)
+            assert "".join(parts) == text, fmt
+        outputs[fmt] = text
+    return outputs
+
+
+def test_a_lone_surrogate_in_a_json_string_is_not_a_crash(tmp_path: Path) -> None:
+    r"""JSON may escape half of a surrogate pair (`"\ud800"`): Python reads it as a string no
+    UTF-8 encoder takes. As a dependency name, a version range and a logical id it reached a
+    fingerprint's hash (UnicodeEncodeError, exit 3); it is text like any other."""
+    root = _repo(
+        tmp_path,
+        {
+            "web/package.json": '{"name": "x", "dependencies": {"\\ud800": "^1", "left-pad": "\\udfff"}}',
+            "api/template.json": '{"AWSTemplateFormatVersion": "2010-09-09", "Resources": '
+            '{"Q\\ud800": {"Type": "AWS::SQS::Queue", "Properties": {"QueueName": "\\udc80"}}}}',
+        },
+    )
+    report = _scan(root)
+    _goes_on(report)
+    outputs = _every_output(report)
+    assert "api/template.json" in outputs["json"]
+
+
+def test_a_symlink_loop_in_the_tree_does_not_break_an_output(tmp_path: Path) -> None:
+    """Two links to each other (ping.yaml -> pong.yaml -> ping.yaml) are AR-MOD-006; SARIF's
+    line hash re-read the file through `Path.resolve()`, which raises on a loop."""
+    root = _repo(tmp_path, {})
+    (root / "loop").mkdir()
+    (root / "loop" / "ping.yaml").symlink_to("pong.yaml")
+    (root / "loop" / "pong.yaml").symlink_to("ping.yaml")
+    report = _scan(root)
+    _goes_on(report)
+    assert {f.file for f in report.findings if f.rule_id == "AR-MOD-006"} >= {"loop/ping.yaml"}
+    _every_output(report)
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "template.yaml",
+        "package.json",
+        "go.mod",
+        "samconfig.toml",
+        ".gitignore",
+        ".gitmodules",
+        ".archreview.yml",
+        ".claude/agents/architect.md",
+    ],
+)
+def test_a_fifo_where_a_file_is_read_never_blocks(tmp_path: Path, name: str) -> None:
+    """Opening a FIFO for reading waits for a writer that never comes: every reader of
+    repository files opens without blocking and takes only regular files. The command line
+    runs in a subprocess killed after 120 s (a hang is a failure)."""
+    root = _repo(tmp_path / "repo", {})
+    path = root / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    os.mkfifo(path)
+    code = f"import sys; sys.path.insert(0, {str(ROOT)!r}); from reviewer.cli import run; run()"
+    done = subprocess.run(
+        [sys.executable, "-I", "-c", code, "scan", str(root), "--format", "json", "--no-cache"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+        env={**os.environ, "ARCHREVIEW_TODAY": "2026-11-25"},
+    )
+    assert "Traceback" not in done.stderr, done.stderr
+    if name == ".archreview.yml" and done.returncode == 2:  # the strict profile: one line
+        assert ".archreview.yml:1" in done.stderr and len(done.stderr.strip().split("\n")) == 1
+        return
+    assert done.returncode in (0, 1), done.stderr
+    found = json.loads(done.stdout)["findings"]
+    assert any(f["rule_id"] == "AR-EVT-001" and f["file"] == "good/template.yaml" for f in found)

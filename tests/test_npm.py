@@ -705,3 +705,88 @@ def test_interval_model_matches_nodesemver(spec: str, version: str) -> None:
         return not key[4] or key[:3] in s.pre
 
     assert any(inside(s) for s in parsed[1]) == bool(parsed[0].test(version))
+
+
+# Work bounds: one parse per range text, one index per manifest for locate (issue 15, item 4).
+
+
+class _CountingDeps(tuple[NpmDep, ...]):
+    """A manifest's dependencies that count how often they are walked."""
+
+    walks = 0
+
+    def __iter__(self) -> Any:
+        type(self).walks += 1
+        return super().__iter__()
+
+
+def test_locate_walks_the_dependencies_once_per_manifest() -> None:
+    deps = [NpmDep(f"p{i}", "^1.0.0", "dependencies", i + 3, 5) for i in range(5_000)]
+    deps.append(NpmDep("p7", "^2.0.0", "devDependencies", 9_000, 5))
+    _CountingDeps.walks = 0
+    pkg = PackageJson("x", None, _CountingDeps(deps), (), False, 1)
+    for i in range(5_000):
+        assert locate(pkg, ("dependencies", f"p{i}")) == (i + 3, 5)
+    assert locate(pkg, ("devDependencies", "p7")) == (9_000, 5)
+    assert locate(pkg, ("p7",)) == (10, 5)  # the first in file order, whatever the section
+    assert locate(pkg, ("devDependencies", "p8")) is None
+    assert locate(pkg, ()) is None
+    assert _CountingDeps.walks == 1
+
+
+def test_each_range_text_is_parsed_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    calls: list[str] = []
+    real = nodesemver.Range
+
+    def counting(text: str, loose: bool) -> Any:
+        calls.append(text)
+        return real(text, loose)
+
+    monkeypatch.setattr(nodesemver, "Range", counting)
+    for memo in (npm.spec_kind, npm.spans, npm._range_sets, npm._parse_range):
+        memo.cache_clear()
+    texts = [f"^7.{i}.{i % 13}" for i in range(6_000)]  # more than _parse_range keeps
+    for _ in range(2):
+        for text in texts:
+            assert spec_kind(text) == "range"
+            assert npm.spans(text)
+            assert ranges_intersect(text, "^7.0.0") is True
+    assert sorted(calls) == sorted(texts)  # "^7.0.0" is the first of them
+
+
+@PROPERTY
+@given(ranges, ranges)
+def test_spans_meet_exactly_when_a_comparator_set_pair_admits_a_version(a: str, b: str) -> None:
+    """The span model against the comparator-set model (the lowest version of each merged
+    pair of sets, `_intersection_witness`), and the span order used for sorting."""
+    sa, sb = npm.spans(a), npm.spans(b)
+    if sa is None or sb is None:
+        assert ranges_intersect(a, b) is None
+        return
+    assert npm.spans_meet(sa, sb) == (_intersection_witness(a, b) is not None)
+    for x in (*sa, *sb):
+        assert x.start < x.end  # a span is never empty
+        for y in (*sa, *sb):
+            if x.channel == y.channel:
+                assert npm.spans_meet((x,), (y,)) == (x.start < y.end and y.start < x.end)
+
+
+_simple_like = st.builds(
+    lambda op, parts, tail: op + ".".join(parts) + tail,
+    st.sampled_from(["", "^", "~", ">=", "<=", ">", "<", "=", "v", "=="]),
+    st.lists(
+        st.sampled_from(["0", "1", "01", "12", "999999999", "1234567890", "x", "X", "*", ""]),
+        min_size=1,
+        max_size=4,
+    ),
+    st.sampled_from(["", "", "", "-0", " ", "a"]),
+)
+
+
+@PROPERTY
+@given(_simple_like)
+def test_ranges_classified_without_parsing_are_ranges_for_nodesemver(spec: str) -> None:
+    if npm._SIMPLE_RANGE.fullmatch(spec.strip()):
+        npm._range_sets.cache_clear()
+        assert npm._range_sets(spec.strip()) is not None
+        assert spec_kind(spec) == "range"

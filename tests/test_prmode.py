@@ -298,7 +298,9 @@ def test_the_base_is_scanned_once_then_read_from_the_cache(
 
     compare_with_base(repo, base, ScanOptions(), report)  # no cache: scanned
     assert len(checkouts) == 2
-    other = ScanOptions(cache_dir=options.cache_dir, profile=dc_replace(DEFAULT, disabled_rules=("AR-API-001",)))
+    other = ScanOptions(
+        cache_dir=options.cache_dir, profile=dc_replace(DEFAULT, disabled_rules=("AR-API-001",))
+    )
     compare_with_base(repo, base, other, report)  # another profile: another key
     assert len(checkouts) == 3
 
@@ -322,3 +324,165 @@ def test_a_base_with_missing_submodules_is_not_cached(
         _, warnings = compare_with_base(sup, base, options, report)
         assert any("not checked out" in w for w in warnings)
     assert checkouts == [base, base]
+
+
+# -- time limits on git (issue 15, item 2) ------------------------------------------------------
+
+BACKTRACKING = "*a*a*a*a*a*a*a*a*a*a*a*a*b"
+HANG_LIMIT = 120  # seconds: a run still going then has hung (each git gets a few seconds)
+
+
+def test_git_timeout_comes_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    from reviewer.prmode import GIT_TIMEOUT, DiffBaseError, git_timeout
+
+    monkeypatch.delenv("ARCHREVIEW_GIT_TIMEOUT", raising=False)
+    assert git_timeout() == GIT_TIMEOUT
+    monkeypatch.setenv("ARCHREVIEW_GIT_TIMEOUT", " 2.5 ")
+    assert git_timeout() == 2.5
+    for bad in ("0", "-1", "soon", "nan", "inf"):
+        monkeypatch.setenv("ARCHREVIEW_GIT_TIMEOUT", bad)
+        with pytest.raises(DiffBaseError, match="ARCHREVIEW_GIT_TIMEOUT="):
+            git_timeout()
+
+
+def _hanging_git(tmp_path: Path, when: str) -> Path:
+    """A `git` for PATH that hangs (with a child holding its output open, as a git that
+    started another git would) when its arguments contain ``when``, else runs the real git.
+    The pids of what it started go to hung.pids beside it."""
+    real = shutil.which("git")
+    assert real is not None
+    bin_dir = tmp_path / "fake-bin"
+    bin_dir.mkdir()
+    script = bin_dir / "git"
+    script.write_text(
+        "#!/bin/sh\n"
+        f'case " $* " in *" {when} "*)\n'
+        "  sleep 300 &\n"
+        f'  echo $$ $! >> "{bin_dir}/hung.pids"\n'
+        "  sleep 300\n"
+        "  exit 0;;\n"
+        "esac\n"
+        f'exec "{real}" "$@"\n',
+        encoding="utf-8",
+    )
+    script.chmod(0o755)
+    return bin_dir
+
+
+def _alive(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii") as stat:
+            return stat.read().split(") ")[-1][:1] != "Z"  # a zombie has exited
+    except FileNotFoundError:
+        return False
+
+
+def test_a_git_that_hangs_is_killed_with_its_children(tmp_path: Path) -> None:
+    import os
+    import sys
+    import time
+
+    bin_dir = _hanging_git(tmp_path, "worktree add")
+    code = (
+        "from pathlib import Path\n"
+        "from reviewer.prmode import GitError, git\n"
+        "try:\n"
+        f"    git(['worktree', 'add', '--detach', 'x', 'HEAD'], Path({str(tmp_path)!r}))\n"
+        "except GitError as err:\n"
+        "    print(err)\n"
+    )
+    env = dict(os.environ, PATH=f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
+    env["ARCHREVIEW_GIT_TIMEOUT"] = "1"
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=HANG_LIMIT,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == (
+        "git worktree add timed out after 1 s (ARCHREVIEW_GIT_TIMEOUT sets the limit per git "
+        "command)\n"
+    )
+    pids = [int(p) for p in (bin_dir / "hung.pids").read_text(encoding="ascii").split()]
+    assert len(pids) == 2
+    deadline = time.monotonic() + 30
+    while any(_alive(p) for p in pids) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not any(_alive(p) for p in pids)  # the whole process group is gone
+
+
+def _backtracking_repository(root: Path) -> Path:
+    """Two commits: a template, then a .gitignore holding the pattern git's matcher (and a
+    regular-expression one) backtracks on and a folder and a template named by a long run of
+    "a". The second commit is written with plumbing, which never matches ignore patterns, and
+    an untracked long "a" name sits in the working tree as well."""
+    repo = _init(root)
+    (repo / "template.yaml").write_text(UNPROTECTED.read_text(encoding="utf-8"), encoding="utf-8")
+    _commit(repo, "one")
+    long = "a" * 200
+    (repo / ".gitignore").write_text(BACKTRACKING + "\n", encoding="utf-8")
+    (repo / long).mkdir()
+    (repo / long / "template.yaml").write_text(
+        PROTECTED.read_text(encoding="utf-8"), encoding="utf-8"
+    )
+    for rel in (".gitignore", f"{long}/template.yaml"):
+        blob = _git(repo, "hash-object", "-w", rel)
+        _git(repo, "update-index", "--add", "--cacheinfo", f"100644,{blob},{rel}")
+    tree = _git(repo, "write-tree")
+    commit = _git(repo, "commit-tree", tree, "-p", "HEAD", "-m", "two")
+    _git(repo, "update-ref", "HEAD", commit)
+    (repo / f"{long}.yaml").write_text("Resources: {}\n", encoding="utf-8")  # untracked
+    return repo
+
+
+def _cli(repo: Path, *args: str, path: str | None = None) -> subprocess.CompletedProcess[str]:
+    import os
+    import sys
+
+    env = dict(os.environ, ARCHREVIEW_GIT_TIMEOUT="2" if path else "30")
+    if path:
+        env["PATH"] = f"{path}{os.pathsep}{os.environ['PATH']}"
+    command = [sys.executable, "-m", "reviewer", "scan", str(repo), "--format", "json"]
+    return subprocess.run(
+        [*command, "--no-cache", "--fail-on", "never", *args],
+        cwd=repo.parent,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=HANG_LIMIT,
+        check=False,
+    )
+
+
+def test_backtracking_gitignore_scan_and_diff_base_finish(tmp_path: Path, scratch: Path) -> None:
+    repo = _backtracking_repository(tmp_path / "repo")
+    plain = _cli(repo)
+    assert plain.returncode == 0, plain.stderr
+    files = {f["file"] for f in json.loads(plain.stdout)["findings"]}
+    assert "a" * 200 + "/template.yaml" in files  # not ignored: the name does not end in b
+    pr = _cli(repo, "--diff-base", "HEAD~1")
+    assert "Traceback" not in pr.stderr
+    if pr.returncode == 3:  # a git that backtracks on the pattern: stopped, one line
+        assert len(pr.stderr.strip().splitlines()) == 1, pr.stderr
+        assert "timed out after 30 s" in pr.stderr
+    else:
+        assert pr.returncode == 0, pr.stderr
+        marked = json.loads(pr.stdout)["findings"]
+        assert {f["file"] for f in marked if f["new"]} == {"a" * 200 + "/template.yaml"}
+    _no_leftovers(repo, scratch)
+
+
+def test_a_git_timeout_in_pr_mode_is_a_one_line_error(tmp_path: Path, scratch: Path) -> None:
+    repo = _backtracking_repository(tmp_path / "repo")
+    bin_dir = _hanging_git(tmp_path, "worktree add")
+    done = _cli(repo, "--diff-base", "HEAD~1", path=str(bin_dir))
+    assert done.returncode == 3
+    assert done.stdout == ""
+    assert done.stderr == (
+        "archreview: scan of --diff-base HEAD~1 failed: git worktree add timed out after 2 s "
+        "(ARCHREVIEW_GIT_TIMEOUT sets the limit per git command)\n"
+    )
+    _no_leftovers(repo, scratch)

@@ -369,3 +369,122 @@ def test_profile_fields_are_all_written_by_profile_show() -> None:
         value = getattr(DEFAULT, f.name)
         if isinstance(value, str) and value:
             assert value in text, f.name
+
+
+# -- the repository's own profile is read without following links out of it (issue 15) -------
+
+
+def _scan_repo(tmp_path: Path) -> Path:
+    root = tmp_path / "repo"
+    root.mkdir()
+    (root / "template.yaml").write_text(
+        "AWSTemplateFormatVersion: '2010-09-09'\nResources:\n  Q:\n    Type: AWS::SQS::Queue\n"
+    )
+    return root
+
+
+def _secret_outside(tmp_path: Path) -> Path:
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    secret = outside / "secret.yml"
+    secret.write_text("name: TOP-SECRET-VALUE\nversion: [TOP-SECRET-LINE\n")  # also invalid
+    return secret
+
+
+def _cli_error(root: Path) -> str:
+    import subprocess
+    import sys
+
+    done = subprocess.run(
+        [sys.executable, "-m", "reviewer", "scan", str(root), "--no-cache"],
+        capture_output=True,
+        text=True,
+        timeout=120,  # a FIFO that blocked the read would be killed here
+        check=False,
+    )
+    assert done.returncode == 2 and "Traceback" not in done.stderr, done.stderr
+    return done.stderr
+
+
+@pytest.mark.parametrize("form", ["absolute", "relative", "via-folder"])
+def test_a_profile_link_leaving_the_root_is_an_error_that_echoes_nothing(
+    tmp_path: Path, form: str
+) -> None:
+    root = _scan_repo(tmp_path)
+    secret = _secret_outside(tmp_path)
+    if form == "absolute":
+        (root / ".archreview.yml").symlink_to(secret)
+    elif form == "relative":
+        (root / ".archreview.yml").symlink_to("../outside/secret.yml")
+    else:
+        (root / "cfg").symlink_to(secret.parent, target_is_directory=True)
+        (root / ".archreview.yml").symlink_to("cfg/secret.yml")
+    stderr = _cli_error(root)
+    assert stderr == (
+        f"Error: profile error: {root}/.archreview.yml:1:1: the profile is a symbolic link "
+        "leading outside the repository; it is not read\n"
+    )
+    assert "TOP-SECRET" not in stderr and "outside" not in stderr.replace("outside the", "")
+
+
+@pytest.mark.parametrize("target", ["cfg/p.yml", "./cfg/../cfg/p.yml", "../repo/cfg/p.yml", "ABS"])
+def test_a_profile_link_inside_the_root_is_followed(tmp_path: Path, target: str) -> None:
+    root = _scan_repo(tmp_path)
+    (root / "cfg").mkdir()
+    (root / "cfg" / "p.yml").write_text("name: linked\n")
+    link = str(root / "cfg" / "p.yml") if target == "ABS" else target
+    (root / ".archreview.yml").symlink_to(link)
+    profile = load_profile(root / ".archreview.yml", root=root)
+    assert profile.name == "linked"
+    result = CliRunner().invoke(main, ["profile", "show", str(root)])
+    assert result.exit_code == 0 and "name: linked" in result.output
+
+
+def test_a_profile_link_loop_fifo_folder_or_huge_file_is_a_one_line_error(tmp_path: Path) -> None:
+    import os
+
+    root = _scan_repo(tmp_path)
+    profile = root / ".archreview.yml"
+    profile.symlink_to(".archreview.yml")
+    assert "too many levels of symbolic links" in _cli_error(root)
+    profile.unlink()
+    os.mkfifo(profile)
+    assert "the profile is not a regular file; it is not read" in _cli_error(root)
+    profile.unlink()
+    (root / "cfg").mkdir()
+    profile.symlink_to("cfg")
+    assert "cannot read the profile" in _cli_error(root)
+    profile.unlink()
+    profile.write_text("# " + "x" * 1_000_001 + "\n")
+    assert "the profile is over 1,000,000 bytes" in _cli_error(root)
+
+
+def test_a_user_named_profile_outside_the_tree_is_trusted(tmp_path: Path) -> None:
+    root = _scan_repo(tmp_path)
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "real.yml").write_text("name: named-by-the-user\n")
+    (outside / "link.yml").symlink_to(outside / "real.yml")
+    result = CliRunner().invoke(
+        main, ["profile", "show", str(root), "--profile", str(outside / "link.yml")]
+    )
+    assert result.exit_code == 0 and "name: named-by-the-user" in result.output
+
+
+def test_profile_errors_and_warnings_reach_the_terminal_inert(tmp_path: Path) -> None:
+    root = _scan_repo(tmp_path)
+    (root / ".archreview.yml").write_text(
+        'stack:\n  node:\n    packages:\n      "\\e[31mreact\\u202e": "nope"\n'
+    )
+    result = CliRunner().invoke(main, ["scan", str(root), "--no-cache"])
+    assert result.exit_code == 2
+    assert "\x1b" not in result.output and "\u202e" not in result.output
+    assert "stack.node.packages.\\x1b[31mreact\\u202e: 'nope' is not an npm version" in result.output
+    (root / ".archreview.yml").write_text(
+        "events: {visibility_timeout_s: 30}\n"
+        'sizing:\n  classes:\n    "slow\\e]8;;x\\a": {memory_mb: 512, timeout_s: 600}\n'
+    )
+    result = CliRunner().invoke(main, ["profile", "show", str(root)])
+    assert result.exit_code == 0, result.output
+    assert "\x1b" not in result.output and "\x07" not in result.output
+    assert "slow\\x1b]8;;x\\x07 600 s" in result.output  # the consistency warning, escaped

@@ -97,7 +97,7 @@ def check_sarif(doc: dict[str, Any], root: Path | None = None) -> dict[str, Any]
 
 
 def _strip_prefix(root: Path, uri: str) -> str:
-    prefix = sarif_mod._repo_prefix(root)
+    prefix = sarif_mod.repo_prefix(root)
     assert uri.startswith(prefix)
     return uri[len(prefix) :]
 
@@ -389,7 +389,9 @@ def test_uris_are_relative_to_the_repository_when_a_subfolder_is_scanned(tmp_pat
 
 
 @pytest.mark.parametrize("include_suppressed", [False, True])
-def test_render_is_json_dumps_of_the_document_and_streams_the_same(include_suppressed: bool) -> None:
+def test_render_is_json_dumps_of_the_document_and_streams_the_same(
+    include_suppressed: bool,
+) -> None:
     """SARIF is written by the fast encoder: the text must be the standard library's, and the
     pieces `render_to` hands out must add up to it (the command line streams them)."""
     report = scan(FIXTURES / "repos" / "chariot-platform", ScanOptions())
@@ -411,8 +413,19 @@ def test_cli_streams_large_outputs_to_files_and_stdout(tmp_path: Path) -> None:
     result = CliRunner().invoke(
         main,
         [
-            "scan", str(root), "--no-cache", "--fail-on", "never",
-            "--format", "json", "--output", f"json={out}", "--format", "sarif", "--output", "sarif=-",
+            "scan",
+            str(root),
+            "--no-cache",
+            "--fail-on",
+            "never",
+            "--format",
+            "json",
+            "--output",
+            f"json={out}",
+            "--format",
+            "sarif",
+            "--output",
+            "sarif=-",
         ],
     )
     assert result.exit_code == 0, result.output

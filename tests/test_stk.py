@@ -5,16 +5,24 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 from dataclasses import replace
 from pathlib import Path
+from types import SimpleNamespace
+from typing import Any, cast
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
+from reviewer.checks import stk
 from reviewer.checks.mod import CHECKS as MOD_CHECKS
-from reviewer.checks.stk import CHECKS, _covered, tree_facts
+from reviewer.checks.stk import CHECKS, MAX_LISTED, Clash, _covered, drift_clashes, tree_facts
 from reviewer.engine import ScanOptions, scan
 from reviewer.model import Finding
 from reviewer.profile import DEFAULT, Profile
+from reviewer.repo import RepoIndex
+from reviewer.stack.npm import NpmDep, PackageJson, ranges_intersect, spans_meet, spec_kind
 
 BY_ID = {c.rule_id: c for c in (*CHECKS, *MOD_CHECKS)}
 
@@ -182,7 +190,10 @@ def test_npm_drift_needs_ranges_with_no_common_version(tmp_path: Path) -> None:
         },
     )
     found = _run(root, "AR-STK-006")
-    assert {(f.file, f.resource) for f in found} == {("a/package.json", "zod"), ("b/package.json", "zod")}
+    assert {(f.file, f.resource) for f in found} == {
+        ("a/package.json", "zod"),
+        ("b/package.json", "zod"),
+    }
 
 
 # -- AR-STK-007 / 009 and the tree -------------------------------------------------------------
@@ -235,7 +246,11 @@ def test_workspace_globs(rel: str, patterns: list[str], covered: bool) -> None:
 def test_front_end_test_framework_from_the_profile(tmp_path: Path) -> None:
     root = _repo(
         tmp_path,
-        {"package.json": _pkg(dependencies={"react": "^18.3.1"}, devDependencies={"vitest": "^2.0.0"})},
+        {
+            "package.json": _pkg(
+                dependencies={"react": "^18.3.1"}, devDependencies={"vitest": "^2.0.0"}
+            )
+        },
     )
     assert _run(root, "AR-STK-007")
     assert not _run(root, "AR-STK-007", replace(DEFAULT, node_test_frameworks=("vitest",)))
@@ -244,13 +259,253 @@ def test_front_end_test_framework_from_the_profile(tmp_path: Path) -> None:
 def test_no_lockfile_finding_points_at_the_manifest(tmp_path: Path) -> None:
     root = _repo(tmp_path, {"web/package.json": _pkg(dependencies={"react": "^18.3.1"})})
     found = _run(root, "AR-STK-009")
-    assert [(f.file, f.line, f.module, f.resource) for f in found] == [("web/package.json", 1, "web", "p")]
+    assert [(f.file, f.line, f.module, f.resource) for f in found] == [
+        ("web/package.json", 1, "web", "p")
+    ]
 
 
 def test_mod_002_counts_records_anywhere_and_anchors_at_gitmodules(tmp_path: Path) -> None:
-    root = _repo(tmp_path, {".gitmodules": "", "svc/template.yaml": "AWSTemplateFormatVersion: '2010-09-09'\n"})
+    root = _repo(
+        tmp_path,
+        {".gitmodules": "", "svc/template.yaml": "AWSTemplateFormatVersion: '2010-09-09'\n"},
+    )
     found = _run(root, "AR-MOD-002")
-    assert [(f.file, f.severity.value, f.confidence.value) for f in found] == [(".gitmodules", "info", "medium")]
+    assert [(f.file, f.severity.value, f.confidence.value) for f in found] == [
+        (".gitmodules", "info", "medium")
+    ]
     (root / "svc" / "doc" / "adr").mkdir(parents=True)
     (root / "svc" / "doc" / "adr" / "0001-x.md").write_text("# x\n", encoding="utf-8")
     assert not _run(root, "AR-MOD-002")
+
+
+# -- bounded work (issue 15, item 4) ------------------------------------------------------------
+
+
+def _reference_clashes(specs: list[str]) -> dict[str, Clash]:
+    """What AR-STK-006 computed before it was made linear: every pair of distinct specs, then
+    every entry against each clashing spec."""
+    distinct = sorted(set(specs))
+    clash: set[str] = set()
+    for i, a in enumerate(distinct):
+        for b in distinct[i + 1 :]:
+            if ranges_intersect(a, b) is False:
+                clash.update((a, b))
+    out: dict[str, Clash] = {}
+    for spec in clash:
+        against = [k for k, other in enumerate(specs) if ranges_intersect(spec, other) is False]
+        out[spec] = Clash(tuple(against[:MAX_LISTED]), len(against))
+    return out
+
+
+_partial = st.builds(
+    lambda parts, pre: ".".join(parts) + pre,
+    st.lists(st.sampled_from(["0", "1", "2", "3", "x"]), min_size=1, max_size=3),
+    st.sampled_from(["", "", "", "", "-0", "-beta.1"]),
+)
+_comparator = st.one_of(
+    st.builds(
+        lambda op, p: op + p, st.sampled_from(["^", "~", ">", ">=", "<", "<=", ""]), _partial
+    ),
+    st.builds(lambda a, b: f"{a} - {b}", _partial, _partial),
+    st.sampled_from(["*", "latest", ">3 <1", "npm:left-pad@^1.0.0", "npm:left-pad@next"]),
+)
+_one_run = st.lists(_comparator, min_size=1, max_size=2).map(" ".join)
+_any_range = st.lists(_one_run, min_size=1, max_size=2).map(" || ".join)
+
+
+@settings(derandomize=True, deadline=None, max_examples=300)
+@given(st.lists(st.one_of(_one_run, _any_range), min_size=2, max_size=14))
+def test_drift_clashes_agree_with_every_pair(specs: list[str]) -> None:
+    assert drift_clashes(specs, [10**9]) == _reference_clashes(specs)
+
+
+@settings(derandomize=True, deadline=None, max_examples=200)
+@given(
+    st.lists(
+        st.sampled_from(
+            [
+                "1.x",
+                "^1.2.0",
+                "~1.2.3",
+                ">=2 <3",
+                "2.x",
+                ">3 <1",
+                "3.x",
+                "latest",
+                "<1.5.0",
+                ">=1.4.0",
+                "1.2.3",
+            ]
+        ),
+        min_size=2,
+        max_size=30,
+    )
+)
+def test_sorted_drift_agrees_with_every_pair_on_many_entries(specs: list[str]) -> None:
+    assert drift_clashes(specs, [0]) == _reference_clashes(specs)  # no pairs needed
+
+
+class _Counted:
+    def __init__(self, fn: Any) -> None:
+        self.fn = fn
+        self.calls = 0
+
+    def __call__(self, *args: Any) -> Any:
+        self.calls += 1
+        return self.fn(*args)
+
+
+def test_ranges_of_one_run_each_are_sorted_not_compared(monkeypatch: pytest.MonkeyPatch) -> None:
+    meet = _Counted(spans_meet)
+    monkeypatch.setattr(stk, "spans_meet", meet)
+    specs = [f"1.{i}.x" for i in range(2_000)]  # 2,000 ranges, no two sharing a version
+    allowance = [0]
+    found = drift_clashes(specs, allowance)
+    assert found is not None and meet.calls == 0
+    assert found["1.0.x"] == Clash(tuple(range(1, 9)), 1_999)
+    assert found["1.1999.x"] == Clash(tuple(range(8)), 1_999)
+    overlapping = [f">=1.{i}.0 <3" for i in range(2_000)]
+    assert drift_clashes(overlapping, allowance) == {} and meet.calls == 0
+
+
+def test_pairwise_comparisons_are_counted_and_capped(monkeypatch: pytest.MonkeyPatch) -> None:
+    meet = _Counted(spans_meet)
+    monkeypatch.setattr(stk, "spans_meet", meet)
+    for n in (20, 40):
+        meet.calls = 0
+        specs = [f"1.{i}.x || 5.{i}.x" for i in range(n)]  # unions: compared pair by pair
+        allowance = [10_000]
+        found = drift_clashes(specs, allowance)
+        assert found is not None and len(found) == n
+        assert meet.calls == n * (n - 1) // 2 == 10_000 - allowance[0]
+    meet.calls = 0
+    assert drift_clashes([f"1.{i}.x || 5.{i}.x" for i in range(200)], [10_000]) is None
+    assert meet.calls == 0  # nothing compared when the pairs would not fit
+    small = [f"1.{i}.x || 5.{i}.x" for i in range(stk.SMALL_DRIFT_GROUP)]
+    allowance = [0]
+    assert len(drift_clashes(small, allowance) or {}) == stk.SMALL_DRIFT_GROUP
+    assert allowance == [0]  # a small group costs a bounded amount, not the allowance
+
+
+def test_drift_over_the_cap_is_an_info_finding(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(stk, "MAX_DRIFT_PAIRS", 10)
+    files = {
+        f"m{i}/package.json": _pkg(dependencies={"zod": f"1.{i}.x || 5.{i}.x"}) for i in range(12)
+    }
+    root = _repo(tmp_path, files)
+    found = _run(root, "AR-STK-006")
+    assert [(f.file, f.severity.value, f.resource) for f in found] == [
+        ("m0/package.json", "info", "zod")
+    ]
+    assert found[0].message == (
+        "zod is declared with 12 different version ranges across 12 manifests, more than "
+        "AR-STK-006 compares pair by pair (at most 10 comparisons per scan): whether they share "
+        "a version was not checked"
+    )
+
+
+class _CountingDeps(tuple[NpmDep, ...]):
+    walks = 0
+
+    def __iter__(self) -> Any:
+        type(self).walks += 1
+        return super().__iter__()
+
+
+def _drift_of(count: int) -> tuple[int, int, list[Any]]:
+    """AR-STK-006's npm drift over two manifests of ``count`` dependencies each: how often the
+    dependencies were walked, how many specs were classified, and the hits."""
+    _CountingDeps.walks = 0
+    packages = {}
+    for side, major in (("a", 1), ("b", 2)):
+        deps = [
+            NpmDep(f"pkg-{i}", f"^{major}.{i % 100}.0", "dependencies", i + 2, 5)
+            for i in range(count)
+        ]
+        deps += [
+            NpmDep(f"pkg-{i}", "^9.0.0", "devDependencies", count + i + 2, 5)
+            for i in range(0, count, 2)
+        ]
+        packages[f"{side}/package.json"] = PackageJson(
+            side, None, _CountingDeps(deps), (), False, 1
+        )
+    repo = cast(RepoIndex, SimpleNamespace(packages=packages, module_of_file={}))
+    kinds = _Counted(spec_kind)
+    setattr(stk, "spec_kind", kinds)  # noqa: B010 (a module attribute mypy does not export)
+    try:
+        hits = list(stk._npm_drift(repo))
+    finally:
+        setattr(stk, "spec_kind", spec_kind)  # noqa: B010
+    return _CountingDeps.walks, kinds.calls, hits
+
+
+def test_npm_drift_walks_each_manifest_once() -> None:
+    small = _drift_of(1_000)
+    large = _drift_of(2_000)
+    assert small[0] == large[0] == 2  # once per manifest, whatever its size (was once per name)
+    assert (small[1], large[1]) == (2_000, 4_000)  # one classification per chosen dependency
+    assert len(small[2]) == 2_000 and len(large[2]) == 4_000  # ^1.x against ^2.x: all drift
+    hit = large[2][0]
+    assert hit.path == ("dependencies", "pkg-0")  # dependencies wins over devDependencies
+
+
+def test_owner_and_workspace_roots_walk_up_the_path() -> None:
+    folders = {"": "go.mod", "svc": "svc/go.mod", "svc/a/b": "svc/a/b/go.mod"}
+    assert stk._owner("svc/a/b/c/x_test.go", folders) == "svc/a/b"
+    assert stk._owner("svc/a/x_test.go", folders) == "svc"
+    assert stk._owner("x_test.go", folders) == ""
+    assert stk._owner("other/x_test.go", {"svc": "svc/go.mod"}) is None
+
+
+def test_workspace_matching_is_linear_and_budgeted(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # the regular-expression translation of this glob backtracked on a long folder name
+    assert not _covered("a" * 5_000, ["**a**a**a**a**a**a**a**a**a**a**a**b"])
+    monkeypatch.setattr(stk, "MAX_WORKSPACE_WORK", 2_000)
+    globs = [f"pkgs/*x{i}?" for i in range(100)]
+    files = {"package.json": json.dumps({"name": "root", "workspaces": globs})}
+    for i in range(30):
+        files[f"pkgs/m{i}/package.json"] = _pkg(dependencies={"zod": "^3.0.0"})
+    root = _repo(tmp_path, files)
+    found = _run(root, "AR-STK-009")
+    notices = [f for f in found if f.severity.value == "info"]
+    assert [(f.file, f.message.split(":")[0]) for f in notices] == [
+        ("package.json", "package.json")
+    ]
+    assert "went over the limit of 2,000 units of work" in notices[0].message
+    assert len(found) == 31  # every member lacks a lockfile, and the root too
+
+
+def test_tree_facts_walk_a_tree_deeper_than_the_recursion_limit(tmp_path: Path) -> None:
+    root = tmp_path / "repo"
+    depth = sys.getrecursionlimit() + 200  # about 2,400 characters of path: below PATH_MAX
+    folder = root
+    root.mkdir()
+    for _ in range(depth):  # one by one: os.makedirs recurses too
+        folder = folder / "d"
+        folder.mkdir()
+    (folder / "x_test.go").write_text("package x\n", encoding="utf-8")
+    try:
+        index = SimpleNamespace(cache={}, inventory=SimpleNamespace(root=root))
+        facts = tree_facts(cast(RepoIndex, index))
+        assert facts.test_files == ("/".join(["d"] * depth) + "/x_test.go",)
+        assert facts.complete
+    finally:  # bottom up, one by one: shutil.rmtree (pytest's clean-up) recurses too
+        (folder / "x_test.go").unlink()
+        while folder != root:
+            folder.rmdir()
+            folder = folder.parent
+
+
+@settings(derandomize=True, deadline=None, max_examples=300)
+@given(
+    st.lists(st.sampled_from(["a", "a/b", "ab", "a/b/c", "b", "x/y", ""]), max_size=5),
+    st.lists(st.sampled_from(["a", "b", "c", "ab", "x", "y", ""]), min_size=1, max_size=4).map(
+        "/".join
+    ),
+)
+def test_profile_module_paths_match_by_prefix_lookup(names: list[str], path: str) -> None:
+    assert stk._Under(names).match(path) == (stk._matches(path, names) is not None)

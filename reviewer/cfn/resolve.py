@@ -13,6 +13,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from reviewer.bounds import checkpoint, tick
 from reviewer.model import Path
 
 if TYPE_CHECKING:
@@ -83,10 +84,16 @@ class Reference:
 
 
 def intrinsic(node: Any) -> tuple[str, Any] | None:
-    if isinstance(node, Mapping) and len(node) == 1:
-        (key, value), *_ = node.items()
-        if isinstance(key, str) and (key == "Ref" or key.startswith("Fn::") or key == "Condition"):
-            return str(key), value
+    if not isinstance(node, dict) and (
+        isinstance(node, (str, list, int, float)) or not isinstance(node, Mapping)
+    ):
+        return None  # (decoded values are dicts, lists and scalars: Mapping's check is slower)
+    if len(node) == 1:
+        for key, value in node.items():
+            if isinstance(key, str) and (
+                key == "Ref" or key.startswith("Fn::") or key == "Condition"
+            ):
+                return str(key), value
     return None
 
 
@@ -95,10 +102,37 @@ def sam_alias(template: Template, name: str) -> str:
 
 
 def references(template: Template, node: Any, path: Path = ()) -> Iterator[Reference]:
-    """Every resource reference written below `node` (Ref, GetAtt, ${X} and ${X.Attr} in Sub)."""
+    """Every resource reference written below `node` (Ref, GetAtt, ${X} and ${X.Attr} in Sub).
+    What sits below a node written in SAM Globals is found once and remembered: the Globals
+    merge puts that node into every function, and the graph walks every resource."""
+    shared = template.shared_nodes()
+    return _references(template, node, path, shared or None)
+
+
+def _below_shared(template: Template, node: Any) -> tuple[Reference, ...]:
+    memo = template._shared_refs
+    known = memo.get(id(node))
+    if known is not None and known[0] is node:
+        return known[1]
+    found = tuple(_references(template, node, (), None))
+    memo[id(node)] = (node, found)  # holds the node: its id stays its own
+    return found
+
+
+def _references(
+    template: Template, node: Any, path: Path, shared: frozenset[int] | None
+) -> Iterator[Reference]:
     stack: list[tuple[Any, Path]] = [(node, path)]
+    visited = 0
     while stack:
         cur, cur_path = stack.pop()
+        visited += 1
+        if visited % 4096 == 0:
+            checkpoint()
+        if shared is not None and cur is not node and id(cur) in shared:
+            for ref in _below_shared(template, cur):
+                yield Reference(ref.target, ref.attr, (*cur_path, *ref.path))
+            continue
         fn = intrinsic(cur)
         if fn is not None:
             name, arg = fn
@@ -201,6 +235,7 @@ def resolve(template: Template, node: Any, depth: int = 0) -> tuple[Outcome, ...
         if isinstance(node, list):
             return (_resolve_list(template, node, depth),)
         return (Outcome(node),)
+    tick("resolve")  # evaluations are work units of the file's budget (reviewer.bounds)
     name, arg = fn
     handler = _HANDLERS.get(name)
     if handler is None:

@@ -17,6 +17,7 @@ import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from reviewer.bounds import OverBudget
 from reviewer.cfn.resolve import first, intrinsic, truthy
 from reviewer.cfn.template import Resource, Template, anchor_of, key_object
 from reviewer.model import Span
@@ -151,27 +152,37 @@ def renamed(key: Any, new: str) -> Any:
     return out
 
 
-def merge_globals(global_node: Any, local: Any) -> Any:
+# Entries the Globals merge may copy into the resources of one template (the size of the largest
+# tree the decoder accepts): Globals are shared by reference where a resource does not write the
+# same key, but every map and list both sides write is copied into each resource, so a large
+# Globals list merged into thousands of functions would otherwise grow the model without bound.
+MAX_GLOBALS_COPIES = 200_000  # a large SAM template (500 resources) copies some 20,000
+
+
+def merge_globals(global_node: Any, local: Any, copies: list[int] | None = None) -> Any:
     """SAM's merge: maps merge key by key, lists append (globals first), scalars: local wins.
-    Intrinsic functions count as scalars."""
+    Intrinsic functions count as scalars. `copies[0]` counts the entries copied."""
     if (
         isinstance(global_node, Mapping)
         and isinstance(local, Mapping)
         and intrinsic(global_node) is None
         and intrinsic(local) is None
     ):
+        if copies is not None:
+            copies[0] += len(global_node) + len(local)
         merged: dict[Any, Any] = {}
         for key, value in global_node.items():
             merged[key] = value
         for key, value in local.items():
             if key in merged:
-                gkey = key_object(merged, key)
-                gvalue = merged.pop(gkey)
-                merged[key] = merge_globals(gvalue, value)
+                gvalue = merged.pop(key)  # (the local key object takes the global one's place)
+                merged[key] = merge_globals(gvalue, value, copies)
             else:
                 merged[key] = value
         return merged
     if isinstance(global_node, list) and isinstance(local, list):
+        if copies is not None:
+            copies[0] += len(global_node) + len(local)
         return [*global_node, *local]
     return local
 
@@ -242,6 +253,7 @@ class _Expander:
         self.globals = template.globals
         self.implicit_rest_events: list[tuple[str, Span]] = []
         self.implicit_http_events: list[tuple[str, Span]] = []
+        self.copies = 0
 
     def add(
         self,
@@ -282,15 +294,24 @@ class _Expander:
         return truthy(outcome.value) is not False
 
     # -- driver ------------------------------------------------------------------------------
+    def copied(self, entries: int) -> None:
+        """Count entries copied per resource from what Globals gave it (the merge, a function's
+        Policies made into its role's): over MAX_GLOBALS_COPIES, the modelling stops."""
+        self.copies += entries
+        if self.copies > MAX_GLOBALS_COPIES:
+            raise OverBudget(f"{MAX_GLOBALS_COPIES:,} entries copied from Globals into resources")
+
     def run(self) -> None:
         for res in list(self.t.resources.values()):
             section = GLOBAL_SECTIONS.get(res.type)
             if section is not None:
                 glb = self.globals.get(section)
                 if isinstance(glb, Mapping):
-                    res.properties = merge_globals(glb, res.properties)
+                    counter = [0]
+                    res.properties = merge_globals(glb, res.properties, counter)
                     res.view = {}
                     res.__post_init__()
+                    self.copied(counter[0])
         handlers: dict[str, Callable[[Resource], None]] = {
             "AWS::Serverless::Function": self.function,
             "AWS::Serverless::Api": self.rest_api,
@@ -459,6 +480,7 @@ class _Expander:
         inline: list[Any] = []
         managed: list[Any] = []
         items = policies if isinstance(policies, list) else [policies] if policies else []
+        self.copied(len(items))
         for i, item in enumerate(items):
             if isinstance(item, Mapping) and "Statement" in item:
                 inline.append({"PolicyName": f"{role_id}Policy{i}", "PolicyDocument": item})

@@ -92,12 +92,34 @@ def walk(node: Any, path: tuple[str | int, ...], default: Any = MISSING) -> Any:
     return cur
 
 
+_INDEX_FROM = 32  # mappings with fewer keys are searched; larger ones are indexed once
+_INDEX_KEEP = 256  # indexed mappings remembered at most (the oldest are forgotten together)
+_KEY_INDEX: dict[int, tuple[Mapping[str, Any], int, dict[Any, Any]]] = {}
+
+
 def key_object(mapping: Mapping[str, Any], key: str) -> Any:
-    """The key as stored (a marked node when decoded), for copying into derived mappings."""
-    for k in mapping:
-        if k == key:
-            return k
-    return key
+    """The key as stored (a marked node when decoded), for copying into derived mappings.
+    Constant time on large mappings (asked once per key of a 30,000-resource section, a
+    linear search would make building the model quadratic): they are indexed on first use,
+    and the index is made again when the mapping's size changes (nothing here replaces a key
+    by an equal one in place)."""
+    if len(mapping) < _INDEX_FROM:
+        for k in mapping:
+            if k == key:
+                return k
+        return key
+    known = _KEY_INDEX.get(id(mapping))
+    if known is None or known[0] is not mapping or known[1] != len(mapping):
+        if len(_KEY_INDEX) >= _INDEX_KEEP:
+            _KEY_INDEX.clear()
+        known = (mapping, len(mapping), {k: k for k in mapping})
+        _KEY_INDEX[id(mapping)] = known  # holds the mapping: its id stays its own
+    return known[2].get(key, key)
+
+
+def forget_keys() -> None:
+    """Drop the key indexes (they hold their mappings): the engine calls it after a scan."""
+    _KEY_INDEX.clear()
 
 
 @dataclass(frozen=True)
@@ -129,12 +151,25 @@ class Template:
     # times); made on first use, dropped when a resource is added (add_resource)
     _by_type: dict[str, list[Resource]] | None = field(default=None, repr=False, compare=False)
     _outgoing: dict[str, list[Edge]] | None = field(default=None, repr=False, compare=False)
+    # SAM Globals: the ids of the maps and lists written there (`shared_nodes`), and the
+    # references found below each, remembered (reviewer.cfn.resolve.references)
+    _shared: frozenset[int] | None = field(default=None, repr=False, compare=False)
+    _shared_refs: dict[int, tuple[Any, tuple[Any, ...]]] = field(
+        default_factory=dict, repr=False, compare=False
+    )
 
     def __getstate__(self) -> dict[str, Any]:
         """Pickled (cache, worker processes) without the repository and derived memos."""
         state = dict(self.__dict__)
         state.update(
-            repo=None, _edges=None, _incoming=None, _targets={}, _by_type=None, _outgoing=None
+            repo=None,
+            _edges=None,
+            _incoming=None,
+            _targets={},
+            _by_type=None,
+            _outgoing=None,
+            _shared=None,  # ids: another process's
+            _shared_refs={},
         )
         return state
 
@@ -189,6 +224,22 @@ class Template:
         self.resources[res.logical_id] = res
         self._by_type = None
         self._edges = self._incoming = self._outgoing = None
+        self._shared_refs.clear()  # a reference may name the new resource (or a SAM alias)
+
+    def shared_nodes(self) -> frozenset[int]:
+        """The ids of the maps and lists written under SAM Globals. The Globals merge puts the
+        same node into every resource of a type, so a walk over all the resources (the
+        reference graph) meets it once per function: it remembers what it found below it."""
+        if self._shared is None:
+            found: set[int] = set()
+            stack: list[Any] = [self.tree.get("Globals")] if self.is_sam else []
+            while stack:
+                node = stack.pop()
+                if isinstance(node, (dict, list)) and id(node) not in found:
+                    found.add(id(node))
+                    stack.extend(node.values() if isinstance(node, dict) else node)
+            self._shared = frozenset(found)
+        return self._shared
 
     def get(self, logical_id: str) -> Resource | None:
         return self.resources.get(logical_id)

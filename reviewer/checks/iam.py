@@ -10,13 +10,14 @@ from __future__ import annotations
 import functools
 import json
 import re
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path as FsPath
-from typing import Any
+from typing import Any, TypeVar
 
 import yaml
 
+from reviewer.bounds import tick
 from reviewer.cfn.resolve import NOVALUE, RefTo, Unresolved, intrinsic, resolve, targets, truthy
 from reviewer.cfn.template import MISSING, Resource, Template
 from reviewer.checks.facts import IDENTITY_TYPES, LAMBDA_TYPES
@@ -227,63 +228,114 @@ def _docs_at(t: Template, res: Resource, node: Any, path: Path, label: str) -> I
             yield Doc(res, leaf.path, doc, leaf.conditions, leaf.assumed, label)
 
 
+@dataclass(frozen=True)
+class Written:
+    """A policy document as written, whoever holds it: SAM Globals put the same document into
+    every function of the template."""
+
+    path: Path
+    document: Mapping[str, Any]
+    conditions: tuple[str, ...]
+    assumed: bool
+    label: str
+
+    def held_by(self, res: Resource) -> Doc:
+        return Doc(res, self.path, self.document, self.conditions, self.assumed, self.label)
+
+
+# (id(item), its path, conditions, assumed) -> (item, what it holds): a SAM Policies item merged
+# from Globals is the same node in every function, so it is read once per check
+_ItemMemo = dict[tuple[int, Path, tuple[str, ...], bool], tuple[Any, tuple[Written, ...]]]
+
+
+def _written(t: Template, res: Resource, memo: _ItemMemo | None = None) -> Iterator[Written]:
+    """The identity policy documents a resource holds, in the order identity_docs gives them."""
+    if res.type in ("AWS::IAM::Role", "AWS::IAM::User", "AWS::IAM::Group"):
+        for pol in branches(t, res.get("Policies"), ("Properties", "Policies")):
+            items = pol.value if isinstance(pol.value, list) else []
+            for i, item in enumerate(items):
+                for entry in branches(t, item, (*pol.path, i), pol.conditions, pol.assumed):
+                    if not isinstance(entry.value, Mapping):
+                        continue
+                    name = entry.value.get("PolicyName")
+                    label = f"inline policy {name}" if isinstance(name, str) else "an inline policy"
+                    for doc in _docs_at(
+                        t,
+                        res,
+                        entry.value.get("PolicyDocument", MISSING),
+                        (*entry.path, "PolicyDocument"),
+                        label,
+                    ):
+                        yield Written(
+                            doc.path,
+                            doc.document,
+                            tuple(dict.fromkeys((*entry.conditions, *doc.conditions))),
+                            entry.assumed or doc.assumed,
+                            label,
+                        )
+    elif res.type.startswith("AWS::IAM::"):
+        for doc in _docs_at(
+            t, res, res.get("PolicyDocument"), ("Properties", "PolicyDocument"), "PolicyDocument"
+        ):
+            yield Written(doc.path, doc.document, doc.conditions, doc.assumed, doc.label)
+    else:
+        for pol in branches(t, res.get("Policies"), ("Properties", "Policies")):
+            if isinstance(pol.value, Mapping) and "Statement" in pol.value:
+                yield Written(pol.path, pol.value, pol.conditions, pol.assumed, "Policies")
+            elif isinstance(pol.value, list):
+                for i, item in enumerate(pol.value):
+                    path = (*pol.path, i)
+                    key = (id(item), path, pol.conditions, pol.assumed)
+                    known = memo.get(key) if memo is not None else None
+                    if known is None or known[0] is not item:
+                        held = tuple(
+                            Written(e.path, e.value, e.conditions, e.assumed, f"Policies[{i}]")
+                            for e in branches(t, item, path, pol.conditions, pol.assumed)
+                            if isinstance(e.value, Mapping) and "Statement" in e.value
+                        )
+                        known = (item, held)
+                        if memo is not None:
+                            memo[key] = known
+                    yield from known[1]
+
+
+def _identity_holders(t: Template) -> Iterator[Resource]:
+    for res in t.of_type(*IDENTITY_TYPES):
+        if not res.implicit:
+            yield res
+
+
 def identity_docs(t: Template) -> Iterator[Doc]:
     """Identity-based policy documents: inline policies of roles, users and groups, the IAM
     policy types, and the inline statements of SAM `Policies` (functions, state machines).
     SAM-generated roles are skipped: their statements are judged on the SAM source."""
-    for res in t.of_type(*IDENTITY_TYPES):
-        if res.implicit:
-            continue
-        if res.type in ("AWS::IAM::Role", "AWS::IAM::User", "AWS::IAM::Group"):
-            for pol in branches(t, res.get("Policies"), ("Properties", "Policies")):
-                items = pol.value if isinstance(pol.value, list) else []
-                for i, item in enumerate(items):
-                    for entry in branches(t, item, (*pol.path, i), pol.conditions, pol.assumed):
-                        if not isinstance(entry.value, Mapping):
-                            continue
-                        name = entry.value.get("PolicyName")
-                        label = (
-                            f"inline policy {name}" if isinstance(name, str) else "an inline policy"
-                        )
-                        for doc in _docs_at(
-                            t,
-                            res,
-                            entry.value.get("PolicyDocument", MISSING),
-                            (*entry.path, "PolicyDocument"),
-                            label,
-                        ):
-                            yield Doc(
-                                res,
-                                doc.path,
-                                doc.document,
-                                tuple(dict.fromkeys((*entry.conditions, *doc.conditions))),
-                                entry.assumed or doc.assumed,
-                                label,
-                            )
-        elif res.type.startswith("AWS::IAM::"):
-            yield from _docs_at(
-                t,
-                res,
-                res.get("PolicyDocument"),
-                ("Properties", "PolicyDocument"),
-                "PolicyDocument",
-            )
-        else:
-            for pol in branches(t, res.get("Policies"), ("Properties", "Policies")):
-                if isinstance(pol.value, Mapping) and "Statement" in pol.value:
-                    yield Doc(res, pol.path, pol.value, pol.conditions, pol.assumed, "Policies")
-                elif isinstance(pol.value, list):
-                    for i, item in enumerate(pol.value):
-                        for entry in branches(t, item, (*pol.path, i), pol.conditions, pol.assumed):
-                            if isinstance(entry.value, Mapping) and "Statement" in entry.value:
-                                yield Doc(
-                                    res,
-                                    entry.path,
-                                    entry.value,
-                                    entry.conditions,
-                                    entry.assumed,
-                                    f"Policies[{i}]",
-                                )
+    for res in _identity_holders(t):
+        for written in _written(t, res):
+            yield written.held_by(res)
+
+
+_Verdict = TypeVar("_Verdict")
+
+
+def judged_identity_docs(
+    t: Template, judge: Callable[[Template, Doc], list[_Verdict]]
+) -> Iterator[tuple[Doc, _Verdict]]:
+    """(document, verdict) for each identity policy document (as identity_docs gives them) and
+    each verdict `judge` gives on it. A document written once and held by many resources (SAM
+    Globals merged into every function) is judged once: the work grows with what is written,
+    not with the number of functions times the statements. `judge` must not depend on which
+    resource holds the document (its messages name the resource: the caller adds it)."""
+    items: _ItemMemo = {}
+    verdicts: dict[tuple[int, Path, tuple[str, ...], bool], tuple[Any, list[_Verdict]]] = {}
+    for res in _identity_holders(t):
+        for written in _written(t, res, items):
+            key = (id(written.document), written.path, written.conditions, written.assumed)
+            known = verdicts.get(key)
+            if known is None or known[0] is not written.document:
+                known = (written.document, judge(t, written.held_by(res)))
+                verdicts[key] = known
+            for verdict in known[1]:
+                yield written.held_by(res), verdict
 
 
 def statements(t: Template, doc: Doc) -> Iterator[Stmt]:
@@ -295,11 +347,13 @@ def statements(t: Template, doc: Doc) -> Iterator[Stmt]:
         doc.assumed,
     ):
         if isinstance(body.value, Mapping):
+            tick("iam.statement")
             yield Stmt(doc, body.path, body.value, body.conditions, body.assumed)
         elif isinstance(body.value, list):
             for i, item in enumerate(body.value):
                 for entry in branches(t, item, (*body.path, i), body.conditions, body.assumed):
                     if isinstance(entry.value, Mapping):
+                        tick("iam.statement")  # a work unit (reviewer.bounds; tests count them)
                         yield Stmt(doc, entry.path, entry.value, entry.conditions, entry.assumed)
 
 
@@ -381,31 +435,39 @@ def _full_wildcards(t: Template, stmt: Stmt) -> tuple[Leaf | None, list[Leaf], L
     return allow, wild, star
 
 
+# A verdict on one statement of a written document: where, what it allows (the message without
+# the resource's name, which the check puts in front), and the confidence.
+_Said = tuple[Path, str, Confidence | None]
+
+
+def _star_on_star(t: Template, doc: Doc) -> list[_Said]:
+    out: list[_Said] = []
+    for stmt in statements(t, doc):
+        allow, wild, star = _full_wildcards(t, stmt)
+        if allow is None or not wild or star is None:
+            continue
+        names = list(dict.fromkeys(str(a.value) for a in wild))
+        conds, assumed, conf = _merge(allow, wild[0], star)
+        services = sorted({n.split(":")[0] for n in names if n not in ("*", "*:*")})
+        scope = (
+            "every action of every service"
+            if any(n in ("*", "*:*") for n in names)
+            else "every action of " + ", ".join(services)
+        )
+        said = (
+            f"allows {', '.join(repr(n) for n in names)} on Resource "
+            f"'*'{when(conds)}{_assumed_note(assumed)}: {scope} on every resource in the account"
+        )
+        out.append((_at(wild[0], star), said, conf))
+    return out
+
+
 @template_check("AR-IAM-001")
 def allow_star_on_star(ctx: TemplateContext) -> Iterator[Yielded]:
     t = ctx.template
-    for doc in identity_docs(t):
-        for stmt in statements(t, doc):
-            allow, wild, star = _full_wildcards(t, stmt)
-            if allow is None or not wild or star is None:
-                continue
-            names = list(dict.fromkeys(str(a.value) for a in wild))
-            conds, assumed, conf = _merge(allow, wild[0], star)
-            services = sorted({n.split(":")[0] for n in names if n not in ("*", "*:*")})
-            scope = (
-                "every action of every service"
-                if any(n in ("*", "*:*") for n in names)
-                else "every action of " + ", ".join(services)
-            )
-            name = doc.resource.logical_id
-            yield Hit(
-                name,
-                _at(wild[0], star),
-                f"{name} ({doc.label}) allows {', '.join(repr(n) for n in names)} on Resource "
-                f"'*'{when(conds)}{_assumed_note(assumed)}: {scope} on every resource in the "
-                "account",
-                confidence=conf,
-            )
+    for doc, (path, said, conf) in judged_identity_docs(t, _star_on_star):
+        name = doc.resource.logical_id
+        yield Hit(name, path, f"{name} ({doc.label}) {said}", confidence=conf)
 
 
 # -- AR-IAM-002: trust and resource policies ----------------------------------------------------
@@ -644,6 +706,10 @@ def _admin_policy(t: Template, leaf: Leaf, node: Any, bare_names: bool) -> str |
     return None
 
 
+def _plain_map(value: Any) -> bool:
+    return isinstance(value, Mapping) and intrinsic(value) is None
+
+
 @template_check("AR-IAM-003")
 def admin_managed_policy(ctx: TemplateContext) -> Iterator[Yielded]:
     t = ctx.template
@@ -651,11 +717,15 @@ def admin_managed_policy(ctx: TemplateContext) -> Iterator[Yielded]:
         if res.implicit:
             continue  # SAM-generated roles: judged on the SAM Policies below
         for leaf in leaves(t, res.get("ManagedPolicyArns"), ("Properties", "ManagedPolicyArns")):
+            if _plain_map(leaf.value):
+                continue  # not a policy name or ARN
             found = _admin_policy(t, leaf, res.attr(*leaf.path), bare_names=False)
             if found:
                 yield _admin_hit(res, leaf, found, "ManagedPolicyArns")
     for res in t.of_type("AWS::Serverless::Function", "AWS::Serverless::StateMachine"):
         for leaf in leaves(t, res.get("Policies"), ("Properties", "Policies")):
+            if _plain_map(leaf.value):
+                continue  # an inline policy document or a SAM policy template
             found = _admin_policy(t, leaf, res.attr(*leaf.path), bare_names=True)
             if found:
                 yield _admin_hit(res, leaf, found, "Policies")
@@ -745,37 +815,41 @@ def _tag_scoped(t: Template, condition: Any) -> bool:
     return False
 
 
+def _writes_on_star(t: Template, doc: Doc) -> list[_Said]:
+    out: list[_Said] = []
+    for stmt in statements(t, doc):
+        allow, wild, star = _full_wildcards(t, stmt)
+        if allow is None or star is None or wild:
+            continue  # no Allow on "*", or AR-IAM-001 already reports the statement
+        if _tag_scoped(t, stmt.node.get("Condition")):
+            continue
+        writes = [
+            a
+            for a in _leaves_of(t, stmt, "Action")
+            if isinstance(a.value, str)
+            and is_write_action(a.value)
+            and not without_resource_level(a.value)
+        ]
+        if not writes:
+            continue
+        names = list(dict.fromkeys(str(a.value) for a in writes))
+        shown = ", ".join(names[:5]) + (f" and {len(names) - 5} more" if len(names) > 5 else "")
+        conds, assumed, conf = _merge(allow, writes[0], star)
+        said = (
+            f"allows {shown} on Resource '*'{when(conds)}{_assumed_note(assumed)}: these "
+            "actions accept specific resource ARNs, so the grant reaches every such resource "
+            "in the account"
+        )
+        out.append((_at(writes[0], star), said, conf))
+    return out
+
+
 @template_check("AR-IAM-004")
 def write_on_star(ctx: TemplateContext) -> Iterator[Yielded]:
     t = ctx.template
-    for doc in identity_docs(t):
-        for stmt in statements(t, doc):
-            allow, wild, star = _full_wildcards(t, stmt)
-            if allow is None or star is None or wild:
-                continue  # no Allow on "*", or AR-IAM-001 already reports the statement
-            if _tag_scoped(t, stmt.node.get("Condition")):
-                continue
-            writes = [
-                a
-                for a in _leaves_of(t, stmt, "Action")
-                if isinstance(a.value, str)
-                and is_write_action(a.value)
-                and not without_resource_level(a.value)
-            ]
-            if not writes:
-                continue
-            names = list(dict.fromkeys(str(a.value) for a in writes))
-            shown = ", ".join(names[:5]) + (f" and {len(names) - 5} more" if len(names) > 5 else "")
-            conds, assumed, conf = _merge(allow, writes[0], star)
-            name = doc.resource.logical_id
-            yield Hit(
-                name,
-                _at(writes[0], star),
-                f"{name} ({doc.label}) allows {shown} on Resource '*'{when(conds)}"
-                f"{_assumed_note(assumed)}: these actions accept specific resource ARNs, so "
-                "the grant reaches every such resource in the account",
-                confidence=conf,
-            )
+    for doc, (path, said, conf) in judged_identity_docs(t, _writes_on_star):
+        name = doc.resource.logical_id
+        yield Hit(name, path, f"{name} ({doc.label}) {said}", confidence=conf)
 
 
 # -- AR-IAM-005 / AR-IAM-006: shared roles -------------------------------------------------------

@@ -9,19 +9,29 @@ Three rules need to know what is in the tree beside the manifests (Go test files
 pnpm-workspace.yaml, ADR files): :func:`tree_facts` walks the checkout once, by name only (no file
 is opened, no symbolic link followed, the folders discovery skips are skipped) and caches the
 result on the repository index.
+
+Work is linear or n log n in the dependencies and manifests, whatever the repository holds: each
+manifest's dependencies are read once; AR-STK-006 compares the version ranges of one package by
+sorting them when each admits one run of releases (`drift_clashes`), and pairwise only otherwise,
+under a cap of `MAX_DRIFT_PAIRS` comparisons per scan (a package it cannot compare gets an INFO
+finding saying so); the folders that own a file are found by walking up its path, not by trying
+every module; workspace globs are matched by :func:`reviewer.gitignore.workspace_glob` (linear in
+pattern and path) once per member and root, within `MAX_WORKSPACE_WORK` units of work (the rest
+reported by an INFO finding).
 """
 
 from __future__ import annotations
 
+import bisect
 import os
 import posixpath
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any
 
 from reviewer.discover import SKIP_DIRS
+from reviewer.gitignore import Budget, Matcher, OverBudget, workspace_glob
 from reviewer.model import Checked, Hit, Severity
 from reviewer.profile import Profile
 from reviewer.registry import Check, RepoContext, Yielded, repo_check
@@ -42,6 +52,8 @@ from reviewer.stack.npm import (
     min_version,
     points_outside,
     ranges_intersect,
+    spans,
+    spans_meet,
     spec_kind,
 )
 
@@ -52,6 +64,9 @@ INSTALL_SECTIONS = ("dependencies", "devDependencies")
 # the section whose spec stands for a package.json's version of a dependency, in order
 DRIFT_SECTIONS = ("dependencies", "devDependencies", "optionalDependencies", "peerDependencies")
 MAX_LISTED = 8  # modules listed in one drift message
+MAX_DRIFT_PAIRS = 250_000  # pairwise range comparisons AR-STK-006 makes in one run
+SMALL_DRIFT_GROUP = 8  # distinct ranges of one package compared pair by pair at no charge
+MAX_WORKSPACE_WORK = 2_000_000  # units of workspace-glob matching per repository (AR-STK-007/9)
 
 # What competes with what (AR-STK-003): a found framework and the kind of thing it is.
 GO_ROUTER_KIND = "HTTP router"
@@ -94,17 +109,22 @@ def tree_facts(repo: RepoIndex) -> TreeFacts:
     adrs: list[str] = []
     seen = 0
     complete = True
-    for current, dirs, files in os.walk(root, followlinks=False):
-        rel_dir = os.path.relpath(current, root).replace(os.sep, "/")
-        rel_dir = "" if rel_dir == "." else rel_dir
-        dirs[:] = sorted(d for d in dirs if d not in SKIP_DIRS and d != ".git")
+    # per folder: (Go ignores it, it is inside an ADR folder), from its parent's (the walk
+    # reaches a parent first): a cost per folder, not per level of its depth
+    flags: dict[str, tuple[bool, bool]] = {"": (False, False)}
+    for rel_dir, dirs, files in _walk(root):
         seen += len(dirs) + len(files)
         if seen > MAX_TREE_ENTRIES:
             complete = False
             break
-        parts = tuple(rel_dir.split("/")) if rel_dir else ()
-        ignored_by_go = any(p == "testdata" or p.startswith(("_", ".")) for p in parts)
-        in_adr_dir = any(parts[i : i + 2] == pair for pair in ADR_DIRS for i in range(len(parts)))
+        ignored_by_go, in_adr_dir = flags[rel_dir]
+        prefix = rel_dir + "/" if rel_dir else ""
+        last = rel_dir.rpartition("/")[2]
+        for d in dirs:
+            flags[prefix + d] = (
+                ignored_by_go or d == "testdata" or d.startswith(("_", ".")),
+                in_adr_dir or (last, d) in ADR_DIRS,
+            )
         for name in sorted(files):
             rel = f"{rel_dir}/{name}" if rel_dir else name
             if name.endswith("_test.go") and not ignored_by_go and not name.startswith(("_", ".")):
@@ -116,6 +136,39 @@ def tree_facts(repo: RepoIndex) -> TreeFacts:
     facts = TreeFacts(tuple(tests), frozenset(markers), tuple(adrs), complete)
     repo.cache[_TREE_KEY] = facts
     return facts
+
+
+def _walk(root: str) -> Iterator[tuple[str, list[str], list[str]]]:
+    """os.walk(root) top-down without following links, as (folder relative to the root, its
+    sub-folders to enter, sorted, without the ones discovery skips; its other entries): with an
+    explicit stack, so a tree deeper than Python's recursion limit is walked too. A folder that
+    cannot be listed is passed over, as os.walk does. The caller stops it (MAX_TREE_ENTRIES)."""
+    stack = [""]
+    while stack:
+        rel_dir = stack.pop()
+        dirs: list[str] = []
+        files: list[str] = []
+        links: list[str] = []
+        try:
+            with os.scandir(os.path.join(root, rel_dir) if rel_dir else root) as it:
+                for entry in it:
+                    try:
+                        is_dir = entry.is_dir()
+                    except OSError:
+                        is_dir = False
+                    if not is_dir:
+                        files.append(entry.name)
+                    elif entry.is_symlink():
+                        links.append(entry.name)  # listed, never entered
+                    else:
+                        dirs.append(entry.name)
+        except OSError:
+            continue
+        keep = sorted(d for d in dirs if d not in SKIP_DIRS and d != ".git")
+        shown = sorted(keep + [d for d in links if d not in SKIP_DIRS and d != ".git"])
+        yield rel_dir, shown, files
+        prefix = rel_dir + "/" if rel_dir else ""
+        stack.extend(prefix + d for d in reversed(keep))
 
 
 # -- small helpers ----------------------------------------------------------------------------
@@ -168,7 +221,7 @@ def _major(version_or_range: str) -> int | None:
 
 @lru_cache(maxsize=65536)
 def _intersect(a: str, b: str) -> bool | None:
-    return ranges_intersect(a, b)  # remembered: drift compares every pair of a package's specs
+    return ranges_intersect(a, b)  # remembered: many manifests repeat one spec
 
 
 def _admits_declared(spec: str, declared: str) -> bool | None:
@@ -195,9 +248,12 @@ def _span(spec: str, low: str | None) -> str:
     return f"the lowest version it admits is {low}"
 
 
-def _listing(entries: list[tuple[str, str]]) -> str:
+def _listing(entries: list[tuple[str, str]], total: int | None = None) -> str:
+    """The first MAX_LISTED (label, version) pairs, and how many more of ``total`` (default:
+    all of ``entries``) there are."""
+    count = len(entries) if total is None else total
     shown = [f"{label} {version}" for label, version in entries[:MAX_LISTED]]
-    more = f" and {len(entries) - MAX_LISTED} more" if len(entries) > MAX_LISTED else ""
+    more = f" and {count - MAX_LISTED} more" if count > MAX_LISTED else ""
     return ", ".join(shown) + more
 
 
@@ -324,6 +380,33 @@ def _matches(path: str, names: Iterable[str]) -> str | None:
     return None
 
 
+class _Under:
+    """Module paths from the profile, matched as `_matches` does (the path itself, or a path
+    below it) by looking up only the prefixes of a path whose length one of them has: a cost
+    per path of the distinct lengths, not of the list."""
+
+    def __init__(self, names: Iterable[str]) -> None:
+        self.names = frozenset(names)
+        self.lengths = sorted({len(n) for n in self.names})
+
+    def __bool__(self) -> bool:
+        return bool(self.names)
+
+    def match(self, path: str) -> bool:
+        for length in self.lengths:
+            if length > len(path):
+                break
+            if (length == len(path) or path[length] == "/") and path[:length] in self.names:
+                return True
+        return False
+
+
+def _either(names: Sequence[str]) -> str:
+    """Names from the profile for a message: "a or b", the first MAX_LISTED of a long list."""
+    shown = " or ".join(names[:MAX_LISTED])
+    return shown + (f" (or {len(names) - MAX_LISTED} more)" if len(names) > MAX_LISTED else "")
+
+
 def _declared_go_router(profile: Profile) -> str | None:
     for mod in profile.go_frameworks:
         if _matches(mod, _GO_ROUTERS):
@@ -342,13 +425,13 @@ def _declared_state_library(profile: Profile) -> str | None:
 def competing_framework(ctx: RepoContext) -> Iterator[Yielded]:
     profile = ctx.profile
     router = _declared_go_router(profile)
-    forbidden_go = tuple(m for m in profile.go_forbidden if m != AWS_SDK_V1)
+    forbidden_go = _Under(m for m in profile.go_forbidden if m != AWS_SDK_V1)
     for file, mod in sorted(ctx.repo.gomods.items()):
         yield Checked(None, file=file)
         for req in mod.requires:
             if req.indirect or req.path == AWS_SDK_V1:
                 continue  # an indirect requirement is not a framework the module uses
-            if _matches(req.path, forbidden_go) is None:
+            if not forbidden_go.match(req.path):
                 continue
             if router and _matches(req.path, _GO_ROUTERS):
                 instead = f"the declared {GO_ROUTER_KIND} is {router}"
@@ -362,7 +445,7 @@ def competing_framework(ctx: RepoContext) -> Iterator[Yielded]:
                 file=file,
             )
     state = _declared_state_library(profile)
-    forbidden_npm = tuple(n for n in profile.node_forbidden if n != "react-query")
+    forbidden_npm = frozenset(n for n in profile.node_forbidden if n != "react-query")
     for file, pkg in sorted(ctx.repo.packages.items()):
         yield Checked(None, file=file)
         for dep in pkg.deps:
@@ -411,12 +494,13 @@ def _outside_declared(
 
 @repo_check("AR-STK-004", manifests_only=True)
 def react_range(ctx: RepoContext) -> Iterator[Yielded]:
+    declared = {name: _declared(ctx.profile, name) for name in ("react", "react-dom")}
     for file, pkg in sorted(ctx.repo.packages.items()):
         yield Checked(None, file=file)
         for dep in _in_sections(pkg, FRONTEND_SECTIONS):
             if dep.name not in ("react", "react-dom") or _real_name(dep) != dep.name:
                 continue
-            want = _declared(ctx.profile, dep.name)
+            want = declared[dep.name]
             if want is None or want.strip() in ("*", ""):
                 continue
             yield from _outside_declared(
@@ -493,53 +577,172 @@ def _go_drift(repo: RepoIndex) -> Iterator[Yielded]:
             )
 
 
-def _drift_spec(pkg: PackageJson, name: str) -> NpmDep | None:
-    found = {d.section: d for d in pkg.deps if d.name == name}
-    for section in DRIFT_SECTIONS:
-        dep = found.get(section)
-        if dep is not None:
-            return dep
-    return None
+_DRIFT_RANK = {section: rank for rank, section in enumerate(DRIFT_SECTIONS)}
+
+
+def _drift_specs(pkg: PackageJson) -> Iterator[NpmDep]:
+    """Each dependency name's entry in the first of DRIFT_SECTIONS that names it, in one pass
+    over the manifest's dependencies."""
+    chosen: dict[str, NpmDep] = {}
+    for dep in pkg.deps:
+        rank = _DRIFT_RANK.get(dep.section)
+        if rank is None:
+            continue
+        have = chosen.get(dep.name)
+        if have is None or rank < _DRIFT_RANK[have.section]:
+            chosen[dep.name] = dep
+    return iter(chosen.values())
+
+
+@dataclass(frozen=True)
+class Clash:
+    """The entries one spec shares no version with: the first MAX_LISTED of them (indexes into
+    the list given to `drift_clashes`, ascending) and how many there are."""
+
+    first: tuple[int, ...]
+    total: int
+
+
+def _first(*groups: Sequence[int]) -> tuple[int, ...]:
+    """The MAX_LISTED smallest indexes of ascending ``groups``."""
+    return tuple(sorted(i for group in groups for i in group[:MAX_LISTED])[:MAX_LISTED])
+
+
+def drift_clashes(specs: Sequence[str], allowance: list[int]) -> dict[str, Clash] | None:
+    """For the specs (stripped) of one package across manifests, one per entry: each distinct
+    spec that shares no version with another distinct one, and the entries whose spec shares
+    none with it (its own when it admits nothing). Specs that are not ranges never clash.
+
+    Up to SMALL_DRIFT_GROUP distinct specs are compared pair by pair (a bounded cost per
+    package). Beyond that, when every spec admits one run of releases (or nothing), they are
+    sorted by where the run starts and where it ends: the specs a run shares nothing with are
+    those starting at or above its end and those ending at or below its start, a suffix and a
+    prefix (found by bisection). Otherwise each pair of distinct specs is compared, which costs
+    ``allowance[0]`` (decremented; None, and nothing compared, when the pairs would exceed it)."""
+    if len(specs) == 2:  # the common case, two manifests: no tables
+        a, b = specs
+        sa, sb = spans(a), spans(b)
+        if a == b or sa is None or sb is None or spans_meet(sa, sb):
+            return {}
+        return {
+            a: Clash((0, 1), 2) if not sa else Clash((1,), 1),
+            b: Clash((0, 1), 2) if not sb else Clash((0,), 1),
+        }
+    by_spec: dict[str, list[int]] = {}
+    for index, spec in enumerate(specs):
+        by_spec.setdefault(spec, []).append(index)
+    shapes = {spec: found for spec in by_spec if (found := spans(spec)) is not None}
+    if len(shapes) < 2:
+        return {}
+    empties = [spec for spec, found in shapes.items() if not found]
+    runs = [spec for spec, found in shapes.items() if found]
+    out: dict[str, Clash] = {}
+    small = len(shapes) <= SMALL_DRIFT_GROUP
+    if not small and all(len(shapes[s]) == 1 and shapes[s][0].channel is None for s in runs):
+        empty_first = _first(*(by_spec[s] for s in empties))
+        empty_total = sum(len(by_spec[s]) for s in empties)
+        by_start = sorted(runs, key=lambda s: shapes[s][0].start)
+        starts = [shapes[s][0].start for s in by_start]
+        by_end = sorted(runs, key=lambda s: shapes[s][0].end)
+        ends = [shapes[s][0].end for s in by_end]
+        n = len(runs)
+        after_first: list[tuple[int, ...]] = [()] * (n + 1)  # entries of by_start[k:]
+        after_total = [0] * (n + 1)
+        for k in range(n - 1, -1, -1):
+            mine = by_spec[by_start[k]]
+            after_first[k] = _first(after_first[k + 1], mine)
+            after_total[k] = after_total[k + 1] + len(mine)
+        before_first: list[tuple[int, ...]] = [()] * (n + 1)  # entries of by_end[:k]
+        before_total = [0] * (n + 1)
+        for k in range(n):
+            mine = by_spec[by_end[k]]
+            before_first[k + 1] = _first(before_first[k], mine)
+            before_total[k + 1] = before_total[k] + len(mine)
+        for spec in runs:
+            run = shapes[spec][0]
+            above = bisect.bisect_left(starts, run.end)  # runs starting at or above my end
+            below = bisect.bisect_right(ends, run.start)  # runs ending at or below my start
+            total = after_total[above] + before_total[below] + empty_total
+            if total:
+                first = _first(after_first[above], before_first[below], empty_first)
+                out[spec] = Clash(first, total)
+    else:
+        ordered = sorted(shapes)
+        pairs = len(ordered) * (len(ordered) - 1) // 2
+        if not small:
+            if pairs > allowance[0]:
+                return None
+            allowance[0] -= pairs
+        partners: dict[str, list[str]] = {spec: [] for spec in ordered}
+        for i, a in enumerate(ordered):
+            spans_a = shapes[a]
+            for b in ordered[i + 1 :]:
+                if not spans_meet(spans_a, shapes[b]):
+                    partners[a].append(b)
+                    partners[b].append(a)
+        for spec, others in partners.items():
+            if others:
+                group = [*others, spec] if not shapes[spec] else others
+                first = _first(*(by_spec[o] for o in group))
+                out[spec] = Clash(first, sum(len(by_spec[o]) for o in group))
+    if empties:  # admits nothing: shares no version with any entry that is a range
+        judged = [i for spec in shapes for i in by_spec[spec]]
+        whole = Clash(tuple(sorted(judged)[:MAX_LISTED]), len(judged))
+        for spec in empties:
+            out[spec] = whole
+    return out
 
 
 def _npm_drift(repo: RepoIndex) -> Iterator[Yielded]:
-    names: dict[str, list[tuple[str, NpmDep]]] = {}
+    named: dict[str, list[tuple[str, NpmDep]]] = {}
     for file, pkg in sorted(repo.packages.items()):
-        for name in dict.fromkeys(d.name for d in pkg.deps):
-            dep = _drift_spec(pkg, name)
-            if dep is None or spec_kind(dep.spec) not in ("range", "alias"):
-                continue
-            if _real_name(dep) != name:
-                continue
-            names.setdefault(name, []).append((file, dep))
-    for name, entries in sorted(names.items()):
+        for dep in _drift_specs(pkg):
+            named.setdefault(dep.name, []).append((file, dep))
+    allowance = [MAX_DRIFT_PAIRS]
+    labels: dict[str, str] = {}
+    for name, found in sorted(named.items()):
+        if len(found) < 2:
+            continue  # one manifest names it: nothing to classify or compare
+        entries = [
+            (file, dep)
+            for file, dep in found
+            if spec_kind(dep.spec) in ("range", "alias") and _real_name(dep) == name
+        ]
         if len(entries) < 2:
             continue
-        specs = sorted({dep.spec.strip() for _, dep in entries})
-        if len(specs) < 2:
+        stripped = [dep.spec.strip() for _, dep in entries]
+        distinct = len(set(stripped))
+        if distinct < 2:
             continue
-        clash: set[str] = set()
-        for i, a in enumerate(specs):
-            for b in specs[i + 1 :]:
-                if _intersect(a, b) is False:
-                    clash.update((a, b))
-        if not clash:
+        clashes = drift_clashes(stripped, allowance)
+        if clashes is None:
+            file, dep = entries[0]
+            yield Hit(
+                name,
+                (dep.section, name),
+                f"{name} is declared with {distinct:,} different version ranges across "
+                f"{len(entries):,} manifests, more than AR-STK-006 compares pair by pair (at "
+                f"most {MAX_DRIFT_PAIRS:,} comparisons per scan): whether they share a "
+                "version was not checked",
+                severity=Severity.INFO,
+                file=file,
+            )
             continue
-        listing = _listing([(_label(repo, f), dep.spec) for f, dep in entries])
+        if not clashes:
+            continue
+        for file, _ in entries:
+            if file not in labels:
+                labels[file] = _label(repo, file)
+        listing = _listing([(labels[f], dep.spec) for f, dep in entries[:MAX_LISTED]], len(entries))
         against_of: dict[str, str] = {}  # the same spec clashes with the same entries
-        for file, dep in entries:
-            mine = dep.spec.strip()
-            if mine not in clash:
+        for (file, dep), mine in zip(entries, stripped, strict=True):
+            clash = clashes.get(mine)
+            if clash is None:
                 continue
             against = against_of.get(mine)
             if against is None:
-                against = against_of[mine] = _listing(
-                    [
-                        (_label(repo, f), other.spec)
-                        for f, other in entries
-                        if _intersect(mine, other.spec.strip()) is False
-                    ]
-                )
+                shown = [(labels[entries[k][0]], entries[k][1].spec) for k in clash.first]
+                against = against_of[mine] = _listing(shown, clash.total)
             yield Hit(
                 name,
                 (dep.section, name),
@@ -560,70 +763,128 @@ def cross_module_drift(ctx: RepoContext) -> Iterator[Yielded]:
 # -- AR-STK-007 -------------------------------------------------------------------------------
 
 
-def _owner(path: str, folders: Iterable[str]) -> str | None:
-    """The nearest folder (of ``folders``) enclosing a file."""
-    best: str | None = None
-    for folder in folders:
-        inside = folder == "" or path.startswith(folder + "/")
-        if inside and (best is None or len(folder) > len(best)):
-            best = folder
-    return best
+def _owner(path: str, folders: Collection[str]) -> str | None:
+    """The nearest folder (of ``folders``, "" for the root) enclosing a file: its folders
+    looked up from the nearest up, so the cost is the path's depth, not the folder count."""
+    folder = _folder(path)
+    while True:
+        if folder in folders:
+            return folder
+        if not folder:
+            return None
+        folder = _folder(folder)
 
 
-def _workspace_roots(repo: RepoIndex, file: str) -> list[str]:
-    """package.json files of the workspace roots that include the package of ``file``."""
-    folder = _folder(file)
-    out: list[str] = []
-    roots: list[tuple[str, str, Any]] | None = repo.cache.get("stk.workspace_roots")
-    if roots is None:  # the few manifests that declare workspaces, once per repository
-        roots = [(o, _folder(o), p.workspaces) for o, p in repo.packages.items() if p.workspaces]
-        repo.cache["stk.workspace_roots"] = roots
-    for other, root, workspaces in roots:
-        if other == file:
-            continue
-        if root and not folder.startswith(root + "/"):
-            continue
-        rel = folder[len(root) + 1 :] if root else folder
-        if _covered(rel, workspaces):
-            out.append(other)
-    return sorted(out, key=len, reverse=True)
+_Globs = tuple[tuple[bool, str | None, Matcher | None], ...]  # negated, literal, glob
 
 
-def _glob(pattern: str) -> re.Pattern[str]:
-    """A workspaces glob: ``*`` and ``?`` stay within a folder, ``**`` spans folders."""
-    out: list[str] = []
-    i = 0
-    while i < len(pattern):
-        if pattern.startswith("**", i):
-            out.append(".*")
-            i += 2
-        elif pattern[i] == "*":
-            out.append("[^/]*")
-            i += 1
-        elif pattern[i] == "?":
-            out.append("[^/]")
-            i += 1
-        else:
-            out.append(re.escape(pattern[i]))
-            i += 1
-    return re.compile("".join(out) + r"\Z")
-
-
-def _covered(rel: str, patterns: Iterable[str]) -> bool:
-    """Whether a member folder (relative to the workspace root) matches its workspaces."""
-    yes = False
+def _compile_workspaces(patterns: Iterable[str]) -> _Globs:
+    """A manifest's workspaces patterns, normalised ("./" and a trailing "/" dropped), each
+    a literal folder or a linear-time glob."""
+    out: list[tuple[bool, str | None, Matcher | None]] = []
     for raw in patterns:
         negate = raw.startswith("!")
         pattern = (raw[1:] if negate else raw).strip().rstrip("/")
         if pattern.startswith("./"):
             pattern = pattern[2:]
-        if pattern and _glob(pattern).match(rel):
-            yes = not negate
-    return yes
+        if not pattern:
+            continue
+        if "*" in pattern or "?" in pattern:
+            out.append((negate, None, workspace_glob(pattern)))
+        else:
+            out.append((negate, pattern, None))
+    return tuple(out)
 
 
-def _indirect_only(mod: GoMod, wanted: Iterable[str]) -> bool:
-    return any(r.indirect and _matches(r.path, wanted) for r in mod.requires)
+def _covered_by(rel: str, globs: _Globs, budget: Budget | None) -> bool:
+    """Whether a member folder (relative to the workspace root) matches compiled workspaces:
+    the last pattern that matches decides (a "!" pattern excludes)."""
+    points: list[int] | None = None
+    for negate, literal, matcher in reversed(globs):
+        if matcher is None:
+            if budget is not None:
+                budget.charge(1)
+            if literal == rel:
+                return not negate
+            continue
+        if points is None:
+            points = [ord(c) for c in rel]
+        if matcher.match(points, budget):
+            return not negate
+    return False
+
+
+def _covered(rel: str, patterns: Iterable[str]) -> bool:
+    """Whether a member folder (relative to the workspace root) matches its workspaces."""
+    return _covered_by(rel, _compile_workspaces(patterns), None)
+
+
+class _Workspaces:
+    """The workspace roots of a repository (the manifests declaring workspaces, by folder) and
+    which of them include each package, worked out once per repository within
+    MAX_WORKSPACE_WORK units; ``over`` names the root where the work ran out (every package
+    then counts as outside the roots not yet matched)."""
+
+    def __init__(self, repo: RepoIndex) -> None:
+        self.roots: dict[str, list[tuple[str, _Globs]]] = {}
+        for other, pkg in sorted(repo.packages.items()):
+            if pkg.workspaces:
+                globs = _compile_workspaces(pkg.workspaces)
+                self.roots.setdefault(_folder(other), []).append((other, globs))
+        self.budget = Budget(matching_limit=MAX_WORKSPACE_WORK)
+        self.over: str | None = None
+        self.memo: dict[str, list[str]] = {}
+
+    def of(self, file: str) -> list[str]:
+        found = self.memo.get(file)
+        if found is not None:
+            return found
+        folder = _folder(file)
+        out: list[str] = []
+        root = folder
+        while root:  # each folder above the package's, up to the root ("")
+            root = _folder(root)
+            for other, globs in self.roots.get(root, ()):
+                if other == file or self.over is not None:
+                    continue
+                rel = folder[len(root) + 1 :] if root else folder
+                try:
+                    if _covered_by(rel, globs, self.budget):
+                        out.append(other)
+                except OverBudget:
+                    self.over = other
+        found = self.memo[file] = sorted(out, key=len, reverse=True)
+        return found
+
+    def notice(self) -> Hit | None:
+        """The INFO finding on the root where matching stopped, if it did."""
+        if self.over is None:
+            return None
+        return Hit(
+            None,
+            (),
+            f"{self.over}: matching its workspaces patterns against the repository's packages "
+            f"went over the limit of {MAX_WORKSPACE_WORK:,} units of work, so packages after "
+            "that point were taken to be outside the workspaces not yet matched",
+            severity=Severity.INFO,
+            file=self.over,
+        )
+
+
+def _workspaces(repo: RepoIndex) -> _Workspaces:
+    found = repo.cache.get("stk.workspaces")
+    if not isinstance(found, _Workspaces):
+        found = repo.cache["stk.workspaces"] = _Workspaces(repo)
+    return found
+
+
+def _workspace_roots(repo: RepoIndex, file: str) -> list[str]:
+    """package.json files of the workspace roots that include the package of ``file``."""
+    return _workspaces(repo).of(file)
+
+
+def _indirect_only(mod: GoMod, wanted: _Under) -> bool:
+    return any(r.indirect and wanted.match(r.path) for r in mod.requires)
 
 
 # Packages that bring a declared test framework with them: Create React App's react-scripts
@@ -631,10 +892,15 @@ def _indirect_only(mod: GoMod, wanted: Iterable[str]) -> bool:
 CARRIERS: dict[str, tuple[str, ...]] = {"jest": ("react-scripts", "jest-cli", "@jest/core")}
 
 
-def _has_test_framework(deps: Iterable[NpmDep], wanted: Iterable[str]) -> bool:
+def _frameworks(wanted: Iterable[str]) -> frozenset[str]:
+    """The declared test frameworks and the packages that bring them (CARRIERS)."""
     names = set(wanted)
     for name in list(names):
         names.update(CARRIERS.get(name, ()))
+    return frozenset(names)
+
+
+def _has_test_framework(deps: Iterable[NpmDep], names: frozenset[str]) -> bool:
     return any(_real_name(d) in names for d in deps if d.section in INSTALL_SECTIONS)
 
 
@@ -642,6 +908,7 @@ def _has_test_framework(deps: Iterable[NpmDep], wanted: Iterable[str]) -> bool:
 def declared_test_framework(ctx: RepoContext) -> Iterator[Yielded]:
     profile = ctx.profile
     go_wanted = profile.go_test_frameworks
+    go_under = _Under(go_wanted)
     if go_wanted and ctx.repo.gomods:
         facts = tree_facts(ctx.repo)
         folders = {_folder(f): f for f in ctx.repo.gomods}
@@ -655,7 +922,7 @@ def declared_test_framework(ctx: RepoContext) -> Iterator[Yielded]:
             found = tests.get(file)
             if not found:
                 continue  # a module without tests is not judged
-            if any(not r.indirect and _matches(r.path, go_wanted) for r in mod.requires):
+            if any(not r.indirect and go_under.match(r.path) for r in mod.requires):
                 continue
             base = _folder(file)
             shown = ", ".join(t[len(base) + 1 :] if base else t for t in found[:3])
@@ -664,11 +931,12 @@ def declared_test_framework(ctx: RepoContext) -> Iterator[Yielded]:
                 _subject(mod),
                 ("module",),
                 f"{file}: the module has {len(found)} Go test file(s) ({shown}{more}) but does "
-                f"not require {' or '.join(go_wanted)}, the declared test framework"
-                + (" (only indirectly)" if _indirect_only(mod, go_wanted) else ""),
+                f"not require {_either(go_wanted)}, the declared test framework"
+                + (" (only indirectly)" if _indirect_only(mod, go_under) else ""),
                 file=file,
             )
     node_wanted = profile.node_test_frameworks
+    names = _frameworks(node_wanted)
     if not node_wanted:
         return
     for file, pkg in sorted(ctx.repo.packages.items()):
@@ -676,18 +944,21 @@ def declared_test_framework(ctx: RepoContext) -> Iterator[Yielded]:
         if react is None:
             continue  # not a front end
         yield Checked(None, file=file)
-        if _has_test_framework(pkg.deps, node_wanted):
+        if _has_test_framework(pkg.deps, names):
             continue
         roots = _workspace_roots(ctx.repo, file)
-        if any(_has_test_framework(ctx.repo.packages[r].deps, node_wanted) for r in roots):
+        if any(_has_test_framework(ctx.repo.packages[r].deps, names) for r in roots):
             continue
         yield Hit(
             pkg.name or react.name,
             (react.section, "react"),
             f"{file} is a React front end but neither its dependencies nor devDependencies "
-            f"name {' or '.join(node_wanted)}, the declared test frameworks",
+            f"name {_either(node_wanted)}, the declared test frameworks",
             file=file,
         )
+    notice = _workspaces(ctx.repo).notice()
+    if notice is not None:
+        yield notice
 
 
 # -- AR-STK-008 -------------------------------------------------------------------------------
@@ -793,6 +1064,9 @@ def package_json_without_lockfile(ctx: RepoContext) -> Iterator[Yielded]:
             "lockfile (package-lock.json, yarn.lock, pnpm-lock.yaml or bun.lock)",
             file=file,
         )
+    notice = _workspaces(ctx.repo).notice()
+    if notice is not None:
+        yield notice
 
 
 CHECKS: tuple[Check, ...] = (

@@ -30,7 +30,8 @@ from urllib.parse import urlsplit
 from reviewer import insights
 from reviewer.model import LAYER_LABELS, Finding, ModuleSummary, Report, ScoreBlock, Severity
 from reviewer.output import RenderOptions
-from reviewer.output.text import display_width, excerpt_parts, marked_span
+from reviewer.output.limits import PATH_CHARS, TEXT_CHARS, clip
+from reviewer.output.text import display_width, finding_excerpt
 
 # -- escaping ---------------------------------------------------------------------------------
 
@@ -50,9 +51,10 @@ def _visible(value: object) -> str:
     return "".join(out)
 
 
-def _e(value: object) -> str:
-    """Any text as inert HTML, safe in an element and in a quoted attribute."""
-    return html.escape(_visible(value), quote=True)
+def _e(value: object, limit: int = TEXT_CHARS) -> str:
+    """Any text as inert HTML, safe in an element and in a quoted attribute, clipped to `limit`
+    characters before it is escaped."""
+    return html.escape(_visible(clip(str(value), limit)), quote=True)
 
 
 def _safe_url(url: str) -> str | None:
@@ -71,7 +73,7 @@ def _safe_url(url: str) -> str | None:
 
 def _path(file: str, line: int | None = None) -> str:
     """A file path (and line) that wraps only after a slash."""
-    text = _e(file if line is None else f"{file}:{line}")
+    text = _e(clip(file, PATH_CHARS) + ("" if line is None else f":{line}"), PATH_CHARS + 12)
     return text.replace("/", "/<wbr>")
 
 
@@ -453,7 +455,7 @@ def _masthead(report: Report, name: str) -> str:
         '<header class="top">'
         f'<p class="tool">archreview {_e(report.tool_version)}</p>'
         f'<h1>Architecture review of <span id="root-name">{_e(name)}</span></h1>'
-        f'<p class="meta"><span class="mono">{_e(report.root)}</span> · profile '
+        f'<p class="meta"><span class="mono">{_e(report.root, PATH_CHARS)}</span> · profile '
         f"{_e(report.profile)} · {inventory}</p>{pr}</header>"
     )
 
@@ -731,12 +733,11 @@ def _finding(index: int, f: Finding, pr_mode: bool) -> str:
 
 
 def _source(f: Finding) -> str:
-    if f.source is None or not f.source.strip():
+    parts = finding_excerpt(f.source, f.line, f.column, f.end_line, f.end_column)
+    if parts is None:
         return ""
     caption = f"<figcaption>{_e(f.file)}, line {f.line}</figcaption>"
-    end = f.end_column if f.end_line == f.line else None
-    span = marked_span(f.source, f.column, end)
-    before, marked, after = excerpt_parts(f.source, span)
+    before, marked, after = parts
     label = f.property or f.resource or ""
     gutter = str(f.line)
     pad = " " * len(gutter)

@@ -23,6 +23,7 @@ from reviewer.model import (
 from reviewer.output import RenderOptions
 from reviewer.output.fastjson import plain
 from reviewer.output.fastjson import string as _string
+from reviewer.output.limits import clip, clip_opt, clip_path
 
 
 def _block(block: ScoreBlock) -> dict[str, Any]:
@@ -37,34 +38,41 @@ def _layers(layers: tuple[tuple[str, ScoreBlock], ...]) -> dict[str, Any]:
 
 
 def finding_dict(f: Finding) -> dict[str, Any]:
+    """A finding as the JSON report holds it: repository text (names, paths, the message, a
+    suppression's reason) clipped to `reviewer.output.limits`, as in every other format."""
     return {
         "rule_id": f.rule_id,
-        "title": f.title,
+        "title": clip(f.title),
         "layer": f.layer,
         "severity": f.severity.value,
         "confidence": f.confidence.value,
         "score": f.score,
-        "module": f.module,
-        "file": f.file,
+        "module": clip_path(f.module),
+        "file": clip_path(f.file),
         "line": f.line,
         "end_line": f.end_line,
         "column": f.column,
         "end_column": f.end_column,
-        "resource": f.resource,
-        "resource_type": f.resource_type,
-        "property": f.property,
-        "message": f.message,
+        "resource": clip_opt(f.resource),
+        "resource_type": clip_opt(f.resource_type),
+        "property": clip_opt(f.property),
+        "message": clip(f.message),
         "fingerprint": f.fingerprint,
         "new": f.new,
         "suppressed": None
         if f.suppressed is None
         else {
-            "kind": f.suppressed.kind,
-            "reason": f.suppressed.reason,
-            "until": f.suppressed.until,
+            "kind": clip(f.suppressed.kind),
+            "reason": clip_opt(f.suppressed.reason),
+            "until": clip_opt(f.suppressed.until),
         },
         "related": [
-            {"file": r.file, "line": r.line, "resource": r.logical_id, "property": r.path}
+            {
+                "file": clip_path(r.file),
+                "line": r.line,
+                "resource": clip_opt(r.logical_id),
+                "property": clip_opt(r.path),
+            }
             for r in f.related
         ],
         "adr": {
@@ -183,34 +191,43 @@ class _Writer:
             "null"
             if sup is None
             else self._fmt("suppressed", ("kind", "reason", "until"), inner)
-            % (s(sup.kind), s(sup.reason), s(sup.until))
+            % (s(clip(sup.kind)), s(clip_opt(sup.reason)), s(clip_opt(sup.until)))
         )
         if f.related:
             deeper = inner + "  "
             fmt = self._fmt("related", ("file", "line", "resource", "property"), deeper)
             related = _array_text(
-                [fmt % (s(r.file), s(r.line), s(r.logical_id), s(r.path)) for r in f.related],
+                [
+                    fmt
+                    % (
+                        s(clip_path(r.file)),
+                        s(r.line),
+                        s(clip_opt(r.logical_id)),
+                        s(clip_opt(r.path)),
+                    )
+                    for r in f.related
+                ],
                 inner,
             )
         else:
             related = "[]"
         return self._fmt("finding", _FINDING_KEYS, newline) % (
             s(f.rule_id),
-            s(f.title),
+            s(clip(f.title)),
             s(f.layer),
             s(f.severity.value),
             s(f.confidence.value),
             s(f.score),
-            s(f.module),
-            s(f.file),
+            s(clip_path(f.module)),
+            s(clip_path(f.file)),
             s(f.line),
             s(f.end_line),
             s(f.column),
             s(f.end_column),
-            s(f.resource),
-            s(f.resource_type),
-            s(f.property),
-            s(f.message),
+            s(clip_opt(f.resource)),
+            s(clip_opt(f.resource_type)),
+            s(clip_opt(f.property)),
+            s(clip(f.message)),
             s(f.fingerprint),
             s(f.new),
             suppressed,
@@ -223,9 +240,9 @@ class _Writer:
         return self._fmt("evaluation", _EVALUATION_KEYS, newline) % (
             s(e.rule_id),
             s(e.layer),
-            s(e.module),
-            s(e.file),
-            s(e.subject),
+            s(clip_path(e.module)),
+            s(clip_path(e.file)),
+            s(clip_opt(e.subject)),
             s(e.weight),
             s(e.cost),
         )
@@ -235,8 +252,8 @@ def report_dict(report: Report, *, findings: bool = True) -> dict[str, Any]:
     return {
         "schema_version": report.schema_version,
         "tool": {"name": "archreview", "version": report.tool_version},
-        "root": report.root,
-        "profile": report.profile,
+        "root": clip_path(report.root),
+        "profile": clip_path(report.profile),
         "summary": {
             "score": report.score.score,
             "grade": report.score.grade,
@@ -255,9 +272,9 @@ def report_dict(report: Report, *, findings: bool = True) -> dict[str, Any]:
                 {
                     "rule_id": e.rule_id,
                     "layer": e.layer,
-                    "module": e.module,
-                    "file": e.file,
-                    "subject": e.subject,
+                    "module": clip_path(e.module),
+                    "file": clip_path(e.file),
+                    "subject": clip_opt(e.subject),
                     "weight": e.weight,
                     "cost": e.cost,
                 }
@@ -266,8 +283,8 @@ def report_dict(report: Report, *, findings: bool = True) -> dict[str, Any]:
         },
         "modules": [
             {
-                "name": m.name,
-                "path": m.path,
+                "name": clip_path(m.name),
+                "path": clip_path(m.path),
                 "score": m.score.score,
                 "grade": m.score.grade,
                 "evaluated": m.score.evaluated,

@@ -10,6 +10,7 @@ from collections.abc import Iterable
 
 from reviewer.model import LAYER_LABELS, LAYER_ORDER, Evaluation, Finding, Report
 from reviewer.output import RenderOptions
+from reviewer.output.limits import clip, clip_path
 
 # Characters XML 1.0 cannot carry (repository text may contain them).
 _INVALID_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
@@ -22,7 +23,7 @@ def _xml(text: str) -> str:
 
 
 def _case_name(rule_id: str, file: str, subject: str | None) -> str:
-    return f"{rule_id} {file}" + (f" {subject}" if subject else "")
+    return f"{rule_id} {clip_path(file)}" + (f" {clip(subject)}" if subject else "")
 
 
 def _group(
@@ -42,11 +43,12 @@ def _group(
 
 
 def _failure_text(f: Finding) -> str:
-    where = f"{f.file}:{f.line}:{f.column}"
+    where = f"{clip_path(f.file)}:{f.line}:{f.column}"
+    resource, rtype, prop = (clip(n or "-") for n in (f.resource, f.resource_type, f.property))
     lines = [
-        f"{where} {f.rule_id} [{f.severity}/{f.confidence}] {f.message}",
-        f"resource: {f.resource or '-'} ({f.resource_type or '-'}), property: {f.property or '-'}",
-        f"decision: {f.adr.decision}",
+        f"{where} {f.rule_id} [{f.severity}/{f.confidence}] {clip(f.message)}",
+        f"resource: {resource} ({rtype}), property: {prop}",
+        f"decision: {clip(f.adr.decision)}",
     ]
     if f.new is not None:
         lines.append("new in this change" if f.new else "already present on the diff base")
@@ -73,25 +75,32 @@ def junit_tree(report: Report) -> ET.Element:
             "testcase",
             name=_xml(_case_name(rule_id, file, subject)),
             classname=_xml(f"archreview.{layer}.{rule_id}"),
-            file=_xml(file),
+            file=_xml(clip_path(file)),
             time="0",
         )
         live = [f for f in found if f.suppressed is None]
         if found:
             case.set("line", str(min(f.line for f in found)))
-        case.set("module", _xml(module))
+        case.set("module", _xml(clip_path(module)))
         totals["tests"] += 1
         if live:
             totals["failures"] += 1
             for f in live:
                 failure = ET.SubElement(
-                    case, "failure", message=_xml(f.message), type=f"{f.rule_id} {f.severity}"
+                    case,
+                    "failure",
+                    message=_xml(clip(f.message)),
+                    type=f"{f.rule_id} {f.severity}",
                 )
                 failure.text = _xml(_failure_text(f))
         elif found:
             totals["skipped"] += 1
             s = found[0].suppressed
-            reason = f"suppressed ({s.kind}): {s.reason or 'no reason'}" if s else "suppressed"
+            reason = (
+                f"suppressed ({clip(s.kind)}): {clip(s.reason or 'no reason')}"
+                if s
+                else "suppressed"
+            )
             ET.SubElement(case, "skipped", message=_xml(reason))
     for suite in suites.values():
         tests = suite.findall("testcase")

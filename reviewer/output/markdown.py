@@ -20,6 +20,7 @@ from urllib.parse import quote
 from reviewer import insights
 from reviewer.model import LAYER_LABELS, Finding, Report, ScoreBlock, Severity
 from reviewer.output import RenderOptions
+from reviewer.output.limits import PATH_CHARS, TEXT_CHARS, clip
 
 GITHUB_COMMENT_LIMIT = 65_536
 ZWJ = "\u200d"
@@ -48,9 +49,10 @@ def _plain(value: str) -> str:
     return "".join(out)
 
 
-def text(value: object) -> str:
-    """Repository text as inert inline Markdown, safe in a table cell, a list item or a heading."""
-    s = _plain(str(value))
+def text(value: object, limit: int = TEXT_CHARS) -> str:
+    """Repository text as inert inline Markdown, safe in a table cell, a list item or a heading,
+    clipped to `limit` characters before it is escaped."""
+    s = _plain(clip(str(value), limit))
     out: list[str] = []
     for i, ch in enumerate(s):
         if ch in _ENTITIES:
@@ -65,20 +67,21 @@ def text(value: object) -> str:
     return "".join(out)
 
 
-def code(value: object) -> str:
+def code(value: object, limit: int = TEXT_CHARS) -> str:
     """Repository text as a code span when that is safe (no backtick, pipe or control
-    character in it), else as escaped text. Mentions do not ping inside code spans."""
-    s = str(value)
+    character in it), else as escaped text. Mentions do not ping inside code spans. Clipped to
+    `limit` characters first."""
+    s = clip(str(value), limit)
     if s and s == _plain(s) and "`" not in s and "|" not in s and s.strip() == s:
         return f"`{s}`"
-    return text(s)
+    return text(s, limit)
 
 
 def link(label: str, path: str, line: int | None = None, base: str = "") -> str:
     """A link to a repository file (relative unless a base URL is given), label escaped."""
     if _SCHEME.match(path):  # aws://REGION/STACK: nothing to link to
         return text(label)
-    target = base + quote(path, safe="/._-~")
+    target = base + quote(clip(path, PATH_CHARS), safe="/._-~")
     if line is not None:
         target += f"#L{line}"
     return f"[{text(label)}]({target})"
@@ -314,7 +317,7 @@ _FILL = {
 def _mermaid_label(value: str) -> str:
     """Text inside a quoted mermaid label: anything but plain characters as #code; entities."""
     out = []
-    for ch in _plain(value):
+    for ch in _plain(clip(value)):
         if ch.isalnum() or ch in " _./:+-,":
             out.append(ch)
         else:

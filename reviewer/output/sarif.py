@@ -31,6 +31,7 @@ from reviewer.model import (
     Severity,
 )
 from reviewer.output import RenderOptions
+from reviewer.output.limits import clip, clip_opt, clip_path
 
 SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"
 SARIF_VERSION = "2.1.0"
@@ -42,7 +43,7 @@ MAX_RESULTS = 25_000
 MAX_RELATED = 100  # locations shown per result (1,000 accepted)
 MAX_TAGS = 10  # tags shown per rule (20 accepted)
 MAX_DESCRIPTION = 1_024
-MAX_HASHED_BYTES = 20_000_000
+MAX_HASHED_BYTES = 5_000_000  # the scan's default --max-file-size; larger: the upload action hashes
 
 _LEVEL = {
     Severity.CRITICAL: "error",
@@ -297,12 +298,12 @@ _PROBLEM_SEVERITY = {
 }
 
 
-def _repo_prefix(root: Path) -> str:
+def repo_prefix(root: Path) -> str:
     """The scanned root relative to the enclosing git repository ('' at its top), so that
     artifact URIs are relative to the repository GitHub knows, not to a scanned sub-folder."""
     try:
         start = root.resolve()
-    except OSError:
+    except (OSError, RuntimeError):  # RuntimeError: a symbolic-link loop (Python 3.11)
         return ""
     for parent in (start, *start.parents):
         if (parent / ".git").exists():
@@ -317,7 +318,7 @@ _REPO_LEVEL_FALLBACKS = (".gitmodules", ".archreview.yml", ".archreview.yaml")
 def _uri_file(root: Path, file: str) -> str:
     """The file a result points at, never empty: repository-level findings without a file point
     at .gitmodules (or the profile)."""
-    clean = file.replace("\\", "/").lstrip("/")
+    clean = clip_path(file).replace("\\", "/").lstrip("/")
     while clean.startswith("./"):
         clean = clean[2:]
     if clean and clean != ".":
@@ -332,29 +333,31 @@ def _inside(root: Path, file: str) -> Path | None:
     try:
         base = root.resolve()
         path = (root / file).resolve()
-    except OSError:
-        return None
-    if not path.is_relative_to(base) or not path.is_file():
+        if not path.is_relative_to(base) or not path.is_file():
+            return None
+    except (OSError, RuntimeError, ValueError):  # a name too long, a link loop, a NUL byte
         return None
     return path
 
 
 _RESOURCES = re.compile(r"""^\s*["']?Resources["']?\s*:""")
+_KEY_AT_START = re.compile(r"""^(\s*)["']?([^"'\s:]+)["']?\s*:""")
 
 
-def _declaration_line(lines: Sequence[str], logical_id: str) -> tuple[int, int] | None:
-    """Line and column where a resource's logical id is written below `Resources` (YAML or JSON)."""
-    key = re.compile(r"""^(\s*)["']?""" + re.escape(logical_id) + r"""["']?\s*:""")
+def declarations(lines: Sequence[str]) -> dict[str, tuple[int, int]]:
+    """Line and column where each logical id is first written at the start of a line below
+    `Resources` (YAML or JSON): one pass over the file, however many findings point into it."""
     found = [i for i, line in enumerate(lines) if _RESOURCES.match(line)]
     if not found:
-        return None
+        return {}
     top = [i for i in found if not lines[i][:1].isspace()]  # YAML: the top-level key
     start = (top or found)[0]
+    out: dict[str, tuple[int, int]] = {}
     for i in range(start + 1, len(lines)):
-        m = key.match(lines[i])
+        m = _KEY_AT_START.match(lines[i])
         if m:
-            return i + 1, len(m.group(1)) + 1
-    return None
+            out.setdefault(m.group(2), (i + 1, len(m.group(1)) + 1))
+    return out
 
 
 class _Files:
@@ -364,6 +367,15 @@ class _Files:
         self.root = root
         self._hashes: dict[str, list[str] | None] = {}
         self._lines: dict[str, list[str] | None] = {}
+        self._declarations: dict[str, dict[str, tuple[int, int]]] = {}
+
+    def declaration(self, file: str, logical_id: str) -> tuple[int, int] | None:
+        """Where `logical_id` is declared in `file` (see `declarations`), or None."""
+        known = self._declarations.get(file)
+        if known is None:
+            lines = self.lines(file)
+            known = self._declarations[file] = declarations(lines) if lines is not None else {}
+        return known.get(logical_id)
 
     def hash_of(self, file: str, line: int) -> str | None:
         if file not in self._hashes:
@@ -411,17 +423,17 @@ def _result(
     location: dict[str, Any] = {
         "physicalLocation": _physical(uri, _region(line, f.column, f.end_line, f.end_column))
     }
-    if f.resource:
-        fq = f"{f.resource}.{f.property}" if f.property else f.resource
+    resource = clip_opt(f.resource)
+    if resource:
+        fq = f"{resource}.{clip(f.property)}" if f.property else resource
         location["logicalLocations"] = [
-            {"name": f.resource, "fullyQualifiedName": fq, "kind": "resource"}
+            {"name": resource, "fullyQualifiedName": fq, "kind": "resource"}
         ]
     related: list[dict[str, Any]] = []
-    if f.resource and f.resource_type:  # a template resource (not a dependency name)
-        lines = files.lines(file)
-        decl = _declaration_line(lines, f.resource) if lines is not None else None
+    if resource and f.resource_type:  # a template resource (not a dependency name)
+        decl = files.declaration(file, resource)
         rline, rcol = decl if decl is not None else (line, max(f.column, 1))
-        what = f"{f.resource} ({f.resource_type})" if f.resource_type else f.resource
+        what = f"{resource} ({clip(f.resource_type)})"
         related.append(
             {
                 "id": 0,
@@ -435,9 +447,9 @@ def _result(
         if loc.file.startswith("aws://"):
             continue
         rfile = _uri_file(files.root, loc.file)
-        label = loc.logical_id or rfile
+        label = clip(loc.logical_id) if loc.logical_id else rfile
         if loc.path:
-            label += f".{loc.path}"
+            label += f".{clip(loc.path)}"
         related.append(
             {
                 "id": len(related),
@@ -456,7 +468,7 @@ def _result(
         "ruleId": f.rule_id,
         "ruleIndex": rule_index,
         "level": _LEVEL[f.severity],
-        "message": {"text": f.message or f.title},
+        "message": {"text": clip(f.message or f.title)},
         "locations": [location],
     }
     if related:
@@ -468,15 +480,15 @@ def _result(
         "confidence": f.confidence.value,
         "score": f.score,
         "layer": f.layer,
-        "module": f.module,
+        "module": clip_path(f.module),
     }
     if f.new is not None:
         props["new"] = f.new
     result["properties"] = props
     if include_suppressed and f.suppressed is not None:
         s = f.suppressed
-        justification = f"{s.kind}: {s.reason or 'no reason'}" + (
-            f" (until {s.until})" if s.until else ""
+        justification = f"{clip(s.kind)}: {clip(s.reason or 'no reason')}" + (
+            f" (until {clip(s.until)})" if s.until else ""
         )
         result["suppressions"] = [
             {
@@ -527,7 +539,7 @@ def sarif_document(report: Report, options: RenderOptions | None = None) -> dict
             worst[f.rule_id] = f.severity
     index = {r.id: i for i, r in enumerate(rules)}
     files = _Files(root)
-    prefix = _repo_prefix(root)
+    prefix = repo_prefix(root)
     results = [_result(f, index[f.rule_id], prefix, files, opts.include_suppressed) for f in chosen]
     run: dict[str, Any] = {
         "tool": {
@@ -546,7 +558,7 @@ def sarif_document(report: Report, options: RenderOptions | None = None) -> dict
     properties: dict[str, Any] = {
         "score": report.score.score,
         "grade": report.score.grade,
-        "profile": report.profile,
+        "profile": clip_path(report.profile),
     }
     if report.diff_base is not None:
         properties["diffBase"] = report.diff_base

@@ -12,6 +12,14 @@ from itertools import groupby
 from reviewer import insights
 from reviewer.model import LAYER_LABELS, Finding, Report, Severity
 from reviewer.output import RenderOptions
+from reviewer.output.limits import (
+    ELLIPSIS,
+    PATH_CHARS,
+    TEXT_CHARS,
+    clip,
+    line_offset,
+    source_bounds,
+)
 
 _COLORS = {
     Severity.CRITICAL: "\x1b[1;35m",
@@ -33,31 +41,36 @@ _KEY = re.compile(r"""("(?:[^"\\]|\\.)*"|'(?:[^']|'')*'|[^\s"'#:][^:#]*?)\s*:(?:
 _COMMENT = re.compile(r"\s#")
 
 
-def _clean(text: str) -> str:
-    """Repository text never drives the terminal: control characters are shown escaped."""
-    return "".join(ch if ch.isprintable() or ch == " " else repr(ch)[1:-1] for ch in text)
+def _clean(text: str, limit: int = TEXT_CHARS) -> str:
+    """Repository text never drives the terminal: control characters are shown escaped, and
+    the text is clipped to `limit` characters first."""
+    return "".join(
+        ch if ch.isprintable() or ch == " " else repr(ch)[1:-1] for ch in clip(text, limit)
+    )
 
 
 def marked_span(source: str, column: int, end_column: int | None = None) -> tuple[int, int]:
     """The 0-based [start, end) slice of a source line to mark for a finding at `column`
     (1-based): the finding's own span when it ends further on the same line, else the key
     written there (YAML `Key:`, JSON `"key":`), else the rest of the line without a trailing
-    comment. Never empty, so a marker always shows."""
-    line = source.rstrip("\r\n")
-    start = min(max(column - 1, 0), len(line))
+    comment. Never empty, so a marker always shows. Only the excerpt's window of the line is
+    read (`limits.source_bounds`), however long the line."""
+    bounds = source_bounds(source, column)
+    line = source[bounds.lo : bounds.hi]
+    start = min(max(column - 1 - bounds.lo, 0), len(line))
     if end_column is not None and end_column > column:
-        end = min(end_column - 1, len(line))
+        end = min(end_column - 1 - bounds.lo, len(line))
         if end > start:
-            return start, end
+            return bounds.lo + start, bounds.lo + end
     rest = line[start:]
     key = _KEY.match(rest)
     if key is not None:
-        return start, start + len(key.group(1))
+        return bounds.lo + start, bounds.lo + start + len(key.group(1))
     comment = _COMMENT.search(rest)
     body = (rest[: comment.start()] if comment else rest).rstrip()
     if rest.startswith("#"):
         body = rest.rstrip()
-    return start, start + max(1, len(body))
+    return bounds.lo + start, bounds.lo + start + max(1, len(body))
 
 
 def _cells(ch: str, at: int) -> str:
@@ -82,8 +95,10 @@ def excerpt_parts(
 ) -> tuple[str, str, str]:
     """A source line as a terminal (or any monospace view) shows it, cut in three around the
     marked span: tabs expanded, control and bidi characters escaped (so nothing hides or
-    reorders text), and a window of `width` columns around the mark ("…" where cut)."""
-    line = source.rstrip("\r\n")
+    reorders text), and a window of `width` columns around the mark ("…" where cut). Only
+    `limits.SOURCE_CHARS` characters around the mark are read, however long the line."""
+    bounds = source_bounds(source, span[0] + 1)
+    line = source[bounds.lo : bounds.hi]
     pieces: list[tuple[str, int, int]] = []  # (shown text, display column, display width)
     at = 0
     for ch in line:
@@ -91,7 +106,8 @@ def excerpt_parts(
         w = sum(_width(c) for c in shown) if len(shown) > 1 else _width(shown)
         pieces.append((shown, at, w))
         at += w
-    start, end = span
+    start = min(max(span[0] - bounds.lo, 0), len(pieces))
+    end = min(max(span[1] - bounds.lo, start), len(pieces))
     mark_from = pieces[start][1] if start < len(pieces) else at
     left = 0
     if at > width:
@@ -101,10 +117,29 @@ def excerpt_parts(
     def shown_text(lo: int, hi: int) -> str:
         return "".join(s for s, col, w in pieces[lo:hi] if col >= left and col + w <= right)
 
-    before = ("…" if left > 0 else "") + shown_text(0, start)
+    before = (ELLIPSIS if left > 0 or bounds.cut_left else "") + shown_text(0, start)
     marked = shown_text(start, end)
-    after = shown_text(end, len(pieces)) + ("…" if at > right else "")
+    after = shown_text(end, len(pieces)) + (ELLIPSIS if at > right or bounds.cut_right else "")
     return before, marked, after
+
+
+def finding_excerpt(
+    source: str | None,
+    line: int,
+    column: int,
+    end_line: int,
+    end_column: int,
+    width: int = SOURCE_WIDTH,
+) -> tuple[str, str, str] | None:
+    """A finding's source line cut in three around what it marks (see `excerpt_parts`), or None
+    when it has no source. The finding's columns are mapped into the window the engine kept
+    (`limits.line_offset`); the work is bounded by SOURCE_CHARS, however long `source` is."""
+    if not source or source.isspace():
+        return None
+    offset = line_offset(source, column)
+    end = end_column - offset if end_line == line else None
+    span = marked_span(source, column - offset, end)
+    return excerpt_parts(source, span, width)
 
 
 def display_width(text: str) -> int:
@@ -137,10 +172,10 @@ def render_text(report: Report, *, color: bool = False, summary: bool = True) ->
         if f.suppressed is None:
             grouped.setdefault(f.module, []).append(f)
     for module in sorted(grouped):
-        out.append(paint(_BOLD, f"module {_clean(module)}"))
+        out.append(paint(_BOLD, f"module {_clean(module, PATH_CHARS)}"))
         findings = sorted(grouped[module], key=Finding.sort_key)
         for file, file_findings in groupby(findings, key=lambda f: f.file):
-            out.append(f"  {_clean(file)}")
+            out.append(f"  {_clean(file, PATH_CHARS)}")
             for f in file_findings:
                 out.append("")
                 out.extend(_finding(f, paint))
@@ -167,14 +202,17 @@ def _finding(f: Finding, paint: Callable[[str, str], str]) -> list[str]:
     pad = "    "
     sev = _COLORS[f.severity]
     gutter = " " * len(str(f.line))
-    names = ".".join(n for n in (f.resource, f.property) if n)
-    where = f"{f.file}:{f.line}:{f.column}" + (f" · {names}" if names else "")
+    names = ".".join(_clean(n) for n in (f.resource, f.property) if n)
+    where = f"{_clean(f.file, PATH_CHARS)}:{f.line}:{f.column}" + (f" · {names}" if names else "")
     lines = [
         pad + paint(sev, f"{f.severity.value}[{f.rule_id}]") + paint(_BOLD, f": {_clean(f.title)}"),
-        pad + gutter + paint(_GUTTER, "--> ") + _clean(where),
+        pad + gutter + paint(_GUTTER, "--> ") + where,
     ]
-    if f.source is not None and f.source.strip():
-        shown, marker = source_excerpt(f.source, marked_span(f.source, f.column, _end(f)))
+    parts = finding_excerpt(f.source, f.line, f.column, f.end_line, f.end_column)
+    if parts is not None:
+        before, marked, after = parts
+        shown = before + marked + after
+        marker = " " * display_width(before) + "^" * max(1, display_width(marked))
         label = f.property or f.resource or ""
         lines += [
             pad + gutter + paint(_GUTTER, " |"),
@@ -193,10 +231,6 @@ def _finding(f: Finding, paint: Callable[[str, str], str]) -> list[str]:
         meta += f" · decide: {_clean(decision)}"
     lines.append(pad + gutter + paint(_GUTTER, " = ") + paint(_DIM, meta))
     return lines
-
-
-def _end(f: Finding) -> int | None:
-    return f.end_column if f.end_line == f.line else None
 
 
 def _totals(report: Report, paint: Callable[[str, str], str]) -> list[str]:
@@ -243,7 +277,7 @@ def _score_summary(report: Report, paint: Callable[[str, str], str]) -> list[str
         for f in sorted(accepted, key=Finding.sort_key):
             subject = f" {_clean(f.resource)}" if f.resource else ""
             out.append(
-                f"  {f.rule_id} {_clean(f.file)}:{f.line}{subject} "
+                f"  {f.rule_id} {_clean(f.file, PATH_CHARS)}:{f.line}{subject} "
                 f"[{f.severity.value}]: {_clean(insights.suppression_note(f))}"
             )
     return out

@@ -801,8 +801,28 @@ def locate(mod: GoMod, path: tuple[str | int, ...]) -> tuple[int, int] | None:
     if head in ("module", "go", "toolchain"):
         d = {"module": mod.module, "go": mod.go, "toolchain": mod.toolchain}[str(head)]
         return (d.line, d.column) if d is not None and not rest else None
-    if len(rest) != 1:
+    if len(rest) != 1 or head not in _LISTS:
         return None
+    entries, first = _entries(mod, str(head))
+    key = rest[0]
+    if isinstance(key, int):
+        return entries[key][1:] if 0 <= key < len(entries) else None
+    return first.get(key)
+
+
+_LISTS = ("require", "exclude", "replace", "retract", "tool", "ignore", "godebug")
+_Entries = tuple[list[tuple[str, int, int]], dict[str, tuple[int, int]]]
+_LOCATED: dict[tuple[int, str], tuple[GoMod, _Entries]] = {}  # (id(mod), list) -> index
+_LOCATED_KEEP = 64
+
+
+def _entries(mod: GoMod, head: str) -> _Entries:
+    """A go.mod list as (name, line, column) entries and name -> the first one's position,
+    built once per parsed go.mod and list (the engine places every finding in turn: a lookup
+    per finding must not scan the whole list)."""
+    kept = _LOCATED.get((id(mod), head))
+    if kept is not None and kept[0] is mod:
+        return kept[1]
     entries: list[tuple[str, int, int]]
     if head in ("require", "exclude"):
         entries = [(r.path, r.line, r.column) for r in getattr(mod, f"{head}s")]
@@ -810,11 +830,12 @@ def locate(mod: GoMod, path: tuple[str | int, ...]) -> tuple[int, int] | None:
         entries = [(r.old_path, r.line, r.column) for r in mod.replaces]
     elif head in ("retract", "tool", "ignore"):
         entries = [(d.value, d.line, d.column) for d in getattr(mod, f"{head}s")]
-    elif head == "godebug":
-        entries = [(d.value.split("=", 1)[0], d.line, d.column) for d in mod.godebugs]
     else:
-        return None
-    key = rest[0]
-    if isinstance(key, int):
-        return entries[key][1:] if 0 <= key < len(entries) else None
-    return next(((line, col) for name, line, col in entries if name == key), None)
+        entries = [(d.value.split("=", 1)[0], d.line, d.column) for d in mod.godebugs]
+    first: dict[str, tuple[int, int]] = {}
+    for name, line, column in entries:
+        first.setdefault(name, (line, column))
+    if len(_LOCATED) >= _LOCATED_KEEP:
+        _LOCATED.clear()
+    _LOCATED[(id(mod), head)] = (mod, (entries, first))
+    return entries, first

@@ -22,6 +22,21 @@ which admits the same versions).  nodesemver has no intersection, minimum or maj
 are built on its parsed comparator sets: each set becomes one interval (lower and upper bound, each
 inclusive or not) plus the major.minor.patch triples whose prereleases it admits, and the
 questions are answered exactly by computing the lowest admitted version of an interval.
+
+Intersections.  A range is also a union of spans (`Span`): runs of admitted versions, each among the
+releases or among the prereleases of one major.minor.patch ("channels": a comparator set admits a
+prerelease only of the triples it names), each from its lowest admitted version up to its upper
+bound.  Two ranges share a version exactly when a span of one and a span of the other, in the same
+channel, each start below the other's bound (`spans_meet`).  Spans are computed once per distinct
+range text (`spans`, remembered), so comparing many ranges costs one parse each and a few tuple
+comparisons per pair; a caller with one span per range can sort them instead of comparing pairs
+(AR-STK-006 does).  Each range text is parsed once (the comparator sets are remembered apart from
+nodesemver's heavier parsed objects, of which fewer are kept), so a package.json with 100,000
+dependencies costs 100,000 parses, not more.
+
+Positions.  `locate` answers from an index built once per parsed package.json (kept for the
+last few manifests located), so placing every finding of a manifest with 100,000 dependencies
+is linear, not quadratic.
 """
 
 from __future__ import annotations
@@ -45,6 +60,7 @@ __all__ = [
     "ManifestError",
     "NpmDep",
     "PackageJson",
+    "Span",
     "SpecKind",
     "admits",
     "locate",
@@ -53,6 +69,8 @@ __all__ = [
     "parse_package_json",
     "points_outside",
     "ranges_intersect",
+    "spans",
+    "spans_meet",
     "spec_kind",
 ]
 
@@ -428,17 +446,35 @@ def parse_package_json(text: str) -> PackageJson:
     return _parse_exact(text)
 
 
+_Where = dict[object, tuple[int, int]]
+_LOCATED: dict[int, tuple[PackageJson, _Where]] = {}  # id(pkg) -> (pkg, its index)
+_LOCATED_KEEP = 16
+
+
+def _where(pkg: PackageJson) -> _Where:
+    """(section, name) and name -> (line, column) of the first such dependency in file order,
+    built once per manifest (the engine places every finding of a manifest in turn)."""
+    kept = _LOCATED.get(id(pkg))
+    if kept is not None and kept[0] is pkg:
+        return kept[1]
+    index: _Where = {}
+    for dep in pkg.deps:
+        index.setdefault((dep.section, dep.name), (dep.line, dep.column))
+        index.setdefault(dep.name, (dep.line, dep.column))
+    if len(_LOCATED) >= _LOCATED_KEEP:
+        _LOCATED.clear()
+    _LOCATED[id(pkg)] = (pkg, index)
+    return index
+
+
 def locate(pkg: PackageJson, path: tuple[str | int, ...]) -> tuple[int, int] | None:
     """(line, column) of a dependency key: ``(section, name)`` or ``(name,)`` (the first
     occurrence in file order, whatever the section); None when absent."""
     if len(path) == 2:
-        section, name = path
-        hits = [d for d in pkg.deps if d.section == section and d.name == name]
-    elif len(path) == 1:
-        hits = [d for d in pkg.deps if d.name == path[0]]
-    else:
-        return None
-    return (hits[0].line, hits[0].column) if hits else None
+        return _where(pkg).get((path[0], path[1]))
+    if len(path) == 1 and isinstance(path[0], str):
+        return _where(pkg).get(path[0])
+    return None
 
 
 # --------------------------------------------------------------------------------------------
@@ -454,6 +490,12 @@ _HOSTED_URL = re.compile(
     re.IGNORECASE,
 )
 _TAG = re.compile(r"^[A-Za-z0-9\-_.!~*'()]+$")
+# The common range forms (`^1.2.3`, `>=2`, `1.x`), which nodesemver always accepts: classified
+# without parsing them (a manifest of 100,000 dependencies would cost seconds of parsing).
+_SIMPLE_RANGE = re.compile(
+    r"(?:\^|~|>=|<=|>|<|=)?(?:0|[1-9][0-9]{0,8})(?:\.(?:0|[1-9][0-9]{0,8})){0,2}"
+    r"|(?:0|[1-9][0-9]{0,8})(?:\.(?:0|[1-9][0-9]{0,8}))?\.[xX*]"
+)
 _PKG_NAME = re.compile(r"^(?:@[A-Za-z0-9\-~*][A-Za-z0-9\-._~*]*/)?[A-Za-z0-9\-~][A-Za-z0-9\-._~]*$")
 
 
@@ -505,6 +547,8 @@ def spec_kind(spec: str) -> SpecKind:
     if len(spec) > _MAX_SPEC:
         return "invalid"
     s = spec.strip()
+    if _SIMPLE_RANGE.fullmatch(s):
+        return "range"
     low = s.lower()
     if low.startswith("npm:"):
         alias = _split_alias(s)
@@ -656,7 +700,10 @@ def _parse_range(text: str) -> tuple[Any, tuple[_Set, ...]] | None:
     return None
 
 
+@functools.lru_cache(maxsize=1 << 17)
 def _range_sets(text: str) -> tuple[_Set, ...] | None:
+    """The comparator sets of a range text, remembered for many more texts than
+    `_parse_range` keeps (they are small; nodesemver's objects are not)."""
     parsed = _parse_range(text)
     return None if parsed is None else parsed[1]
 
@@ -747,13 +794,69 @@ def min_version(spec: str) -> str | None:
     return _format(min(found)) if found else None
 
 
+@dataclass(frozen=True)
+class Span:
+    """A run of versions a range admits: from ``low`` (the lowest, a version key) up to the
+    bound ``high`` (None: no upper bound), among the releases (``channel`` None) or among the
+    prereleases of one major.minor.patch (``channel`` that triple)."""
+
+    channel: _Triple | None
+    low: _Key
+    high: _Bound | None
+
+    @property
+    def start(self) -> tuple[Any, ...]:
+        """Where the span starts, ordered against `end`: a span starting at or above another's
+        end shares nothing with it (``a.low`` is below ``b``'s bound iff a.start < b.end)."""
+        return (self.low, 0)
+
+    @property
+    def end(self) -> tuple[Any, ...]:
+        """Where the span ends (see `start`); no bound sorts above every start."""
+        if self.high is None:
+            return _NO_END
+        return (self.high.key, 1 if self.high.inclusive else 0)
+
+
+_NO_END: tuple[Any, ...] = ((float("inf"),), 1)
+
+
+@functools.lru_cache(maxsize=1 << 17)
+def spans(spec: str) -> tuple[Span, ...] | None:
+    """The spans of what a spec admits (an alias by its inner range): empty when it admits no
+    version at all; None when it is not a range. Remembered per spec."""
+    sets = _sets_of(spec)
+    if sets is None:
+        return None
+    out: list[Span] = []
+    for s in sets:
+        low = _min_release(s)
+        if low is not None:
+            out.append(Span(None, low, s.hi))
+        for triple in sorted(s.pre):
+            first = _min_prerelease(s, triple)
+            if first is not None:
+                out.append(Span(triple, first, s.hi))
+    return tuple(dict.fromkeys(out))
+
+
+def spans_meet(a: tuple[Span, ...], b: tuple[Span, ...]) -> bool:
+    """Whether two unions of spans share a version: two spans of one channel meet when each
+    starts below the other's upper bound (each starts below its own)."""
+    for x in a:
+        for y in b:
+            if x.channel == y.channel and _below_hi(x.low, y.high) and _below_hi(y.low, x.high):
+                return True
+    return False
+
+
 def ranges_intersect(a: str, b: str) -> bool | None:
     """Whether two ranges admit a common version (prerelease rule included); None when either
     spec is not a range."""
-    sa, sb = _sets_of(a), _sets_of(b)
+    sa, sb = spans(a), spans(b)
     if sa is None or sb is None:
         return None
-    return any(_min_admitted(_merge(x, y)) is not None for x in sa for y in sb)
+    return spans_meet(sa, sb)
 
 
 def _intersection_witness(a: str, b: str) -> str | None:
