@@ -10,7 +10,7 @@ from typing import Any
 
 import yaml
 
-from reviewer.model import AdrText, Confidence, Reference, RuleInfo, Severity
+from reviewer.model import AdrText, Confidence, Persona, Reference, RuleInfo, Severity
 
 ID_RE = re.compile(r"^AR-[A-Z]{3}-\d{3}$")
 REQUIRED_KEYS = (
@@ -21,7 +21,6 @@ REQUIRED_KEYS = (
     "severity",
     "confidence",
     "resource_types",
-    "profile_keys",
     "since",
     "description",
     "adr",
@@ -29,7 +28,11 @@ REQUIRED_KEYS = (
     "nist",
     "owasp",
 )
-OPTIONAL_KEYS = ("cases",)
+# issue 16: `persona`, `profile` ({requires, tunes}: profile schema keys), `calibration` (why this
+# severity and confidence), `variants` (cases with their own title/persona/severity/decision) and
+# `cause` (rules that share a root cause merge at one resource and property). `profile_keys` is
+# the first version's list of keys, read as `tunes` until every rule file says `profile`.
+OPTIONAL_KEYS = ("cases", "persona", "profile", "profile_keys", "calibration", "variants", "cause")
 
 
 class CatalogueError(Exception):
@@ -45,6 +48,18 @@ class Case:
 
 
 @dataclass(frozen=True)
+class Variant:
+    """One case of a rule with a consequence of its own: what it changes from the rule."""
+
+    id: str
+    title: str | None = None
+    persona: Persona | None = None
+    severity: Severity | None = None
+    confidence: Confidence | None = None
+    decision: str | None = None
+
+
+@dataclass(frozen=True)
 class RuleMeta:
     id: str
     name: str
@@ -53,7 +68,6 @@ class RuleMeta:
     severity: Severity
     confidence: Confidence
     resource_types: tuple[str, ...]
-    profile_keys: tuple[str, ...]
     since: str
     description: str
     adr_title: str
@@ -65,6 +79,25 @@ class RuleMeta:
     nist: tuple[str, ...]
     owasp: tuple[str, ...]
     cases: tuple[Case, ...]
+    persona: Persona = Persona.REGULAR
+    requires: tuple[str, ...] = ()  # profile keys without which the rule does not run
+    tunes: tuple[str, ...] = ()  # profile keys it reads when declared (else the baseline's)
+    calibration: str = ""
+    variants: tuple[Variant, ...] = ()
+    cause: str | None = None
+
+    @property
+    def profile_keys(self) -> tuple[str, ...]:
+        """Every profile key the rule reads (required first)."""
+        return (*self.requires, *(k for k in self.tunes if k not in self.requires))
+
+    def variant(self, variant_id: str | None) -> Variant | None:
+        if variant_id is None:
+            return None
+        for v in self.variants:
+            if v.id == variant_id:
+                return v
+        return None
 
     @functools.cached_property
     def adr(self) -> AdrText:
@@ -133,6 +166,7 @@ def parse_rule(data: Any, where: str) -> RuleMeta:
             )
         )
     options = adr.get("options") or []
+    requires, tunes = _profile_keys(data, where)
     return RuleMeta(
         id=rule_id,
         name=_text(data, "name", where),
@@ -141,7 +175,6 @@ def parse_rule(data: Any, where: str) -> RuleMeta:
         severity=Severity(data["severity"]),
         confidence=Confidence(data["confidence"]),
         resource_types=tuple(str(t) for t in data.get("resource_types") or []),
-        profile_keys=tuple(str(k) for k in data.get("profile_keys") or []),
         since=str(data["since"]),
         description=_text(data, "description", where),
         adr_title=_text(adr, "title", where + " adr"),
@@ -156,7 +189,58 @@ def parse_rule(data: Any, where: str) -> RuleMeta:
         nist=tuple(str(n) for n in data.get("nist") or []),
         owasp=tuple(str(o) for o in data.get("owasp") or []),
         cases=tuple(cases),
+        persona=_persona(data.get("persona", "regular"), where),
+        requires=requires,
+        tunes=tunes,
+        calibration=str(data.get("calibration") or "").strip(),
+        variants=_variants(data.get("variants"), where),
+        cause=str(data["cause"]) if data.get("cause") else None,
     )
+
+
+def _persona(value: Any, where: str) -> Persona:
+    try:
+        return Persona(str(value))
+    except ValueError:
+        raise CatalogueError(f"{where}: persona must be regular, pedantic or auditor") from None
+
+
+def _profile_keys(data: dict[str, Any], where: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    block = data.get("profile")
+    if block is None:
+        return (), tuple(str(k) for k in data.get("profile_keys") or [])
+    if not isinstance(block, dict) or set(block) - {"requires", "tunes"}:
+        raise CatalogueError(f"{where}: 'profile' must be a mapping of requires/tunes lists")
+    requires = tuple(str(k) for k in block.get("requires") or [])
+    tunes = tuple(str(k) for k in block.get("tunes") or [])
+    return requires, tunes
+
+
+def _variants(block: Any, where: str) -> tuple[Variant, ...]:
+    if block is None:
+        return ()
+    if not isinstance(block, dict):
+        raise CatalogueError(f"{where}: 'variants' must map variant ids to their changes")
+    out: list[Variant] = []
+    allowed = {"title", "persona", "severity", "confidence", "decision"}
+    for vid, body in block.items():
+        body = body or {}
+        if not isinstance(body, dict) or set(body) - allowed:
+            raise CatalogueError(f"{where}: variant {vid}: keys must be among {sorted(allowed)}")
+        try:
+            out.append(
+                Variant(
+                    id=str(vid),
+                    title=str(body["title"]).strip() if body.get("title") else None,
+                    persona=Persona(body["persona"]) if body.get("persona") else None,
+                    severity=Severity(body["severity"]) if body.get("severity") else None,
+                    confidence=Confidence(body["confidence"]) if body.get("confidence") else None,
+                    decision=str(body["decision"]).strip() if body.get("decision") else None,
+                )
+            )
+        except ValueError as err:
+            raise CatalogueError(f"{where}: variant {vid}: {err}") from None
+    return tuple(out)
 
 
 # libyaml when PyYAML has it (ten times faster on the rule files; same result for this input)

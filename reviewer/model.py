@@ -91,6 +91,25 @@ _CONFIDENCE_RANK = {Confidence.HIGH: 2, Confidence.MEDIUM: 1, Confidence.LOW: 0}
 _CONFIDENCE_FACTOR = {Confidence.HIGH: 1.0, Confidence.MEDIUM: 0.7, Confidence.LOW: 0.4}
 
 
+class Persona(StrEnum):
+    """Who a finding is worth saying to (product.md *Personas*): each persona includes the
+    ones before it."""
+
+    REGULAR = "regular"  # a defect with a concrete consequence
+    PEDANTIC = "pedantic"  # hygiene and good practice whose absence is not a defect by itself
+    AUDITOR = "auditor"  # prompts to record a decision
+
+    @property
+    def rank(self) -> int:
+        return _PERSONA_RANK[self]
+
+    def __str__(self) -> str:
+        return self.value
+
+
+_PERSONA_RANK = {Persona.REGULAR: 0, Persona.PEDANTIC: 1, Persona.AUDITOR: 2}
+
+
 def lower_confidence(a: Confidence, b: Confidence | None) -> Confidence:
     """The less certain of two confidences."""
     if b is None:
@@ -117,6 +136,7 @@ class Location:
     end_column: int
     logical_id: str | None = None
     path: str | None = None
+    message: str = ""  # for a related location: what it adds ("inherited by Fn", ...)
 
 
 @dataclass(frozen=True)
@@ -140,6 +160,8 @@ class Hit:
     confidence: Confidence | None = None
     related: tuple[Related, ...] = ()
     file: str | None = None  # repository checks name the file they speak of
+    variant: str | None = None  # the rule's variant (rules/<ID>.yaml `variants:`) this hit is
+    persona: Persona | None = None  # overrides the variant's and the rule's persona
 
 
 @dataclass(frozen=True)
@@ -204,6 +226,7 @@ class Finding:
     suppressed: Suppression | None = None
     related: tuple[Location, ...] = ()
     source: str | None = None  # the offending source line, for human formats
+    persona: Persona = Persona.REGULAR
 
     def sort_key(self) -> tuple[str, int, str, str, str, str]:
         return (
