@@ -103,6 +103,14 @@ class Profile:
     warnings: tuple[str, ...] = field(default=(), compare=False)
     # where each declared value came from: (schema key, "file:line"), for init and profile show
     sources: tuple[tuple[str, str], ...] = field(default=(), compare=False)
+    # the schema keys (`stack.go.version`, `sizing.classes`, ...) this profile declares, itself
+    # or through the preset it extends; None: every key (the first version's built-in default)
+    declared: frozenset[str] | None = None
+
+    def declares(self, key: str) -> bool:
+        """Whether the repository declared `key` (a rule that requires it runs only then; a
+        rule that merely tunes on it reads the baseline's value otherwise)."""
+        return self.declared is None or key in self.declared
 
     def severity_for(self, rule_id: str) -> Severity | None:
         for rid, severity in self.severity_overrides:
