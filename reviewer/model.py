@@ -262,6 +262,8 @@ class ScoreBlock:
     grade: str | None
     evaluated: int
     failed: int
+    cap: str | None = None  # the grade the worst finding caps this scope to (spec *Scores*)
+    cap_reason: str | None = None  # why, for humans: "a high finding"
 
 
 @dataclass(frozen=True)
@@ -310,6 +312,10 @@ class Report:
     rules: tuple[RuleInfo, ...] = ()
     evaluations: tuple[Evaluation, ...] = field(default=(), repr=False)
     diff_base: str | None = None
+    persona: Persona = Persona.REGULAR  # the persona the report was made for
+    hidden: tuple[tuple[str, int], ...] = ()  # persona -> findings above the chosen one
+    profile_source: str = "file"  # option | file | agent | baseline
+    profile_notice: str | None = None  # one line every human format shows (baseline upgrade)
 
     @property
     def unsuppressed(self) -> tuple[Finding, ...]:
