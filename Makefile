@@ -12,7 +12,7 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install -q -e '.[dev]'
 	touch $(STAMP)
 
-## example: review the bundled example super-repository with the built-in default profile
+## example: review the bundled example super-repository against its own agent definition
 example: $(STAMP)
 	$(BIN)/archreview scan fixtures/repos/chariot-platform --fail-on never
 

@@ -3,6 +3,8 @@ cfnlint.decode, in one process, doing nothing else.
 
     python bench/decode_only.py PATH          decode, print one summary line
     python bench/decode_only.py --list PATH   print the template paths (relative), one a line
+    python bench/decode_only.py --compare PATH [--rounds 3]
+                                              the three decoders side by side (see compare())
 
 Templates are found the way the product spec says archreview finds them: a file named
 template.yaml/.yml/.json, or a *.yaml, *.yml, *.json or *.template file whose first 4 KB show
@@ -82,17 +84,115 @@ def find_templates(root: str | os.PathLike[str]) -> list[str]:
     return sorted(found)
 
 
+# The decoders compare() runs, each in a fresh process: cfn-lint's `decode(filename)` (the
+# baseline above); archreview's old path, cfn-lint's decoder then a conversion into archreview
+# nodes (reviewer.cfn.load.decode_reference, now the fallback); and the new path on libyaml's
+# events and the C JSON scanner (reviewer.cfn.load.decode). The last two read each file
+# inside the timed loop, as cfn-lint's decode does.
+WAYS = ("cfnlint.decode", "old path", "new path")
+
+
+def _decode_way(way: str, root: Path) -> int:
+    """One decoder over every template: prints the decode seconds and the process's peak RSS
+    (KB) as JSON. Imports are done (and not timed) before the loop."""
+    import json
+    import resource
+
+    templates = find_templates(root)
+    paths = [str(root / rel) for rel in templates]
+    if way == "cfnlint.decode":
+        from cfnlint.decode import decode as cfnlint_decode
+
+        def run(path: str) -> bool:
+            _, matches = cfnlint_decode(path)
+            return not matches
+    else:
+        sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+        from reviewer.cfn import load
+
+        load.import_decoder()
+        decode = load.decode if way == "new path" else load.decode_reference
+        if way == "old path":
+            from reviewer.cfn import decoder
+
+            decoder.load()
+
+        def run(path: str) -> bool:
+            with open(path, encoding="utf-8", errors="replace") as fh:
+                text = fh.read()
+            tree, _ = decode(text, json_first=path.lower().endswith(".json"))
+            return tree is not None
+
+    start = time.perf_counter()
+    failed = 0
+    for path in paths:
+        try:
+            failed += not run(path)
+        except Exception:  # a decoder crash is a failed file, as for archreview
+            failed += 1
+    seconds = time.perf_counter() - start
+    rss_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    print(json.dumps({"templates": len(paths), "failed": failed, "s": seconds, "rss_kb": rss_kb}))
+    return 0
+
+
+def compare(root: Path, rounds: int) -> int:
+    """Decode the templates with each of WAYS, `rounds` times each in fresh processes taking
+    turns, and print one row per decoder: the median decode time, the median peak RSS of its
+    process, and the time against cfnlint.decode's."""
+    import json
+    import os
+    import statistics
+    import subprocess
+
+    runs: dict[str, list[dict[str, float]]] = {way: [] for way in WAYS}
+    for _ in range(rounds):
+        for way in WAYS:
+            done = subprocess.run(
+                [sys.executable, __file__, "--way", way, str(root)],
+                capture_output=True,
+                text=True,
+                check=True,
+            )
+            runs[way].append(json.loads(done.stdout.strip().splitlines()[-1]))
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+    base = statistics.median(r["s"] for r in runs[WAYS[0]])
+    print(
+        f"{'decoder':16} {'templates':>9} {'failed':>6} {'decode':>9} {'vs cfn-lint':>11} {'peak RSS':>9}"
+    )
+    for way in WAYS:
+        seconds = statistics.median(r["s"] for r in runs[way])
+        rss = statistics.median(r["rss_kb"] for r in runs[way]) / 1024
+        first = runs[way][0]
+        print(
+            f"{way:16} {int(first['templates']):9d} {int(first['failed']):6d} {seconds:8.2f}s "
+            f"{seconds / base:10.2f}x {rss:7.0f}MB"
+        )
+    print(f"medians of {rounds} rounds; load average {load:.2f} at the end")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
+    if len(args) == 3 and args[0] == "--way" and args[1] in WAYS:
+        return _decode_way(args[1], Path(args[2]))
+    rounds = 3
+    if "--rounds" in args:
+        at = args.index("--rounds")
+        rounds = int(args[at + 1])
+        del args[at : at + 2]
+    comparing = "--compare" in args
     listing = "--list" in args
-    args = [a for a in args if a != "--list"]
+    args = [a for a in args if a not in ("--list", "--compare")]
     if len(args) != 1:
-        print("usage: decode_only.py [--list] PATH", file=sys.stderr)
+        print("usage: decode_only.py [--list | --compare [--rounds N]] PATH", file=sys.stderr)
         return 2
     root = Path(args[0])
     if not root.is_dir():
         print(f"decode_only.py: {root} is not a folder", file=sys.stderr)
         return 2
+    if comparing:
+        return compare(root, rounds)
     t0 = time.perf_counter()
     templates = find_templates(root)
     if listing:

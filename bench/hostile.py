@@ -35,8 +35,15 @@ The cases:
 - ``one-line-json``: a 4.8 MB template on one JSON line with 40,000 queues, rendered as text
   (each finding's source keeps a few hundred characters of the line, not the line);
 - ``wide-template``: a plain 4.9 MB YAML template of 34,000 queues (cfn-lint's decoder checks
-  each key of a mapping against all the keys before it, so decoding is quadratic: stopped by
-  the per-file budget);
+  each key of a mapping against all the keys before it, so decoding was quadratic: 26 s,
+  stopped by the per-file budget; the decoder on libyaml, docs/adr/0006, finds duplicates with
+  a lookup per key);
+- ``wide-template-duplicate``: the same with the first queue named again at the end (a parse
+  finding, reached in linear time);
+- ``one-line-json-broken``: the one-line JSON template with a colon missing near its end (a
+  parse finding; cfn-lint's JSON decoder is quadratic in an object's width too);
+- ``sam-globals-merge``: sam-globals-statements-max with one merge key (``<<``), which the fast
+  decoder refuses: cfn-lint's decoder decodes it (the fallback's bound, not the fast path's);
 - ``manifests-2000``: 2,000 tiny package.json files naming ``react`` with ranges that share no
   version (repository checks, each on its own budget).
 """
@@ -144,6 +151,33 @@ def wide_template(root: Path) -> None:
     _write(root, "template.yaml", "\n".join(lines) + "\n")
 
 
+def wide_template_duplicate(root: Path) -> None:
+    """The wide template with its first queue named again at the end: a duplicate key, found
+    with a lookup per key (cfn-lint's decoder compared each key with every earlier one)."""
+    wide_template(root)
+    path = root / "template.yaml"
+    with path.open("a", encoding="utf-8") as fh:
+        fh.write("  Queue0:\n    Type: AWS::SNS::Topic\n")
+
+
+def one_line_json_broken(root: Path) -> None:
+    """The one-line JSON template with a colon missing near its end: a syntax error, which the
+    C scanner finds and the fast path words as cfn-lint does."""
+    one_line_json(root)
+    path = root / "template.json"
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text[:-2] + ',"Late" {}}}', encoding="utf-8")
+
+
+def globals_statements_merge(root: Path) -> None:
+    """sam-globals-statements-max with one merge key (`<<`): the fast decoder refuses merge
+    keys, so cfn-lint's decoder (the fallback) decodes it, within the per-file budget."""
+    globals_statements(50_000, 1_000)(root)
+    path = root / "template.yaml"
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text.replace("    Handler: a.b\n", "    Handler: a.b\n    <<: {}\n", 1))
+
+
 def manifests(root: Path) -> None:
     for i in range(2_000):
         data = {"name": f"app{i}", "version": "1.0.0", "dependencies": {"react": f"1.{i}.x"}}
@@ -158,6 +192,9 @@ CASES: dict[str, tuple[Callable[[Path], None], str]] = {
     "sam-globals-layers": (globals_layers, "json"),
     "one-line-json": (one_line_json, "text"),
     "wide-template": (wide_template, "json"),
+    "wide-template-duplicate": (wide_template_duplicate, "json"),
+    "one-line-json-broken": (one_line_json_broken, "json"),
+    "sam-globals-merge": (globals_statements_merge, "json"),
     "manifests-2000": (manifests, "json"),
 }
 

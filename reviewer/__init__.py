@@ -15,7 +15,7 @@ def __getattr__(name: str) -> str:
     try:
         version = metadata.version("archreview")
     except metadata.PackageNotFoundError:  # running from a source tree
-        version = "0.1.0"
+        version = "0.2.0"
     globals()["__version__"] = version
     return version
 
@@ -28,12 +28,20 @@ if TYPE_CHECKING:
 
 
 def scan(path: str | os.PathLike[str], profile: Profile | None = None) -> Report:
-    """Review a checkout with a profile (the built-in default when None)."""
+    """Review a checkout with a profile; when None, the one the repository declares, found as
+    the command line finds it (its .archreview.yml, else an agent definition it commits, else
+    the built-in baseline: reviewer.profile_loader.resolve_profile). Raises
+    reviewer.profile_loader.ProfileError for a .archreview.yml that cannot be used."""
+    from pathlib import Path
+
     from reviewer.engine import ScanOptions
     from reviewer.engine import scan as _scan
-    from reviewer.profile import DEFAULT
 
-    return _scan(path, ScanOptions(profile=profile or DEFAULT))
+    if profile is None:
+        from reviewer.profile_loader import resolve_profile
+
+        profile = resolve_profile(Path(path))
+    return _scan(path, ScanOptions(profile=profile))
 
 
 __all__ = ["__version__", "scan"]

@@ -34,7 +34,7 @@ import os
 import re
 import stat
 import unicodedata
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -48,7 +48,7 @@ from reviewer.catalogue import RuleMeta, load_catalogue
 from reviewer.model import LAYER_LABELS, Finding, Report, Severity
 from reviewer.output.markdown import code as md_code
 from reviewer.output.markdown import text as md_text
-from reviewer.profile import LAYER_FAMILIES
+from reviewer.profile import LAYER_FAMILIES, Profile
 
 INDEX_NAME = "index.json"
 INDEX_VERSION = 1
@@ -422,15 +422,14 @@ def _affected_context(a: Affected, root: Path | None, out_dir: Path | None) -> d
 
 
 def _expectation_lines(meta: RuleMeta, expectations: Mapping[str, str] | None) -> list[str]:
-    lines = []
-    for key in meta.profile_keys:
-        if expectations is None:
-            lines.append(f"`{key}`: {{declared value}}")
-        elif key in expectations:
-            lines.append(f"`{key}`: {md_text(expectations[key])}")
-        else:
-            lines.append(f"`{key}`")
-    return lines
+    """The rule's profile keys that the profile declares, with their values (`expectations`
+    holds only declared keys: see declared_values); None: the placeholders `explain` prints.
+    A section (`stack.testing`) is left out when keys below it are named, which say it exactly."""
+    keys = [k for k in meta.profile_keys if expectations is None or k in expectations]
+    keys = [k for k in keys if not any(other.startswith(k + ".") for other in keys)]
+    if expectations is None:
+        return [f"`{key}`: {{declared value}}" for key in keys]
+    return [f"`{key}`: {md_text(expectations[key])}" for key in keys]
 
 
 def context(
@@ -738,10 +737,12 @@ def write_adrs(
     today: date,
     template: str = "madr",
     template_dir: Path | None = None,
-    expectations: Mapping[str, str] | None = None,
+    expectations: Callable[[str], Mapping[str, str]] | None = None,
     catalogue: Mapping[str, RuleMeta] | None = None,
 ) -> Outcome:
     """Create, update or resolve the ADR files in out_dir for the findings of `report`.
+    `expectations`: a module's name -> what its profile declares (declared_values); None: a
+    record names no declaration.
     Raises AdrError (a folder, an index or a template that cannot be used) or
     safefs.WriteError (a write that failed)."""
     cat = catalogue if catalogue is not None else load_catalogue()
@@ -769,7 +770,7 @@ def _write_adrs_at(
     today: date,
     template: str,
     env: jinja2.Environment,
-    expectations: Mapping[str, str] | None,
+    expectations: Callable[[str], Mapping[str, str]] | None,
     cat: Mapping[str, RuleMeta],
 ) -> Outcome:
     out_abs = Path(os.path.abspath(out_dir)).resolve()  # for the links in the records only
@@ -852,7 +853,7 @@ class _Sync:
     template: str
     root: Path
     out_dir: Path
-    expectations: Mapping[str, str] | None
+    expectations: Callable[[str], Mapping[str, str]] | None
     profile: str
     today: str
     out_fd: int
@@ -869,7 +870,7 @@ class _Sync:
             day=day,
             root=self.root,
             out_dir=self.out_dir,
-            expectations=self.expectations,
+            expectations=self.expectations(rec.module) if self.expectations else {},
             profile=self.profile,
         )
         text = _with_marker(render(self.env, self.template, ctx), meta.id)
@@ -912,6 +913,16 @@ class _Sync:
         if status == RESOLVED and was != RESOLVED:
             return "resolved"
         return "updated"
+
+
+def declared_values(profile: Profile, keys: Iterable[str]) -> dict[str, str]:
+    """What `profile` declares for `keys` (dotted schema keys), one line each. A key it does not
+    declare (one a rule only tunes, read at the baseline's value) is left out: a record never
+    claims a declaration that does not exist."""
+    from reviewer.profile_loader import profile_document
+
+    declared = [key for key in keys if profile.declares(key)]
+    return expectation_values(profile_document(profile, profile.declared_keys()), declared)
 
 
 def expectation_values(profile_document: Mapping[str, Any], keys: Iterable[str]) -> dict[str, str]:

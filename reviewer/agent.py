@@ -16,23 +16,31 @@ recogniser are listed as not mapped, and so are front-matter keys under the arch
 sections that have no profile key. Mojibake (UTF-8 read as Windows-1252, such as "ðŸ" or "â”œ")
 is a warning with its line.
 
-:func:`profile_from_agent` turns a reading into a :class:`~reviewer.profile.Profile`: declared
-keys replace the built-in default's value, keys the file does not declare keep it. On the example
-agent definition the result differs from the built-in default exactly by
-:data:`reviewer.profile.DEFAULT_ADDITIONS`.
+:func:`mapped_profile` turns a reading into a :class:`~reviewer.profile.Profile`: the keys it
+declares over the built-in baseline (``Profile.declared``: those keys). :func:`profile_from_agent`
+returns that, or the preset it recognises: on the example agent definition the mapping differs
+from the chariot preset exactly by :data:`reviewer.profile.CHARIOT_ADDITIONS`, so the example
+reads as the chariot preset.
 """
 
 from __future__ import annotations
 
 import re
+import textwrap
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from reviewer.profile import DEFAULT, LAYER_FAMILIES, Profile, SizingClass
-from reviewer.profile_loader import (
+from reviewer.profile import (
     AUTHORIZER_KINDS,
+    BASELINE,
+    KEY_FIELDS,
+    LAYER_FAMILIES,
+    Profile,
+    SizingClass,
+)
+from reviewer.profile_loader import (
     LAYER_SECTIONS,
     ProfileError,
     normalise_go_version,
@@ -709,8 +717,8 @@ def _contradictions(reading: AgentReading) -> None:
             f"6 x the declared function timeouts, which AR-EVT-003 requires of a queue that "
             f"triggers a function: {named}. With {vis.value} s a message becomes visible again "
             f"while the {worst.value.name} function is still processing it and is delivered twice. "
-            "The built-in default leaves the visibility out; declare at least "
-            f"{6 * worst.value.timeout_s} s or per-queue values",
+            f"Declare at least {6 * worst.value.timeout_s} s, per-queue values, or no "
+            "visibility (the chariot preset declares none)",
         )
     )
 
@@ -729,8 +737,8 @@ def _router_group(mod: str) -> int | None:
     return None
 
 
-def profile_from_agent(reading: AgentReading) -> Profile:
-    """The declared keys of a reading over the built-in default."""
+def mapped_profile(reading: AgentReading) -> Profile:
+    """The keys a reading declares, over the built-in baseline (``declared``: those keys)."""
     kw: dict[str, Any] = {}
     sources: dict[str, int] = {}
     warnings: list[Note] = list(reading.warnings)
@@ -823,7 +831,11 @@ def profile_from_agent(reading: AgentReading) -> Profile:
             if any(d.value for d in found):
                 enabled.update(families)
     if enabled:
+        # the definition lists its layers as a whole: the ones it leaves out are off
         kw["layers"] = tuple(f for f in LAYER_FAMILIES if f in enabled)
+        first = min(line for key, line in sources.items() if key.startswith("layers."))
+        for section in LAYER_SECTIONS:
+            sources.setdefault(f"layers.{section}.enabled", first)
     kinds = reading.values("layers.api.authorizer_kinds")
     if kinds:
         cite("layers.api.authorizer_kinds", kinds)
@@ -893,22 +905,54 @@ def profile_from_agent(reading: AgentReading) -> Profile:
         sources.setdefault(
             "sizing.classes", min(s for k, s in sources.items() if k.startswith("sizing.classes."))
         )
+    if "tls_minimum" in kw:
+        sources.setdefault("layers.data.tls_preferred", sources["layers.data.tls_minimum"])
     file = reading.file
     notes = [f"{file}:{n.line}: {n.message}" for n in sorted(warnings, key=lambda n: n.line)]
     notes += [f"{file}:{n.line}: not mapped: {n.message}" for n in reading.unmapped]
     return replace(
-        DEFAULT,
+        BASELINE,
         name=reading.name or Path(file).stem,
         source=file,
+        source_kind="agent",
         warnings=tuple(notes),
         sources=tuple((k, f"{file}:{line}") for k, line in sorted(sources.items())),
+        declared=frozenset(k for k in sources if k in KEY_FIELDS),
         **kw,
     )
 
 
+def profile_from_agent(reading: AgentReading) -> Profile:
+    """The profile an agent definition declares: what it maps (:func:`mapped_profile`), or,
+    when that is the architecture a preset was made from (apart from the preset's documented
+    additions: reviewer.profile_loader.recognised_preset), that preset — the seed gives the
+    chariot preset. The profile cites the definition's lines either way."""
+    from reviewer.profile_loader import preset, recognised_preset
+
+    mapped = mapped_profile(reading)
+    name = recognised_preset(mapped) if mapped.declared else None
+    if name is None:
+        return mapped
+    cited = dict(preset(name).sources)
+    cited.update(mapped.sources)
+    return replace(
+        preset(name),
+        name=mapped.name,
+        source=mapped.source,
+        source_kind=mapped.source_kind,
+        extends=name,
+        warnings=mapped.warnings,
+        sources=tuple(sorted(cited.items())),
+    )
+
+
+# competing state libraries, in the order a profile lists them
+_STATE_ORDER = ("redux", "@reduxjs/toolkit", "react-redux", "swr", "react-query")
+
+
 def _ordered_forbidden(names: list[str]) -> list[str]:
-    """Competing state libraries in the built-in default's order, then the rest."""
-    base = [n for n in DEFAULT.node_forbidden if n in names]
+    """Competing state libraries in the canonical order, then the rest."""
+    base = [n for n in _STATE_ORDER if n in names]
     return base + [n for n in names if n not in base]
 
 
@@ -943,20 +987,64 @@ def _leaf_keys(doc: dict[str, Any], prefix: str = "") -> Iterator[str]:
             yield dotted
 
 
+def _cited_lines(file: str, found: list[Declared]) -> list[str]:
+    seen: list[int] = []
+    lines: list[str] = []
+    for d in found:
+        if d.line not in seen:
+            seen.append(d.line)
+            lines.append(f"{file}:{d.line}: {d.text}")
+    return lines
+
+
 def agent_profile_text(reading: AgentReading, profile: Profile) -> str:
-    """The profile an agent definition declares, as a commented .archreview.yml: each value
-    cites its source line; values it does not declare are marked as the built-in default."""
-    from reviewer.profile_loader import profile_document, render_yaml
+    """The profile an agent definition declares, as a commented .archreview.yml. When the
+    definition declares a preset's architecture (``profile.extends``), the file says
+    ``extends: <preset>`` and lists the preset's documented additions and the definition's
+    lines; otherwise it writes the keys the definition declares, each citing its source
+    lines, and lists the keys it does not declare (rules that require them do not run)."""
+    from reviewer.profile import PRESET_ADDITIONS, SCHEMA_KEYS
+    from reviewer.profile_loader import FIELD_KEYS, profile_document, render_yaml
 
     file = Path(reading.file).name
+    by_line = {n.line: n.message for n in reading.warnings}
+    header = [f"archreview profile written by `archreview init --from-agent {reading.file}`."]
+    if profile.extends:
+        additions = PRESET_ADDITIONS.get(profile.extends, ())
+        header += [
+            f"{file} declares the architecture of the {profile.extends} preset, which this",
+            "profile extends. The preset's additions to that declaration:",
+            *(f"- {FIELD_KEYS.get(key, key)}: {why}" for key, why in additions),
+            f"The lines of {file} it was read from:",
+        ]
+        cited_at: set[int] = set()
+        for key in reading.declared_keys():
+            values = reading.values(key)
+            cited_at.update(d.line for d in values)
+            lines = _cited_lines(file, values)
+            more = f" (and {len(lines) - 3} more)" if len(lines) > 3 else ""
+            header.append(f"- {key}: {'; '.join(lines[:3])}{more}")
+        header += [
+            f"WARNING: {file}:{line}: {message}"
+            for line, message in sorted(by_line.items())
+            if line in cited_at
+        ]
+        wrapped = [
+            part
+            for line in header
+            for part in textwrap.wrap(
+                line, width=96, subsequent_indent="  ", break_on_hyphens=False
+            )
+        ]
+        doc = {"version": 1, "name": profile.name, "extends": profile.extends}
+        return render_yaml(doc, {}, wrapped)
     cited: dict[str, list[Declared]] = {}
     for d in reading.declared:
         cited.setdefault(_doc_key(d.key), []).append(d)
-    doc = profile_document(profile)
+    doc = profile_document(profile, profile.declared_keys())
     notes: dict[str, str] = {}
-    by_line = {n.line: n.message for n in reading.warnings}
     for key in _leaf_keys(doc):
-        if key.startswith(("rules", "exclude", "suppressions", "version", "name")):
+        if key.startswith(("version", "name")):
             continue
         found = cited.get(key)
         if key == "layers.data.tls_preferred":
@@ -966,34 +1054,32 @@ def agent_profile_text(reading: AgentReading, profile: Profile) -> str:
             if any(k.startswith("sizing.classes.") for k in cited):
                 continue
         if found:
-            seen: list[int] = []
-            lines: list[str] = []
-            for d in found:
-                if d.line not in seen:
-                    seen.append(d.line)
-                    lines.append(f"{file}:{d.line}: {d.text}")
+            lines = _cited_lines(file, found)
             more = f" (and {len(lines) - 6} more)" if len(lines) > 6 else ""
             head = [f"from {line}" for line in lines[:6]]
             if key in _DERIVED:
                 head.insert(0, f"{_DERIVED[key]}:")
             if more:
                 head[-1] += more
-            for line in seen:
-                if line in by_line:
-                    head.append(f"WARNING: {by_line[line]}")
+            for d in found:
+                if d.line in by_line and f"WARNING: {by_line[d.line]}" not in head:
+                    head.append(f"WARNING: {by_line[d.line]}")
             notes[key] = "\n".join(head)
         elif key in _DERIVED and key in dict(profile.sources):
             where = dict(profile.sources)[key].rsplit(":", 1)[1]
             text = reading.line_text(int(where))
             notes[key] = f"{_DERIVED[key]}, derived from {file}:{where}: {text}"
-        else:
-            notes[key] = f"not declared in {file}: built-in default"
-    header = [
-        f"archreview profile written by `archreview init --from-agent {reading.file}`.",
-        "Each declared value cites its source line; values the agent definition does not",
-        "declare keep the built-in default (marked). Review the WARNING comments.",
+    header += [
+        "Each declared value cites its source line. Review the WARNING comments. Keys the",
+        "definition does not declare are left out: rules that require them do not run, rules",
+        "tuned by them read the built-in baseline's value.",
     ]
-    return render_yaml(doc, notes, header)
+    text = render_yaml(doc, notes, header)
+    missing = [k for k in SCHEMA_KEYS if not profile.declares(k)]
+    if missing:
+        wrapped = textwrap.wrap(", ".join(missing), width=94, break_on_hyphens=False)
+        text += f"# not declared in {file}:\n" + "".join(f"#   {line}\n" for line in wrapped)
+    return text
 
 
 def init_report(reading: AgentReading, profile: Profile) -> tuple[list[str], list[str]]:

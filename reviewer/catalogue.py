@@ -27,12 +27,17 @@ REQUIRED_KEYS = (
     "references",
     "nist",
     "owasp",
+    # who a finding is worth saying to: regular | pedantic | auditor (product.md *Personas*)
+    "persona",
+    # {requires: [...], tunes: [...]}: the profile schema keys without which the rule does not
+    # run, and those it reads when declared (else the baseline's value)
+    "profile",
+    # why this severity and confidence, per case where they differ
+    "calibration",
 )
-# issue 16: `persona`, `profile` ({requires, tunes}: profile schema keys), `calibration` (why this
-# severity and confidence), `variants` (cases with their own title/persona/severity/decision) and
-# `cause` (rules that share a root cause merge at one resource and property). `profile_keys` is
-# the first version's list of keys, read as `tunes` until every rule file says `profile`.
-OPTIONAL_KEYS = ("cases", "persona", "profile", "profile_keys", "calibration", "variants", "cause")
+# `variants`: cases with their own title/persona/severity/confidence/decision; `cause`: rules
+# that share a root cause merge at one resource and property (reviewer.merge).
+OPTIONAL_KEYS = ("cases", "variants", "cause")
 
 
 class CatalogueError(Exception):
@@ -45,6 +50,8 @@ class Case:
     fixture: str  # file below fixtures/templates/<ID>/ (or fixtures/repos/...)
     expect: str  # fail | pass
     says: str = ""
+    persona: Persona | None = None  # the persona the expected finding has (tests/test_rules.py)
+    profile: str | None = None  # a preset or profile file the case is scanned with
 
 
 @dataclass(frozen=True)
@@ -104,6 +111,22 @@ class RuleMeta:
         """One AdrText per rule, shared by all its findings (reports render and cache it once)."""
         return AdrText(self.context, self.decision, self.consequences, self.references)
 
+    @functools.cached_property
+    def variant_adrs(self) -> dict[str, AdrText]:
+        """The AdrText of each variant with a decision of its own (shared by that variant's
+        findings); the other variants use the rule's."""
+        return {
+            v.id: AdrText(self.context, v.decision, self.consequences, self.references)
+            for v in self.variants
+            if v.decision
+        }
+
+    def adr_for(self, variant_id: str | None) -> AdrText:
+        """The ADR text of a finding of this rule and variant."""
+        if variant_id is None or not self.variants:
+            return self.adr
+        return self.variant_adrs.get(variant_id, self.adr)
+
     def info(self) -> RuleInfo:
         tags = ("security", self.layer, *self.nist, *self.owasp)
         return RuleInfo(
@@ -157,12 +180,17 @@ def parse_rule(data: Any, where: str) -> RuleMeta:
             raise CatalogueError(f"{where}: each case needs id, fixture and expect")
         if case["expect"] not in ("fail", "pass"):
             raise CatalogueError(f"{where}: case {case['id']}: expect must be fail or pass")
+        unknown_case = set(case) - {"id", "fixture", "expect", "says", "persona", "profile"}
+        if unknown_case:
+            raise CatalogueError(f"{where}: case {case['id']}: unknown keys {sorted(unknown_case)}")
         cases.append(
             Case(
                 str(case["id"]),
                 str(case["fixture"]),
                 str(case["expect"]),
                 str(case.get("says", "")),
+                _persona(case["persona"], where) if case.get("persona") else None,
+                str(case["profile"]) if case.get("profile") else None,
             )
         )
     options = adr.get("options") or []
@@ -189,10 +217,10 @@ def parse_rule(data: Any, where: str) -> RuleMeta:
         nist=tuple(str(n) for n in data.get("nist") or []),
         owasp=tuple(str(o) for o in data.get("owasp") or []),
         cases=tuple(cases),
-        persona=_persona(data.get("persona", "regular"), where),
+        persona=_persona(data["persona"], where),
         requires=requires,
         tunes=tunes,
-        calibration=str(data.get("calibration") or "").strip(),
+        calibration=_text(data, "calibration", where),
         variants=_variants(data.get("variants"), where),
         cause=str(data["cause"]) if data.get("cause") else None,
     )
@@ -207,13 +235,12 @@ def _persona(value: Any, where: str) -> Persona:
 
 def _profile_keys(data: dict[str, Any], where: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
     block = data.get("profile")
-    if block is None:
-        return (), tuple(str(k) for k in data.get("profile_keys") or [])
     if not isinstance(block, dict) or set(block) - {"requires", "tunes"}:
         raise CatalogueError(f"{where}: 'profile' must be a mapping of requires/tunes lists")
-    requires = tuple(str(k) for k in block.get("requires") or [])
-    tunes = tuple(str(k) for k in block.get("tunes") or [])
-    return requires, tunes
+    lists = [block.get("requires") or [], block.get("tunes") or []]
+    if not all(isinstance(keys, list) and all(isinstance(k, str) for k in keys) for keys in lists):
+        raise CatalogueError(f"{where}: 'profile' requires/tunes must be lists of profile keys")
+    return tuple(lists[0]), tuple(lists[1])
 
 
 def _variants(block: Any, where: str) -> tuple[Variant, ...]:
@@ -285,7 +312,8 @@ def _parsed_store(paths: list[Path]) -> tuple[Any, str | None]:
     if base is None:
         return None, None
     entries = []
-    for path in paths:
+    # the rule files, and the code that parses them into what is kept
+    for path in (*paths, Path(__file__), Path(__file__).with_name("model.py")):
         try:
             st = path.stat()
         except OSError:

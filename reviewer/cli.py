@@ -179,6 +179,14 @@ def _debugging() -> bool:
 )
 @click.option("--fail-on", type=click.Choice(FAIL_ON), default="high", show_default=True)
 @click.option(
+    "--persona",
+    type=click.Choice(["regular", "pedantic", "auditor"]),
+    default=None,
+    help="Who the review is for: regular (defects with a consequence; the default), pedantic "
+    "(adds hygiene and good practice), auditor (adds prompts to record a decision). Default: "
+    "the profile's `persona:`, else regular.",
+)
+@click.option(
     "--min-confidence",
     type=click.Choice(["high", "medium", "low"]),
     default="low",
@@ -199,6 +207,14 @@ def _debugging() -> bool:
     help="Bytes; larger files are not reviewed (AR-MOD-006).",
 )
 @click.option("--no-ignores", is_flag=True, help="Ignore every suppression (audits).")
+@click.option(
+    "--exclude",
+    "excludes",
+    multiple=True,
+    metavar="GLOB",
+    help="A path not to review (a .gitignore-style glob; repeatable); adds to the profile's "
+    "`exclude:`.",
+)
 @click.option(
     "--baseline",
     "baseline_path",
@@ -268,11 +284,13 @@ def scan(
     outputs: tuple[str, ...],
     quiet: bool,
     fail_on: str,
+    persona: str | None,
     min_confidence: str,
     parameters_path: str | None,
     sam_env: str | None,
     max_file_size: int,
     no_ignores: bool,
+    excludes: tuple[str, ...],
     baseline_path: str | None,
     write_baseline: str | None,
     jobs: int,
@@ -298,7 +316,7 @@ def scan(
     for fmt, _ in targets:
         if fmt not in _known_formats():
             raise UsageError(f"--format {fmt} is not available in this version")
-    profile = _profile(profile_path, path)
+    profile = _profile(profile_path, path, exclude=excludes)
     aws_options: Any = None
     aws_errors: tuple[type[Exception], ...] = ()
     if aws_live:  # boto3 is imported only here, and only by reviewer.aws
@@ -323,18 +341,22 @@ def scan(
             path,
             cache_folder,
             profile,
-            (parameters, sam_env, max_file_size, no_ignores, baseline),
+            (parameters, sam_env, max_file_size, no_ignores, baseline, persona),
             (*output_settings, sarif_include_suppressed, _use_color(sys.stdout)),
         )
         code = replay.play(lambda p, text: _write_output(p, text, path)) if replay else None
         if code is not None:
             if bar is not None:
                 bar.close()
+            if not quiet:
+                say_profile(profile)
             sys.exit(code)
     from reviewer.engine import ScanError, ScanOptions, filter_report
     from reviewer.engine import scan as run_scan
+    from reviewer.model import Persona
 
     options = ScanOptions(
+        persona=Persona(persona) if persona else None,
         progress=bar,
         profile=profile,
         parameters=parameters,
@@ -405,6 +427,8 @@ def scan(
             _write_output(Path(target), payload, path)
         if replay is not None:
             replay.outputs.append((fmt, target, payload))
+    if not quiet:  # after the outputs: an error or a crash before them stays one line
+        say_profile(profile)
     if not quiet and any(t is not None for _, t in targets):
         score = shown.score
         summary = (
@@ -433,33 +457,61 @@ def _default_jobs() -> int:
     return jobs_default()
 
 
-def _profile(profile_path: str | None, root: Path, *, warn: bool = True) -> Any:
-    """The declared architecture: --profile (a .archreview.yml, or an agent definition *.md
-    whose unmapped keys only warn), else .archreview.yml at the scanned root, else the built-in
-    default. A profile that cannot be used exits 2 with file:line."""
-    from reviewer.profile import DEFAULT
-    from reviewer.profile_loader import ProfileError, find_profile, load_profile
+def _profile(
+    profile_path: str | None, root: Path, *, warn: bool = True, exclude: tuple[str, ...] = ()
+) -> Any:
+    """The declared architecture (reviewer.profile_loader.resolve_profile): --profile (a
+    .archreview.yml, or an agent definition *.md whose unmapped keys only warn), else
+    .archreview.yml at the scanned root, else an agent definition committed in the repository,
+    else the built-in baseline; `exclude` (--exclude) adds to its `exclude:`. A profile that
+    cannot be used exits 2 with file:line. Warnings go to stderr (with `warn`)."""
+    from dataclasses import replace
 
-    inside: Path | None = None  # the root a repository's own profile is read below
-    if profile_path is not None:  # named by the user: trusted, links followed
-        if not Path(profile_path).is_file():
-            raise UsageError(f"--profile {profile_path}: no such file")
-        target: Path | None = Path(profile_path)
-    else:  # repository content: no link out of the root is followed
-        target = find_profile(root)
-        inside = root
-    if target is None:
-        return DEFAULT
+    from reviewer.profile_loader import ProfileError, resolve_profile
     from reviewer.typed import escape_line  # repository text in a message: one inert line
 
+    if profile_path is not None:
+        try:
+            found = Path(profile_path).is_file()
+        except OSError as err:  # a folder on the way that cannot be read
+            why = err.strerror or type(err).__name__
+            raise UsageError(f"--profile {escape_line(profile_path, 500)}: {why}") from None
+        if not found:
+            raise UsageError(f"--profile {escape_line(profile_path, 500)}: no such file")
     try:
-        profile = load_profile(target, root=inside)
+        profile = resolve_profile(root, profile_path)
     except ProfileError as err:
         raise UsageError(f"profile error: {escape_line(str(err), 2000)}") from None
+    if exclude:
+        profile = replace(profile, exclude_paths=(*profile.exclude_paths, *exclude))
     if warn:
         for message in profile.warnings:
             click.echo(f"archreview: warning: {escape_line(message, 2000)}", err=True)
     return profile
+
+
+def say_profile(profile: Any) -> None:
+    """On stderr: where the declared architecture came from, and the upgrade notice when the
+    repository declares nothing (each once per run)."""
+    from reviewer.typed import escape_line
+
+    click.echo(f"archreview: {escape_line(profile_line(profile), 2000)}", err=True)
+    if profile.notice:
+        click.echo(f"archreview: {profile.notice}", err=True)
+
+
+def profile_line(profile: Any) -> str:
+    """One line saying where the declared architecture came from."""
+    kind = profile.source_kind
+    if kind == "baseline":
+        return "declared architecture: none (the built-in baseline)"
+    what = {
+        "option": "named by --profile",
+        "file": "the repository's profile",
+        "agent": "an agent definition committed in the repository",
+    }.get(kind, kind)
+    extends = f", the {profile.extends} preset" if profile.extends else ""
+    return f"declared architecture: {profile.source} ({what}{extends})"
 
 
 def _cache_folder(path: Path, cache_dir: Path | None, no_cache: bool) -> str | None:
@@ -548,11 +600,13 @@ def explain(rule_id: str) -> None:
     "--from-agent",
     "agent_path",
     type=click.Path(dir_okay=False),
-    help="Map an agent definition (Markdown with YAML front matter) instead of the default.",
+    help="Map an agent definition (Markdown with YAML front matter) instead.",
 )
 @click.option("--force", is_flag=True, help="Overwrite an existing .archreview.yml.")
 def init(agent_path: str | None, force: bool) -> None:
-    """Write .archreview.yml (from the built-in default or an agent definition)."""
+    """Write .archreview.yml: one that declares nothing and documents every key, or what an
+    agent definition declares (`extends: chariot` for one that declares the Chariot preset's
+    architecture)."""
     from reviewer.profile_loader import PROFILE_FILENAMES, default_profile_text
 
     target = Path(PROFILE_FILENAMES[0])
@@ -560,7 +614,10 @@ def init(agent_path: str | None, force: bool) -> None:
         raise UsageError(f"{target} already exists; pass --force to overwrite it")
     if agent_path is None:
         _write_output(target, default_profile_text(), Path("."))
-        click.echo(f"archreview: wrote {target} (the built-in default)")
+        click.echo(
+            f"archreview: wrote {target} (declares nothing: the built-in baseline; every key "
+            "is documented, commented out)"
+        )
         return
     from reviewer.agent import (
         AgentError,
@@ -570,7 +627,11 @@ def init(agent_path: str | None, force: bool) -> None:
         read_agent,
     )
 
-    if not Path(agent_path).is_file():
+    try:
+        found = Path(agent_path).is_file()
+    except OSError as err:
+        raise UsageError(f"--from-agent {agent_path}: {err.strerror or 'unreadable'}") from None
+    if not found:
         raise UsageError(f"--from-agent {agent_path}: no such file")
     try:
         reading = read_agent(agent_path)
@@ -583,7 +644,8 @@ def init(agent_path: str | None, force: bool) -> None:
     for line in warnings:
         click.echo(f"archreview: warning: {line}", err=True)
     _write_output(target, agent_profile_text(reading, profile), Path("."))
-    click.echo(f"archreview: wrote {target} from {agent_path}")
+    extends = f" (extends the {profile.extends} preset)" if profile.extends else ""
+    click.echo(f"archreview: wrote {target} from {agent_path}{extends}")
 
 
 @main.group("profile")
@@ -602,7 +664,8 @@ def profile_group() -> None:
     help="Declared architecture: .archreview.yml or an agent definition (*.md).",
 )
 def profile_show(path: Path, profile_path: str | None) -> None:
-    """Print the effective profile (--profile, else PATH/.archreview.yml, else the default)."""
+    """Print the effective profile and where it came from (--profile, else PATH/.archreview.yml,
+    else an agent definition committed in the repository, else the built-in baseline)."""
     from reviewer.profile_loader import show_profile_text
 
     click.echo(show_profile_text(_profile(profile_path, path)), nl=False)

@@ -43,12 +43,12 @@ def adr(
     profile_path: str | None,
 ) -> None:
     """Write or refresh the Architecture Decision Records (MADR) for the findings in PATH."""
-    from reviewer.adr import AdrError, expectation_values, write_adrs
+    from reviewer.adr import AdrError, declared_values, write_adrs
     from reviewer.catalogue import load_catalogue
     from reviewer.cli import EXIT_FAILED, EXIT_USAGE, UsageError, _profile
     from reviewer.clock import today
-    from reviewer.engine import ScanError, ScanOptions, scan
-    from reviewer.profile_loader import profile_document
+    from reviewer.discover import discover_once
+    from reviewer.engine import ScanError, ScanOptions, module_profiles, scan
     from reviewer.safefs import WriteError
 
     if not path.is_dir():
@@ -59,8 +59,17 @@ def adr(
     except ScanError as err:
         click.echo(f"archreview: scan failed: {err}", err=True)
         sys.exit(EXIT_FAILED)
-    keys = {key for meta in load_catalogue().values() for key in meta.profile_keys}
-    expectations = expectation_values(profile_document(profile), sorted(keys))
+    keys = sorted({key for meta in load_catalogue().values() for key in meta.profile_keys})
+    # each module's effective profile, as the scan judged it (a module may declare for itself)
+    by_module = module_profiles(path, profile, discover_once(path, exclude=profile.exclude_paths))
+    declared: dict[str, dict[str, str]] = {}
+
+    def expectations(module: str) -> dict[str, str]:
+        # only what that profile declares: a record never claims a declaration that does not exist
+        if module not in declared:
+            declared[module] = declared_values(by_module.get(module, profile), keys)
+        return declared[module]
+
     try:
         outcome = write_adrs(
             report,

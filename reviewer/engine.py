@@ -25,8 +25,8 @@ from reviewer.discover import (
     forget_real_roots,
     read_text,
 )
+from reviewer.merge import merge
 from reviewer.model import (
-    LAYER_ORDER,
     Checked,
     Confidence,
     Evaluation,
@@ -35,8 +35,8 @@ from reviewer.model import (
     Hit,
     Location,
     ModuleSummary,
+    Persona,
     Report,
-    ScoreBlock,
     Severity,
     Span,
 )
@@ -46,12 +46,12 @@ from reviewer.model import (
 from reviewer.profile import DEFAULT, Profile
 from reviewer.registry import Check, RepoContext, TemplateContext
 from reviewer.repo import RepoIndex
-from reviewer.scoring import UNWEIGHED_RULES, rounded_score, score_block, weight
+from reviewer.scoring import UNWEIGHED_RULES, rounded_score, score_all, weight
 
 if TYPE_CHECKING:
     from reviewer.aws import AwsOptions
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 
 class ScanError(Exception):
@@ -76,6 +76,9 @@ class ScanOptions:
     # keep the whole report in the cache (the command line does not when it keeps its outputs:
     # the same inputs replay those, and pickling a large report costs seconds)
     keep_report: bool = True
+    # who the report is for (product.md *Personas*); None: the profile's persona (default
+    # regular). Findings of a persona above it are counted in Report.hidden, not reported.
+    persona: Persona | None = None
 
 
 @dataclass
@@ -102,6 +105,13 @@ class _State:
     # each template's budget, as loading left it (reviewer.bounds); taken by its checks
     ledgers: dict[str, bounds.Ledger] = field(default_factory=dict)
     incomplete: bool = False  # something went over a budget: the report is not cached
+    # each module's effective profile (the root's, its `modules:` globs, its own declaration);
+    # a module not named here answers to the root profile (options.profile)
+    profiles: dict[str, Profile] = field(default_factory=dict)
+
+    def profile_for(self, module: str) -> Profile:
+        found = self.profiles.get(module)
+        return found if found is not None else self.options.profile
 
 
 def all_checks() -> tuple[Check, ...]:
@@ -136,13 +146,17 @@ def _scan(root: str | os.PathLike[str], options: ScanOptions | None, sessions: l
     profile = opts.profile
     today = opts.today or clock_today()
     catalogue = load_catalogue()
-    checks = tuple(
-        c
-        for c in (opts.checks if opts.checks is not None else all_checks())
-        if profile.enabled(c.rule_id)
-    )
     inventory = discover_once(base, max_bytes=opts.max_bytes, exclude=profile.exclude_paths)
     state = _State(base, opts, catalogue, RepoIndex(inventory))
+    state.profiles = module_profiles(base, profile, inventory)
+    profiles = (profile, *state.profiles.values())
+    for file, line, message in _profile_problems(profiles):  # unreadable agent definitions
+        _engine_hit(state, "AR-MOD-003", file, _module_of_file(state, file), message, line=line)
+    checks = tuple(  # enabled by the root profile or by a module's
+        c
+        for c in (opts.checks if opts.checks is not None else all_checks())
+        if any(p.enabled(c.rule_id) for p in profiles)
+    )
     state.session = _open_session(state, checks, today, sessions)
     if state.session is not None:
         cached: Report | None = state.session.cached_report()  # nothing read has changed
@@ -155,24 +169,83 @@ def _scan(root: str | os.PathLike[str], options: ScanOptions | None, sessions: l
     template_checks = sorted((c for c in checks if c.kind == "template"), key=lambda c: c.rule_id)
     repo_checks = sorted((c for c in checks if c.kind == "repo"), key=lambda c: c.rule_id)
     templates = (*state.repo.templates.values(), *(live.templates.values() if live else ()))
+    gated: dict[int, list[Check]] = {}  # id(profile) -> the template checks that run under it
     for done, template in enumerate(templates, 1):
         index = live if live is not None and template.repo is live else state.repo
-        ctx = TemplateContext(template, profile, index, today)
-        _check_template(state, template_checks, ctx)
+        module_profile = state.profile_for(template.module)
+        runs = gated.get(id(module_profile))
+        if runs is None:
+            runs = gated[id(module_profile)] = [
+                c for c in template_checks if rule_runs(catalogue, c.rule_id, module_profile)
+            ]
+        ctx = TemplateContext(template, module_profile, index, today)
+        _check_template(state, runs, ctx)
         if opts.progress is not None:
             opts.progress(done, len(templates))
-    rctx = RepoContext(state.repo, profile, today)
+    rctx = RepoContext(state.repo, profile, today, state.profiles)
     for check in repo_checks:
-        _check_repository(state, check, rctx)
+        if any(rule_runs(catalogue, check.rule_id, p) for p in profiles):
+            _check_repository(state, check, rctx)
     if live is not None:  # deployed templates join suppressions, findings and scores
         state.repo.templates.update(live.templates)
     entries = _suppression_entries(state, today)
+    _drop_gated(state)
     raws = [r for r in state.raws if r.rule_id in enabled or r.rule_id in _ENGINE_RULES]
     report = _report(state, raws, entries)
     if state.session is not None and opts.keep_report and not state.incomplete:
         state.session.store_report(report)  # (a budget's outcome depends on timing: not kept)
     _release(state)
     return report
+
+
+def module_profiles(root: Path, profile: Profile, inventory: Inventory) -> dict[str, Profile]:
+    """Each module's effective profile (reviewer.profile_loader.resolve_modules: the root's,
+    the root's `modules:` globs, the module's own declaration on top); the modules that answer
+    to the root profile itself are left out."""
+    from reviewer.profile_loader import resolve_modules
+
+    resolved = resolve_modules(root, profile, [m.name for m in inventory.modules])
+    return {name: p for name, p in resolved.items() if p is not profile}
+
+
+def _profile_problems(profiles: Iterable[Profile]) -> tuple[tuple[str, int, str], ...]:
+    """The declaration candidates that could not be read, each once: AR-MOD-003 findings."""
+    from reviewer.profile import profile_problems
+
+    return profile_problems(profiles)
+
+
+def rule_runs(catalogue: Mapping[str, RuleMeta], rule_id: str, profile: Profile) -> bool:
+    """Whether a rule runs under `profile`: enabled there, and every profile key it requires is
+    declared (rules/<ID>.yaml `profile.requires`; without them it gives no findings and no
+    evaluations)."""
+    if not profile.enabled(rule_id):
+        return rule_id in _ENGINE_RULES
+    meta = catalogue.get(rule_id)
+    return meta is None or all(profile.declares(key) for key in meta.requires)
+
+
+def _drop_gated(state: _State) -> None:
+    """Take back what a rule said about a module whose profile it does not run under: a
+    repository check runs once for the whole repository (when one profile lets it), and its
+    findings and evaluations count only in the modules whose own profile does."""
+    if not state.profiles and all(
+        rule_runs(state.catalogue, rule_id, state.options.profile)
+        for rule_id in {r.rule_id for r in state.raws} | {k[0] for k in state.evaluated}
+    ):
+        return
+    memo: dict[tuple[str, str], bool] = {}
+
+    def keep(rule_id: str, module: str) -> bool:
+        known = memo.get((rule_id, module))
+        if known is None:
+            known = memo[(rule_id, module)] = rule_runs(
+                state.catalogue, rule_id, state.profile_for(module)
+            )
+        return known
+
+    state.raws = [r for r in state.raws if keep(r.rule_id, r.module)]
+    state.evaluated = {k: m for k, m in state.evaluated.items() if keep(k[0], m)}
 
 
 def _release(state: _State) -> None:
@@ -719,31 +792,53 @@ def _make_finding(state: _State, raw: _Raw) -> Finding | None:
     if meta is None:
         return None
     hit = raw.hit
-    profile = state.options.profile
-    severity = profile.severity_for(raw.rule_id) or hit.severity or meta.severity
-    confidence = hit.confidence or meta.confidence
+    variant = meta.variant(hit.variant)
+    if variant is None and hit.variant is not None and state.options.strict:
+        raise ValueError(f"{raw.rule_id} has no variant {hit.variant!r} in its rules/ file")
+    profile = state.profile_for(raw.module)
+    # the hit's own value, else its variant's, else the rule's; the profile's per-rule
+    # severity and persona overrides win over all three
+    severity = (
+        profile.severity_for(raw.rule_id)
+        or hit.severity
+        or (variant.severity if variant else None)
+        or meta.severity
+    )
+    confidence = hit.confidence or (variant.confidence if variant else None) or meta.confidence
+    persona = (
+        profile.persona_for(raw.rule_id)
+        or hit.persona
+        or (variant.persona if variant else None)
+        or meta.persona
+    )
     span, rtype = _locate(state, raw)
     prop = path_string(hit.path)
     subject = hit.subject
     related: list[Location] = []
     for rel in hit.related:
-        if raw.template is not None:
+        rfile = rel.file or raw.file
+        if raw.template is not None and rfile == raw.file:
             rspan = raw.template.locate(rel.subject, rel.path)
-            related.append(
-                Location(
-                    raw.file,
-                    rspan.line,
-                    rspan.column,
-                    rspan.end_line,
-                    rspan.end_column,
-                    rel.subject,
-                    path_string(rel.path),
-                )
+        elif rfile in state.repo.templates:
+            rspan = state.repo.templates[rfile].locate(rel.subject, rel.path)
+        else:
+            rspan = _locate_repo(state, rfile, rel.path)
+        related.append(
+            Location(
+                rfile,
+                rspan.line,
+                rspan.column,
+                rspan.end_line,
+                rspan.end_column,
+                rel.subject,
+                path_string(rel.path),
+                rel.label,
             )
+        )
     score = rounded_score(severity, confidence)
     return Finding(
         rule_id=raw.rule_id,
-        title=meta.title,
+        title=(variant.title if variant else None) or meta.title,
         layer=meta.layer,
         severity=severity,
         confidence=confidence,
@@ -759,10 +854,16 @@ def _make_finding(state: _State, raw: _Raw) -> Finding | None:
         property=prop,
         message=hit.message,
         fingerprint=fingerprint(raw.rule_id, raw.file, subject, prop),
-        adr=meta.adr,
+        adr=meta.adr_for(hit.variant),
         related=tuple(related),
         source=_source_line(state, raw.file, span.line, span.column),
+        persona=persona,
     )
+
+
+def report_persona(options: ScanOptions) -> Persona:
+    """Who the report is for: --persona, else the profile's `persona:` (default regular)."""
+    return options.persona if options.persona is not None else options.profile.persona
 
 
 def _report(state: _State, raws: Iterable[_Raw], entries: list[suppress.Entry]) -> Report:
@@ -784,24 +885,51 @@ def _report(state: _State, raws: Iterable[_Raw], entries: list[suppress.Entry]) 
             continue
         seen.add(key)
         findings.append(finding)
-    findings.sort(key=Finding.sort_key)
+    catalogue = state.catalogue
+    merged = merge(findings, lambda rule_id: _cause_of(catalogue, rule_id))
+    findings = list(merged.findings)
     if not state.options.no_ignores:
-        findings = suppress.apply(findings, entries, state.repo.templates, state.options.baseline)
+        findings = suppress.apply(
+            findings, entries, state.repo.templates, state.options.baseline, merged.members
+        )
+    findings, hidden = _persona_filter(findings, report_persona(state.options))
     evaluations = evaluate(
-        state.catalogue, state.options.profile, state.evaluated, findings, set(state.repo.templates)
+        state.catalogue, state.profile_for, state.evaluated, findings, set(state.repo.templates)
     )
-    return assemble(state, findings, evaluations)
+    return assemble(state, findings, evaluations, hidden, merged.members)
+
+
+def _cause_of(catalogue: Mapping[str, RuleMeta], rule_id: str) -> str | None:
+    meta = catalogue.get(rule_id)
+    return meta.cause if meta is not None else None
+
+
+def _persona_filter(
+    findings: list[Finding], persona: Persona
+) -> tuple[list[Finding], tuple[tuple[str, int], ...]]:
+    """The findings shown to `persona`, and how many unsuppressed findings each persona above
+    it would add (product.md *Personas*: not reported, not scored, never gating)."""
+    shown: list[Finding] = []
+    hidden = {p.value: 0 for p in Persona if p.rank > Persona.REGULAR.rank}
+    for f in findings:
+        if f.persona.rank <= persona.rank:
+            shown.append(f)
+        elif f.suppressed is None:
+            hidden[f.persona.value] += 1
+    return shown, tuple(hidden.items())
 
 
 def evaluate(
     catalogue: Mapping[str, RuleMeta],
-    profile: Profile,
+    profile_for: Callable[[str], Profile],
     evaluated: Mapping[tuple[str, str, str | None], str],
     findings: Iterable[Finding],
     template_files: set[str],
 ) -> tuple[Evaluation, ...]:
-    """One Evaluation per (rule, resource) — (rule, file) for repository rules — with its
-    weight and cost per product.md."""
+    """One Evaluation per (rule, resource) — (rule, file) for repository rules: what was
+    judged, with a weight (the rule's severity) and a cost (its worst unsuppressed finding's
+    score). Scores are computed from the findings (reviewer.scoring); evaluations count what
+    was judged and tell a judged scope from one that is n/a."""
     by_key: dict[tuple[str, str, str | None], list[Finding]] = {}
     for f in findings:
         from_template = f.file in template_files and f.rule_id not in _ENGINE_RULES
@@ -817,7 +945,7 @@ def evaluate(
         meta = catalogue.get(rule_id)
         if meta is None:
             continue
-        base = profile.severity_for(rule_id) or meta.severity
+        base = profile_for(module).severity_for(rule_id) or meta.severity
         w = _float_weight(base)
         cost = 0.0
         for f in by_key.get((rule_id, file, subject), ()):
@@ -837,24 +965,26 @@ def _float_weight(severity: Severity) -> float:
     return float(weight(severity))
 
 
-def assemble(state: _State, findings: list[Finding], evaluations: tuple[Evaluation, ...]) -> Report:
+def assemble(
+    state: _State,
+    findings: list[Finding],
+    evaluations: tuple[Evaluation, ...],
+    hidden: tuple[tuple[str, int], ...] = (),
+    members: Mapping[str, tuple[Finding, ...]] | None = None,
+) -> Report:
     inventory = state.repo.inventory
-    layers = _layer_blocks(evaluations)
-    modules: list[ModuleSummary] = []
     module_paths = {m.name: m.path for m in inventory.modules}
-    names = sorted(
-        {m.name for m in inventory.modules}
-        | {e.module for e in evaluations}
-        | {f.module for f in findings}
+    scores = score_all(
+        findings,
+        evaluations,
+        modules=module_paths,
+        module_of=lambda file: _module_of_file(state, file),
+        members=members,
     )
-    by_module: dict[str, list[Evaluation]] = {}
-    for e in evaluations:
-        by_module.setdefault(e.module, []).append(e)
-    for name in names:
-        evs = by_module.get(name, [])
-        modules.append(
-            ModuleSummary(name, module_paths.get(name, name), score_block(evs), _layer_blocks(evs))
-        )
+    modules = tuple(
+        ModuleSummary(name, module_paths.get(name, name), block, layers)
+        for name, block, layers in scores.modules
+    )
     counts = _counts(findings)
     files = FileCounts(
         templates=state.counts.get("templates", 0),
@@ -867,32 +997,25 @@ def assemble(state: _State, findings: list[Finding], evaluations: tuple[Evaluati
         for c in sorted(state.options.checks or all_checks(), key=lambda c: c.rule_id)
         if c.rule_id in state.catalogue
     )
+    profile = state.options.profile
     return Report(
         schema_version=SCHEMA_VERSION,
         tool_version=reviewer.__version__,
         root=str(state.root),
-        profile=state.options.profile.source,
-        score=score_block(evaluations),
-        layers=layers,
+        profile=profile.source,
+        score=scores.repository,
+        layers=scores.layers,
         counts=counts,
         files=files,
-        modules=tuple(modules),
+        modules=modules,
         findings=tuple(findings),
         rules=rules,
         evaluations=evaluations,
+        persona=report_persona(state.options),
+        hidden=hidden,
+        profile_source=profile.source_kind,
+        profile_notice=profile.notice,
     )
-
-
-def _layer_blocks(evaluations: Iterable[Evaluation]) -> tuple[tuple[str, ScoreBlock], ...]:
-    by_layer: dict[str, list[Evaluation]] = {}
-    for e in evaluations:
-        by_layer.setdefault(e.layer, []).append(e)
-    out = []
-    for layer in LAYER_ORDER:
-        layer_evs = by_layer.get(layer)
-        if layer_evs:
-            out.append((layer, score_block(layer_evs)))
-    return tuple(out)
 
 
 def _counts(findings: Iterable[Finding]) -> tuple[tuple[str, int], ...]:

@@ -10,11 +10,14 @@ def render_explain(meta: RuleMeta, examples: tuple[str, str] | None = None) -> s
     lines = [
         f"# {meta.id}: {meta.title}",
         "",
-        "| id | layer | severity | confidence | since | profile keys |",
-        "|---|---|---|---|---|---|",
-        f"| {meta.id} | {meta.layer} | {meta.severity.value} | {meta.confidence.value} | {meta.since} "
-        f"| {', '.join(meta.profile_keys) or '-'} |",
+        "| id | layer | severity | confidence | persona | requires | tunes | since |",
+        "|---|---|---|---|---|---|---|---|",
+        f"| {meta.id} | {meta.layer} | {meta.severity.value} | {meta.confidence.value} "
+        f"| {meta.persona.value} | {', '.join(meta.requires) or '-'} "
+        f"| {', '.join(meta.tunes) or '-'} | {meta.since} |",
         "",
+        *_variants(meta),
+        *([f"**Calibration.** {meta.calibration}", ""] if meta.calibration else []),
         "## What it finds",
         "",
         meta.description,
@@ -40,3 +43,17 @@ def render_explain(meta: RuleMeta, examples: tuple[str, str] | None = None) -> s
     if meta.owasp:
         lines.append(f"- OWASP: {', '.join(meta.owasp)}")
     return "\n".join(lines) + "\n"
+
+
+def _variants(meta: RuleMeta) -> list[str]:
+    """The cases of the rule that differ from it (`variants:` in the rule file), one row each."""
+    if not meta.variants:
+        return []
+    rows = ["| variant | title | persona | severity | confidence |", "|---|---|---|---|---|"]
+    for v in meta.variants:
+        rows.append(
+            f"| {v.id} | {v.title or meta.title} | {(v.persona or meta.persona).value} "
+            f"| {(v.severity or meta.severity).value} "
+            f"| {(v.confidence or meta.confidence).value} |"
+        )
+    return [*rows, ""]

@@ -146,6 +146,8 @@ class Related:
     subject: str | None
     path: Path = ()
     label: str = ""
+    # another file (a repository check's related manifest, another template); None: the hit's
+    file: str | None = None
 
 
 @dataclass(frozen=True)

@@ -403,6 +403,7 @@ def capture(
     from reviewer.model import evolve
 
     scratch = _State(state.root, state.options, state.catalogue, state.repo)
+    scratch.profiles = state.profiles
     if template is not None:
         scratch.lines[template.file] = template.lines
     recorder = _Recorder()
@@ -421,7 +422,10 @@ def capture(
         if raw.template is not None and raw.template is not template:
             return None
         bound = raw.template is not None
-        finding = _make_finding(scratch, raw) if bound else None
+        try:
+            finding = _make_finding(scratch, raw) if bound else None
+        except _CrossFile:  # a related location in another template
+            return None
         if finding is not None:  # the rule's ADR text is put back on replay: kept once, not per hit
             finding = evolve(finding, adr=_NO_ADR)
         raws.append((raw.rule_id, raw.file, raw.module, raw.hit, bound, finding))
@@ -430,18 +434,26 @@ def capture(
 
 # -- what a scan's result depends on, besides the files ------------------------------------------
 
-_OPTION_FIELDS = ("parameters", "sam_env", "max_bytes", "no_ignores", "baseline")
+_OPTION_FIELDS = ("parameters", "sam_env", "max_bytes", "no_ignores", "baseline", "persona")
 
 
-def checks_key(checks: tuple[Check, ...], options: Any, today: date) -> str | None:
+def checks_key(
+    checks: tuple[Check, ...],
+    options: Any,
+    today: date,
+    profiles: Mapping[str, Any] | None = None,
+) -> str | None:
     """Digest of what check results depend on besides the files: archreview's code, the checks,
-    the profile, the date, strictness. None when something has no stable digest."""
+    the profile and each module's own (`profiles`, read from the tree: a module's
+    .archreview.yml is not a scanned file), the date, strictness. None when something has no
+    stable digest."""
     try:
         return digest(
             "checks",
             code_fingerprint(),
             [(c.rule_id, c.kind, c.cross_file, c.fn) for c in checks],
             options.profile,
+            dict(profiles or {}),
             today,
             options.strict,
         )
@@ -548,7 +560,7 @@ class Session:
         opts = state.options
         code = code_fingerprint()
         base = digest("model", code)
-        self.env = checks_key(self.checks, opts, self.today)
+        self.env = checks_key(self.checks, opts, self.today, state.profiles)
         for path in self.order:
             entry = self.files[path]
             if isinstance(entry.text, Skipped):
@@ -736,7 +748,7 @@ class Session:
     def _run_local(
         self, entry: _File, template: Template, ledger: Ledger
     ) -> dict[str, Capture | None] | None:
-        from reviewer.engine import _parameters_for, _State
+        from reviewer.engine import _parameters_for, _State, rule_runs
         from reviewer.registry import TemplateContext
 
         if not self_contained(template):
@@ -748,10 +760,14 @@ class Session:
         template.repo = checks_guard
         template.parameter_values.update(_parameters_for(state, template, self.samconfigs))
         scratch = _State(state.root, state.options, state.catalogue, engine_guard)  # type: ignore[arg-type]
-        ctx = TemplateContext(template, state.options.profile, checks_guard, self.today)  # type: ignore[arg-type]
+        scratch.profiles = state.profiles
+        profile = state.profile_for(template.module)
+        ctx = TemplateContext(template, profile, checks_guard, self.today)  # type: ignore[arg-type]
         out: dict[str, Capture | None] = {}
         try:
             for check in self.local_checks:
+                if not rule_runs(state.catalogue, check.rule_id, profile):
+                    continue  # the engine does not run it for this template
                 ledger.where = check.rule_id
                 checkpoint()
                 checks_guard.tripped = engine_guard.tripped = False
@@ -850,7 +866,7 @@ def _apply(state: _State, cap: Capture, template: Template | None) -> None:
 
     for rule_id, file, module, hit, bound, finding in cap.raws:
         if finding is not None:
-            finding = evolve(finding, adr=state.catalogue[rule_id].adr)
+            finding = evolve(finding, adr=state.catalogue[rule_id].adr_for(hit.variant))
         state.raws.append(_Raw(rule_id, file, module, hit, template if bound else None, finding))
     for is_default, key, value in cap.ops:
         if is_default:

@@ -1,18 +1,116 @@
 """The declared architecture a repository is reviewed against.
 
-`Profile` is the one interface checks read expectations from. `DEFAULT` is the architecture
-declared by the example agent definition plus the documented additions listed in
-`DEFAULT_ADDITIONS`.
+`Profile` is the one interface checks read expectations from. It has one field per schema key of
+.archreview.yml; a key the repository does not declare has the value None (or ``()`` for a
+list), except the few keys the built-in baseline gives a value to (TLS minimum, WAF rule groups
+and rate-based rule, authorizer kinds, the layers switched on, the sizing tag's name).
+`Profile.declares(key)` says whether a key was declared: a rule that *requires* a key does not
+run without it, a rule that *tunes* on a key reads the baseline's value when it is not declared.
+
+The schema keys, exactly as rule files name them in ``profile: {requires, tunes}`` and as
+``archreview profile show`` prints them (`SCHEMA_KEYS`, the authoritative list)::
+
+    stack.go.version                   stack.go.required_modules     stack.go.forbidden_modules
+    stack.node.packages                stack.node.forbidden_packages
+    stack.testing.go                   stack.testing.node
+    layers.network.enabled             layers.network.geo_restriction
+    layers.api.enabled                 layers.api.authorizer_kinds   layers.api.waf_managed_rule_groups
+    layers.api.waf_rate_limit
+    layers.identity.enabled
+    layers.data.enabled                layers.data.kms_required      layers.data.tls_minimum
+    layers.data.tls_preferred
+    layers.monitoring.enabled
+    events.retention_days              events.visibility_timeout_s   events.fifo_queues
+    sizing.tag                         sizing.classes
+    dynamodb.single_table_limit
+    platform.private_subnets_behind_load_balancer                    platform.canary_releases
+    platform.multi_region_recovery     platform.compliance_monitoring
+
+A section name (``stack.testing``, ``layers.api``) is declared when any key below it is.
+`CONTROL_KEYS` (``persona``, ``rules``, ``exclude``, ``suppressions``, ``modules``,
+``extends``) steer the review; they are not declarations of the architecture.
+
+`DEFAULT` (= `BASELINE`) is the built-in baseline, `Profile()`: it declares nothing. The
+Chariot platform's declaration is the preset ``chariot`` (reviewer/presets/chariot.yml, read
+by :func:`reviewer.profile_loader.preset`): the example agent definition's architecture plus
+the documented additions `CHARIOT_ADDITIONS`.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Iterable
+from dataclasses import dataclass, field, replace
+from typing import Any
 
-from reviewer.model import Severity
+from reviewer.model import Persona, Severity
 
 # The families of the seed's five security layers (L1 NET, L2 API, L3 IDN + IAM, L4 DAT, L5 OBS)
 LAYER_FAMILIES: tuple[str, ...] = ("NET", "API", "IDN", "IAM", "DAT", "OBS")
+
+# Every authorizer kind archreview knows: the baseline accepts any of them.
+AUTHORIZER_KINDS: tuple[str, ...] = ("COGNITO_USER_POOLS", "JWT", "TOKEN", "REQUEST", "AWS_IAM")
+
+# schema key -> the Profile fields it sets
+KEY_FIELDS: dict[str, tuple[str, ...]] = {
+    "stack.go.version": ("go_version",),
+    "stack.go.required_modules": ("go_frameworks", "go_sdk"),
+    "stack.go.forbidden_modules": ("go_forbidden",),
+    "stack.node.packages": ("node_packages",),
+    "stack.node.forbidden_packages": ("node_forbidden",),
+    "stack.testing.go": ("go_test_frameworks",),
+    "stack.testing.node": ("node_test_frameworks",),
+    "layers.network.enabled": ("layers",),
+    "layers.network.geo_restriction": ("geo_restriction",),
+    "layers.api.enabled": ("layers",),
+    "layers.api.authorizer_kinds": ("authorizers",),
+    "layers.api.waf_managed_rule_groups": ("waf_managed_rule_groups",),
+    "layers.api.waf_rate_limit": ("waf_rate_limit",),
+    "layers.identity.enabled": ("layers",),
+    "layers.data.enabled": ("layers",),
+    "layers.data.kms_required": ("kms_required",),
+    "layers.data.tls_minimum": ("tls_minimum",),
+    "layers.data.tls_preferred": ("tls_preferred",),
+    "layers.monitoring.enabled": ("layers",),
+    "events.retention_days": ("queue_retention_days",),
+    "events.visibility_timeout_s": ("queue_visibility_s",),
+    "events.fifo_queues": ("ordered_queue_patterns",),
+    "sizing.tag": ("sizing_tag",),
+    "sizing.classes": ("sizing_classes",),
+    "dynamodb.single_table_limit": ("single_table_limit",),
+    "platform.private_subnets_behind_load_balancer": ("private_subnets_behind_lb",),
+    "platform.canary_releases": ("gradual_deployment",),
+    "platform.multi_region_recovery": ("multi_region",),
+    "platform.compliance_monitoring": ("compliance_monitoring",),
+}
+SCHEMA_KEYS: tuple[str, ...] = tuple(KEY_FIELDS)
+# the layer switches and the rule families each one turns on or off
+LAYER_KEYS: dict[str, tuple[str, ...]] = {
+    "layers.network.enabled": ("NET",),
+    "layers.api.enabled": ("API",),
+    "layers.identity.enabled": ("IDN", "IAM"),
+    "layers.data.enabled": ("DAT",),
+    "layers.monitoring.enabled": ("OBS",),
+}
+CONTROL_KEYS: tuple[str, ...] = (
+    "persona",
+    "rules",
+    "exclude",
+    "suppressions",
+    "modules",
+    "extends",
+)
+# The Profile fields that hold the declared architecture (what a module may declare for itself).
+ARCHITECTURE_FIELDS: tuple[str, ...] = tuple(
+    dict.fromkeys(name for names in KEY_FIELDS.values() for name in names)
+)
+# The kinds of place a profile comes from (`Profile.source_kind`), in the order they are tried.
+SOURCE_KINDS: tuple[str, ...] = ("option", "file", "agent", "baseline")
+
+BASELINE_NOTICE = (
+    "reviewed against the built-in baseline: this repository declares no architecture (the "
+    "review used to apply the Chariot preset; add `extends: chariot` to .archreview.yml to "
+    "keep it)"
+)
 
 
 @dataclass(frozen=True)
@@ -34,88 +132,106 @@ class Suppress:
 
 @dataclass(frozen=True)
 class Profile:
-    name: str = "default"
-    source: str = "built-in default"
-    # stack
-    go_version: str = "1.24.6"
-    go_frameworks: tuple[str, ...] = ("github.com/gorilla/mux",)
-    go_sdk: str = "github.com/aws/aws-sdk-go-v2"
-    go_forbidden: tuple[str, ...] = (
-        "github.com/gin-gonic/gin",
-        "github.com/labstack/echo",
-        "github.com/labstack/echo/v4",
-        "github.com/go-chi/chi",
-        "github.com/go-chi/chi/v5",
-        "github.com/gofiber/fiber",
-        "github.com/gofiber/fiber/v2",
-    )
-    go_test_frameworks: tuple[str, ...] = ("github.com/stretchr/testify",)
-    node_packages: tuple[tuple[str, str], ...] = (
-        ("react", "18.3.1"),
-        ("react-dom", "18.3.1"),
-        ("typescript", "5.x"),
-        ("@tanstack/react-query", "*"),
-        ("@headlessui/react", "*"),
-        ("@tremor/react", "*"),
-        ("tailwindcss", "*"),
-    )
-    node_forbidden: tuple[str, ...] = (
-        "redux",
-        "@reduxjs/toolkit",
-        "react-redux",
-        "swr",
-        "react-query",
-    )
-    node_test_frameworks: tuple[str, ...] = ("jest", "@playwright/test", "playwright")
-    # layers
-    layers: tuple[str, ...] = ("NET", "API", "IDN", "IAM", "DAT", "OBS")
-    authorizers: tuple[str, ...] = ("COGNITO_USER_POOLS", "JWT", "TOKEN", "REQUEST")
+    name: str = "baseline"
+    source: str = "built-in baseline"  # the file the profile came from (repo-relative when found)
+    # stack (None / (): not declared)
+    go_version: str | None = None
+    go_frameworks: tuple[str, ...] = ()
+    go_sdk: str | None = None
+    go_forbidden: tuple[str, ...] = ()
+    go_test_frameworks: tuple[str, ...] = ()
+    node_packages: tuple[tuple[str, str], ...] = ()
+    node_forbidden: tuple[str, ...] = ()
+    node_test_frameworks: tuple[str, ...] = ()
+    # layers (the baseline reviews every layer; the tuned values below are the baseline's)
+    layers: tuple[str, ...] = LAYER_FAMILIES
+    authorizers: tuple[str, ...] = AUTHORIZER_KINDS
     waf_managed_rule_groups: tuple[str, ...] = ("AWSManagedRulesCommonRuleSet",)
     waf_rate_limit: bool = True
-    kms_required: bool = True
+    kms_required: bool | None = None
     tls_minimum: str = "TLSv1.2"
-    tls_preferred: str = "TLSv1.3"
-    geo_restriction: bool = True
+    tls_preferred: str | None = None
+    geo_restriction: bool | None = None
     # event pipeline
-    queue_retention_days: int = 14
+    queue_retention_days: int | None = None
     queue_visibility_s: int | None = None
-    ordered_queue_patterns: tuple[str, ...] = ("*asset-processing*",)
+    ordered_queue_patterns: tuple[str, ...] = ()
     # sizing
-    sizing_classes: tuple[SizingClass, ...] = (
-        SizingClass("ingestion", 512, 300, ("ingest",)),
-        SizingClass("correlation", 1024, 600, ("correlat",)),
-        SizingClass("assessment", 2048, 900, ("assess",)),
-        SizingClass("notification", 256, 120, ("notif", "dispatch")),
-        SizingClass("api", 512, 29, ()),
-    )
+    sizing_classes: tuple[SizingClass, ...] = ()
     sizing_tag: str = "archreview:sizing-class"
-    single_table_limit: int = 1
+    single_table_limit: int | None = None
     # platform declarations
-    private_subnets_behind_lb: bool = True
-    gradual_deployment: bool = True
-    multi_region: bool = True
-    compliance_monitoring: bool = True
-    # rule control
+    private_subnets_behind_lb: bool | None = None
+    gradual_deployment: bool | None = None
+    multi_region: bool | None = None
+    compliance_monitoring: bool | None = None
+    # review control
+    persona: Persona = Persona.REGULAR
     severity_overrides: tuple[tuple[str, Severity], ...] = ()
     disabled_rules: tuple[str, ...] = ()
+    rule_personas: tuple[tuple[str, Persona], ...] = ()
     exclude_paths: tuple[str, ...] = ()
     suppressions: tuple[Suppress, ...] = ()
+    # the root profile's `modules:` section: module path glob -> what it declares for them
+    # (a profile whose declared keys are laid over the module's: Profile.declared_over)
+    modules: tuple[tuple[str, Profile], ...] = ()
+    # the schema keys (`stack.go.version`, `sizing.classes`, ...) this profile declares, itself
+    # or through the preset it extends; None: every key
+    declared: frozenset[str] | None = frozenset()
+    # provenance (not compared: two profiles that declare the same are equal)
+    source_kind: str = field(default="baseline", compare=False)  # option|file|agent|baseline
+    extends: str | None = field(default=None, compare=False)  # the preset laid under it
+    notice: str | None = field(default=None, compare=False)  # one line for every human format
+    # (file, line, message): candidates that could not be read (the engine reports AR-MOD-003)
+    problems: tuple[tuple[str, int, str], ...] = field(default=(), compare=False)
     warnings: tuple[str, ...] = field(default=(), compare=False)
     # where each declared value came from: (schema key, "file:line"), for init and profile show
     sources: tuple[tuple[str, str], ...] = field(default=(), compare=False)
-    # the schema keys (`stack.go.version`, `sizing.classes`, ...) this profile declares, itself
-    # or through the preset it extends; None: every key (the first version's built-in default)
-    declared: frozenset[str] | None = None
 
     def declares(self, key: str) -> bool:
         """Whether the repository declared `key` (a rule that requires it runs only then; a
-        rule that merely tunes on it reads the baseline's value otherwise)."""
-        return self.declared is None or key in self.declared
+        rule that merely tunes on it reads the baseline's value otherwise). A section
+        (``stack.testing``) is declared when a key below it is; a key below a declared one
+        (``sizing.classes.api``) is declared with it."""
+        if self.declared is None or key in self.declared:
+            return True
+        return any(d.startswith(key + ".") or key.startswith(d + ".") for d in self.declared)
+
+    def declared_keys(self) -> tuple[str, ...]:
+        """The declared schema keys, in schema order."""
+        return tuple(k for k in SCHEMA_KEYS if self.declared is None or k in self.declared)
+
+    def declared_over(self, base: Profile) -> Profile:
+        """``base`` with this profile's declared architecture on top (a `modules:` entry or a
+        module's own declaration over the profile the module inherits): the fields of each
+        declared key, and for ``layers.<name>.enabled`` that layer's switch only."""
+        keys = set(self.declared_keys())
+        changes: dict[str, Any] = {}
+        on = set(base.layers)
+        for key in keys:
+            families = LAYER_KEYS.get(key)
+            if families is None:
+                changes.update((name, getattr(self, name)) for name in KEY_FIELDS[key])
+                continue
+            for family in families:
+                (on.add if family in self.layers else on.discard)(family)
+        changes["layers"] = tuple(f for f in LAYER_FAMILIES if f in on)
+        declared = None if base.declared is None else base.declared | keys
+        cited = dict(base.sources)
+        cited.update((k, v) for k, v in self.sources if k.split(".")[0] in _SECTIONS)
+        return replace(base, **changes, declared=declared, sources=tuple(sorted(cited.items())))
 
     def severity_for(self, rule_id: str) -> Severity | None:
         for rid, severity in self.severity_overrides:
             if rid == rule_id:
                 return severity
+        return None
+
+    def persona_for(self, rule_id: str) -> Persona | None:
+        """The persona the profile moves `rule_id` to (``rules: {ID: {persona: ...}}``)."""
+        for rid, persona in self.rule_personas:
+            if rid == rule_id:
+                return persona
         return None
 
     def enabled(self, rule_id: str) -> bool:
@@ -134,10 +250,14 @@ class Profile:
         return None
 
 
-DEFAULT = Profile()
+_SECTIONS = frozenset(key.split(".")[0] for key in SCHEMA_KEYS)
 
-# What the built-in default adds to, or changes from, the example's declared architecture.
-DEFAULT_ADDITIONS: tuple[tuple[str, str], ...] = (
+BASELINE = Profile()
+DEFAULT = BASELINE  # the built-in default is the baseline (0.1 applied the Chariot preset)
+
+# What the chariot preset adds to, or changes from, the example agent definition's declared
+# architecture (Profile field names; a dotted name is one part of a field).
+CHARIOT_ADDITIONS: tuple[tuple[str, str], ...] = (
     ("sizing_classes.api", "an `api` class of 512 MB / 29 s for API-integrated functions"),
     (
         "queue_visibility_s",
@@ -150,3 +270,15 @@ DEFAULT_ADDITIONS: tuple[tuple[str, str], ...] = (
         "AWS endpoint offers it",
     ),
 )
+DEFAULT_ADDITIONS = CHARIOT_ADDITIONS  # the name of 0.1
+# preset name -> its documented additions to the architecture it was made from
+PRESET_ADDITIONS: dict[str, tuple[tuple[str, str], ...]] = {
+    "baseline": (),
+    "chariot": CHARIOT_ADDITIONS,
+}
+
+
+def profile_problems(profiles: Iterable[Profile]) -> tuple[tuple[str, int, str], ...]:
+    """The problems of several profiles (the root's and its modules'), each once, in order:
+    what the engine reports as AR-MOD-003."""
+    return tuple(dict.fromkeys(p for profile in profiles for p in profile.problems))

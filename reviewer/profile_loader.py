@@ -1,16 +1,20 @@
-"""Load, validate and write the declared architecture (.archreview.yml).
+"""Load, validate, resolve and write the declared architecture (.archreview.yml).
 
 The file is strict: an unknown key, a wrong type, a bad version or range, or a duplicate key is a
 :class:`ProfileError` naming the file, line and column, with a "did you mean" suggestion where one
-is close. Every key is optional; a key that is not written keeps the built-in default (keys
-replace whole values: writing ``stack.node.packages`` replaces the default package map, it does
-not merge with it). An agent definition (``*.md`` with YAML front matter) is read by
+is close. Every key is optional. A profile is laid over a preset: ``extends: chariot`` lays it
+over the Chariot platform's declaration (reviewer/presets/chariot.yml), no ``extends`` over the
+built-in baseline (reviewer/presets/baseline.yml), which declares nothing. A key written
+replaces the preset's value as a whole (writing ``stack.node.packages`` replaces the package
+map, it does not merge with it). An agent definition (``*.md`` with YAML front matter) is read by
 :mod:`reviewer.agent` instead and only warns on what it does not map.
 
-Schema (``archreview profile show`` prints the effective profile in this form)::
+Schema (``archreview profile show`` prints the effective profile in this form; the declarable
+keys, dotted, are :data:`reviewer.profile.SCHEMA_KEYS`)::
 
     version: 1
     name: chariot
+    extends: chariot | baseline
     stack:
       go: {version, required_modules, forbidden_modules}
       node: {packages: {name: range}, forbidden_packages}
@@ -26,25 +30,50 @@ Schema (``archreview profile show`` prints the effective profile in this form)::
     dynamodb: {single_table_limit}
     platform: {private_subnets_behind_load_balancer, canary_releases, multi_region_recovery,
                compliance_monitoring}
-    rules: {disable: [ids], severity: {id: severity}}
+    persona: regular | pedantic | auditor
+    rules: {disable: [ids], severity: {id: severity}, persona: {id: persona},
+            <id>: {enabled, severity, persona}}
     exclude: [globs]
     suppressions: [{path, id, reason, until, subject}]
+    modules: {<module path glob>: {extends, stack, layers, events, sizing, dynamodb, platform}}
+
+Where the declared architecture comes from (:func:`resolve_profile`, first found wins):
+``--profile FILE``; ``PATH/.archreview.yml``; an architect agent definition committed in the
+repository (``.claude/agents/*.md``, ``.github/agents/*.md``, ``*.agent.md`` at the root or
+below ``docs/``) that maps to at least one schema key, the one that maps the most (ties: path
+order); else the baseline. Each module's own profile (:func:`resolve_modules`): the root's, the
+root's ``modules:`` entries whose glob matches the module's path, then what the module folder
+(and each enclosing module folder) commits for itself — its own .archreview.yml, else its best
+agent definition — on top. Repository files are read without following a link out of the root,
+at most MAX_BYTES each; one that cannot be used is a problem (AR-MOD-003) and is skipped.
 """
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import re
 import stat
 import textwrap
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import fields, replace
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from reviewer.model import Severity
-from reviewer.profile import DEFAULT, LAYER_FAMILIES, Profile, SizingClass, Suppress
+from reviewer.model import Persona, Severity
+from reviewer.profile import (
+    AUTHORIZER_KINDS,
+    BASELINE,
+    BASELINE_NOTICE,
+    KEY_FIELDS,
+    LAYER_FAMILIES,
+    PRESET_ADDITIONS,
+    SCHEMA_KEYS,
+    Profile,
+    SizingClass,
+    Suppress,
+)
 from reviewer.typed import (
     INT,
     NULL,
@@ -57,9 +86,13 @@ from reviewer.typed import (
 
 PROFILE_FILENAMES = (".archreview.yml", ".archreview.yaml")
 MAX_BYTES = 1_000_000
+MAX_AGENT_CANDIDATES = 16  # agent definitions read per folder (the root, each module)
+MAX_LISTED = 5_000  # folder entries looked at per folder while looking for agent definitions
+DOCS_DEPTH = 6  # how deep below docs/ *.agent.md files are looked for
+MAX_MODULE_ENTRIES = 256  # entries of a `modules:` section (each is matched against each module)
 
-AUTHORIZER_KINDS = ("COGNITO_USER_POOLS", "JWT", "TOKEN", "REQUEST", "AWS_IAM")
 TLS_VERSIONS = ("TLSv1.0", "TLSv1.1", "TLSv1.2", "TLSv1.3")
+PERSONAS = tuple(p.value for p in Persona)
 
 # The five layers of the declared architecture and the rule families each one switches.
 LAYER_SECTIONS: dict[str, tuple[str, ...]] = {
@@ -135,19 +168,22 @@ def normalise_authorizer(text: str) -> str:
 
 # -- the schema --------------------------------------------------------------------------------
 
+ARCHITECTURE_SECTIONS = ("stack", "layers", "events", "sizing", "dynamodb", "platform")
 TOP_KEYS = (
     "version",
     "name",
-    "stack",
-    "layers",
-    "events",
-    "sizing",
-    "dynamodb",
-    "platform",
+    "extends",
+    *ARCHITECTURE_SECTIONS,
+    "persona",
     "rules",
     "exclude",
     "suppressions",
+    "modules",
 )
+# what one entry of `modules:` may declare: the architecture, over a preset
+MODULE_KEYS = ("extends", *ARCHITECTURE_SECTIONS)
+PRESETS = ("baseline", "chariot")
+PRESET_DIR = Path(__file__).resolve().parent / "presets"
 
 
 def _rule_ids() -> tuple[str, ...]:
@@ -157,8 +193,9 @@ def _rule_ids() -> tuple[str, ...]:
 
 
 def parse_profile_text(text: str, file: str) -> Profile:
-    """A .archreview.yml text -> Profile (the built-in default overlaid with what it sets).
-    Raises ProfileError, and nothing else, for anything it cannot use."""
+    """A .archreview.yml text -> Profile (the preset it extends, the baseline by default,
+    overlaid with what it sets). Raises ProfileError, and nothing else, for anything it cannot
+    use."""
     try:
         return _parse_profile(text, file)
     except ProfileError:
@@ -167,18 +204,13 @@ def parse_profile_text(text: str, file: str) -> Profile:
         raise ProfileError.of(err) from None
 
 
-def _parse_profile(text: str, file: str) -> Profile:
+def _parse_profile(text: str, file: str, base: Profile | None = None) -> Profile:
     doc = compose(text, file)
     if doc is None:
-        return replace(DEFAULT, name=Path(file).name, source=file)
+        start = base if base is not None else preset("baseline")
+        return replace(start, name=Path(file).name, source=file, extends=None)
     r = Reader(file)
     top = r.mapping(doc, "the profile", TOP_KEYS)
-    kw: dict[str, Any] = {"name": Path(file).name, "source": file}
-    sources: list[tuple[str, str]] = []
-
-    def cite(key: str, m: Marked) -> None:
-        sources.append((key, f"{file}:{m.line}"))
-
     if "version" in top:
         v = top["version"]
         if v.kind != INT or v.value != 1:
@@ -187,12 +219,46 @@ def _parse_profile(text: str, file: str) -> Profile:
                 f"unsupported profile version {v.text or v.found()!r}; this archreview reads 1",
                 "1",
             )
+    profile = _declared(r, top, file, base)
+    kw: dict[str, Any] = {"name": Path(file).name, "source": file}
     if "name" in top:
         kw["name"] = r.string(top["name"], "name")
+    if "persona" in top:
+        kw["persona"] = Persona(
+            r.choice(top["persona"], "persona", PERSONAS, lambda t: t.strip().lower())
+        )
+    if "rules" in top:
+        _rules(r, top["rules"], kw)
+    if "exclude" in top:
+        kw["exclude_paths"] = r.strings(top["exclude"], "exclude")
+    if "suppressions" in top:
+        kw["suppressions"] = _suppressions(r, top["suppressions"])
+    if "modules" in top:
+        kw["modules"] = _modules(r, top["modules"], file)
+    profile = replace(profile, **kw)
+    where = dict(profile.sources).get("events.visibility_timeout_s", file)
+    warnings = tuple(f"{where}: {w}" for w in consistency_warnings(profile))
+    return replace(profile, warnings=warnings)
+
+
+def _declared(r: Reader, top: Mapping[str, Marked], file: str, base: Profile | None) -> Profile:
+    """The architecture sections of a mapping (the profile, or one entry of `modules:`) over
+    the preset it extends."""
+    extends = None
+    if "extends" in top:
+        extends = r.choice(top["extends"], "extends", PRESETS, lambda t: t.strip().lower())
+    start = preset(extends or "baseline") if base is None else base
+    kw: dict[str, Any] = {}
+    switches: dict[str, bool] = {}
+    sources: list[tuple[str, str]] = []
+
+    def cite(key: str, m: Marked) -> None:
+        sources.append((key, f"{file}:{m.line}"))
+
     if "stack" in top:
         _stack(r, top["stack"], kw, cite)
     if "layers" in top:
-        _layers(r, top["layers"], kw, cite)
+        _layers(r, top["layers"], kw, switches, cite)
     if "events" in top:
         _events(r, top["events"], kw, cite)
     if "sizing" in top:
@@ -210,17 +276,51 @@ def _parse_profile(text: str, file: str) -> Profile:
             if key in p:
                 kw[attr] = r.boolean(p[key], f"platform.{key}")
                 cite(f"platform.{key}", p[key])
-    if "rules" in top:
-        _rules(r, top["rules"], kw)
-    if "exclude" in top:
-        kw["exclude_paths"] = r.strings(top["exclude"], "exclude")
-    if "suppressions" in top:
-        kw["suppressions"] = _suppressions(r, top["suppressions"])
-    kw["sources"] = tuple(sources)
-    profile = replace(DEFAULT, **kw)
-    where = dict(sources).get("events.visibility_timeout_s", file)
-    warnings = tuple(f"{where}: {w}" for w in consistency_warnings(profile))
-    return replace(profile, warnings=warnings)
+    if switches:
+        on = set(start.layers)
+        for family, enabled in switches.items():
+            (on.add if enabled else on.discard)(family)
+        kw["layers"] = tuple(f for f in LAYER_FAMILIES if f in on)
+    keys = {key for key, _ in sources if key in KEY_FIELDS}
+    declared = None if start.declared is None else start.declared | keys
+    cited = dict(start.sources)
+    cited.update(sources)
+    return replace(
+        start,
+        **kw,
+        declared=declared,
+        sources=tuple(sorted(cited.items())),
+        extends=extends,
+        source_kind="file",
+        notice=None,
+    )
+
+
+def _modules(r: Reader, m: Marked, file: str) -> tuple[tuple[str, Profile], ...]:
+    """`modules:`: module path glob -> what those modules declare (each entry over the preset it
+    extends, else over nothing: only the keys it writes apply to the module)."""
+    if not isinstance(m.value, dict):
+        raise r.wrong(m, "modules", "a mapping of module path globs to declarations")
+    if len(m.value) > MAX_MODULE_ENTRIES:
+        raise r.fail(m, f"modules has {len(m.value):,} entries; at most {MAX_MODULE_ENTRIES}")
+    out: list[tuple[str, Profile]] = []
+    for glob, body in m.value.items():
+        line, col = m.keys[glob]
+        pattern = module_glob(glob)
+        if not pattern:
+            raise ProfileError("an empty module glob", r.file, line, col)
+        entry = r.mapping(body, f"modules.{glob}", MODULE_KEYS)
+        declared = _declared(r, entry, file, None)
+        out.append((pattern, replace(declared, name=f"modules.{glob}", source=f"{file}:{line}")))
+    return tuple(out)
+
+
+def module_glob(text: str) -> str:
+    """A `modules:` glob as module paths are written: "/"-separated, relative, no "./"."""
+    t = text.strip().replace("\\", "/")
+    while t.startswith("./"):
+        t = t[2:]
+    return t.strip("/") or ("." if text.strip() in (".", "./") else "")
 
 
 PLATFORM_KEYS: dict[str, str] = {
@@ -252,7 +352,7 @@ def _stack(r: Reader, m: Marked, kw: dict[str, Any], cite: _Cite) -> None:
             for mod, item in zip(mods, g["required_modules"].value, strict=False):
                 _check_module_path(r, item, mod)
             sdks = [x for x in mods if x.startswith("github.com/aws/aws-sdk-go")]
-            kw["go_sdk"] = sdks[0] if sdks else ""
+            kw["go_sdk"] = sdks[0] if sdks else None
             kw["go_frameworks"] = tuple(x for x in mods if x not in sdks[:1])
             cite("stack.go.required_modules", g["required_modules"])
         if "forbidden_modules" in g:
@@ -312,7 +412,9 @@ def _range_hint(spec: str) -> str | None:
     return m.group(1) if m else None
 
 
-def _layers(r: Reader, m: Marked, kw: dict[str, Any], cite: _Cite) -> None:
+def _layers(
+    r: Reader, m: Marked, kw: dict[str, Any], switches: dict[str, bool], cite: _Cite
+) -> None:
     allowed = {
         "network": ("enabled", "geo_restriction"),
         "api": ("enabled", "authorizer_kinds", "waf_managed_rule_groups", "waf_rate_limit"),
@@ -321,7 +423,6 @@ def _layers(r: Reader, m: Marked, kw: dict[str, Any], cite: _Cite) -> None:
         "monitoring": ("enabled",),
     }
     sections = r.mapping(m, "layers", tuple(allowed))
-    enabled = set(DEFAULT.layers)
     for name, sm in sections.items():
         where = f"layers.{name}"
         if isinstance(sm.value, bool):  # layers: {network: false}
@@ -331,25 +432,23 @@ def _layers(r: Reader, m: Marked, kw: dict[str, Any], cite: _Cite) -> None:
         if "enabled" in body:
             on = r.boolean(body["enabled"], f"{where}.enabled")
             for family in LAYER_SECTIONS[name]:
-                (enabled.add if on else enabled.discard)(family)
+                switches[family] = on
             cite(f"{where}.enabled", body["enabled"])
         if "geo_restriction" in body:
             kw["geo_restriction"] = r.boolean(body["geo_restriction"], f"{where}.geo_restriction")
             cite(f"{where}.geo_restriction", body["geo_restriction"])
         if "authorizer_kinds" in body:
             am = body["authorizer_kinds"]
-            kinds = r.strings(am, f"{where}.authorizer_kinds")
-            out = []
-            for kind, item in zip(kinds, am.value, strict=False):
-                out.append(
-                    r.choice(
-                        item,
-                        f"an entry of {where}.authorizer_kinds",
-                        AUTHORIZER_KINDS,
-                        normalise_authorizer,
-                    )
+            r.strings(am, f"{where}.authorizer_kinds")
+            out = [
+                r.choice(
+                    item,
+                    f"an entry of {where}.authorizer_kinds",
+                    AUTHORIZER_KINDS,
+                    normalise_authorizer,
                 )
-                del kind
+                for item in am.value
+            ]
             kw["authorizers"] = tuple(dict.fromkeys(out))
             cite(f"{where}.authorizer_kinds", am)
         if "waf_managed_rule_groups" in body:
@@ -370,7 +469,6 @@ def _layers(r: Reader, m: Marked, kw: dict[str, Any], cite: _Cite) -> None:
             if key in body:
                 kw[key] = r.choice(body[key], f"{where}.{key}", TLS_VERSIONS, normalise_tls)
                 cite(f"{where}.{key}", body[key])
-    kw["layers"] = tuple(f for f in LAYER_FAMILIES if f in enabled)
 
 
 def _events(r: Reader, m: Marked, kw: dict[str, Any], cite: _Cite) -> None:
@@ -420,33 +518,95 @@ def _sizing(r: Reader, m: Marked, kw: dict[str, Any], cite: _Cite) -> None:
             classes.append(SizingClass(name, memory, timeout, patterns))
             cite(where, body_m)
         kw["sizing_classes"] = tuple(classes)
+        cite("sizing.classes", cm)
+
+
+RULE_KEYS = ("enabled", "severity", "persona")
 
 
 def _rules(r: Reader, m: Marked, kw: dict[str, Any]) -> None:
-    body = r.mapping(m, "rules", ("disable", "severity"))
+    """`rules:` — `disable: [ids]`, `severity: {id: severity}`, `persona: {id: persona}`, and
+    per rule `<id>: {enabled, severity, persona}` (both forms may be mixed)."""
+    if not isinstance(m.value, dict):
+        raise r.wrong(m, "rules", "a mapping")
     ids = _rule_ids()
-    if "disable" in body:
-        dm = body["disable"]
-        disabled = r.strings(dm, "rules.disable")
-        for rid, item in zip(disabled, dm.value, strict=False):
-            if rid.upper() not in ids:
-                raise r.fail(item, f"unknown rule id {rid!r}", suggest(rid.upper(), ids))
-        kw["disabled_rules"] = tuple(x.upper() for x in disabled)
-    if "severity" in body:
-        sm = body["severity"]
-        if not isinstance(sm.value, dict):
-            raise r.fail(sm, "rules.severity must be a mapping of rule id to severity")
-        overrides: list[tuple[str, Severity]] = []
-        choices = tuple(s.value for s in Severity)
-        for rid, vm in sm.value.items():
-            if rid.upper() not in ids:
-                line, col = sm.keys[rid]
-                raise ProfileError(
-                    f"unknown rule id {rid!r}", r.file, line, col, suggest(rid.upper(), ids)
+    disabled: list[str] = []
+    severities: dict[str, Severity] = {}
+    personas: dict[str, Persona] = {}
+    severity_choices = tuple(s.value for s in Severity)
+
+    def rule_id(key: str) -> str:
+        rid = key.strip().upper()
+        if rid not in ids:
+            line, col = m.keys[key]
+            raise ProfileError(f"unknown rule id {key!r}", r.file, line, col, suggest(rid, ids))
+        return rid
+
+    def by_id(body: Marked, where: str) -> dict[str, Marked]:
+        if not isinstance(body.value, dict):
+            raise r.wrong(body, where, "a mapping of rule id to value")
+        out: dict[str, Marked] = {}
+        for key, vm in body.value.items():
+            rid = key.strip().upper()
+            if rid not in ids:
+                line, col = body.keys[key]
+                raise ProfileError(f"unknown rule id {key!r}", r.file, line, col, suggest(rid, ids))
+            out[rid] = vm
+        return out
+
+    for key, body in m.value.items():
+        if key == "disable":
+            listed = r.strings(body, "rules.disable")
+            for rid, item in zip(listed, body.value, strict=False):
+                if rid.upper() not in ids:
+                    raise r.fail(item, f"unknown rule id {rid!r}", suggest(rid.upper(), ids))
+                disabled.append(rid.upper())
+        elif key == "severity":
+            for rid, vm in by_id(body, "rules.severity").items():
+                severities[rid] = Severity(
+                    r.choice(vm, f"rules.severity.{rid}", severity_choices, str.lower)
                 )
-            sev = r.choice(vm, f"rules.severity.{rid}", choices, lambda t: t.lower())
-            overrides.append((rid.upper(), Severity(sev)))
-        kw["severity_overrides"] = tuple(overrides)
+        elif key == "persona":
+            for rid, vm in by_id(body, "rules.persona").items():
+                personas[rid] = Persona(
+                    r.choice(vm, f"rules.persona.{rid}", PERSONAS, lambda t: t.strip().lower())
+                )
+        elif re.fullmatch(r"(?i)AR-[A-Z]+-\d+", key.strip()) or key.strip().upper() in ids:
+            rid = rule_id(key)
+            entry = r.mapping(body, f"rules.{key}", RULE_KEYS)
+            if "enabled" in entry and not r.boolean(entry["enabled"], f"rules.{key}.enabled"):
+                disabled.append(rid)
+            if "severity" in entry:
+                severities[rid] = Severity(
+                    r.choice(
+                        entry["severity"], f"rules.{key}.severity", severity_choices, str.lower
+                    )
+                )
+            if "persona" in entry:
+                personas[rid] = Persona(
+                    r.choice(
+                        entry["persona"],
+                        f"rules.{key}.persona",
+                        PERSONAS,
+                        lambda t: t.strip().lower(),
+                    )
+                )
+        else:
+            line, col = m.keys[key]
+            allowed = ("disable", "severity", "persona", "<rule id>")
+            raise ProfileError(
+                f"unknown key 'rules.{key}'; allowed here: {', '.join(allowed)}",
+                r.file,
+                line,
+                col,
+                suggest(key, ("disable", "severity", "persona")),
+            )
+    if disabled:
+        kw["disabled_rules"] = tuple(dict.fromkeys(disabled))
+    if severities:
+        kw["severity_overrides"] = tuple(severities.items())
+    if personas:
+        kw["rule_personas"] = tuple(personas.items())
 
 
 def _suppressions(r: Reader, m: Marked) -> tuple[Suppress, ...]:
@@ -661,7 +821,7 @@ def load_profile(path: str | Path, *, root: Path | None = None) -> Profile:
             reading = read_agent_text(text, file)
         except AgentError as err:
             raise ProfileError(err.message, err.file, err.line, err.column) from err
-        return profile_from_agent(reading)
+        return replace(profile_from_agent(reading), source_kind="agent")
     return parse_profile_text(text, file)
 
 
@@ -679,74 +839,392 @@ def find_profile(root: Path) -> Path | None:
     return None
 
 
+# -- presets -----------------------------------------------------------------------------------
+
+
+@functools.cache
+def preset(name: str) -> Profile:
+    """A preset shipped with archreview (reviewer/presets/<name>.yml), read by the strict
+    loader: ``baseline`` declares nothing (its values are the ones rules tuned by a key read
+    when the key is not declared; it equals ``Profile()``), ``chariot`` is the Chariot
+    platform's declaration over it."""
+    if name not in PRESETS:
+        raise ProfileError(f"unknown preset {name!r}; presets: {', '.join(PRESETS)}", "extends")
+    file = f"preset:{name}"
+    text = (PRESET_DIR / f"{name}.yml").read_text(encoding="utf-8")
+    if name == "baseline":
+        parsed = _parse_profile(text, file, base=Profile())
+        return replace(
+            parsed,
+            name="baseline",
+            source=BASELINE.source,
+            source_kind="baseline",
+            declared=frozenset(),
+            sources=(),
+            extends=None,
+        )
+    parsed = _parse_profile(text, file)
+    return replace(parsed, source=f"the {name} preset", extends=name, warnings=())
+
+
+def recognised_preset(profile: Profile) -> str | None:
+    """The preset whose architecture ``profile`` declares: the same value for every
+    architecture field, apart from the preset's documented additions to the declaration it was
+    made from (PRESET_ADDITIONS: the chariot preset adds an ``api`` sizing class, leaves the
+    contradicting queue visibility out and enforces TLS 1.2). None when there is none."""
+    from reviewer.profile import ARCHITECTURE_FIELDS
+
+    for name, additions in PRESET_ADDITIONS.items():
+        if not additions:
+            continue
+        base = preset(name)
+        skipped = {a for a, _ in additions if "." not in a}
+        added = {a.split(".", 1)[1] for a, _ in additions if a.startswith("sizing_classes.")}
+        same = True
+        for attr in ARCHITECTURE_FIELDS:
+            if attr in skipped:
+                continue
+            mine, theirs = getattr(profile, attr), getattr(base, attr)
+            if attr == "sizing_classes":
+                ok = {c.name: c for c in theirs}
+                got = {c.name: c for c in mine}
+                without = {n: c for n, c in ok.items() if n not in added}
+                same = got in (ok, without)
+            else:
+                same = mine == theirs
+            if not same:
+                break
+        if same:
+            return name
+    return None
+
+
+# -- where the declared architecture comes from ------------------------------------------------
+
+Problem = tuple[str, int, str]  # repository file, line, message: AR-MOD-003
+
+
+def resolve_profile(root: Path, option: str | Path | None = None) -> Profile:
+    """The declared architecture of the repository at ``root``, first found wins: the file
+    named by ``--profile`` (``option``: trusted, an agent definition allowed); the root's
+    .archreview.yml; the agent definition committed in the repository that maps the most
+    schema keys (ties: path order); the built-in baseline. Raises ProfileError for a profile
+    file (option or .archreview.yml) that cannot be used; an agent definition that cannot be
+    read is a problem of the result (``Profile.problems``) and is skipped. The result says
+    where it came from (``source``, ``source_kind``) and carries the upgrade notice when it
+    declares nothing."""
+    if option is not None:
+        path = Path(option)
+        if not path.is_file():
+            raise ProfileError("no such file", str(path))
+        return _noticed(replace(load_profile(path), source_kind="option"))
+    found = find_profile(root)
+    if found is not None:
+        profile = load_profile(found, root=root)
+        return _noticed(replace(profile, source=found.name, source_kind="file"))
+    agent, problems = best_agent(root, agent_candidates(root))
+    if agent is not None:
+        return replace(agent, problems=tuple(problems))
+    return _noticed(replace(preset("baseline"), problems=tuple(problems)))
+
+
+def _noticed(profile: Profile) -> Profile:
+    nothing = profile.declared is not None and not profile.declared
+    return replace(profile, notice=BASELINE_NOTICE if nothing else None)
+
+
+def _root_fd(root: Path) -> int | None:
+    try:
+        return os.open(root, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+    except OSError:
+        return None
+
+
+def _listing(dir_fd: int, parts: list[str]) -> list[tuple[str, bool]]:
+    """(name, is a real folder) of the folder ``parts`` below ``dir_fd``, reached without
+    following a link (a linked folder is not listed); at most MAX_LISTED entries, sorted."""
+    from reviewer.safefs import UnsafePath, open_dir
+
+    try:
+        fd = open_dir(dir_fd, parts) if parts else os.dup(dir_fd)
+    except (UnsafePath, OSError, ValueError):
+        return []
+    out: list[tuple[str, bool]] = []
+    try:
+        with os.scandir(fd) as entries:
+            for entry in entries:
+                try:
+                    is_dir = entry.is_dir(follow_symlinks=False)
+                except OSError:
+                    is_dir = False
+                out.append((entry.name, is_dir))
+                if len(out) >= MAX_LISTED:
+                    break
+    except OSError:
+        return []
+    finally:
+        os.close(fd)
+    return sorted(out)
+
+
+def _folder_sources(root_fd: int, folder: str) -> tuple[str | None, list[str]]:
+    """What a folder of the repository (``/``-separated, "" for the root) commits to declare
+    its architecture: its .archreview.yml (a repository path, or None) and its agent
+    definitions (:func:`agent_candidates`). The folder is opened once, never through a link;
+    its listing says which of the places to look into."""
+    from reviewer.discover import SKIP_DIRS
+    from reviewer.safefs import UnsafePath, open_dir
+
+    base = [p for p in folder.split("/") if p and p != "."]
+    try:
+        fd = open_dir(root_fd, base) if base else os.dup(root_fd)
+    except (UnsafePath, OSError, ValueError):
+        return None, []
+    prefix = "/".join(base)
+
+    def rel(*names: str) -> str:
+        return "/".join([*([prefix] if prefix else []), *names])
+
+    try:
+        top = _listing(fd, [])
+        folders = {name for name, is_dir in top if is_dir}
+        profile = next(
+            (rel(n) for n in PROFILE_FILENAMES if (n, False) in top),
+            None,
+        )
+        found: list[str] = []
+        for hidden in (".claude", ".github"):
+            if hidden in folders:
+                for name, is_dir in _listing(fd, [hidden, "agents"]):
+                    if not is_dir and name.lower().endswith(".md"):
+                        found.append(rel(hidden, "agents", name))
+        found += [rel(n) for n, is_dir in top if not is_dir and n.lower().endswith(".agent.md")]
+        if "docs" in folders:
+            pending: list[tuple[list[str], int]] = [(["docs"], 1)]
+            while pending:
+                parts, depth = pending.pop()
+                for name, is_dir in _listing(fd, parts):
+                    if is_dir:
+                        if depth < DOCS_DEPTH and name not in SKIP_DIRS:
+                            pending.append(([*parts, name], depth + 1))
+                    elif name.lower().endswith(".agent.md"):
+                        found.append(rel(*parts, name))
+    finally:
+        os.close(fd)
+    return profile, sorted(dict.fromkeys(found))
+
+
+def agent_candidates(root: Path, folder: str = "") -> list[str]:
+    """The agent definitions a folder of the repository (the root, or a module's folder,
+    ``/``-separated) commits, as repository paths in path order: ``.claude/agents/*.md``,
+    ``.github/agents/*.md``, ``*.agent.md`` in the folder itself and below its ``docs/`` (at
+    most DOCS_DEPTH folders down). Folders are never entered through a link; a file that is a
+    link is listed (reading it follows it only inside the root)."""
+    root_fd = _root_fd(root)
+    if root_fd is None:
+        return []
+    try:
+        return _folder_sources(root_fd, folder)[1]
+    finally:
+        os.close(root_fd)
+
+
+def best_agent(root: Path, candidates: list[str]) -> tuple[Profile | None, list[Problem]]:
+    """Of the candidate agent definitions (repository paths), the one whose front matter and
+    body map the most schema keys (ties: path order), as a profile, or None when none maps a
+    key; and the problems of the candidates that could not be read. A Markdown file without
+    front matter is not an agent definition (skipped quietly); one whose front matter is
+    invalid, or that cannot be read (a link out of the root, too large, not UTF-8), is a
+    problem. At most MAX_AGENT_CANDIDATES are read."""
+    from reviewer.agent import AgentError, profile_from_agent, read_agent_text
+
+    problems: list[Problem] = []
+    best: Profile | None = None
+    best_count = 0
+    for number, rel in enumerate(candidates):
+        if number >= MAX_AGENT_CANDIDATES:
+            problems.append(
+                (
+                    rel,
+                    1,
+                    f"more than {MAX_AGENT_CANDIDATES} agent definitions: only the first "
+                    f"{MAX_AGENT_CANDIDATES} by path were read",
+                )
+            )
+            break
+        try:
+            text = read_in_root(root, rel, "the agent definition")
+            if text.lstrip("\ufeff").split("\n", 1)[0].strip() != "---":
+                continue  # no front matter: documentation, not an agent definition
+            profile = profile_from_agent(read_agent_text(text, rel))
+        except (ProfileError, AgentError) as err:
+            problems.append((rel, err.line, err.message))
+            continue
+        count = len(profile.declared_keys())
+        if count > best_count:
+            best, best_count = profile, count
+            best = replace(
+                profile,
+                source=rel,
+                source_kind="agent",
+                # a committed definition is read on every scan: only real warnings, not what
+                # it leaves unmapped (init --from-agent and --profile list those)
+                warnings=tuple(w for w in profile.warnings if ": not mapped: " not in w),
+                notice=None,
+            )
+    return best, problems
+
+
+def resolve_modules(root: Path, profile: Profile, modules: Iterable[str]) -> dict[str, Profile]:
+    """Each module's effective profile: ``profile`` (the root's), then the entries of its
+    ``modules:`` section whose glob matches the module's path (a .gitignore glob: one without
+    a "/" matches the module folder's name at any depth; in file order), then what each
+    enclosing module folder and the module's own folder commit for themselves, outermost first
+    — its own .archreview.yml, else its best agent definition (:func:`best_agent`) — each
+    laying its declared keys over the profile before it (Profile.declared_over; a module's own
+    file's rule settings, exclusions and suppressions are not used: those are the reviewing
+    repository's). A module that gets nothing of its own answers to ``profile`` itself (the
+    same object). A module file that cannot be used is a problem of that module's profile
+    (``problems``: the engine reports each once, reviewer.profile.profile_problems) and is
+    skipped. Module names are paths below the root, "." for the root itself."""
+    from reviewer.gitignore import parse_line
+
+    names = sorted(dict.fromkeys(modules))
+    module_set = set(names)
+    globs = [(parse_line(glob), entry) for glob, entry in profile.modules]
+    own: dict[str, tuple[Profile | None, list[Problem]]] = {}
+    out: dict[str, Profile] = {}
+    root_fd = _root_fd(root)
+    try:
+        for name in names:
+            result = profile
+            path = name.encode("utf-8", "surrogateescape")
+            base = path.rsplit(b"/", 1)[-1]
+            for pattern, entry in globs:
+                if pattern is None or pattern.matcher is None or pattern.negated:
+                    continue
+                if pattern.matcher.match(base if pattern.basename else path):
+                    result = replace(entry.declared_over(result), name=result.name)
+            problems: list[Problem] = []
+            parts = [p for p in name.split("/") if p and p != "."]
+            for depth in range(1, len(parts) + 1):
+                folder = "/".join(parts[:depth])
+                if folder != name and folder not in module_set:
+                    continue
+                if folder not in own:
+                    own[folder] = (
+                        _own_declaration(root, root_fd, folder)
+                        if root_fd is not None
+                        else (None, [])
+                    )
+                declared, found = own[folder]
+                problems += found
+                if declared is not None:
+                    result = replace(
+                        declared.declared_over(result),
+                        name=declared.name,
+                        source=declared.source,
+                        source_kind=declared.source_kind,
+                        warnings=declared.warnings,
+                    )
+            if problems:
+                result = replace(
+                    result, problems=tuple(dict.fromkeys((*result.problems, *problems)))
+                )
+            out[name] = result
+    finally:
+        if root_fd is not None:
+            os.close(root_fd)
+    return out
+
+
+def _own_declaration(root: Path, root_fd: int, folder: str) -> tuple[Profile | None, list[Problem]]:
+    """What a module folder commits for itself: its .archreview.yml (strict: one that cannot
+    be used is a problem), else its best agent definition; (None, problems) when nothing."""
+    rel, candidates = _folder_sources(root_fd, folder)
+    if rel is not None:
+        try:
+            text = read_in_root(root, rel, "the module's profile")
+            declared = parse_profile_text(text, rel)
+        except ProfileError as err:
+            return None, [(rel, err.line, err.message)]
+        return replace(declared, source=rel, source_kind="file"), []
+    if not candidates:
+        return None, []
+    return best_agent(root, candidates)
+
+
 # -- writing -----------------------------------------------------------------------------------
 
 
-def profile_document(profile: Profile) -> dict[str, Any]:
-    """The profile in the .archreview.yml schema (every key written)."""
-    sdk = (profile.go_sdk,) if profile.go_sdk else ()
-    return {
-        "version": 1,
-        "name": profile.name,
-        "stack": {
-            "go": {
-                "version": profile.go_version,
-                "required_modules": [*profile.go_frameworks, *sdk],
-                "forbidden_modules": list(profile.go_forbidden),
-            },
-            "node": {
-                "packages": dict(profile.node_packages),
-                "forbidden_packages": list(profile.node_forbidden),
-            },
-            "testing": {
-                "go": list(profile.go_test_frameworks),
-                "node": list(profile.node_test_frameworks),
-            },
-        },
-        "layers": {
-            "network": {
-                "enabled": "NET" in profile.layers,
-                "geo_restriction": profile.geo_restriction,
-            },
-            "api": {
-                "enabled": "API" in profile.layers,
-                "authorizer_kinds": list(profile.authorizers),
-                "waf_managed_rule_groups": list(profile.waf_managed_rule_groups),
-                "waf_rate_limit": profile.waf_rate_limit,
-            },
-            "identity": {"enabled": "IDN" in profile.layers and "IAM" in profile.layers},
-            "data": {
-                "enabled": "DAT" in profile.layers,
-                "kms_required": profile.kms_required,
-                "tls_minimum": profile.tls_minimum,
-                "tls_preferred": profile.tls_preferred,
-            },
-            "monitoring": {"enabled": "OBS" in profile.layers},
-        },
-        "events": {
-            "retention_days": profile.queue_retention_days,
-            "visibility_timeout_s": profile.queue_visibility_s,
-            "fifo_queues": list(profile.ordered_queue_patterns),
-        },
-        "sizing": {
-            "tag": profile.sizing_tag,
-            "classes": {
-                c.name: {
-                    "memory_mb": c.memory_mb,
-                    "timeout_s": c.timeout_s,
-                    "patterns": list(c.patterns),
-                }
-                for c in profile.sizing_classes
-            },
-        },
-        "dynamodb": {"single_table_limit": profile.single_table_limit},
-        "platform": {key: getattr(profile, attr) for key, attr in PLATFORM_KEYS.items()},
-        "rules": {
-            "disable": list(profile.disabled_rules),
-            "severity": {rid: sev.value for rid, sev in profile.severity_overrides},
-        },
-        "exclude": list(profile.exclude_paths),
-        "suppressions": [
+def _key_value(profile: Profile, key: str) -> Any:
+    """The value of one schema key in the .archreview.yml form (None: no value)."""
+    p = profile
+    if key == "stack.go.required_modules":
+        return [*p.go_frameworks, *([p.go_sdk] if p.go_sdk else [])]
+    if key == "stack.node.packages":
+        return dict(p.node_packages)
+    if key.startswith("layers.") and key.endswith(".enabled"):
+        section = key.split(".")[1]
+        return all(f in p.layers for f in LAYER_SECTIONS[section])
+    if key == "sizing.classes":
+        return {
+            c.name: {
+                "memory_mb": c.memory_mb,
+                "timeout_s": c.timeout_s,
+                "patterns": list(c.patterns),
+            }
+            for c in p.sizing_classes
+        }
+    value = getattr(p, KEY_FIELDS[key][0])
+    return list(value) if isinstance(value, tuple) else value
+
+
+def _has_value(value: Any) -> bool:
+    return value is not None and value != [] and value != {}
+
+
+def architecture_document(profile: Profile, keys: Iterable[str] | None = None) -> dict[str, Any]:
+    """The architecture sections of a profile document: ``keys`` (schema keys), or by default
+    every key the profile declares or gives a value (the baseline's tuned values included)."""
+    wanted = set(SCHEMA_KEYS if keys is None else keys)
+    doc: dict[str, Any] = {}
+    for key in SCHEMA_KEYS:
+        if key not in wanted:
+            continue
+        value = _key_value(profile, key)
+        if keys is None and not (profile.declares(key) or _has_value(value)):
+            continue
+        node = doc
+        *parents, leaf = key.split(".")
+        for part in parents:
+            node = node.setdefault(part, {})
+        node[leaf] = value
+    return doc
+
+
+def profile_document(profile: Profile, keys: Iterable[str] | None = None) -> dict[str, Any]:
+    """The profile in the .archreview.yml schema: its architecture (see
+    :func:`architecture_document`), then what steers the review, where set."""
+    doc: dict[str, Any] = {"version": 1, "name": profile.name}
+    if profile.extends and keys is not None:
+        doc["extends"] = profile.extends
+    doc.update(architecture_document(profile, keys))
+    if profile.persona is not Persona.REGULAR:
+        doc["persona"] = profile.persona.value
+    rules: dict[str, Any] = {}
+    if profile.disabled_rules:
+        rules["disable"] = list(profile.disabled_rules)
+    if profile.severity_overrides:
+        rules["severity"] = {rid: sev.value for rid, sev in profile.severity_overrides}
+    if profile.rule_personas:
+        rules["persona"] = {rid: persona.value for rid, persona in profile.rule_personas}
+    if rules:
+        doc["rules"] = rules
+    if profile.exclude_paths:
+        doc["exclude"] = list(profile.exclude_paths)
+    if profile.suppressions:
+        doc["suppressions"] = [
             {
                 k: v
                 for k, v in (
@@ -759,8 +1237,16 @@ def profile_document(profile: Profile) -> dict[str, Any]:
                 if v is not None
             }
             for s in profile.suppressions
-        ],
-    }
+        ]
+    if profile.modules:
+        doc["modules"] = {
+            glob: {
+                **({"extends": entry.extends} if entry.extends else {}),
+                **architecture_document(entry, entry.declared_keys()),
+            }
+            for glob, entry in profile.modules
+        }
+    return doc
 
 
 _PLAIN = re.compile(r"[A-Za-z_][A-Za-z0-9_./@-]*")
@@ -788,6 +1274,14 @@ _INERT = re.compile(
 )
 
 
+def _inert(text: str) -> str:
+    """A comment's text with every control, format or separator character escaped (a line
+    separator would end the comment for a YAML reader); its own newlines kept."""
+    from reviewer.typed import escape_line
+
+    return "\n".join(escape_line(line, 1_000_000) for line in text.split("\n"))
+
+
 def _escape(ch: str) -> str:
     code = ord(ch)
     return f"\\u{code:04x}" if code <= 0xFFFF else f"\\U{code:08x}"
@@ -804,8 +1298,8 @@ def render_yaml(
 ) -> str:
     """Block-style YAML for a profile document; ``comments`` maps dotted keys to a comment
     written above the key."""
-    notes = comments or {}
-    lines = [f"# {h}" if h else "#" for h in header]
+    notes = {k: _inert(v) for k, v in (comments or {}).items()}
+    lines = [f"# {_inert(h)}" if h else "#" for h in header]
 
     def emit(node: Mapping[str, Any], indent: int, prefix: str) -> None:
         pad = "  " * indent
@@ -843,6 +1337,8 @@ def render_yaml(
 
 
 SCHEMA_NOTES: dict[str, str] = {
+    "extends": "a preset the profile is laid over: chariot (the Chariot platform's declared "
+    "architecture) or baseline (declares nothing; the default)",
     "stack.go.version": "the newer of each go.mod's go and toolchain lines is compared with it",
     "stack.go.required_modules": "declared frameworks and the AWS SDK",
     "stack.go.forbidden_modules": "frameworks competing with the declared ones",
@@ -852,13 +1348,20 @@ SCHEMA_NOTES: dict[str, str] = {
     "layers.api.authorizer_kinds": "of COGNITO_USER_POOLS, JWT, TOKEN, REQUEST, AWS_IAM",
     "layers.data.tls_minimum": "the enforced floor; tls_preferred is recorded, not enforced",
     "events.visibility_timeout_s": "AR-EVT-003 judges visibility against 6 x function timeout",
-    "sizing.classes": "memory_mb / timeout_s; patterns match logical ids and FunctionNames",
+    "sizing.classes": "memory_mb / timeout_s; patterns match logical ids and FunctionNames "
+    "(never resources a generator made)",
+    "persona": "what is worth saying: regular (defects with a consequence, the default), "
+    "pedantic (also hygiene), auditor (also prompts to record a decision)",
+    "rules": "per rule: enabled, severity, persona (moves the rule to another persona)",
+    "exclude": "paths not reviewed (globs, as in .gitignore); --exclude adds to them",
     "suppressions": "path + id + reason (+ until, subject); no reason or past until: AR-MOD-004",
+    "modules": "module path glob -> what those modules declare for themselves (any key of "
+    "stack, layers, events, sizing, dynamodb, platform, and extends)",
 }
 
 
 def _rules_by_key() -> dict[str, list[str]]:
-    """Which rules read which profile key (from their YAML's profile_keys)."""
+    """Which rules read which profile key (their YAML's profile.requires / tunes)."""
     from reviewer.catalogue import load_catalogue
 
     out: dict[str, list[str]] = {}
@@ -869,12 +1372,14 @@ def _rules_by_key() -> dict[str, list[str]]:
 
 
 def field_names() -> tuple[str, ...]:
-    return tuple(f.name for f in fields(Profile))
+    """The declarable schema keys, dotted, as rule files name them in ``profile: {requires,
+    tunes}`` (reviewer.profile.SCHEMA_KEYS)."""
+    return SCHEMA_KEYS
 
 
 # -- init and profile show --------------------------------------------------------------------
 
-# DEFAULT_ADDITIONS names Profile fields; these are their keys in the file.
+# CHARIOT_ADDITIONS names Profile fields; these are their keys in the file.
 FIELD_KEYS: dict[str, str] = {
     "sizing_classes.api": "sizing.classes.api",
     "queue_visibility_s": "events.visibility_timeout_s",
@@ -886,31 +1391,75 @@ def _join(*notes: str | None) -> str:
     return "\n".join(n for n in notes if n)
 
 
-def default_profile_text() -> str:
-    """The built-in default as a commented .archreview.yml (archreview init)."""
-    from reviewer.profile import DEFAULT_ADDITIONS
+def _commented(text: str) -> str:
+    """Every line of a YAML text behind a "#" (what `init` documents but does not declare):
+    removing the first "#" of each line gives the YAML back, its notes still comments."""
+    return "".join(f"#{line}\n" for line in text.splitlines())
 
+
+def default_profile_text() -> str:
+    """`archreview init`: a profile that declares nothing (the repository is reviewed against
+    the built-in baseline) and documents every key, commented out, with the Chariot preset's
+    values as examples."""
     notes: dict[str, str] = dict(SCHEMA_NOTES)
     for key, rules in _rules_by_key().items():
         notes[key] = _join(notes.get(key), f"read by {', '.join(rules)}")
-    for name, why in DEFAULT_ADDITIONS:
-        key = FIELD_KEYS.get(name, name)
-        notes[key] = _join(notes.get(key), f"built-in default, not in the example agent: {why}")
     header = [
-        "archreview profile: the declared architecture this repository is reviewed against.",
-        "Written by `archreview init` from the built-in default (the example agent definition's",
-        "architecture plus the additions noted below). Every key is optional: a key left out",
-        "keeps the built-in default; a key written replaces the default value as a whole.",
-        "Unknown keys and wrong types are errors (exit 2). `archreview profile show` prints the",
-        "effective profile.",
+        "archreview profile: the architecture this repository declares, which the review holds",
+        "it to. Written by `archreview init`. It declares nothing yet: the review uses the",
+        "built-in baseline (generic AWS good practice; rules that need a declaration do not",
+        "run). Uncomment (remove the first '#' of) what the repository declares, or just",
+        "`extends: chariot` for the whole Chariot platform preset; the values shown are that",
+        "preset's. Unknown keys and wrong types are errors (exit 2). `archreview profile show`",
+        "prints the effective profile.",
     ]
-    return render_yaml(profile_document(DEFAULT), notes, header)
+    example = preset("chariot")
+    doc: dict[str, Any] = {"extends": "chariot"}
+    doc.update(architecture_document(example, example.declared_keys()))
+    # the one key the preset leaves out: 6 x its longest class timeout (900 s)
+    doc["events"] = {**doc["events"], "visibility_timeout_s": 5400}
+    doc["persona"] = "regular"
+    doc["rules"] = {"AR-OBS-003": {"persona": "regular", "severity": "low", "enabled": True}}
+    doc["exclude"] = ["legacy/**", "examples/**"]
+    doc["modules"] = {"apps/*": {"stack": {"node": {"packages": {"react": "18.3.1"}}}}}
+    body = _commented(render_yaml(doc, notes))
+    return render_yaml({"version": 1}, {}, header) + body
+
+
+def _source_line(profile: Profile) -> str:
+    kinds = {
+        "option": "named by --profile",
+        "file": "the repository's profile",
+        "agent": "an agent definition committed in the repository",
+        "baseline": "nothing declared",
+    }
+    how = kinds.get(profile.source_kind, profile.source_kind)
+    extends = f"; extends the {profile.extends} preset" if profile.extends else ""
+    return f"{profile.source} ({how}{extends})"
 
 
 def show_profile_text(profile: Profile) -> str:
-    """The effective profile, each declared value commented with its source."""
+    """The effective profile, each declared value commented with its source; the keys it does
+    not declare are listed at the end (rules that require them do not run; rules tuned by
+    them read the baseline's value, shown)."""
     notes: dict[str, str] = {}
     for key, where in profile.sources:
         notes[key] = _join(notes.get(key), f"from {where}")
-    header = [f"effective profile: {profile.name} ({profile.source})"]
-    return render_yaml(profile_document(profile), notes, header)
+    tuned = [k for k in SCHEMA_KEYS if not profile.declares(k)]
+    for key in tuned:
+        if _has_value(_key_value(profile, key)):
+            notes[key] = _join(notes.get(key), "not declared: the baseline's value")
+    header = [
+        f"effective profile: {profile.name}",
+        f"from: {_source_line(profile)}",
+        f"declares {len(profile.declared_keys())} of {len(SCHEMA_KEYS)} keys",
+    ]
+    if profile.notice:
+        header.append(profile.notice)
+    text = render_yaml(profile_document(profile), notes, header)
+    missing = [k for k in tuned if not _has_value(_key_value(profile, k))]
+    if missing:
+        lines = textwrap.wrap(", ".join(missing), width=96, break_on_hyphens=False)
+        text += "# not declared (rules that require these do not run):\n"
+        text += "".join(f"#   {line}\n" for line in lines)
+    return text

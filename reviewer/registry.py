@@ -4,8 +4,8 @@ file or builds a Finding."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
 from datetime import date
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -30,8 +30,16 @@ class TemplateContext:
 @dataclass(frozen=True)
 class RepoContext:
     repo: RepoIndex
-    profile: Profile
+    profile: Profile  # the root profile
     today: date
+    # each module's effective profile where it differs from the root's (reviewer.engine)
+    profiles: Mapping[str, Profile] = field(default_factory=dict)
+
+    def profile_for(self, module: str) -> Profile:
+        """The profile `module` answers to (its own declaration, else the root's): a
+        repository check judges each module's files against it."""
+        found = self.profiles.get(module)
+        return found if found is not None else self.profile
 
 
 TemplateFn = Callable[[TemplateContext], Iterable[Yielded]]

@@ -39,8 +39,9 @@ class Replay:
         cls, root: Path, cache_dir: str, profile: Profile, values: tuple[Any, ...], settings: Any
     ) -> Replay | None:
         """The replay of `scan` on `root` with `profile`, the scan options `values`
-        (parameters, sam_env, max_bytes, no_ignores, baseline) and the output `settings`; None
-        when it cannot be keyed."""
+        (parameters, sam_env, max_bytes, no_ignores, baseline, persona) and the output
+        `settings`; None when it cannot be keyed. Each module's own profile is part of the key
+        (a module's .archreview.yml or agent definition is read, not scanned)."""
         from reviewer.cache import (
             Cache,
             Unhashable,
@@ -65,6 +66,7 @@ class Replay:
                 KIND,
                 code_fingerprint(),
                 profile,
+                _module_profiles(root, profile, inventory),
                 today(),
                 str(root),
                 os.path.abspath(root),
@@ -103,3 +105,11 @@ class Replay:
         self.cache.put(
             KIND, self.key, {"outputs": self.outputs, "stderr": self.stderr, "exit": exit_code}
         )
+
+
+def _module_profiles(root: Path, profile: Profile, inventory: Any) -> dict[str, Profile]:
+    """Each module's effective profile, as the engine resolves them (reviewer.engine)."""
+    from reviewer.profile_loader import resolve_modules
+
+    resolved = resolve_modules(root, profile, [m.name for m in inventory.modules])
+    return {name: p for name, p in resolved.items() if p is not profile}

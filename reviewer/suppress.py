@@ -243,14 +243,26 @@ def apply(
     entries: Sequence[Entry],
     templates: Mapping[str, Template],
     baseline: Mapping[str, str] | None = None,
+    members: Mapping[str, Sequence[Finding]] | None = None,
 ) -> list[Finding]:
-    """Mark suppressed findings. AR-MOD-004 findings are never suppressed."""
+    """Mark suppressed findings. AR-MOD-004 findings are never suppressed. A merged finding
+    (reviewer.merge; `members`: its fingerprint -> the findings it stands for, the primary
+    first) is suppressed by an inline or profile entry only when every member is, so that a
+    suppression on one resource never hides another's; by a baseline when it records the
+    merged finding's fingerprint."""
     out: list[Finding] = []
     for f in findings:
         if f.rule_id == "AR-MOD-004":
             out.append(f)
             continue
+        group = members.get(f.fingerprint) if members else None
         match = _match(f, entries, templates)
+        if (
+            match is not None
+            and group
+            and any(_match(m, entries, templates) is None for m in group)
+        ):
+            match = None
         if match is not None:
             out.append(replace(f, suppressed=Suppression(match.kind, match.reason, match.until)))
         elif baseline and f.fingerprint in baseline:

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from reviewer import scan as review
 from reviewer.adr import (
     AdrError,
     merge_keep,
@@ -72,7 +73,7 @@ def test_example_repository_adr_snapshots(tmp_path: Path) -> None:
     # numbering continues after the team's own record, most severe first
     assert written[0].startswith("0002-grant-only-the-actions")
     index = json.loads((out / "index.json").read_text(encoding="utf-8"))
-    report = scan(repo)
+    report = review(repo)  # against its committed agent definition, as `archreview adr` reviews it
     assert len(index["records"]) == len({(f.rule_id, f.module) for f in report.findings})
     # the one (rule, module) whose only finding is suppressed with a reason is accepted
     accepted = [r for r in index["records"] if r["status"] == "accepted"]
@@ -102,7 +103,8 @@ def test_a_record_has_every_madr_section(tmp_path: Path) -> None:
         assert f"\n{heading}\n" in text, heading
     # every affected resource as a file:line link relative to the ADR directory
     assert "[modules/chariot/template.yml:193](../repo/modules/chariot/template.yml#L193)" in text
-    assert "* Severity: high; confidence: high" in text
+    # the queue is below even the function's timeout: the rule's high variant
+    assert "* Severity: high (the rule's default is medium); confidence: high" in text
     assert "* Score: 8.0 of a possible 8.0" in text
     assert "* Fix: " in text and "* Accept the risk: " in text and "* Defer: " in text
     assert "`AssetProcessingQueue`: `VisibilityTimeout` at [modules/chariot/template.yml:193]" in text
@@ -243,6 +245,8 @@ def test_hostile_names_stay_inside_the_directory_and_inert(tmp_path: Path) -> No
     evil = repo / "@org team <script>alert(1)<!-- ` | ``` ..".replace("/", "_")
     evil.mkdir(parents=True)
     (evil / "template.yaml").write_text(HOSTILE_TEMPLATE, encoding="utf-8")
+    # the queue's missing dead-letter queue (nothing in the repository reads it) is pedantic
+    (repo / ".archreview.yml").write_text("persona: pedantic\n", encoding="utf-8")
     out = tmp_path / "out" / "adr"
     _adr(repo, out)
     names = sorted(p.name for p in out.iterdir())
@@ -262,6 +266,38 @@ def test_hostile_names_stay_inside_the_directory_and_inert(tmp_path: Path) -> No
         if "&lt;script&gt;" in text:
             assert "in @\u200dorg team &lt;script&gt;alert(1)&lt;!-- \\` \\| \\`\\`\\` ..\n" in text
     assert linked >= 1
+
+
+def test_a_record_names_only_what_the_module_declares(tmp_path: Path) -> None:
+    """AR-API-001 is only tuned by the WAF keys (the baseline gives them values): a record names
+    a declaration only where the module's own profile declares one, with its value."""
+    repo = tmp_path / "repo"
+    unprotected = (FIXTURES / "templates" / "AR-API-001" / "fail.yaml").read_text(encoding="utf-8")
+    for folder in ("svc", "other"):
+        (repo / folder).mkdir(parents=True)
+        (repo / folder / "template.yaml").write_text(unprotected, encoding="utf-8")
+    (repo / ".archreview.yml").write_text("persona: pedantic\n", encoding="utf-8")
+    (repo / "svc" / "package.json").write_text('{"name": "svc", "version": "1.0.0"}\n', "utf-8")
+    (repo / "svc" / ".archreview.yml").write_text(
+        "layers:\n  api:\n    waf_rate_limit: true\n", encoding="utf-8"
+    )
+    out = tmp_path / "adr"
+    _adr(repo, out)
+    records = {e.module: e for e in read_index(out) if e.rule_id == "AR-API-001"}
+    assert set(records) == {"svc", "other"}
+    breaks = {
+        module: next(
+            line
+            for line in (out / e.file).read_text(encoding="utf-8").splitlines()
+            if line.startswith("* Expectation it breaks: ")
+        )
+        for module, e in records.items()
+    }
+    assert breaks["svc"].endswith(
+        "; the profile (.archreview.yml) declares `layers.api.waf_rate_limit`: true"
+    )
+    assert "declares" not in breaks["other"]  # the baseline's values are no declaration
+    assert breaks["other"].endswith("(API L2 API edge)")
 
 
 def test_a_broken_index_is_a_usage_error(tmp_path: Path) -> None:

@@ -14,10 +14,23 @@ import pytest
 import yaml
 from click.testing import CliRunner
 
-from reviewer.agent import AgentError, mojibake, profile_from_agent, read_agent, read_agent_text
+from reviewer.agent import (
+    AgentError,
+    mapped_profile,
+    mojibake,
+    profile_from_agent,
+    read_agent,
+    read_agent_text,
+)
 from reviewer.cli import main
-from reviewer.profile import DEFAULT, DEFAULT_ADDITIONS, Profile, SizingClass
-from reviewer.profile_loader import load_profile
+from reviewer.profile import (
+    ARCHITECTURE_FIELDS,
+    CHARIOT_ADDITIONS,
+    DEFAULT,
+    Profile,
+    SizingClass,
+)
+from reviewer.profile_loader import load_profile, preset
 
 from .conftest import FIXTURES, require_shared
 
@@ -26,7 +39,17 @@ LIKE_SEED = AGENTS / "platform-architect.agent.md"
 LEDGER = AGENTS / "ledger-architect.agent.md"
 
 # Profile fields that say where a profile came from, not what it declares.
-PROVENANCE = ("name", "source", "warnings", "sources")
+PROVENANCE = (
+    "name",
+    "source",
+    "warnings",
+    "sources",
+    "source_kind",
+    "extends",
+    "notice",
+    "problems",
+)
+CHARIOT = preset("chariot")
 
 
 def _line(path: Path, needle: str) -> int:
@@ -44,23 +67,34 @@ def _differences(a: Profile, b: Profile) -> dict[str, tuple[Any, Any]]:
     }
 
 
-def _assert_default_apart_from_additions(profile: Profile) -> None:
-    """The example's declaration is the built-in default, except DEFAULT_ADDITIONS."""
-    diff = _differences(profile, DEFAULT)
-    listed = {name.split(".", 1)[0] for name, _ in DEFAULT_ADDITIONS}
-    assert set(diff) == listed, sorted(diff)
+def _assert_chariot_apart_from_additions(mapped: Profile) -> None:
+    """What the example's declaration maps to is the chariot preset, except CHARIOT_ADDITIONS
+    (and the key the preset leaves out is the one more key it declares)."""
+    diff = {k for k in _differences(mapped, CHARIOT) if k in ARCHITECTURE_FIELDS}
+    listed = {name.split(".", 1)[0] for name, _ in CHARIOT_ADDITIONS}
+    assert diff == listed, sorted(diff)
+    assert mapped.declared is not None and CHARIOT.declared is not None
+    assert mapped.declared ^ CHARIOT.declared <= {"events.visibility_timeout_s", "sizing.tag"}
     # sizing: the additions are whole classes the declaration lacks
-    added = {name.split(".", 1)[1] for name, _ in DEFAULT_ADDITIONS if "." in name}
-    declared = {c.name: c for c in profile.sizing_classes}
-    default = {c.name: c for c in DEFAULT.sizing_classes}
-    assert set(default) - set(declared) == added
-    assert all(declared[n] == default[n] for n in declared)
-    # deviations: the declared values the default deliberately leaves out
-    assert profile.queue_visibility_s == 30
-    assert DEFAULT.queue_visibility_s is None
-    assert profile.tls_minimum == "TLSv1.3"
-    assert DEFAULT.tls_minimum == "TLSv1.2"
-    assert profile.tls_preferred == DEFAULT.tls_preferred == "TLSv1.3"
+    added = {name.split(".", 1)[1] for name, _ in CHARIOT_ADDITIONS if "." in name}
+    declared = {c.name: c for c in mapped.sizing_classes}
+    preset_classes = {c.name: c for c in CHARIOT.sizing_classes}
+    assert set(preset_classes) - set(declared) == added
+    assert all(declared[n] == preset_classes[n] for n in declared)
+    # deviations: the declared values the preset deliberately leaves out
+    assert mapped.queue_visibility_s == 30
+    assert CHARIOT.queue_visibility_s is None
+    assert mapped.tls_minimum == "TLSv1.3"
+    assert CHARIOT.tls_minimum == "TLSv1.2"
+    assert mapped.tls_preferred == CHARIOT.tls_preferred == "TLSv1.3"
+
+
+def _assert_chariot(profile: Profile) -> None:
+    """The effective profile is the chariot preset: every architecture value and the declared
+    keys (where it came from aside)."""
+    assert {k for k in _differences(profile, CHARIOT) if k != "declared"} == set()
+    assert profile.declared == CHARIOT.declared
+    assert profile.extends == "chariot"
 
 
 # -- the seed and a definition written like it -------------------------------------------------
@@ -69,8 +103,9 @@ def _assert_default_apart_from_additions(profile: Profile) -> None:
 def test_the_seed_gives_the_default_apart_from_the_documented_additions() -> None:
     seed = require_shared("seed", "system-architect.agent.md")
     reading = read_agent(seed)
+    _assert_chariot_apart_from_additions(mapped_profile(reading))
     profile = profile_from_agent(reading)
-    _assert_default_apart_from_additions(profile)
+    _assert_chariot(profile)
     sources = dict(profile.sources)
     assert sources["stack.go.version"].endswith(":160")
     assert sources["events.visibility_timeout_s"].endswith(":442")
@@ -90,11 +125,15 @@ def test_init_from_the_seed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> 
     assert result.exit_code == 0, result.output
     assert f"{seed}:442: contradiction" in result.stderr
     assert f"{seed}:226: mojibake" in result.stderr
-    _assert_default_apart_from_additions(load_profile(tmp_path / ".archreview.yml"))
+    written = (tmp_path / ".archreview.yml").read_text(encoding="utf-8")
+    assert "\nextends: chariot\n" in written
+    _assert_chariot(load_profile(tmp_path / ".archreview.yml"))
 
 
-def test_a_definition_written_like_the_seed_gives_the_default_apart_from_the_additions() -> None:
-    _assert_default_apart_from_additions(profile_from_agent(read_agent(LIKE_SEED)))
+def test_a_definition_written_like_the_seed_reads_as_the_chariot_preset() -> None:
+    reading = read_agent(LIKE_SEED)
+    _assert_chariot_apart_from_additions(mapped_profile(reading))
+    _assert_chariot(profile_from_agent(reading))
 
 
 def test_init_from_agent_writes_that_profile_with_cited_lines(
@@ -106,13 +145,14 @@ def test_init_from_agent_writes_that_profile_with_cited_lines(
     written = tmp_path / ".archreview.yml"
     text = written.read_text(encoding="utf-8")
     loaded = load_profile(written)
-    _assert_default_apart_from_additions(loaded)
+    _assert_chariot(loaded)
     assert not _differences(loaded, profile_from_agent(read_agent(LIKE_SEED)))
     name = LIKE_SEED.name
-    assert f"# from {name}:{_line(LIKE_SEED, 'Go 1.24.6')}: primary_language" in text
-    assert f"# from {name}:{_line(LIKE_SEED, 'Asset Ingestion')}: - Asset Ingestion" in text
-    assert "# WARNING: contradiction" in text
-    assert f"not declared in {name}: built-in default" in text  # sizing.tag
+    assert f"# - stack.go.version: {name}:{_line(LIKE_SEED, 'Go 1.24.6')}: primary_language" in text
+    ingestion = _line(LIKE_SEED, "Asset Ingestion")
+    assert f"# - sizing.classes.ingestion: {name}:{ingestion}: - Asset Ingestion" in text
+    assert f"# WARNING: {name}:{_line(LIKE_SEED, 'Visibility timeout')}: contradiction" in text
+    assert "# - sizing.classes.api: an `api` class of 512 MB" in text  # the preset's additions
     # the report names what it mapped, what it did not, and warns on stderr
     visibility = _line(LIKE_SEED, "Visibility timeout")
     assert f"events.visibility_timeout_s = 30  ({LIKE_SEED}:{visibility}" in result.stdout
@@ -122,7 +162,9 @@ def test_init_from_agent_writes_that_profile_with_cited_lines(
     assert f"{LIKE_SEED}:{_line(LIKE_SEED, 'Orbit architect starting')}: mojibake" in result.stderr
 
 
-def test_init_never_overwrites_without_force(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_init_never_overwrites_without_force(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.chdir(tmp_path)
     (tmp_path / ".archreview.yml").write_text("name: mine\n", encoding="utf-8")
     runner = CliRunner()
@@ -132,7 +174,9 @@ def test_init_never_overwrites_without_force(tmp_path: Path, monkeypatch: pytest
     assert (tmp_path / ".archreview.yml").read_text(encoding="utf-8") == "name: mine\n"
     assert runner.invoke(main, ["init"]).exit_code == 2
     assert runner.invoke(main, ["init", "--force"]).exit_code == 0
-    assert load_profile(tmp_path / ".archreview.yml").go_version == DEFAULT.go_version
+    # declares nothing: the baseline
+    loaded = load_profile(tmp_path / ".archreview.yml")
+    assert replace(loaded, name=DEFAULT.name, source=DEFAULT.source) == DEFAULT
 
 
 # -- a second definition where every mapped value differs --------------------------------------
@@ -146,7 +190,7 @@ def test_every_value_of_a_different_declaration_lands_with_its_line() -> None:
     def cited(key: str, needle: str) -> None:
         assert src[key] == _line(LEDGER, needle), (key, src.get(key))
 
-    example = profile_from_agent(read_agent(LIKE_SEED))
+    example = mapped_profile(read_agent(LIKE_SEED))
     # versions
     assert p.go_version == "1.23.4" != example.go_version
     cited("stack.go.version", "Go 1.23.4")
@@ -220,13 +264,9 @@ def test_every_value_of_a_different_declaration_lands_with_its_line() -> None:
     assert not p.compliance_monitoring
     cited("platform.compliance_monitoring", "No AWS Config")
     # every mapped value differs from the example's
-    same = {
-        k
-        for k in _differences(example, DEFAULT) | {f.name: None for f in fields(Profile)}
-        if k not in PROVENANCE and getattr(p, k) == getattr(example, k)
-    }
-    assert same == {"go_sdk", "sizing_tag", "severity_overrides", "disabled_rules",
-                    "exclude_paths", "suppressions"}, same
+    same = {k for k in ARCHITECTURE_FIELDS if getattr(p, k) == getattr(example, k)}
+    assert same == {"go_sdk", "sizing_tag"}, same
+    assert p.extends is None  # no preset declares this architecture
     # 900 s >= 6 x the longest declared timeout (150 s): no contradiction
     assert not any("contradiction" in n.message for n in reading.warnings)
 
@@ -329,7 +369,8 @@ def test_an_agent_file_as_profile_warns_but_scans(tmp_path: Path) -> None:
     repo.mkdir()
     (repo / "go.mod").write_text("module example.com/x\n\ngo 1.23.4\n", encoding="utf-8")
     result = CliRunner().invoke(
-        main, ["scan", str(repo), "--profile", str(LEDGER), "--format", "json", "--fail-on", "never"]
+        main,
+        ["scan", str(repo), "--profile", str(LEDGER), "--format", "json", "--fail-on", "never"],
     )
     assert result.exit_code == 0, result.output
     assert "not mapped" not in result.stdout
@@ -338,12 +379,15 @@ def test_an_agent_file_as_profile_warns_but_scans(tmp_path: Path) -> None:
     assert not [f for f in data["findings"] if f["rule_id"] == "AR-STK-001"]  # declared 1.23.4
     # unmapped keys only warn, with their lines
     result = CliRunner().invoke(
-        main, ["scan", str(repo), "--profile", str(LIKE_SEED), "--format", "json", "--fail-on", "never"]
+        main,
+        ["scan", str(repo), "--profile", str(LIKE_SEED), "--format", "json", "--fail-on", "never"],
     )
     assert result.exit_code == 0, result.output
     local = _line(LIKE_SEED, "LocalStack")
     assert f"warning: {LIKE_SEED}:{local}: not mapped" in result.stderr
-    assert [f["severity"] for f in json.loads(result.stdout)["findings"] if f["rule_id"] == "AR-STK-001"] == ["medium"]
+    assert [
+        f["severity"] for f in json.loads(result.stdout)["findings"] if f["rule_id"] == "AR-STK-001"
+    ] == ["medium"]
 
 
 # -- the declaration changes what scan reports -------------------------------------------------
@@ -371,7 +415,9 @@ def test_declared_go_version_decides_ar_stk_001(
     runner = CliRunner()
     init = runner.invoke(main, ["init", "--from-agent", str(agent)])
     assert init.exit_code == 0, init.output
-    assert yaml.safe_load((repo / ".archreview.yml").read_text())["stack"]["go"]["version"] == declared
+    assert (
+        yaml.safe_load((repo / ".archreview.yml").read_text())["stack"]["go"]["version"] == declared
+    )
     result = runner.invoke(main, ["scan", ".", "--format", "json", "--fail-on", "never"])
     assert result.exit_code == 0, result.output
     data = json.loads(result.stdout)
@@ -390,4 +436,5 @@ def test_profile_show_of_an_agent_cites_its_lines() -> None:
     assert f"# from {LEDGER}:{_line(LEDGER, 'Go 1.23.4')}" in result.stdout
     shown = yaml.safe_load(result.stdout)
     assert shown["stack"]["go"]["version"] == "1.23.4"
-    assert replace(DEFAULT).go_version == "1.24.6"
+    assert replace(CHARIOT).go_version == "1.24.6"
+    assert shown["name"] == "ledger-architect" and "sizing" in shown

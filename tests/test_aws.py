@@ -33,7 +33,7 @@ import pytest
 from reviewer.aws import AwsOptions, AwsUsageError, fetch, samconfig_stack, stack_names
 from reviewer.catalogue import load_catalogue
 from reviewer.engine import ScanError, ScanOptions, all_checks, scan
-from reviewer.model import Report
+from reviewer.model import Persona, Report
 
 from .aws_proxy import FaultProxy
 from .conftest import FIXTURES, ROOT, snapshot
@@ -263,7 +263,7 @@ def test_drf_cases(rule_id: str, account: Account, tmp_path: Path) -> None:
 def test_deployed_stacks_are_reviewed_with_the_same_rules(account: Account, tmp_path: Path) -> None:
     account.deploy("orders", fixture_text("aws/orders.yaml"), parameters={"Stage": "dev"})
     repo = repo_from(tmp_path, ("orders/template.yaml", fixture_text("aws/orders.yaml")))
-    report = scan(repo, ScanOptions(aws=live(account.url)))
+    report = scan(repo, ScanOptions(persona=Persona.AUDITOR, aws=live(account.url)))
     deployed = {
         (f.rule_id, f.resource) for f in report.findings if f.file == "aws://us-east-1/orders"
     }
@@ -288,7 +288,7 @@ def test_every_format_carries_live_findings_but_sarif(account: Account, tmp_path
 
     account.deploy("orders", fixture_text("aws/orders.yaml"))
     repo = repo_from(tmp_path, ("billing/template.yaml", fixture_text("aws/orders.yaml")))
-    report = scan(repo, ScanOptions(aws=live(account.url)))
+    report = scan(repo, ScanOptions(persona=Persona.AUDITOR, aws=live(account.url)))
     rendered = {fmt: renderer(fmt)(report, RenderOptions()) for fmt in FORMATS}
     data = json.loads(rendered["json"])
     assert "aws://us-east-1/orders" in {f["file"] for f in data["findings"]}
@@ -316,7 +316,7 @@ def test_types_moto_does_not_model_are_not_drift(account: Account, tmp_path: Pat
     ids = {r["LogicalResourceId"] for r in listed["StackResourceSummaries"]}
     assert "OrdersFunction" not in ids and "OrdersWebAcl" not in ids
     repo = repo_from(tmp_path, ("orders/template.yaml", template))
-    report = scan(repo, ScanOptions(aws=live(account.url)))
+    report = scan(repo, ScanOptions(persona=Persona.AUDITOR, aws=live(account.url)))
     assert not of(report)
 
 
@@ -325,7 +325,7 @@ def test_processed_stack_gives_the_repository_findings(account: Account, tmp_pat
     account.artifacts()
     account.deploy("ingest", processed("aws/ingest.yaml"))
     repo = repo_from(tmp_path, ("ingest/template.yaml", fixture_text("aws/ingest.yaml")))
-    report = scan(repo, ScanOptions(aws=live(account.url)))
+    report = scan(repo, ScanOptions(persona=Persona.AUDITOR, aws=live(account.url)))
     assert not of(report)
     deployed = {(f.rule_id, f.resource) for f in report.findings if f.file.startswith("aws://")}
     in_repo = {(f.rule_id, f.resource) for f in report.findings if f.file == "ingest/template.yaml"}
@@ -343,7 +343,7 @@ def test_drift_findings_together(account: Account, tmp_path: Path) -> None:
         "  OrdersTable2:\n    Type: AWS::DynamoDB::Table\n",
     )
     repo = repo_from(tmp_path, ("orders/template.yaml", text))
-    report = scan(repo, ScanOptions(aws=live(account.url)))
+    report = scan(repo, ScanOptions(persona=Persona.AUDITOR, aws=live(account.url)))
     stack = "aws://us-east-1/orders"
     assert of(report) == {
         ("AR-DRF-001", stack, "OrdersWebAcl"),
@@ -368,7 +368,7 @@ def test_a_condition_true_with_the_deployed_parameters_is_drift(
     account.deploy("orders", fixture_text("aws/orders.yaml"), parameters={"Stage": "prod"})
     fixture = FIXTURES / "templates/AR-DRF-001/pass-condition-false"
     shutil.copytree(fixture, tmp_path / "repo")
-    report = scan(tmp_path / "repo", ScanOptions(aws=live(account.url)))
+    report = scan(tmp_path / "repo", ScanOptions(persona=Persona.AUDITOR, aws=live(account.url)))
     stack = "aws://us-east-1/orders"
     assert of(report) == {
         ("AR-DRF-001", stack, "OrdersErrorsAlarm"),
@@ -383,7 +383,7 @@ def test_stacks_without_a_repository_template_are_reviewed_not_compared(
 ) -> None:
     account.deploy("payments", fixture_text("aws/orders.yaml"))
     repo = repo_from(tmp_path, ("orders/template.yaml", fixture_text("aws/orders.yaml")))
-    report = scan(repo, ScanOptions(aws=live(account.url)))
+    report = scan(repo, ScanOptions(persona=Persona.AUDITOR, aws=live(account.url)))
     assert any(f.file == "aws://us-east-1/payments" for f in report.findings)
     assert not of(report)
 
@@ -446,7 +446,7 @@ def test_list_stacks_is_paginated(account: Account, tmp_path: Path) -> None:
     account.client("cloudformation").delete_stack(StackName="svc5")  # DELETE_COMPLETE: not live
     with FaultProxy(account.url) as proxy:
         proxy.faults.page_size["ListStacks"] = 2
-        report = scan(repo_from(tmp_path), ScanOptions(aws=live(proxy.url)))
+        report = scan(repo_from(tmp_path), ScanOptions(persona=Persona.AUDITOR, aws=live(proxy.url)))
         calls = [c for c in proxy.calls if c.action == "ListStacks"]
     reviewed = {f.file for f in report.findings if f.file.startswith("aws://")}
     assert reviewed == {f"aws://us-east-1/svc{n}" for n in range(5)}
@@ -474,7 +474,7 @@ def test_access_denied_on_one_stack_is_a_finding_and_the_scan_goes_on(
     account.deploy("payments", fixture_text("aws/orders.yaml"))
     with FaultProxy(account.url) as proxy:
         proxy.faults.deny.add(("GetTemplate", "orders"))
-        report = scan(repo_from(tmp_path), ScanOptions(aws=live(proxy.url)))
+        report = scan(repo_from(tmp_path), ScanOptions(persona=Persona.AUDITOR, aws=live(proxy.url)))
     (denied,) = [f for f in report.findings if f.file == "aws://us-east-1/orders"]
     assert denied.rule_id == "AR-MOD-006"
     assert denied.module == "aws://us-east-1"
@@ -487,7 +487,7 @@ def test_access_denied_on_list_stacks_is_a_region_finding(account: Account, tmp_
     account.deploy("orders", fixture_text("aws/orders.yaml"), region="eu-west-1")
     with FaultProxy(account.url) as proxy:
         proxy.faults.deny.add(("ListStacks", ""))
-        report = scan(repo_from(tmp_path), ScanOptions(aws=live(proxy.url, REGION, "eu-west-1")))
+        report = scan(repo_from(tmp_path), ScanOptions(persona=Persona.AUDITOR, aws=live(proxy.url, REGION, "eu-west-1")))
     files = {f.file for f in report.findings if f.file.startswith("aws://")}
     assert files == {"aws://us-east-1", "aws://eu-west-1"}
     assert all(f.rule_id == "AR-MOD-006" for f in report.findings if f.file.startswith("aws://"))
@@ -498,7 +498,7 @@ def test_throttling_is_retried_in_adaptive_mode(account: Account, tmp_path: Path
     with FaultProxy(account.url) as proxy:
         proxy.faults.throttle.update({"ListStacks": 1, "GetTemplate": 2})
         started = time.monotonic()
-        report = scan(repo_from(tmp_path), ScanOptions(aws=live(proxy.url)))
+        report = scan(repo_from(tmp_path), ScanOptions(persona=Persona.AUDITOR, aws=live(proxy.url)))
         elapsed = time.monotonic() - started
         answered = [(c.action, c.answered) for c in proxy.calls]
     assert answered[:2] == [("ListStacks", 400), ("ListStacks", 200)]
@@ -518,7 +518,7 @@ def test_throttling_that_does_not_end_is_a_finding(account: Account, tmp_path: P
     account.deploy("orders", fixture_text("aws/orders.yaml"))
     with FaultProxy(account.url) as proxy:
         proxy.faults.throttle["GetTemplate"] = 1000
-        report = scan(repo_from(tmp_path), ScanOptions(aws=live(proxy.url, max_attempts=2)))
+        report = scan(repo_from(tmp_path), ScanOptions(persona=Persona.AUDITOR, aws=live(proxy.url, max_attempts=2)))
         attempts = proxy.actions().count("GetTemplate")
     (finding,) = [f for f in report.findings if f.file == "aws://us-east-1/orders"]
     assert finding.rule_id == "AR-MOD-006"
@@ -547,7 +547,7 @@ def test_stack_and_region_options(account: Account, tmp_path: Path) -> None:
     account.deploy("orders", body, region="eu-west-1")
     account.deploy("payments", body, region="eu-west-1")
     options = live(account.url, REGION, "eu-west-1", stacks=("orders", "ghost"))
-    report = scan(repo_from(tmp_path), ScanOptions(aws=options))
+    report = scan(repo_from(tmp_path), ScanOptions(persona=Persona.AUDITOR, aws=options))
     files = {f.file for f in report.findings if f.file.startswith("aws://")}
     assert files == {"aws://us-east-1/orders", "aws://eu-west-1/orders", "aws://us-east-1/ghost"}
     (ghost,) = [f for f in report.findings if f.file == "aws://us-east-1/ghost"]
@@ -565,7 +565,7 @@ def test_unreachable_endpoint_fails_the_scan(tmp_path: Path) -> None:
     with pytest.raises(
         ScanError, match=r"ListStacks in us-east-1 failed \(EndpointConnectionError\)"
     ):
-        scan(repo_from(tmp_path), ScanOptions(aws=options))
+        scan(repo_from(tmp_path), ScanOptions(persona=Persona.AUDITOR, aws=options))
 
 
 def test_no_credentials_is_a_usage_error(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -115,3 +115,97 @@ def test_the_parsed_catalogue_is_kept_in_the_user_cache_and_follows_the_rule_fil
     monkeypatch.setattr(yaml, "load", no_yaml)
     with pytest.raises(AssertionError):
         parse()  # nothing kept is read when the user cache is off
+
+
+# -- issue 16: persona, profile requires/tunes, calibration, variants --------------------------------
+
+
+def _rule_text(rule_id: str = "AR-EVT-001") -> dict[str, object]:
+    import yaml
+
+    from reviewer import catalogue
+
+    return yaml.safe_load((catalogue.rules_dir() / f"{rule_id}.yaml").read_text(encoding="utf-8"))
+
+
+@pytest.mark.parametrize("key", ["persona", "profile", "calibration"])
+def test_persona_profile_and_calibration_are_required(key: str) -> None:
+    from reviewer.catalogue import CatalogueError, parse_rule
+
+    data = _rule_text()
+    parse_rule(data, "AR-EVT-001.yaml")  # as shipped: valid
+    del data[key]
+    with pytest.raises(CatalogueError, match=key):
+        parse_rule(data, "AR-EVT-001.yaml")
+
+
+def test_the_first_versions_profile_keys_is_no_longer_read() -> None:
+    from reviewer.catalogue import CatalogueError, parse_rule
+
+    data = _rule_text()
+    data["profile_keys"] = ["events.retention_days"]
+    with pytest.raises(CatalogueError, match="profile_keys"):
+        parse_rule(data, "AR-EVT-001.yaml")
+
+
+@pytest.mark.parametrize(
+    ("key", "value"),
+    [
+        ("persona", "everyone"),
+        ("profile", ["stack.go.version"]),
+        ("profile", {"requires": "stack.go.version"}),
+        ("profile", {"needs": []}),
+        ("calibration", ""),
+        ("variants", {"x": {"persona": "everyone"}}),
+        ("variants", {"x": {"colour": "red"}}),
+        ("cases", [{"id": "c", "fixture": "f", "expect": "fail", "persona": "nobody"}]),
+        ("cases", [{"id": "c", "fixture": "f", "expect": "fail", "sayz": "x"}]),
+    ],
+)
+def test_wrong_issue_16_keys_are_catalogue_errors(key: str, value: object) -> None:
+    from reviewer.catalogue import CatalogueError, parse_rule
+
+    data = _rule_text()
+    data[key] = value
+    with pytest.raises(CatalogueError):
+        parse_rule(data, "AR-EVT-001.yaml")
+
+
+def test_every_rule_names_its_persona_profile_keys_and_calibration() -> None:
+    """Each rule file's `profile` keys are keys of the profile schema (or a section of them: a
+    rule that requires `stack` runs when anything of the stack is declared): a misspelt key
+    would keep a rule from ever running."""
+    from reviewer.profile import SCHEMA_KEYS
+
+    sections = {k.rsplit(".", i)[0] for k in SCHEMA_KEYS for i in range(1, k.count(".") + 1)}
+    for rule_id, meta in load_catalogue().items():
+        assert meta.calibration, rule_id
+        for key in (*meta.requires, *meta.tunes):
+            assert key in SCHEMA_KEYS or key in sections, f"{rule_id}: unknown profile key {key!r}"
+        for variant in meta.variants:
+            assert any((variant.title, variant.persona, variant.severity, variant.confidence, variant.decision)), (
+                f"{rule_id}: variant {variant.id} changes nothing"
+            )
+
+
+def test_every_variant_a_check_names_is_declared() -> None:
+    """`Hit(..., variant="id")` in the checks names a variant of some rule's `variants:`
+    (tests/test_rules.py runs every rule strictly, where an unknown variant of the rule itself
+    is an error)."""
+    declared = {v.id for meta in load_catalogue().values() for v in meta.variants}
+    named = set()
+    for path in (ROOT / "reviewer" / "checks").glob("*.py"):
+        named |= set(re.findall(r'variant="([A-Za-z0-9_.-]+)"', path.read_text(encoding="utf-8")))
+    assert named <= declared, sorted(named - declared)
+
+
+def test_a_variants_decision_is_its_own_adr_text() -> None:
+    for meta in load_catalogue().values():
+        for variant in meta.variants:
+            adr = meta.adr_for(variant.id)
+            if variant.decision:
+                assert adr.decision == variant.decision and adr is meta.adr_for(variant.id)
+                assert (adr.context, adr.consequences) == (meta.context, meta.consequences)
+            else:
+                assert adr is meta.adr
+        assert meta.adr_for(None) is meta.adr and meta.adr_for("no-such-variant") is meta.adr

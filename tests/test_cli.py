@@ -34,9 +34,13 @@ def _repo(tmp_path: Path) -> Path:
 def test_exit_codes_follow_fail_on(tmp_path: Path) -> None:
     root = _repo(tmp_path)
     runner = CliRunner()
-    assert runner.invoke(main, ["scan", str(root)]).exit_code == 1  # AR-EVT-001 is high
-    assert runner.invoke(main, ["scan", str(root), "--fail-on", "critical"]).exit_code == 0
-    assert runner.invoke(main, ["scan", str(root), "--fail-on", "never"]).exit_code == 0
+    # AR-EVT-001 on a queue nothing in the repository reads: pedantic, low
+    pedantic = ["scan", str(root), "--persona", "pedantic"]
+    assert runner.invoke(main, [*pedantic, "--fail-on", "low"]).exit_code == 1
+    assert runner.invoke(main, [*pedantic, "--fail-on", "medium"]).exit_code == 0
+    assert runner.invoke(main, [*pedantic, "--fail-on", "never"]).exit_code == 0
+    # at the default persona it is not reported, so it never gates
+    assert runner.invoke(main, ["scan", str(root), "--fail-on", "low"]).exit_code == 0
     assert runner.invoke(main, ["scan", str(tmp_path / "missing")]).exit_code == 2
     assert runner.invoke(main, ["scan", str(root), "--profile", str(tmp_path / "nope.yml")]).exit_code == 2
 
@@ -44,18 +48,22 @@ def test_exit_codes_follow_fail_on(tmp_path: Path) -> None:
 def test_json_report_shape_and_determinism(tmp_path: Path) -> None:
     root = _repo(tmp_path)
     runner = CliRunner()
-    first = runner.invoke(main, ["scan", str(root), "--format", "json", "--fail-on", "never"])
-    second = runner.invoke(main, ["scan", str(root), "--format", "json", "--fail-on", "never"])
+    args = ["scan", str(root), "--format", "json", "--fail-on", "never", "--persona", "auditor"]
+    first = runner.invoke(main, args)
+    second = runner.invoke(main, args)
     assert first.exit_code == 0
     assert first.output == second.output
-    data = json.loads(first.output)
-    assert data["schema_version"] == 1
-    assert set(data) == {"schema_version", "tool", "root", "profile", "summary", "modules", "findings"}
-    assert set(data["summary"]) >= {"score", "grade", "layers", "counts", "files"}
+    data = json.loads(first.stdout)
+    assert data["schema_version"] == 2
+    assert set(data) == {
+        "schema_version", "tool", "root", "profile", "profile_source", "profile_notice", "summary",
+        "modules", "findings",
+    }
+    assert set(data["summary"]) >= {"score", "grade", "grade_cap", "hidden", "layers", "counts", "files"}
     finding = next(f for f in data["findings"] if f["rule_id"] == "AR-EVT-001")
     for key in ("rule_id", "title", "layer", "severity", "confidence", "score", "module", "file",
                 "line", "end_line", "column", "resource", "resource_type", "property", "message",
-                "fingerprint", "new", "suppressed", "adr"):
+                "fingerprint", "new", "persona", "related", "suppressed", "adr"):
         assert key in finding
     assert finding["file"] == "svc/template.yaml"
     assert finding["module"] == "svc"
@@ -69,7 +77,7 @@ def test_output_to_files_per_format(tmp_path: Path) -> None:
     out_text = tmp_path / "out" / "report.txt"
     result = CliRunner().invoke(
         main,
-        ["scan", str(root), "--format", "json", "--format", "text",
+        ["scan", str(root), "--format", "json", "--format", "text", "--persona", "pedantic",
          "--output", f"json={out_json}", "--output", f"text={out_text}", "--fail-on", "never"],
     )
     assert result.exit_code == 0, result.output
@@ -81,19 +89,39 @@ def test_output_to_files_per_format(tmp_path: Path) -> None:
 def test_min_confidence_hides_findings_but_not_scores(tmp_path: Path) -> None:
     root = _repo(tmp_path)
     runner = CliRunner()
-    low = json.loads(runner.invoke(main, ["scan", str(root), "--format", "json", "--fail-on", "never"]).output)
-    high = json.loads(
-        runner.invoke(main, ["scan", str(root), "--format", "json", "--fail-on", "never", "--min-confidence", "high"]).output
-    )
+    args = ["scan", str(root), "--format", "json", "--fail-on", "never", "--persona", "auditor"]
+    low = json.loads(runner.invoke(main, args).stdout)
+    high = json.loads(runner.invoke(main, [*args, "--min-confidence", "high"]).stdout)
     assert low["summary"]["score"] == high["summary"]["score"]
+    # AR-EVT-001 on a queue nothing in the repository reads is a low-confidence finding
+    assert ("AR-EVT-001", "low") in {(f["rule_id"], f["confidence"]) for f in low["findings"]}
     assert all(f["confidence"] == "high" for f in high["findings"])
+    assert len(high["findings"]) < len(low["findings"])
+
+
+def test_quiet_text_with_no_findings_still_writes_its_output_file(tmp_path: Path) -> None:
+    """--quiet text is the findings only: with none at the chosen persona the output is empty,
+    and it is still written, replacing what the file held (the first run and a cached replay)."""
+    root = _repo(tmp_path)  # its one finding is pedantic: none at the default persona
+    out = tmp_path / "out" / "report.txt"
+    args = ["scan", str(root), "--quiet", "--format", "text", "--output", str(out),
+            "--cache-dir", str(tmp_path / "cache")]
+    for _ in range(2):
+        out.parent.mkdir(exist_ok=True)
+        out.write_text("previous\n", encoding="utf-8")
+        result = CliRunner().invoke(main, args)
+        assert result.exit_code == 0 and result.output == "", result.output
+        assert out.read_text(encoding="utf-8") == ""
+    # the same command at a persona that reports the finding writes it there
+    assert CliRunner().invoke(main, [*args, "--persona", "pedantic"]).exit_code == 0
+    assert "AR-EVT-001" in out.read_text(encoding="utf-8")
 
 
 def test_text_output_shows_source_line_and_marker(tmp_path: Path) -> None:
     root = _repo(tmp_path)
-    result = CliRunner().invoke(main, ["scan", str(root), "--fail-on", "never"])
-    assert "module svc" in result.output
-    assert "  svc/template.yaml" in result.output
+    args = ["scan", str(root), "--fail-on", "never", "--persona", "auditor"]
+    result = CliRunner().invoke(main, args)
+    assert "--> svc/template.yaml:3:" in result.output
     assert "3 |   Jobs:" in result.output
     assert "Grade" in result.output
 

@@ -1,5 +1,7 @@
 """cfn-lint's decoder loaded on its own (reviewer.cfn.decoder) decodes exactly as the ordinary
-`import cfnlint.decode` does, without importing the linter."""
+`import cfnlint.decode` does, without importing the linter. It is the fallback of the fast
+decoder (tests/test_fast_decoder.py holds the two equal) and is loaded only when a document
+needs it."""
 
 from __future__ import annotations
 
@@ -102,10 +104,14 @@ from reviewer.cfn import decoder, load
 tree, problems = load.decode(sys.argv[1])
 print(decoder.PRIVATE, bool(tree), [p.message for p in problems])
 print(",".join(sorted(m for m in ("cfnlint", "cfnlint.rules", "sympy", "networkx") if m in sys.modules)))
+print(decoder.PREFIX + ".decode.decode" in sys.modules)
 """
 
+# a merge key: the fast decoder (reviewer.cfn.fastyaml) refuses it, cfn-lint's decoder decodes it
+REFUSED = "Resources:\n  T:\n    <<: {Type: AWS::SNS::Topic}\n"
 
-def _probe(text: str, **env: str) -> tuple[str, str]:
+
+def _probe(text: str, **env: str) -> tuple[str, str, str]:
     proc = subprocess.run(
         [sys.executable, "-c", PROBE, text],
         capture_output=True,
@@ -115,8 +121,8 @@ def _probe(text: str, **env: str) -> tuple[str, str]:
         cwd=ROOT,
         env={**os.environ, **env},
     )
-    first, second = proc.stdout.split("\n")[:2]
-    return first, second
+    first, second, third = proc.stdout.split("\n")[:3]
+    return first, second, third
 
 
 @pytest.mark.parametrize(
@@ -127,17 +133,26 @@ def _probe(text: str, **env: str) -> tuple[str, str]:
         ("Resources: [a, b\nOutputs: {}\n", "expected ',' or ']'"),
     ],
 )
-def test_decoding_never_imports_the_linter(text: str, problem: str) -> None:
-    """Good and bad templates alike are decoded without `cfnlint` (and its sympy, networkx)."""
-    first, loaded = _probe(text)
+def test_decoding_loads_no_cfnlint_code(text: str, problem: str) -> None:
+    """Good and bad templates alike are decoded by the fast path: neither `cfnlint` (and its
+    sympy, networkx) nor cfn-lint's decoder modules are loaded."""
+    first, loaded, private = _probe(text)
     assert first.startswith("True ")
     assert problem in first
     assert loaded == ""
+    assert private == "False"
+
+
+def test_a_refused_document_is_decoded_without_the_linter() -> None:
+    first, loaded, private = _probe(REFUSED)
+    assert first == "True True []"
+    assert loaded == ""
+    assert private == "True"
 
 
 def test_the_ordinary_import_on_request() -> None:
-    first, loaded = _probe("Resources:\n  T: 1\n  T: 2\n", ARCHREVIEW_CFNLINT_IMPORT="full")
-    assert first.startswith("False False") and "duplicate key 'T'" in first
+    first, loaded, _ = _probe(REFUSED, ARCHREVIEW_CFNLINT_IMPORT="full")
+    assert first == "False True []"
     assert "cfnlint" in loaded.split(",")
 
 
@@ -150,5 +165,5 @@ def test_a_changed_cfnlint_layout_falls_back_to_the_ordinary_import(
     module = decoder.load()
     assert not decoder.PRIVATE
     assert module is importlib.import_module("cfnlint.decode.decode")
-    tree, problems = load.decode("Resources:\n  T:\n    Type: AWS::SNS::Topic\n")
+    tree, problems = load.decode_reference("Resources:\n  T:\n    Type: AWS::SNS::Topic\n")
     assert problems == () and tree["Resources"]["T"]["Type"] == "AWS::SNS::Topic"

@@ -12,6 +12,7 @@ from reviewer.cfn.resolve import RefTo, Unresolved, resolve, targets
 from reviewer.cfn.template import build
 from reviewer.discover import discover
 from reviewer.engine import ScanOptions, scan
+from reviewer.model import Persona
 from reviewer.repo import RepoIndex
 
 SAM = textwrap.dedent(
@@ -250,7 +251,7 @@ def test_a_crashing_check_is_contained(tmp_path: Path) -> None:
         "AWSTemplateFormatVersion: '2010-09-09'\nResources:\n  Q:\n    Type: AWS::SQS::Queue\n",
         encoding="utf-8",
     )
-    report = scan(tmp_path, ScanOptions(checks=(boom, evt.queue_without_dlq)))
+    report = scan(tmp_path, ScanOptions(checks=(boom, evt.queue_without_dlq), persona=Persona.AUDITOR))
     ids = sorted(f.rule_id for f in report.findings)
     assert ids == ["AR-EVT-001", "AR-MOD-005"]
     crash = next(f for f in report.findings if f.rule_id == "AR-MOD-005")

@@ -1,10 +1,12 @@
-"""The bundled example super-repository: its whole JSON report is held as a snapshot."""
+"""The bundled example super-repository: its whole JSON report is held as a snapshot. It is
+scanned as `make example` scans it: against the architecture its committed agent definition
+declares (reviewer.scan resolves the profile as the command line does)."""
 
 from __future__ import annotations
 
 import json
 
-from reviewer.engine import scan
+from reviewer import scan
 from reviewer.output.json_report import report_dict
 
 from .conftest import FIXTURES, ROOT, snapshot

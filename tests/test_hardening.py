@@ -38,7 +38,7 @@ from reviewer.adr import write_adrs
 from reviewer.cfn import load as load_mod
 from reviewer.cli import main
 from reviewer.engine import ScanOptions, scan
-from reviewer.model import Report
+from reviewer.model import Persona, Report
 from reviewer.output import FORMATS, RenderOptions, renderer
 from reviewer.profile_loader import ProfileError, load_profile, parse_profile_text
 
@@ -62,6 +62,7 @@ def _repo(root: Path, files: Mapping[str, str | bytes]) -> Path:
 
 
 def _scan(root: Path, **options: Any) -> Report:
+    options.setdefault("persona", Persona.AUDITOR)  # every finding, whoever it is worth saying to
     return scan(root, ScanOptions(today=TODAY, **options))
 
 
@@ -620,13 +621,22 @@ def test_unreadable_files_and_folders(tmp_path: Path, monkeypatch: pytest.Monkey
     root = _repo(tmp_path, {"locked/template.yaml": GOOD, "sealed/sub/go.mod": "module x\n"})
     real_open, real_scandir = os.open, os.scandir
 
+    def named(path: Any, dir_fd: int | None = None) -> str:
+        """The path a call names, descriptors resolved (some callers walk by descriptor)."""
+        if isinstance(path, int):
+            return os.readlink(f"/proc/self/fd/{path}")
+        text = os.fsdecode(path)
+        if dir_fd is not None and not text.startswith("/"):
+            return os.readlink(f"/proc/self/fd/{dir_fd}") + "/" + text
+        return text
+
     def deny_open(path: Any, *args: Any, **kwargs: Any) -> int:
-        if os.fspath(path).endswith("locked/template.yaml"):
+        if named(path, kwargs.get("dir_fd")).endswith("locked/template.yaml"):
             raise PermissionError(13, "Permission denied")
         return real_open(path, *args, **kwargs)
 
     def deny_scandir(path: Any = ".") -> Any:
-        if os.fspath(path).endswith("sealed"):
+        if named(path).endswith("sealed"):
             raise PermissionError(13, "Permission denied")
         return real_scandir(path)
 
@@ -1050,7 +1060,7 @@ def test_pr_mode_runs_git_with_fixed_arguments_and_no_hooks(
         return real_popen(argv, *args, **kwargs)
 
     monkeypatch.setattr(subprocess, "Popen", spy)  # prmode starts git with subprocess.Popen
-    options = ScanOptions(today=TODAY)
+    options = ScanOptions(today=TODAY, persona=Persona.AUDITOR)
     current = scan(root, options)
     marked, warnings = prmode.compare_with_base(root, base, options, current)
     assert warnings == []
@@ -1300,7 +1310,7 @@ def hostile_report(tmp_path_factory: pytest.TempPathFactory) -> Report:
         root,
         {f"{HOSTILE_DIR}/template.yaml": text, f"{HOSTILE_DIR}/package.json": '{"name": "x",}'},
     )
-    report = scan(root, ScanOptions(today=TODAY))
+    report = scan(root, ScanOptions(today=TODAY, persona=Persona.AUDITOR))
     hostile = [f.resource for f in report.findings if f.resource and "Injected" in f.resource]
     assert hostile and "\x1b" in hostile[0] and "\n" in hostile[0]
     return report
@@ -1542,13 +1552,13 @@ def test_a_file_over_the_time_budget_is_mod_006_and_the_others_finish(
         encoding="utf-8",
     )
     monkeypatch.setenv("ARCHREVIEW_FILE_BUDGET", "0.05")
-    report = scan(tmp_path, ScanOptions(jobs=1))
+    report = scan(tmp_path, ScanOptions(jobs=1, persona=Persona.AUDITOR))
     over = [f for f in report.findings if f.rule_id == "AR-MOD-006"]
     assert [f.file for f in over] == ["big/template.yaml"]
     assert "per-file time budget" in over[0].message
     assert any(f.rule_id == "AR-EVT-001" and f.file == "small/template.yaml" for f in report.findings)
     monkeypatch.setenv("ARCHREVIEW_FILE_BUDGET", "0")
-    report = scan(tmp_path, ScanOptions(jobs=1))
+    report = scan(tmp_path, ScanOptions(jobs=1, persona=Persona.AUDITOR))
     assert not [f for f in report.findings if f.rule_id == "AR-MOD-006"]
 
 
@@ -1626,7 +1636,7 @@ def test_a_fifo_where_a_file_is_read_never_blocks(tmp_path: Path, name: str) -> 
     os.mkfifo(path)
     code = f"import sys; sys.path.insert(0, {str(ROOT)!r}); from reviewer.cli import run; run()"
     done = subprocess.run(
-        [sys.executable, "-I", "-c", code, "scan", str(root), "--format", "json", "--no-cache"],
+        [sys.executable, "-I", "-c", code, "scan", str(root), "--format", "json", "--no-cache", "--persona", "auditor"],
         capture_output=True,
         text=True,
         timeout=120,
@@ -1640,3 +1650,28 @@ def test_a_fifo_where_a_file_is_read_never_blocks(tmp_path: Path, name: str) -> 
     assert done.returncode in (0, 1), done.stderr
     found = json.loads(done.stdout)["findings"]
     assert any(f["rule_id"] == "AR-EVT-001" and f["file"] == "good/template.yaml" for f in found)
+
+
+def test_a_profile_named_in_a_folder_that_cannot_be_read_is_a_usage_error(
+    tmp_path: Path,
+) -> None:
+    """`--profile sealed/p.yml` where `sealed` cannot be read: pathlib's is_file() raises
+    PermissionError there (it hides only ENOENT-like errors), which became an internal error
+    (exit 3). The path is the user's: one line and exit 2. Found by the repository fuzzer
+    (bench/fuzz_repo.py); made unreadable for root too by tests/hostile/deny.py."""
+    root = _repo(tmp_path / "repo", {"sealed/p.yml": "version: 1\n"})
+    code = (
+        f"import sys; sys.path.insert(0, {str(ROOT)!r}); "
+        "from tests.hostile.deny import main; main()"
+    )
+    done = subprocess.run(
+        [sys.executable, "-I", "-c", code, "scan", str(root), "--profile", str(root / "sealed" / "p.yml")],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+        env={**os.environ, "HOSTILE_DENY": json.dumps([str(root / "sealed")])},
+    )
+    assert "Traceback" not in done.stderr, done.stderr
+    assert done.returncode == 2, done.stderr
+    assert len(done.stderr.strip().split("\n")) == 1, done.stderr

@@ -43,6 +43,9 @@ from reviewer.model import (
 from reviewer.output import RenderOptions, renderer
 from reviewer.output.html import render_html
 from tests.conftest import FIXTURES, ROOT
+from tests.report_fixtures import finding, many
+from tests.report_fixtures import related as related_locations
+from tests.report_fixtures import report as hand_report
 
 EXAMPLE = FIXTURES / "repos" / "chariot-platform"
 CHROMIUM = Path("/usr/bin/chromium")
@@ -224,7 +227,10 @@ def _hostile_report() -> Report:
                 Reference("good", "https://docs.aws.amazon.com/x?a=1&b=<2>"),
             ),
         ),
-        related=(Location(f"svc/{EVIL}", 4, 1, 4, 1, f"Other{EVIL}", "Prop"),),
+        related=tuple(
+            Location(f"svc/{EVIL}", 4 + k, 1, 4 + k, 1, f"Other{EVIL}", "Prop", f"also {EVIL}")
+            for k in range(7)
+        ),
         source=f"  Name{EVIL}: \x1b[31mvalue",
     )
     accepted = replace(
@@ -273,6 +279,76 @@ def test_repository_text_is_escaped_everywhere() -> None:
     assert "\\x1b[31mvalue" in doc  # a control character in source is shown, escaped
     assert "&amp;amp;" in doc  # an entity in the repository stays literal text
     assert "</style></script>" not in doc
+    # five related locations under the finding, then a count; their messages escaped
+    detail = doc[doc.index('id="f-1-detail"') :]
+    assert detail.count("<dt>Related</dt>") == 6 and "<dd>+2 more</dd>" in detail
+    assert "&mdash; also &lt;script&gt;alert(1)&lt;/script&gt;" in detail
+
+
+# -- decisions first, a summary by rule last --------------------------------------------------
+
+NOTICE = "reviewed against the built-in baseline (this repository declares no architecture)"
+
+
+def _shaped() -> Report:
+    findings = [
+        *many(12, "AR-EVT-003", Severity.HIGH),
+        finding("AR-IAM-001", Severity.CRITICAL, 40, related=related_locations(2, "inherited")),
+        *many(3, "AR-OBS-003", Severity.LOW),
+    ]
+    return hand_report(
+        findings,
+        hidden=(("pedantic", 12), ("auditor", 3)),
+        profile=".claude/agents/architect.md",
+        profile_source="agent",
+        profile_notice=NOTICE,
+    )
+
+
+def _section_ids(doc: str) -> list[str]:
+    main = doc[doc.index("<main>") : doc.index("</main>")]
+    return [a.get("id") or "" for t, a in _parse(main).tags if t == "section"]
+
+
+def test_the_page_leads_with_the_decisions_and_closes_with_the_rules() -> None:
+    doc = render_html(_shaped())
+    ids = _section_ids(doc)
+    assert ids[0] == "decisions" and ids[-1] == "rules-summary", ids
+    assert ids.index("findings") < ids.index("rules-summary")
+    header = doc[doc.index('<header class="top">') : doc.index("</header>")]
+    verdict = header.index('id="verdict">Grade D (72.4/100) <span class="cap">— capped by a high')
+    profile = header.index(
+        'id="profile-line">Reviewed against .claude/agents/architect.md (agent definition)</p>'
+    )
+    notice = header.index(f'id="profile-notice">{NOTICE}</p>')
+    hidden = header.index(
+        'id="hidden-note">12 more findings at --persona pedantic (hygiene), 3 more at --persona '
+        "auditor (decisions to record): <code>archreview scan repo --persona pedantic</code></p>"
+    )
+    assert verdict < profile < notice < hidden
+    decisions = doc[
+        doc.index('id="decisions"') : doc.index("</section>", doc.index('id="decisions"'))
+    ]
+    rules = re.findall(r'<li class="s-(\w+)" data-rule="([^"]+)"', decisions)
+    assert rules == [("critical", "AR-IAM-001"), ("high", "AR-EVT-003"), ("low", "AR-OBS-003")]
+    assert "12 findings: " in decisions and ", +9 more</span>" in decisions
+    # each place links to its finding in the table below
+    for anchor in re.findall(r'href="#(f-\d+)"', decisions):
+        assert f'id="{anchor}"' in doc
+    summary = doc[doc.index('id="rules-summary"') :]
+    rows = re.findall(
+        r'<tr data-rule="([^"]+)"><td class="mono">[^<]*</td><td class="num">(\d+)', summary
+    )
+    assert rows == [("AR-IAM-001", "1"), ("AR-EVT-003", "12"), ("AR-OBS-003", "3")]
+
+
+def test_300_findings_of_one_rule_are_one_summary_row_and_all_listed() -> None:
+    doc = render_html(hand_report(many(300)))
+    summary = doc[doc.index('id="rules-summary"') :]
+    assert summary.count("<tr data-rule=") == 1 and '<td class="num">300</td>' in summary
+    assert doc.count('<tbody class="finding') == 300  # the full listing, collapsed by the script
+    decisions = doc[doc.index('id="decisions"') : doc.index('id="grade"')]
+    assert decisions.count("<li ") == 1 and ", +297 more" in decisions
 
 
 # -- in a browser -----------------------------------------------------------------------------
@@ -485,6 +561,44 @@ def test_browser_report_of_the_example(browser: Browser, tmp_path: Path) -> None
 
     # nothing but the file itself was loaded, and nothing complained (CSP included)
     assert set(browser.requests) == {path.as_uri()}
+    assert browser.errors == []
+
+
+@pytest.mark.browser
+def test_browser_shows_the_decisions_first_and_links_them_to_their_findings(
+    browser: Browser, tmp_path: Path
+) -> None:
+    page = browser.page
+    path = tmp_path / "shaped.html"
+    path.write_text(render_html(_shaped()), encoding="utf-8")
+    page.goto(path.as_uri())
+    # the first section rendered in the page, and it starts in the first screen
+    tops = page.eval_on_selector_all(
+        "main section",
+        "els => els.filter(e => e.offsetParent !== null)"
+        ".map(e => [e.id, e.getBoundingClientRect().top])",
+    )
+    assert tops[0][0] == "decisions"
+    assert tops[0][1] == min(top for _, top in tops) and tops[0][1] < 1000
+    assert tops[-1][0] == "rules-summary" and tops[-1][1] == max(top for _, top in tops)
+    items = page.locator("#decisions ol.decisions > li")
+    assert items.count() == 3
+    assert items.first.locator(".rule").inner_text() == "AR-IAM-001"
+    assert items.first.locator(".sev").inner_text().lower() == "critical"
+    # a place in a decision opens its finding, even when the filters had hidden it
+    page.get_by_role("button", name=re.compile(r"^Low")).click()
+    link = page.locator("#decisions li").nth(1).locator("a").first
+    target = (link.get_attribute("href") or "")[1:]
+    assert page.locator(f"#{target}").is_hidden()  # a high finding, filtered out
+    link.click()
+    finding_body = page.locator(f"#{target}")
+    page.wait_for_function(
+        "id => !document.getElementById(id).hidden && "
+        "!document.getElementById(id + '-detail').hidden",
+        arg=target,
+    )
+    assert finding_body.get_attribute("data-severity") == "high"
+    assert page.locator(f"#{target}-detail").is_visible()
     assert browser.errors == []
 
 

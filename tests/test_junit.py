@@ -9,13 +9,15 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
+from reviewer import scan
 from reviewer.cli import main
-from reviewer.engine import ScanOptions, scan
-from reviewer.model import Suppression
+from reviewer.model import Persona, Severity, Suppression
 from reviewer.output.junit import render
 
 from .conftest import FIXTURES
+from .report_fixtures import finding, report
 
+# reviewed as `make example` reviews it: against its committed agent definition (reviewer.scan)
 EXAMPLE = FIXTURES / "repos" / "chariot-platform"
 
 
@@ -24,7 +26,7 @@ def _cases(root: ET.Element) -> list[ET.Element]:
 
 
 def test_one_testcase_per_evaluation_and_failures_for_findings() -> None:
-    report = scan(EXAMPLE, ScanOptions())
+    report = scan(EXAMPLE)
     root = ET.fromstring(render(report).encode("utf-8"))
     assert root.tag == "testsuites"
     cases = _cases(root)
@@ -59,7 +61,7 @@ def test_one_testcase_per_evaluation_and_failures_for_findings() -> None:
 
 
 def test_hostile_text_stays_valid_xml() -> None:
-    report = scan(EXAMPLE, ScanOptions())
+    report = scan(EXAMPLE)
     bad = "\x00\x1b[31m <script>&\"'</script> ]]> \ud800"
     first = replace(report.findings[0], message=bad, resource=bad)
     doc = render(replace(report, findings=(first, *report.findings[1:])))
@@ -69,7 +71,7 @@ def test_hostile_text_stays_valid_xml() -> None:
 
 
 def test_suppressed_everywhere_is_skipped_with_the_reason() -> None:
-    report = scan(EXAMPLE, ScanOptions())
+    report = scan(EXAMPLE)
     target = next(f for f in report.findings if f.rule_id == "AR-API-001" and f.suppressed is None)
     findings = tuple(
         replace(f, suppressed=Suppression("profile", "behind the corporate proxy"))
@@ -93,3 +95,20 @@ def test_cli_junit_output(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     tree = ET.parse(out)
     assert tree.getroot().tag == "testsuites" and int(tree.getroot().get("tests", "0")) > 100
+
+
+def test_each_suite_names_the_persona_and_the_hidden_findings() -> None:
+    shown = report(
+        [finding("AR-EVT-003", Severity.HIGH, 1), finding("AR-OBS-002", Severity.LOW, 2)],
+        persona=Persona.PEDANTIC,
+        hidden=(("auditor", 4),),
+    )
+    root = ET.fromstring(render(shown).encode("utf-8"))
+    suites = root.findall("testsuite")
+    assert {s.get("name") for s in suites} == {"EVT Event pipeline", "OBS L5 Monitoring and audit"}
+    for suite in suites:
+        assert suite[0].tag == "properties"  # before the test cases, as the schema wants
+        props = {p.get("name"): p.get("value") for p in suite[0].findall("property")}
+        assert props == {"persona": "pedantic", "hidden.auditor": "4"}
+    failures = [f for s in suites for c in s.findall("testcase") for f in c.findall("failure")]
+    assert len(failures) == 2

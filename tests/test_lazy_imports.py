@@ -10,7 +10,7 @@ PROBE = """
 import sys
 from reviewer.engine import scan
 report = scan(sys.argv[1])
-names = ("cfnlint", "_archreview_cfnlint.decode.cfn_yaml", "boto3", "botocore", "jinja2")
+names = ("cfnlint", "_archreview_cfnlint.decode.cfn_yaml", "reviewer.cfn.fastyaml", "boto3", "botocore", "jinja2")
 print(",".join(sorted(m for m in names if m in sys.modules)))
 """
 
@@ -29,12 +29,14 @@ def test_no_template_no_cfnlint(tmp_path: Path) -> None:
 
 
 def test_templates_load_cfnlint_decoder_but_never_boto3(tmp_path: Path) -> None:
-    """Every template is decoded by cfn-lint's decoder (a cold scan) — loaded on its own, not
-    the linter (tests/test_decoder.py); boto3 only with --aws."""
+    """Every template is decoded (a cold scan) by the fast decoder (docs/adr/0006); cfn-lint's
+    decoder, its fallback, is loaded only for a document the fast one refuses, and never the
+    linter (tests/test_decoder.py); boto3 only with --aws."""
     (tmp_path / "template.yaml").write_text(
         "AWSTemplateFormatVersion: '2010-09-09'\nResources:\n  T:\n    Type: AWS::SNS::Topic\n", encoding="utf-8"
     )
     loaded = _loaded(tmp_path)
-    assert "_archreview_cfnlint.decode.cfn_yaml" in loaded
+    assert "reviewer.cfn.fastyaml" in loaded
+    assert "_archreview_cfnlint.decode.cfn_yaml" not in loaded
     assert "cfnlint" not in loaded
     assert not loaded & {"boto3", "botocore"}

@@ -19,7 +19,7 @@ from bench.generate import generate
 from reviewer import pipeline
 from reviewer.checks import CHECKS
 from reviewer.engine import ScanOptions, scan
-from reviewer.model import Hit
+from reviewer.model import Hit, Persona
 from reviewer.output.fastjson import Lazy, dumps
 from reviewer.output.json_report import render
 from reviewer.registry import TemplateContext, template_check
@@ -94,6 +94,12 @@ def test_workers_load_and_parent_replays(generated: Path) -> None:
 # -- which checks are local ---------------------------------------------------------------------
 
 
+def _chariot() -> Any:
+    from reviewer.profile_loader import preset
+
+    return preset("chariot")
+
+
 def _fixture_repos() -> Iterator[Path]:
     yield FIXTURES / "repos" / "chariot-platform"
     for rule_dir in sorted((FIXTURES / "templates").iterdir()):
@@ -122,8 +128,8 @@ def test_every_check_reading_beyond_its_template_is_declared_cross_file(tmp_path
 
     with pytest.MonkeyPatch.context() as mp:
         mp.setattr(pipeline, "capture", watch)
-        for i, root in enumerate(_fixture_repos()):
-            scan(root, ScanOptions(jobs=1, cache_dir=str(tmp_path / str(i))))
+        for i, root in enumerate(_fixture_repos()):  # chariot: the rules that require a key run
+            scan(root, ScanOptions(jobs=1, cache_dir=str(tmp_path / str(i)), profile=_chariot()))
     local = {c.rule_id for c in CHECKS if c.kind == "template" and not c.cross_file}
     assert set(ran) == local  # every local check ran behind the guard
     assert not reached, f"undeclared cross-file reads: {sorted(reached)}"
@@ -150,12 +156,15 @@ def test_an_undeclared_cross_file_check_is_run_again_by_the_parent(tmp_path: Pat
             "Resources:\n  Q:\n    Type: AWS::SQS::Queue\n", encoding="utf-8"
         )
     checks = (counts_templates,)
-    serial = render(scan(root, ScanOptions(checks=checks)))
+    serial = render(scan(root, ScanOptions(checks=checks, persona=Persona.AUDITOR)))
     assert "3 templates" in serial
     with pytest.MonkeyPatch.context() as mp:
         mp.setattr(pipeline, "POOL_MIN_FILES", 1)
         parallel = render(
-            scan(root, ScanOptions(checks=checks, jobs=2, cache_dir=str(tmp_path / "c")))
+            scan(
+                root,
+                ScanOptions(checks=checks, jobs=2, cache_dir=str(tmp_path / "c"), persona=Persona.AUDITOR),
+            )
         )
     assert parallel == serial
 
@@ -331,7 +340,7 @@ def test_every_manifests_only_check_reads_only_the_manifests(tmp_path: Path) -> 
     with pytest.MonkeyPatch.context() as mp:
         mp.setattr(pipeline, "capture", watch)
         for i, root in enumerate([FIXTURES / "repos" / "chariot-platform", *_fixture_repos()]):
-            scan(root, ScanOptions(jobs=1, cache_dir=str(tmp_path / str(i))))
+            scan(root, ScanOptions(jobs=1, cache_dir=str(tmp_path / str(i)), profile=_chariot()))
     marked = {c.rule_id for c in CHECKS if c.manifests_only}
     assert set(ran) == marked and all(c.kind == "repo" for c in CHECKS if c.manifests_only)
     assert not reached, f"manifests_only checks reaching further: {sorted(set(reached))}"

@@ -14,6 +14,7 @@ from click.testing import CliRunner
 
 from reviewer.cli import main
 from reviewer.engine import ScanOptions, fingerprint, scan
+from reviewer.model import Persona
 from reviewer.prmode import (
     _parse_name_status,
     base_fingerprints,
@@ -26,6 +27,19 @@ from .conftest import FIXTURES
 
 PROTECTED = FIXTURES / "templates" / "AR-API-001" / "pass-join.yaml"
 UNPROTECTED = FIXTURES / "templates" / "AR-API-001" / "fail.yaml"
+
+AUDITOR = Persona.AUDITOR  # every finding, whoever it is worth saying to
+
+# A repository that declares a WAF at its API layer: a public REST stage outside it is a high,
+# regular AR-API-001 (without the declaration it is pedantic and medium, and gates nothing).
+DECLARES_A_WAF = (
+    "layers:\n  api:\n    waf_managed_rule_groups: [AWSManagedRulesCommonRuleSet]\n"
+    "    waf_rate_limit: true\n"
+)
+
+
+def _declare_a_waf(repo: Path) -> None:
+    (repo / ".archreview.yml").write_text(DECLARES_A_WAF, encoding="utf-8")
 
 
 def _git(cwd: Path, *args: str) -> str:
@@ -52,7 +66,8 @@ def _commit(path: Path, message: str) -> str:
 
 
 def _scan_json(root: Path, *args: str) -> tuple[int, dict[str, Any], str]:
-    result = CliRunner().invoke(main, ["scan", str(root), "--format", "json", *args])
+    # every persona: these tests follow findings, whoever they are worth saying to
+    result = CliRunner().invoke(main, ["scan", str(root), "--format", "json", "--persona", "auditor", *args])
     data = json.loads(result.stdout) if result.stdout.strip().startswith("{") else {}
     return result.exit_code, data, result.output
 
@@ -75,6 +90,7 @@ def test_deleting_the_waf_association_makes_api_001_new_on_an_unchanged_line(
     tmp_path: Path, scratch: Path
 ) -> None:
     repo = _init(tmp_path / "repo")
+    _declare_a_waf(repo)
     text = PROTECTED.read_text(encoding="utf-8")
     (repo / "template.yaml").write_text(text, encoding="utf-8")
     _commit(repo, "protected API")
@@ -105,6 +121,7 @@ def test_deleting_the_waf_association_makes_api_001_new_on_an_unchanged_line(
 
 def test_a_renamed_template_keeps_its_findings_existing(tmp_path: Path, scratch: Path) -> None:
     repo = _init(tmp_path / "repo")
+    _declare_a_waf(repo)
     (repo / "api").mkdir()
     shutil.copy(UNPROTECTED, repo / "api" / "template.yaml")
     _commit(repo, "an unprotected API")
@@ -125,6 +142,7 @@ def test_a_renamed_template_keeps_its_findings_existing(tmp_path: Path, scratch:
 
 def test_uncommitted_changes_and_a_new_finding_fail_the_check(tmp_path: Path) -> None:
     repo = _init(tmp_path / "repo")
+    _declare_a_waf(repo)
     shutil.copy(PROTECTED, repo / "template.yaml")
     base = _commit(repo, "protected")
     (repo / "svc").mkdir()
@@ -155,6 +173,7 @@ def test_submodules_are_compared_from_their_own_history(tmp_path: Path, scratch:
     _commit(sub, "service")
     sup = _init(tmp_path / "platform")
     (sup / "README.md").write_text("platform\n", encoding="utf-8")
+    _declare_a_waf(sup)  # for its modules too
     _git(sup, "submodule", "add", "-q", str(sub), "modules/svc")
     base = _commit(sup, "add the service module")
     # a change to the super-repository only: every finding in the submodule stays existing
@@ -208,7 +227,7 @@ def test_base_fingerprints_follow_renames(tmp_path: Path) -> None:
     root = tmp_path / "repo"
     root.mkdir()
     shutil.copy(UNPROTECTED, root / "old.yaml")
-    report = scan(root, ScanOptions())
+    report = scan(root, ScanOptions(persona=AUDITOR))
     fps = base_fingerprints(logical_keys(report.findings), {"old.yaml": "new.yaml"})
     f = next(f for f in report.findings if f.file == "old.yaml")
     assert fingerprint(f.rule_id, "new.yaml", f.resource, f.property) in fps
@@ -229,8 +248,8 @@ def _platform_without_its_submodule(tmp_path: Path) -> tuple[Path, str]:
 
 def test_api_returns_warnings_for_missing_submodules(tmp_path: Path) -> None:
     sup, base = _platform_without_its_submodule(tmp_path)
-    report = scan(sup, ScanOptions())
-    marked, warnings = compare_with_base(sup, base, ScanOptions(), report)
+    report = scan(sup, ScanOptions(persona=AUDITOR))
+    marked, warnings = compare_with_base(sup, base, ScanOptions(persona=AUDITOR), report)
     assert marked.diff_base == base
     assert any("modules/svc" in w and "not checked out" in w for w in warnings)
 
@@ -240,7 +259,7 @@ def test_live_findings_are_never_new() -> None:
 
     from reviewer.prmode import mark_new
 
-    report = scan(PROTECTED.parent, ScanOptions())
+    report = scan(PROTECTED.parent, ScanOptions(persona=AUDITOR))
     f = report.findings[0]
     live = dc_replace(f, file="aws://eu-west-1/orders", fingerprint="a" * 32)
     drift = dc_replace(f, layer="DRF", rule_id="AR-DRF-001", fingerprint="b" * 32)
@@ -282,7 +301,7 @@ def test_the_base_is_scanned_once_then_read_from_the_cache(
     base = _commit(repo, "protected API")
     _git(repo, "mv", "old.yaml", "template.yaml")  # a rename: REF's findings follow it
     (repo / "template.yaml").write_text(text[: text.index("  Association:")], encoding="utf-8")
-    options = ScanOptions(cache_dir=str(tmp_path / "cache"))
+    options = ScanOptions(cache_dir=str(tmp_path / "cache"), persona=AUDITOR)
     report = scan(repo, options)
 
     checkouts = _count_checkouts(monkeypatch)
@@ -296,10 +315,12 @@ def test_the_base_is_scanned_once_then_read_from_the_cache(
     assert _marks(second) == _marks(first)
     _no_leftovers(repo, scratch)
 
-    compare_with_base(repo, base, ScanOptions(), report)  # no cache: scanned
+    compare_with_base(repo, base, ScanOptions(persona=AUDITOR), report)  # no cache: scanned
     assert len(checkouts) == 2
     other = ScanOptions(
-        cache_dir=options.cache_dir, profile=dc_replace(DEFAULT, disabled_rules=("AR-API-001",))
+        cache_dir=options.cache_dir,
+        profile=dc_replace(DEFAULT, disabled_rules=("AR-API-001",)),
+        persona=AUDITOR,
     )
     compare_with_base(repo, base, other, report)  # another profile: another key
     assert len(checkouts) == 3
@@ -317,7 +338,7 @@ def test_a_base_with_missing_submodules_is_not_cached(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     sup, base = _platform_without_its_submodule(tmp_path)
-    options = ScanOptions(cache_dir=str(tmp_path / "cache"))
+    options = ScanOptions(cache_dir=str(tmp_path / "cache"), persona=AUDITOR)
     report = scan(sup, options)
     checkouts = _count_checkouts(monkeypatch)
     for _ in range(2):
@@ -447,7 +468,7 @@ def _cli(repo: Path, *args: str, path: str | None = None) -> subprocess.Complete
         env["PATH"] = f"{path}{os.pathsep}{os.environ['PATH']}"
     command = [sys.executable, "-m", "reviewer", "scan", str(repo), "--format", "json"]
     return subprocess.run(
-        [*command, "--no-cache", "--fail-on", "never", *args],
+        [*command, "--no-cache", "--fail-on", "never", "--persona", "auditor", *args],
         cwd=repo.parent,
         env=env,
         capture_output=True,

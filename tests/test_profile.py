@@ -1,5 +1,6 @@
 """The profile (.archreview.yml): strict loading with file:line errors and suggestions, the
-built-in default and its documented additions, lookup order, and the rules' profile keys."""
+built-in baseline and the chariot preset (with its documented additions), lookup order, and the
+rules' profile keys."""
 
 from __future__ import annotations
 
@@ -16,14 +17,24 @@ from click.testing import CliRunner
 from reviewer.catalogue import load_catalogue
 from reviewer.cli import main
 from reviewer.model import Severity
-from reviewer.profile import DEFAULT, DEFAULT_ADDITIONS, Profile, SizingClass
+from reviewer.profile import (
+    CHARIOT_ADDITIONS,
+    CONTROL_KEYS,
+    DEFAULT,
+    SCHEMA_KEYS,
+    Profile,
+    SizingClass,
+)
 from reviewer.profile_loader import (
     ProfileError,
     default_profile_text,
     load_profile,
     parse_profile_text,
+    preset,
     profile_document,
 )
+
+CHARIOT = preset("chariot")
 
 
 def _load(text: str) -> Profile:
@@ -40,11 +51,37 @@ def _same(a: Profile, b: Profile) -> bool:
     return replace(a, name="x", source="y") == replace(b, name="x", source="y")
 
 
-# -- the built-in default ----------------------------------------------------------------------
+# -- the built-in baseline and the chariot preset ----------------------------------------------
 
 
-def test_default_is_the_example_architecture() -> None:
+def test_the_baseline_declares_nothing_and_gives_only_the_tuned_values() -> None:
     p = DEFAULT
+    assert p == Profile() == preset("baseline")
+    assert p.declared == frozenset() and p.declared_keys() == ()
+    assert not any(p.declares(key) for key in SCHEMA_KEYS)
+    # the values rules tuned by these keys read when nothing is declared (spec *Profile*)
+    assert p.tls_minimum == "TLSv1.2"
+    assert p.waf_managed_rule_groups == ("AWSManagedRulesCommonRuleSet",)
+    assert p.waf_rate_limit is True
+    assert set(p.authorizers) == {"COGNITO_USER_POOLS", "JWT", "TOKEN", "REQUEST", "AWS_IAM"}
+    assert p.layers == ("NET", "API", "IDN", "IAM", "DAT", "OBS")
+    # no stack, sizing, customer-managed keys, geo restriction, canary, multi-region, compliance
+    assert (p.go_version, p.go_frameworks, p.node_packages, p.go_test_frameworks) == (
+        None,
+        (),
+        (),
+        (),
+    )
+    assert p.sizing_classes == () and p.kms_required is None and p.geo_restriction is None
+    assert (p.gradual_deployment, p.multi_region, p.compliance_monitoring) == (None, None, None)
+    assert p.single_table_limit is None and p.queue_retention_days is None
+
+
+def test_the_chariot_preset_is_the_example_architecture() -> None:
+    p = CHARIOT
+    assert p.declared is not None and set(p.declared) == set(SCHEMA_KEYS) - {
+        "events.visibility_timeout_s"  # left out on purpose: CHARIOT_ADDITIONS
+    }
     assert p.go_version == "1.24.6"
     assert dict(p.node_packages)["react"] == "18.3.1"
     assert dict(p.node_packages)["typescript"] == "5.x"
@@ -75,40 +112,52 @@ def test_default_is_the_example_architecture() -> None:
     # the documented deviations from the example's declaration
     assert p.queue_visibility_s is None
     assert (p.tls_minimum, p.tls_preferred) == ("TLSv1.2", "TLSv1.3")
-    assert {name for name, _ in DEFAULT_ADDITIONS} == {
+    assert {name for name, _ in CHARIOT_ADDITIONS} == {
         "sizing_classes.api",
         "queue_visibility_s",
         "tls_minimum",
     }
 
 
-def test_init_text_of_the_default_loads_back_to_the_default() -> None:
+def test_init_text_declares_nothing_and_documents_every_key() -> None:
     text = default_profile_text()
-    assert "built-in default, not in the example agent" in text
     loaded = parse_profile_text(text, ".archreview.yml")
     assert _same(loaded, DEFAULT)
-    assert loaded.warnings == ()
+    assert loaded.declared == frozenset() and loaded.warnings == ()
+    active = [line for line in text.splitlines() if line and not line.lstrip().startswith("#")]
+    assert active == ["version: 1"]
+    # uncommented, the documentation is a valid profile that declares every key
+    uncommented = "".join(
+        line[1:] + "\n" if re.match(r"#[^ #]|#$|#  ", line) else line + "\n"
+        for line in text.splitlines()
+    )
+    documented = yaml.safe_load(uncommented)
+    full = parse_profile_text(uncommented, "uncommented.yml")
+    assert full.declared is not None and set(full.declared) == set(SCHEMA_KEYS)
+    assert full.persona.value == "regular" and full.exclude_paths and full.modules
+    for key in SCHEMA_KEYS:
+        node: Any = documented
+        for part in key.split("."):
+            assert isinstance(node, dict) and part in node, key
+            node = node[part]
+    for key in ("extends", "persona", "rules", "exclude", "modules"):
+        assert key in documented, key
 
 
 def test_every_profile_key_named_by_a_rule_exists_in_the_schema() -> None:
-    doc = profile_document(DEFAULT)
-
-    def has(path: list[str], node: Any) -> bool:
-        if not path:
-            return True
-        return isinstance(node, dict) and path[0] in node and has(path[1:], node[path[0]])
-
+    sections = {key.rsplit(".", n)[0] for key in SCHEMA_KEYS for n in (1, 2)}
     for meta in load_catalogue().values():
         for key in meta.profile_keys:
-            assert has(key.split("."), doc), f"{meta.id}: profile key {key} is not in the schema"
+            assert key in SCHEMA_KEYS or key in sections or key in CONTROL_KEYS, (
+                f"{meta.id}: profile key {key} is not in the schema"
+            )
 
 
 # -- loading -----------------------------------------------------------------------------------
 
 
-def test_a_key_left_out_keeps_the_default_and_a_key_written_replaces_it() -> None:
-    p = _load(
-        """
+def test_a_key_left_out_is_not_declared_and_a_key_written_replaces_the_presets() -> None:
+    text = """
         stack:
           go:
             version: "1.23"
@@ -116,12 +165,21 @@ def test_a_key_left_out_keeps_the_default_and_a_key_written_replaces_it() -> Non
             packages:
               react: ^19.0.0
         """
-    )
+    p = _load(text)
     assert p.go_version == "1.23"
     assert p.node_packages == (("react", "^19.0.0"),)
-    assert p.go_frameworks == DEFAULT.go_frameworks
-    assert p.sizing_classes == DEFAULT.sizing_classes
+    assert p.go_frameworks == () and p.sizing_classes == ()
+    assert p.declared == {"stack.go.version", "stack.node.packages"}
+    assert p.declares("stack") and p.declares("stack.go") and not p.declares("stack.testing")
     assert dict(p.sources)["stack.go.version"] == ".archreview.yml:4"
+    # over the chariot preset: the rest is the preset's, declared through it
+    c = _load("extends: chariot\n" + textwrap.dedent(text))
+    assert (c.go_version, c.node_packages) == ("1.23", (("react", "^19.0.0"),))
+    assert c.go_frameworks == CHARIOT.go_frameworks
+    assert c.sizing_classes == CHARIOT.sizing_classes
+    assert c.declared == CHARIOT.declared and c.extends == "chariot"
+    assert dict(c.sources)["stack.go.version"] == ".archreview.yml:5"
+    assert dict(c.sources)["sizing.classes"].startswith("preset:chariot:")
 
 
 def test_full_profile_maps_to_every_field() -> None:
@@ -193,15 +251,9 @@ def test_full_profile_maps_to_every_field() -> None:
     assert p.sizing_tag == "sizing"
     assert p.sizing_classes == (SizingClass("settlement", 3072, 150, ("settle",)),)
     assert p.single_table_limit == 3
-    assert not (
-        p.private_subnets_behind_lb
-    )
-    assert not (
-        p.gradual_deployment
-    )
-    assert not (
-        p.multi_region
-    )
+    assert not (p.private_subnets_behind_lb)
+    assert not (p.gradual_deployment)
+    assert not (p.multi_region)
     assert not p.compliance_monitoring
     assert p.disabled_rules == ("AR-STK-009",)
     assert p.severity_for("AR-STK-003") is Severity.HIGH
@@ -219,6 +271,41 @@ def test_full_profile_maps_to_every_field() -> None:
     assert p.enabled("AR-STK-001")
     assert not p.enabled("AR-STK-009")
     assert p.warnings == ()  # 900 s >= 6 x 150 s
+    # what it writes, and nothing else (api and data are not switched, network has no
+    # geo_restriction)
+    assert p.declared == set(SCHEMA_KEYS) - {
+        "layers.api.enabled",
+        "layers.data.enabled",
+        "layers.network.geo_restriction",
+    }
+
+
+def test_persona_and_rules_in_both_forms() -> None:
+    p = _load(
+        """
+        persona: Pedantic
+        rules:
+          disable: [AR-STK-009]
+          severity: {AR-STK-003: low}
+          persona: {ar-obs-003: auditor}
+          AR-CMP-002: {persona: regular, severity: High}
+          AR-NET-005: {enabled: false}
+          AR-API-001: {enabled: true}
+        """
+    )
+    assert p.persona.value == "pedantic"
+    assert p.disabled_rules == ("AR-STK-009", "AR-NET-005")
+    assert not p.enabled("AR-NET-005") and p.enabled("AR-API-001")
+    assert p.severity_for("AR-STK-003") is Severity.LOW
+    assert p.severity_for("AR-CMP-002") is Severity.HIGH
+    assert (
+        p.persona_for("AR-OBS-003") is not None and p.persona_for("AR-OBS-003").value == "auditor"
+    )
+    assert (
+        p.persona_for("AR-CMP-002") is not None and p.persona_for("AR-CMP-002").value == "regular"
+    )
+    assert p.persona_for("AR-IAM-001") is None
+    assert p.declared == frozenset()  # steering the review declares no architecture
 
 
 @pytest.mark.parametrize(
@@ -226,20 +313,58 @@ def test_full_profile_maps_to_every_field() -> None:
     [
         ("stak:\n  go: {}\n", 1, "unknown key 'stak'", "stack"),
         ("stack:\n  go:\n    verison: '1.24'\n", 3, "unknown key 'stack.go.verison'", "version"),
-        ("layers:\n  api:\n    authoriser_kinds: [JWT]\n", 3, "authoriser_kinds", "authorizer_kinds"),
+        (
+            "layers:\n  api:\n    authoriser_kinds: [JWT]\n",
+            3,
+            "authoriser_kinds",
+            "authorizer_kinds",
+        ),
         ("platform:\n  canary_release: true\n", 2, "platform.canary_release", "canary_releases"),
         ("events:\n  retention_days: '14'\n", 2, "must be an integer", "14"),
         ("events:\n  retention_days: 30\n", 2, "between 1 and 14", None),
         ("stack:\n  go:\n    version: 1.2x\n", 3, "is not a Go version", None),
-        ("stack:\n  node:\n    packages:\n      react: 18.3.1 or newer\n", 4, "not an npm version range", "18.3.1"),
-        ("stack:\n  go:\n    required_modules: [gorilla/mux]\n", 3, "not a Go module path", "github.com/gorilla/mux"),
-        ("layers:\n  api:\n    authorizer_kinds: [COGNITO_USERPOOLS]\n", 3, "must be one of", "COGNITO_USER_POOLS"),
+        (
+            "stack:\n  node:\n    packages:\n      react: 18.3.1 or newer\n",
+            4,
+            "not an npm version range",
+            "18.3.1",
+        ),
+        (
+            "stack:\n  go:\n    required_modules: [gorilla/mux]\n",
+            3,
+            "not a Go module path",
+            "github.com/gorilla/mux",
+        ),
+        (
+            "layers:\n  api:\n    authorizer_kinds: [COGNITO_USERPOOLS]\n",
+            3,
+            "must be one of",
+            "COGNITO_USER_POOLS",
+        ),
         ("layers:\n  data:\n    tls_minimum: '1.5'\n", 3, "must be one of", None),
         ("layers:\n  network:\n    enabled: 'yes'\n", 3, "must be true or false", "true"),
         ("rules:\n  disable: [AR-STK-010]\n", 2, "unknown rule id", "AR-STK-009"),
         ("rules:\n  severity:\n    AR-STK-001: severe\n", 3, "must be one of", None),
-        ("suppressions:\n  - path: a\n    id: AR-STK-008\n    reasn: x\n", 4, "unknown key 'a suppression.reasn'", "reason"),
-        ("suppressions:\n  - path: a\n    id: AR-STK-008\n    until: soon\n", 4, "until must be a date", None),
+        ("rules:\n  AR-STK-001: {persona: noisy}\n", 2, "must be one of", None),
+        ("rules:\n  AR-STK-010: {enabled: false}\n", 2, "unknown rule id", "AR-STK-009"),
+        ("rules:\n  disabel: [AR-STK-001]\n", 2, "unknown key 'rules.disabel'", "disable"),
+        ("persona: everyone\n", 1, "persona must be one of", None),
+        ("extends: chariott\n", 1, "extends must be one of", "chariot"),
+        ("modules: [a]\n", 1, "modules must be", None),
+        ("modules:\n  apps/*: {rules: {}}\n", 2, "unknown key 'modules.apps/*.rules'", None),
+        ("modules:\n  apps/*:\n    stack: {go: {version: x}}\n", 3, "is not a Go version", None),
+        (
+            "suppressions:\n  - path: a\n    id: AR-STK-008\n    reasn: x\n",
+            4,
+            "unknown key 'a suppression.reasn'",
+            "reason",
+        ),
+        (
+            "suppressions:\n  - path: a\n    id: AR-STK-008\n    until: soon\n",
+            4,
+            "until must be a date",
+            None,
+        ),
         ("sizing:\n  classes:\n    api: {memory_mb: 512}\n", 3, "needs timeout_s", None),
         ("stack:\n  go: {}\nstack: {}\n", 3, "duplicate key 'stack' (first at line 1)", None),
         ("stack: [\n", 2, "invalid YAML", None),
@@ -272,20 +397,22 @@ def test_alias_bombs_are_refused() -> None:
 def test_visibility_below_six_times_a_class_timeout_warns_with_its_line() -> None:
     p = _load(
         """
+        extends: chariot
         events:
           visibility_timeout_s: 30
         """
     )
     assert len(p.warnings) == 1
     warning = p.warnings[0]
-    assert warning.startswith(".archreview.yml:3: ")
+    assert warning.startswith(".archreview.yml:4: ")
     assert "AR-EVT-003" in warning
     assert "ingestion 300 s" in warning
     assert "5400 s" in warning
 
 
-def test_empty_profile_is_the_default() -> None:
+def test_empty_profile_is_the_baseline() -> None:
     assert _same(_load("# nothing declared\n"), DEFAULT)
+    assert _load("# nothing declared\n").declared == frozenset()
 
 
 # -- lookup through the CLI --------------------------------------------------------------------
@@ -297,12 +424,14 @@ def _shown(args: list[str]) -> tuple[int, dict[str, Any], str]:
     return result.exit_code, data, result.output
 
 
-def test_lookup_order_profile_option_then_root_file_then_default(tmp_path: Path) -> None:
+def test_lookup_order_profile_option_then_root_file_then_baseline(tmp_path: Path) -> None:
     root = tmp_path / "repo"
     root.mkdir()
-    code, data, _ = _shown([str(root)])
+    code, data, out = _shown([str(root)])
     assert code == 0
-    assert data["stack"]["go"]["version"] == "1.24.6"
+    assert "stack" not in data and data["name"] == "baseline"
+    assert "# from: built-in baseline (nothing declared)" in out
+    assert "reviewed against the built-in baseline" in out
     (root / ".archreview.yml").write_text("stack:\n  go:\n    version: '1.23'\n", encoding="utf-8")
     code, data, out = _shown([str(root)])
     assert code == 0
@@ -319,7 +448,9 @@ def test_lookup_order_profile_option_then_root_file_then_default(tmp_path: Path)
 def test_a_bad_root_profile_exits_2_with_file_line(tmp_path: Path) -> None:
     root = tmp_path / "repo"
     root.mkdir()
-    (root / ".archreview.yml").write_text("layers:\n  netwrok: {enabled: false}\n", encoding="utf-8")
+    (root / ".archreview.yml").write_text(
+        "layers:\n  netwrok: {enabled: false}\n", encoding="utf-8"
+    )
     result = CliRunner().invoke(main, ["scan", str(root), "--fail-on", "never"])
     assert result.exit_code == 2
     assert re.search(r"\.archreview\.yml:2:3: unknown key 'layers\.netwrok'", result.output)
@@ -357,18 +488,20 @@ def _write(path: Path, text: str) -> Path:
     return path
 
 
-
 def test_profile_fields_are_all_written_by_profile_show() -> None:
-    doc = profile_document(DEFAULT)
-    # every field of Profile is reachable from the document (name/source/warnings/sources and
-    # the derived go_sdk aside)
+    doc = profile_document(CHARIOT)
+    # every declared value of the preset is in the document, and it loads back to the preset
     text = yaml.safe_dump(doc)
     for f in fields(Profile):
-        if f.name in ("source", "warnings", "sources"):
+        if f.name in ("source", "warnings", "sources", "source_kind", "extends", "persona"):
             continue
-        value = getattr(DEFAULT, f.name)
+        value = getattr(CHARIOT, f.name)
         if isinstance(value, str) and value:
             assert value in text, f.name
+    from reviewer.profile_loader import render_yaml
+
+    again = parse_profile_text(render_yaml(doc), "again.yml")
+    assert _same(again, CHARIOT)
 
 
 # -- the repository's own profile is read without following links out of it (issue 15) -------
@@ -479,7 +612,9 @@ def test_profile_errors_and_warnings_reach_the_terminal_inert(tmp_path: Path) ->
     result = CliRunner().invoke(main, ["scan", str(root), "--no-cache"])
     assert result.exit_code == 2
     assert "\x1b" not in result.output and "\u202e" not in result.output
-    assert "stack.node.packages.\\x1b[31mreact\\u202e: 'nope' is not an npm version" in result.output
+    assert (
+        "stack.node.packages.\\x1b[31mreact\\u202e: 'nope' is not an npm version" in result.output
+    )
     (root / ".archreview.yml").write_text(
         "events: {visibility_timeout_s: 30}\n"
         'sizing:\n  classes:\n    "slow\\e]8;;x\\a": {memory_mb: 512, timeout_s: 600}\n'

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import shutil
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -11,6 +12,8 @@ import pytest
 
 from reviewer.catalogue import load_catalogue
 from reviewer.engine import ScanOptions, all_checks, scan
+from reviewer.model import Persona
+from reviewer.profile import Profile
 from reviewer.registry import Check, TemplateContext, Yielded, template_check
 
 from .conftest import FIXTURES, snapshot
@@ -36,7 +39,19 @@ def crash_probe(ctx: TemplateContext) -> list[Yielded]:
 ENGINE_PROBES: dict[str, tuple[Check, ...]] = {"AR-MOD-005": (crash_probe,)}
 
 
-def run_rule(rule_id: str, fixture: Path, tmp: Path) -> list[dict[str, Any]]:
+def case_profile(name: str | None) -> Profile | None:
+    """The profile a case is scanned with (`profile:` in its entry): a preset name such as
+    `chariot`; None, the scan's default (the built-in baseline)."""
+    if name is None:
+        return None
+    from reviewer.profile_loader import preset
+
+    return preset(name)
+
+
+def run_rule(
+    rule_id: str, fixture: Path, tmp: Path, profile: Profile | None = None
+) -> list[dict[str, Any]]:
     """Scan one fixture (a file, or a folder standing for a repository) with one rule."""
     if fixture.is_dir():
         root = tmp / fixture.name
@@ -46,7 +61,12 @@ def run_rule(rule_id: str, fixture: Path, tmp: Path) -> list[dict[str, Any]]:
         root.mkdir(parents=True)
         shutil.copy(fixture, root / fixture.name)
     probes = ENGINE_PROBES.get(rule_id, ())
-    options = ScanOptions(checks=(CHECKS[rule_id], *probes), strict=not probes)
+    # every persona: a case asserts the persona of what it expects
+    options = ScanOptions(
+        checks=(CHECKS[rule_id], *probes), strict=not probes, persona=Persona.AUDITOR
+    )
+    if profile is not None:
+        options = replace(options, profile=profile)
     report = scan(root, options)
     return [
         {
@@ -59,6 +79,7 @@ def run_rule(rule_id: str, fixture: Path, tmp: Path) -> list[dict[str, Any]]:
             "severity": f.severity.value,
             "confidence": f.confidence.value,
             "message": f.message,
+            "persona": f.persona.value,
         }
         for f in report.findings
         if f.rule_id == rule_id
@@ -71,9 +92,11 @@ def test_rule_cases_and_snapshot(rule_id: str, tmp_path: Path) -> None:
     results: dict[str, list[dict[str, Any]]] = {}
     for case in meta.cases:
         fixture = FIXTURES / case.fixture
-        key = case.fixture
+        key = case.fixture if case.profile is None else f"{case.fixture} (profile {case.profile})"
         if key not in results:
-            results[key] = run_rule(rule_id, fixture, tmp_path / str(len(results)))
+            results[key] = run_rule(
+                rule_id, fixture, tmp_path / str(len(results)), case_profile(case.profile)
+            )
         found = results[key]
         if case.expect == "pass":
             assert not found, f"{rule_id} case {case.id}: {case.fixture} should pass, got {found}"
@@ -86,4 +109,14 @@ def test_rule_cases_and_snapshot(rule_id: str, tmp_path: Path) -> None:
                     or case.says == f["confidence"]
                     for f in found
                 ), f"{rule_id} case {case.id}: no finding says {case.says!r}: {found}"
-    snapshot(FIXTURES / "templates" / rule_id / "expected.json", results)
+            if case.persona is not None:
+                assert any(
+                    f["persona"] == case.persona.value
+                    and (not case.says or case.says in f["message"] or case.says in f.values())
+                    for f in found
+                ), f"{rule_id} case {case.id}: no finding of persona {case.persona}: {found}"
+    # the persona is asserted by the cases that name one, not kept in the snapshots
+    kept = {
+        k: [{n: v for n, v in f.items() if n != "persona"} for f in fs] for k, fs in results.items()
+    }
+    snapshot(FIXTURES / "templates" / rule_id / "expected.json", kept)

@@ -19,12 +19,15 @@ from reviewer.checks import stk
 from reviewer.checks.mod import CHECKS as MOD_CHECKS
 from reviewer.checks.stk import CHECKS, MAX_LISTED, Clash, _covered, drift_clashes, tree_facts
 from reviewer.engine import ScanOptions, scan
-from reviewer.model import Finding
-from reviewer.profile import DEFAULT, Profile
+from reviewer.model import Finding, Persona
+from reviewer.profile import BASELINE, Profile
+from reviewer.profile_loader import preset
 from reviewer.repo import RepoIndex
 from reviewer.stack.npm import NpmDep, PackageJson, ranges_intersect, spans_meet, spec_kind
 
 BY_ID = {c.rule_id: c for c in (*CHECKS, *MOD_CHECKS)}
+# the declared stack these tests judge against (the baseline declares none)
+CHARIOT = preset("chariot")
 
 
 def _repo(tmp_path: Path, files: dict[str, str]) -> Path:
@@ -37,8 +40,12 @@ def _repo(tmp_path: Path, files: dict[str, str]) -> Path:
     return root
 
 
-def _run(root: Path, rule_id: str, profile: Profile = DEFAULT) -> list[Finding]:
-    report = scan(root, ScanOptions(profile=profile, checks=(BY_ID[rule_id],), strict=True))
+def _run(root: Path, rule_id: str, profile: Profile = CHARIOT) -> list[Finding]:
+    """Every finding of the rule, whatever its persona."""
+    options = ScanOptions(
+        profile=profile, checks=(BY_ID[rule_id],), strict=True, persona=Persona.AUDITOR
+    )
+    report = scan(root, options)
     return [f for f in report.findings if f.rule_id == rule_id]
 
 
@@ -73,7 +80,7 @@ def test_go_versions(
     tmp_path: Path, go: str, toolchain: str, declared: str, expect: tuple[str, str] | None
 ) -> None:
     root = _repo(tmp_path, {"go.mod": _gomod(go, toolchain=toolchain)})
-    found = _run(root, "AR-STK-001", replace(DEFAULT, go_version=declared))
+    found = _run(root, "AR-STK-001", replace(CHARIOT, go_version=declared))
     if expect is None:
         assert not found, [f.message for f in found]
     else:
@@ -107,7 +114,7 @@ def test_a_profile_declaring_another_router_flips_the_competitor(tmp_path: Path)
     )
     assert [f.file for f in _run(root, "AR-STK-003")] == ["b/go.mod"]
     chi = replace(
-        DEFAULT,
+        CHARIOT,
         go_frameworks=("github.com/go-chi/chi/v5",),
         go_forbidden=("github.com/gorilla/mux", "github.com/gin-gonic/gin"),
     )
@@ -144,7 +151,7 @@ def test_react_ranges(tmp_path: Path, spec: str, expect: str | None) -> None:
 
 def test_react_declared_as_a_range_in_the_profile(tmp_path: Path) -> None:
     root = _repo(tmp_path, {"package.json": _pkg(dependencies={"react": "~18.2.0"})})
-    wide = replace(DEFAULT, node_packages=(("react", "18.x"),))
+    wide = replace(CHARIOT, node_packages=(("react", "18.x"),))
     assert not _run(root, "AR-STK-004", wide)
     assert _run(root, "AR-STK-004")
 
@@ -161,7 +168,7 @@ def test_typescript_ranges(tmp_path: Path, spec: str, expect: str | None) -> Non
 # -- AR-STK-006 --------------------------------------------------------------------------------
 
 
-def test_drift_one_finding_per_module_listing_every_version(tmp_path: Path) -> None:
+def test_drift_is_one_finding_per_dependency_listing_every_module(tmp_path: Path) -> None:
     req = "require (\n\tgithub.com/acme/schema {v}\n\tgithub.com/aws/aws-sdk-go-v2 v1.36.3\n)\n"
     root = _repo(
         tmp_path,
@@ -172,12 +179,17 @@ def test_drift_one_finding_per_module_listing_every_version(tmp_path: Path) -> N
         },
     )
     found = _run(root, "AR-STK-006")
+    # one finding, at the first module's manifest; the others are its related locations
     assert [(f.file, f.line, f.resource) for f in found] == [
-        ("a/go.mod", 6, "github.com/acme/schema"),
-        ("b/go.mod", 6, "github.com/acme/schema"),
-        ("c/go.mod", 6, "github.com/acme/schema"),
+        ("a/go.mod", 6, "github.com/acme/schema")
     ]
-    assert all("a v0.4.2, b v0.3.1, c v0.4.2" in f.message for f in found)
+    assert "a v0.4.2, b v0.3.1, c v0.4.2" in found[0].message
+    assert [(r.file, r.line, r.message) for r in found[0].related] == [
+        ("b/go.mod", 6, "b requires v0.3.1"),
+        ("c/go.mod", 6, "c requires v0.4.2"),
+    ]
+    assert found[0].severity.value == "low"  # not a module of this repository
+    assert found[0].fingerprint == _run(root, "AR-STK-006")[0].fingerprint
 
 
 def test_npm_drift_needs_ranges_with_no_common_version(tmp_path: Path) -> None:
@@ -190,10 +202,45 @@ def test_npm_drift_needs_ranges_with_no_common_version(tmp_path: Path) -> None:
         },
     )
     found = _run(root, "AR-STK-006")
-    assert {(f.file, f.resource) for f in found} == {
-        ("a/package.json", "zod"),
-        ("b/package.json", "zod"),
-    }
+    assert [(f.file, f.resource, f.persona.value) for f in found] == [
+        ("a/package.json", "zod", "regular")
+    ]
+    assert [(r.file, r.message) for r in found[0].related] == [
+        ("b/package.json", "b '3.22.4' in dependencies")
+    ]
+
+
+def test_npm_drift_persona_follows_the_dependency_kind(tmp_path: Path) -> None:
+    """A disagreement among devDependencies only is pedantic; as soon as two runtime entries
+    disagree it is a defect, whatever the dev entries say."""
+    root = _repo(
+        tmp_path,
+        {
+            "a/package.json": _pkg(
+                devDependencies={"jest": "^27.5.1"}, dependencies={"zod": "^3.0.0"}
+            ),
+            "b/package.json": _pkg(devDependencies={"jest": "^29.7.0", "zod": "^4.0.0"}),
+            "c/package.json": _pkg(dependencies={"zod": "^3.23.0"}),
+        },
+    )
+    found = {f.resource: f for f in _run(root, "AR-STK-006")}
+    assert found["jest"].persona.value == "pedantic"
+    assert found["jest"].severity.value == "info"
+    # zod: only the dev entry (b, ^4) disagrees with the runtime ones (a, c agree on ^3)
+    assert found["zod"].persona.value == "pedantic"
+    regular = _repo(
+        tmp_path / "r",
+        {
+            "a/package.json": _pkg(dependencies={"zod": "^3.0.0"}),
+            "b/package.json": _pkg(dependencies={"zod": "^4.0.0"}),
+        },
+    )
+    (zod,) = _run(regular, "AR-STK-006")
+    assert (zod.persona.value, zod.severity.value) == ("regular", "low")
+    # at the default persona the dev-only finding is hidden and counted
+    report = scan(root, ScanOptions(profile=BASELINE, checks=(BY_ID["AR-STK-006"],), strict=True))
+    assert [f.rule_id for f in report.findings] == []
+    assert dict(report.hidden)["pedantic"] == 2
 
 
 # -- AR-STK-007 / 009 and the tree -------------------------------------------------------------
@@ -253,7 +300,7 @@ def test_front_end_test_framework_from_the_profile(tmp_path: Path) -> None:
         },
     )
     assert _run(root, "AR-STK-007")
-    assert not _run(root, "AR-STK-007", replace(DEFAULT, node_test_frameworks=("vitest",)))
+    assert not _run(root, "AR-STK-007", replace(CHARIOT, node_test_frameworks=("vitest",)))
 
 
 def test_no_lockfile_finding_points_at_the_manifest(tmp_path: Path) -> None:
@@ -446,7 +493,8 @@ def test_npm_drift_walks_each_manifest_once() -> None:
     large = _drift_of(2_000)
     assert small[0] == large[0] == 2  # once per manifest, whatever its size (was once per name)
     assert (small[1], large[1]) == (2_000, 4_000)  # one classification per chosen dependency
-    assert len(small[2]) == 2_000 and len(large[2]) == 4_000  # ^1.x against ^2.x: all drift
+    # ^1.x against ^2.x: every dependency drifts, one finding each (not one per manifest)
+    assert len(small[2]) == 1_000 and len(large[2]) == 2_000
     hit = large[2][0]
     assert hit.path == ("dependencies", "pkg-0")  # dependencies wins over devDependencies
 

@@ -9,6 +9,7 @@ from click.testing import CliRunner
 
 from reviewer.cli import main
 from reviewer.engine import ScanOptions, scan
+from reviewer.model import Persona
 
 
 def _queue(name: str, *entry: str, key: str = "archreview") -> str:
@@ -69,7 +70,7 @@ def _repo(tmp_path: Path) -> Path:
 
 
 def test_inline_suppressions_and_mod_004(tmp_path: Path) -> None:
-    report = scan(_repo(tmp_path), ScanOptions(strict=True))
+    report = scan(_repo(tmp_path), ScanOptions(strict=True, persona=Persona.AUDITOR))
     by = {(f.rule_id, f.resource): f for f in report.findings}
     accepted = by[("AR-EVT-001", "Accepted")]
     assert accepted.suppressed is not None and accepted.suppressed.kind == "inline"
@@ -89,8 +90,8 @@ def test_inline_suppressions_and_mod_004(tmp_path: Path) -> None:
 
 def test_suppressed_findings_do_not_cost_score(tmp_path: Path) -> None:
     root = _repo(tmp_path)
-    with_ignores = scan(root, ScanOptions(strict=True))
-    audit = scan(root, ScanOptions(strict=True, no_ignores=True))
+    with_ignores = scan(root, ScanOptions(strict=True, persona=Persona.AUDITOR))
+    audit = scan(root, ScanOptions(strict=True, no_ignores=True, persona=Persona.AUDITOR))
     assert all(f.suppressed is None for f in audit.findings)
     assert with_ignores.score.score is not None and audit.score.score is not None
     assert with_ignores.score.score > audit.score.score
@@ -100,13 +101,14 @@ def test_baseline_round_trip(tmp_path: Path) -> None:
     root = _repo(tmp_path / "repo")
     baseline = tmp_path / "baseline.json"
     runner = CliRunner()
-    first = runner.invoke(main, ["scan", str(root), "--write-baseline", str(baseline), "--format", "json"])
+    audit = ["--persona", "auditor"]
+    first = runner.invoke(main, ["scan", str(root), "--write-baseline", str(baseline), "--format", "json", *audit])
     assert first.exit_code == 1
     data = json.loads(baseline.read_text())
     assert data["version"] == 1 and all(i["reason"] == "baseline 2026-11-25" for i in data["findings"])
-    second = runner.invoke(main, ["scan", str(root), "--baseline", str(baseline), "--format", "json"])
+    second = runner.invoke(main, ["scan", str(root), "--baseline", str(baseline), "--format", "json", *audit])
     assert second.exit_code == 0, second.output
-    report = json.loads(second.output)
+    report = json.loads(second.stdout)
     kinds = {f["suppressed"]["kind"] for f in report["findings"] if f["suppressed"] and f["rule_id"] != "AR-MOD-004"}
     assert "baseline" in kinds
     bad = tmp_path / "bad.json"
@@ -127,7 +129,7 @@ MISSPELLED = (
 
 def test_misspellings_are_reported_never_silently_ignored(tmp_path: Path) -> None:
     (tmp_path / "template.yaml").write_text(MISSPELLED, encoding="utf-8")
-    report = scan(tmp_path, ScanOptions(strict=True))
+    report = scan(tmp_path, ScanOptions(strict=True, persona=Persona.AUDITOR))
     by = {(f.rule_id, f.resource): f for f in report.findings}
     assert by[("AR-EVT-001", "Typo")].suppressed is None
     assert by[("AR-EVT-001", "Lower")].suppressed is not None

@@ -20,9 +20,17 @@ from pathlib import Path
 
 import pytest
 
-from reviewer.output.text import excerpt_parts, marked_span, source_excerpt
+from reviewer.model import AdrText, Persona, ScoreBlock, Severity
+from reviewer.output.text import (
+    DETAILS_PER_RULE,
+    excerpt_parts,
+    marked_span,
+    render_text,
+    source_excerpt,
+)
 from reviewer.progress import ProgressBar, progress_for
 from tests.conftest import FIXTURES, ROOT
+from tests.report_fixtures import finding, many, related, report
 
 EXAMPLE = FIXTURES / "repos" / "chariot-platform"
 ROWS, COLS = 40, 120
@@ -123,8 +131,11 @@ def test_a_terminal_gets_colours_findings_marks_and_the_summary(tty_color: str) 
     # the summary table at the end: grade, then one row per layer
     text = "\n".join(lines)
     assert re.search(r"Grade [A-F]  score \d+\.\d/100", text)
-    assert re.search(r"layer\s+score grade\s+failed\s+moved most by", text)
-    assert re.search(r"EVT Event pipeline\s+\d+\.\d\s+[A-F]\s+\d+/\d+", text)
+    assert re.search(r"layer\s+score grade\s+capped by\s+failed\s+moved most by", text)
+    # the reason beside a capped grade, else a dash
+    assert re.search(
+        r"EVT Event pipeline\s+\d+\.\d\s+[A-F]  (-|an? [a-z -]+ finding)\s+\d+/\d+", text
+    )
 
 
 def test_a_terminal_shows_a_progress_bar_that_clears_itself(tty_color: str) -> None:
@@ -134,8 +145,8 @@ def test_a_terminal_shows_a_progress_bar_that_clears_itself(tty_color: str) -> N
     assert bar and done == total == "4"  # the example's four templates that parse
     assert all(len(b) <= COLS - 1 for b in bar)  # fits the terminal
     assert "\r\x1b[K" in tty_color  # wiped before the report is printed
-    first_finding = tty_color.index("module ")
-    assert tty_color.rindex("reviewing templates") < first_finding
+    report_starts = tty_color.index("Grade ")
+    assert tty_color.rindex("reviewing templates") < report_starts
 
 
 def test_no_color_gives_plain_text_on_a_terminal(example: Path) -> None:
@@ -197,6 +208,159 @@ def test_a_pipe_gets_plain_text_and_no_progress_bar(example: Path) -> None:
     assert "\x1b" not in proc.stdout and "\x1b" not in proc.stderr
     assert "reviewing templates" not in proc.stderr
     assert "high[AR-EVT-003]" in proc.stdout and "Grade " in proc.stdout
+
+
+# -- the report's shape: decisions first, a summary by rule last ------------------------------
+
+NOTICE = "reviewed against the built-in baseline (this repository declares no architecture)"
+
+
+def _shaped_report() -> list[str]:
+    findings = [
+        *many(12, "AR-EVT-003", Severity.HIGH),
+        finding("AR-IAM-001", Severity.CRITICAL, 40),
+        *many(3, "AR-OBS-003", Severity.LOW),
+    ]
+    shown = report(
+        findings,
+        hidden=(("pedantic", 12), ("auditor", 3)),
+        profile=".claude/agents/architect.md",
+        profile_source="agent",
+        profile_notice=NOTICE,
+    )
+    return render_text(shown).splitlines()
+
+
+def test_the_text_report_leads_with_the_decisions_and_closes_with_the_rules() -> None:
+    lines = _shaped_report()
+    assert lines[:5] == [
+        "Grade D  score 72.4/100 — capped by a high finding  (10 evaluations, 3 failed)",
+        "Reviewed against .claude/agents/architect.md (agent definition)",
+        f"note: {NOTICE}",
+        "16 findings (1 critical, 12 high, 0 medium, 3 low, 0 info; 0 suppressed) in 1 template,"
+        " 0 go.mod, 0 package.json",
+        "12 more findings at --persona pedantic (hygiene), 3 more at --persona auditor "
+        "(decisions to record): archreview scan repo --persona pedantic",
+    ]
+    at = {
+        head: lines.index(next(line for line in lines if line.startswith(head)))
+        for head in (
+            "Decisions to take",
+            "Findings, most severe first",
+            "Scores by layer",
+            "Summary by rule",
+        )
+    }
+    assert list(at.values()) == sorted(at.values()), at
+    # the decisions: worst first, each with its count, first places and the decision
+    decisions = lines[at["Decisions to take"] : at["Findings, most severe first"]]
+    assert decisions[0] == "Decisions to take (3 of 3, by consequence)"
+    assert decisions[1] == "  1. critical AR-IAM-001 Title of AR-IAM-001"
+    assert decisions[4] == "  2. high AR-EVT-003 Title of AR-EVT-003"
+    assert decisions[5] == (
+        "     12 findings: svc/template.yaml:10 Queue0000, svc/template.yaml:11 Queue0001, "
+        "svc/template.yaml:12 Queue0002, +9 more"
+    )
+    assert decisions[6].startswith("     decide: Set VisibilityTimeout on the queue to at least")
+    # each layer's capped grade has its reason beside it
+    layers = lines[at["Scores by layer"] : at["Summary by rule"]]
+    assert any(
+        re.search(r"^  EVT Event pipeline +72\.4 +D  a high finding +3/10 ", x) for x in layers
+    )
+    # the summary by rule is the last thing printed: one row per rule, worst first
+    summary = lines[at["Summary by rule"] :]
+    assert summary == [
+        "Summary by rule (3 rules, 16 findings)",
+        "  rule        count  severity  title",
+        "  AR-IAM-001      1  critical  Title of AR-IAM-001",
+        "  AR-EVT-003     12  high      Title of AR-EVT-003",
+        "  AR-OBS-003      3  low       Title of AR-OBS-003",
+    ]
+
+
+def test_the_text_report_does_not_depend_on_the_order_of_the_findings() -> None:
+    findings = [*many(7, "AR-EVT-003"), *many(4, "AR-OBS-003", Severity.LOW)]
+    findings += [finding("AR-EVT-001", Severity.HIGH, i) for i in range(3)]
+    forward = render_text(report(findings))
+    assert render_text(report(list(reversed(findings)))) == forward
+    assert render_text(report(findings[5:] + findings[:5])) == forward
+
+
+def _count_lines(n: int) -> list[str]:
+    return render_text(report(many(n, "AR-EVT-003", Severity.HIGH))).splitlines()
+
+
+def test_300_findings_of_one_rule_are_one_summary_row_and_a_bounded_text() -> None:
+    lines = _count_lines(300)
+    blocks = [line for line in lines if line.lstrip().startswith("high[AR-EVT-003]")]
+    assert len(blocks) == DETAILS_PER_RULE
+    assert (
+        f"    … {300 - DETAILS_PER_RULE} more AR-EVT-003 findings not shown in full "
+        "(--format json, markdown or html lists every one)"
+    ) in lines
+    summary = lines[lines.index("Summary by rule (1 rule, 300 findings)") :]
+    assert [line for line in summary if "AR-EVT-003" in line] == [
+        "  AR-EVT-003    300  high      Title of AR-EVT-003"
+    ]
+    assert (
+        "     300 findings: svc/template.yaml:10 Queue0000, svc/template.yaml:11 Queue0001, "
+        "svc/template.yaml:12 Queue0002, +297 more"
+    ) in lines
+    # ten times the findings, not one line more
+    assert len(_count_lines(3000)) == len(lines) < 80
+
+
+def test_related_locations_show_under_their_finding_capped_and_inert() -> None:
+    hostile = "inherited by \x1b[31mFn\u202e"
+    f = finding("AR-OBS-003", Severity.LOW, 1, related=related(7, hostile))
+    lines = render_text(report([f])).splitlines()
+    shown = [line.strip() for line in lines if line.strip().startswith("= related:")]
+    assert shown[0] == (
+        "= related: svc/other.yaml:100 Other0.Properties — inherited by \\x1b[31mFn\\u202e"
+    )
+    assert len(shown) == 6 and shown[-1] == "= related: +2 more"
+    text = "\n".join(lines)
+    assert "\x1b" not in text and "\u202e" not in text
+
+
+def test_repository_text_in_the_decisions_and_the_summary_is_inert() -> None:
+    evil = "\x1b[2J\x1b]8;;http://x\x07link\u202eevil\r\nnext"
+    f = finding(
+        "AR-EVT-003",
+        Severity.HIGH,
+        1,
+        title=f"title {evil}",
+        resource=f"Res{evil}",
+        file=f"svc/{evil}.yaml",
+        adr=AdrText("c", f"Decide {evil}. Second sentence.", "Good: g."),
+    )
+    out = render_text(report([f], root=f"/r/{evil}", hidden=(("pedantic", 1),)))
+    for raw in ("\x1b", "\x07", "\u202e", "\r"):
+        assert raw not in out
+    lines = out.splitlines()
+    assert (
+        "  1. high AR-EVT-003 title \\x1b[2J\\x1b]8;;http://x\\x07link\\u202eevil\\r\\nnext"
+        in lines
+    )
+    assert any(line.startswith("     decide: Decide \\x1b[2J") for line in lines)
+    assert any(line.startswith("  AR-EVT-003      1  high      title \\x1b[2J") for line in lines)
+
+
+def test_quiet_text_is_the_findings_alone() -> None:
+    shown = report(many(8), hidden=(("pedantic", 2),))
+    out = render_text(shown, summary=False)
+    assert out.startswith("Findings, most severe first\n")
+    for absent in ("Grade ", "Decisions to take", "Summary by rule", "--persona", "Reviewed"):
+        assert absent not in out
+    assert render_text(report([]), summary=False) == ""
+
+
+def test_a_persona_above_regular_is_named_on_its_findings() -> None:
+    f = finding("AR-OBS-002", Severity.LOW, 1, persona=Persona.PEDANTIC)
+    out = render_text(report([f], persona=Persona.PEDANTIC, score=ScoreBlock(97.0, "B", 1, 1)))
+    assert "= high confidence · score 3.0 · pedantic" in out
+    assert out.startswith("Grade B  score 97.0/100  (1 evaluations, 1 failed)\n")
+    assert "Persona pedantic: no finding of a higher persona was left out." in out
 
 
 # -- the pieces -------------------------------------------------------------------------------

@@ -23,6 +23,7 @@ from reviewer import samconfig
 from reviewer.cfn.load import decode
 from reviewer.cfn.template import build
 from reviewer.engine import ScanOptions, scan
+from reviewer.model import Persona
 from reviewer.profile import Profile
 from reviewer.profile_loader import ProfileError, parse_profile_text
 from reviewer.samconfig import Overrides, parse_samconfig
@@ -782,7 +783,7 @@ def test_a_timestamp_until_in_a_template_scans_cleanly(tmp_path: Path) -> None:
     (root / "template.yaml").write_text(
         _inline({"id": "AR-EVT-001", "reason": "r", "until": "2030-01-01T00:00:00Z"})
     )
-    report = scan(root, ScanOptions(strict=True))
+    report = scan(root, ScanOptions(strict=True, persona=Persona.AUDITOR))
     evt = [f for f in report.findings if f.rule_id == "AR-EVT-001"]
     assert evt and all(f.suppressed is not None for f in evt)
     assert evt[0].suppressed is not None and evt[0].suppressed.until == "2030-01-01"
@@ -942,7 +943,9 @@ def test_cli_a_timestamp_until_scans(tmp_path: Path) -> None:
     (root / "template.yaml").write_text(
         _inline({"id": "AR-EVT-001", "reason": "r", "until": "2030-01-01T00:00:00Z"})
     )
-    done = _archreview("scan", str(root), "--no-cache", "--format", "json", "--fail-on", "never")
+    done = _archreview(
+        "scan", str(root), "--no-cache", "--format", "json", "--fail-on", "never", "--persona", "auditor"
+    )
     assert done.returncode == 0 and "Traceback" not in done.stderr
     (evt,) = [f for f in json.loads(done.stdout)["findings"] if f["rule_id"] == "AR-EVT-001"]
     assert evt["suppressed"]["until"] == "2030-01-01"
@@ -954,9 +957,16 @@ def test_cli_a_wrong_until_type_is_mod_004_with_its_line(tmp_path: Path) -> None
     (root / "template.yaml").write_text(
         _inline({"id": "AR-EVT-001", "reason": "r", "until": "[2030-01-01]"})
     )
-    done = _archreview("scan", str(root), "--no-cache", "--format", "json")
-    assert done.returncode == 1 and "Traceback" not in done.stderr  # AR-EVT-001 stands
-    mod4 = [f for f in json.loads(done.stdout)["findings"] if f["rule_id"] == "AR-MOD-004"]
+    # AR-EVT-001 on a queue nothing in the repository reads is pedantic and low
+    done = _archreview(
+        "scan", str(root), "--no-cache", "--format", "json", "--persona", "pedantic",
+        "--fail-on", "low",
+    )
+    assert done.returncode == 1 and "Traceback" not in done.stderr
+    findings = json.loads(done.stdout)["findings"]
+    # the entry with an unusable `until` suppresses nothing: AR-EVT-001 stands
+    assert [f["suppressed"] for f in findings if f["rule_id"] == "AR-EVT-001"] == [None]
+    mod4 = [f for f in findings if f["rule_id"] == "AR-MOD-004"]
     assert [(f["file"], f["line"]) for f in mod4] == [("template.yaml", 10)]
     assert "`until` must be a date YYYY-MM-DD, not a list" in mod4[0]["message"]
 
@@ -972,8 +982,15 @@ def test_cli_parameters_and_baseline_errors_exit_2_with_one_line(tmp_path: Path)
         "list, not a mapping"
     ]
     params.write_text("Stage: 2030-13-01\n")  # a date by its shape: the text is the value
-    done = _archreview("scan", str(root), "--no-cache", "--parameters", str(params))
-    assert done.returncode == 1 and done.stderr == ""  # AR-EVT-001 (high), as without them
+    done = _archreview(
+        "scan", str(root), "--no-cache", "--parameters", str(params), "--persona", "pedantic",
+        "--fail-on", "low",
+    )
+    assert done.returncode == 1  # AR-EVT-001 (pedantic, low), as without them
+    assert not [  # only where the declared architecture came from (issue 16)
+        line for line in done.stderr.splitlines() if not line.startswith("archreview: ")
+    ]
+    assert "declared architecture: none" in done.stderr
     baseline = tmp_path / "baseline.json"
     baseline.write_text('{"findings": [\n  {"fingerprint": 5}\n]}\n')
     done = _archreview("scan", str(root), "--no-cache", "--baseline", str(baseline))

@@ -42,3 +42,20 @@ def test_wheel_ships_rules_and_runs(tmp_path: Path) -> None:
         [str(venv / "bin" / "archreview"), "rules"], check=True, capture_output=True, text=True, cwd=tmp_path, env=env
     ).stdout
     assert "AR-EVT-003" in listing and "AR-MOD-003" in listing
+    # the presets ship in the wheel and `extends:` finds them there; the version is 0.2.0
+    import zipfile
+
+    names = set(zipfile.ZipFile(wheel).namelist())
+    assert {"reviewer/presets/baseline.yml", "reviewer/presets/chariot.yml"} <= names
+    (tmp_path / "repo").mkdir()
+    (tmp_path / "repo" / ".archreview.yml").write_text("extends: chariot\n", encoding="utf-8")
+    shown = subprocess.run(
+        [str(venv / "bin" / "archreview"), "profile", "show", "repo"],
+        check=True, capture_output=True, text=True, cwd=tmp_path, env=env,
+    ).stdout
+    assert "extends the chariot preset" in shown and 'version: "1.24.6"' in shown
+    version = subprocess.run(
+        [str(venv / "bin" / "archreview"), "--version"],
+        check=True, capture_output=True, text=True, cwd=tmp_path, env=env,
+    ).stdout
+    assert version == "archreview, version 0.2.0\n"

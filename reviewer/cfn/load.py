@@ -1,13 +1,17 @@
-"""The only user of cfn-lint's decoder (reviewer.cfn.decoder): text -> marked tree, or parse problems.
+"""Template text -> marked tree (reviewer.cfn.nodes), or parse problems.
 
-cfn-lint's decoder gives CloudFormation YAML (short-form tags) and JSON as dict/str subclasses
-that carry start and end marks, rejects duplicate keys, and guards alias expansion. Every
-template is decoded here (archreview has no YAML loader of its own), imported lazily, and
-converted into reviewer.cfn.nodes types.
+Every template is decoded here. The fast path (docs/adr/0006-decoding-on-libyaml.md) builds
+archreview's nodes straight from libyaml's events (reviewer.cfn.fastyaml) or the standard
+library's JSON scanner (reviewer.cfn.fastjson_decode), reproducing what cfn-lint's decoder
+gives: the same values and marks, the same matches at the same places. What the fast path does
+not reproduce it refuses, and cfn-lint's decoder (reviewer.cfn.decoder, loaded without the
+linter) decodes that document, its tree converted into archreview nodes as it is read. cfn-lint's
+decoder is also the oracle the tests hold the fast path to (`decode_reference`).
 """
 
 from __future__ import annotations
 
+import gc
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -16,6 +20,8 @@ from typing import Any
 from reviewer.model import Span
 
 MAX_NODES = 2_000_000  # a decoded tree larger than this is refused (alias bombs, generated junk)
+
+Match = tuple[str, int, int]  # a cfn-lint match as read here: message, line, column
 
 
 @dataclass(frozen=True)
@@ -28,31 +34,120 @@ class ParseProblem:
 _DUP_RE = re.compile(r"Duplicate found '(?P<key>[^']*)' \(line (?P<line>\d+)\)")
 # cfn-lint's JSON decoder words it differently and gives a 0-based line with a 1-based column
 _DUP_JSON_RE = re.compile(r'^Duplicate found "(?P<key>.*)"$', re.S)
+_SPACE = re.compile(r"\s*")  # what str.lstrip() strips
 
 
 def import_decoder() -> None:
-    """Load cfn-lint's decoder now: a process pool does it once before forking, so its
-    workers inherit it (and share its pages) instead of each loading it; a per-file time
-    budget does it first, so the budget does not charge it to the first file decoded."""
-    from reviewer.cfn import decoder
-
-    decoder.load()
+    """Load the decoder now: a process pool does it once before forking, so its workers
+    inherit it (and share its pages) instead of each loading it; a per-file time budget does it
+    first, so the budget does not charge it to the first file decoded. The fast path is what
+    decodes; cfn-lint's decoder is loaded when a document first needs it."""
+    from reviewer.cfn import fastjson_decode, fastyaml  # noqa: F401
 
 
 def decode(text: str, *, json_first: bool = False) -> tuple[Any, tuple[ParseProblem, ...]]:
-    """Decode a template with cfn-lint's decoder and convert the tree into archreview nodes
-    (reviewer.cfn.nodes: picklable, so the cache can hold them and a warm scan never imports
-    cfn-lint). Returns (tree, ()) or (None, problems)."""
+    """Decode a template into archreview nodes (reviewer.cfn.nodes: picklable, so the cache can
+    hold them and a warm scan never imports cfn-lint). Returns (tree, ()) or (None, problems).
+    `json_first`: the file is named .json, so a text starting with `{` is read as JSON first,
+    as YAML if that fails."""
+    fast = decode_fast(text, json_first=json_first)
+    if fast is None:
+        return decode_reference(text, json_first=json_first)
+    tree, matches, count = fast
+    if matches:
+        return None, _problems(matches)
+    if not isinstance(tree, dict):
+        return None, (ParseProblem("the top level is not a mapping", 1, 1),)
+    if count > MAX_NODES:
+        return None, (_too_large(),)
+    return tree, ()
+
+
+def decode_fast(
+    text: str, *, json_first: bool = False
+) -> tuple[Any, tuple[Match, ...], int] | None:
+    """The fast path: (tree, (), node count) or (None, cfn-lint's matches, 0); None when it
+    refuses the document (reviewer.cfn.fastyaml says what it refuses)."""
+    from reviewer.cfn.fastyaml import Refused
+
+    # the decoders allocate a container per node and make no reference cycles: the cyclic
+    # collector's passes over the growing tree would be pure overhead (about half the time)
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        return _fast(text, json_first)
+    except Refused:
+        return None
+    finally:
+        if collecting:
+            gc.enable()
+
+
+def _fast(text: str, json_first: bool) -> tuple[Any, tuple[Match, ...], int]:
+    """cfn-lint's `decode_str`, and archreview's JSON-first reading, on the fast decoders."""
+    from yaml.parser import ParserError
+    from yaml.scanner import ScannerError
+
+    from reviewer.cfn import fastjson_decode, fastyaml
+
+    if json_first and text.startswith("{", _SPACE.match(text).end()):  # type: ignore[union-attr]
+        try:
+            tree, count = fastjson_decode.loads(text)
+            return tree, (), count
+        except fastyaml.Failed as failed:
+            return None, failed.matches, 0
+        except fastjson_decode.NotCfnJSON:
+            pass  # cfn-lint then reads the text as YAML
+    try:
+        tree, count = fastyaml.loads(text)
+        return tree, (), count
+    except fastyaml.Failed as failed:
+        return None, failed.matches, 0
+    except ParserError as err:
+        return None, (fastyaml.parser_error(err),), 0
+    except ScannerError as err:
+        if not fastyaml.json_retry(err):
+            return None, (fastyaml.parser_error(err),), 0
+        scanner_error = fastyaml.parser_error(err)
+    try:  # cfn-lint reads a text with a tab or an unknown escape as JSON
+        tree, count = fastjson_decode.loads(text)
+    except fastyaml.Failed as failed:
+        return None, failed.matches, 0
+    except fastjson_decode.NotCfnJSON as other:  # cfn-lint's decode_str, error by error
+        if not other.line:
+            message = f"Tried to parse None as JSON but got error: {other.message}"
+            return None, ((message, 1, 1),), 0
+        if other.message in ("No JSON object could be decoded", "Expecting value"):
+            return None, (scanner_error,), 0
+        return None, ((other.message, other.line, other.column),), 0
+    return tree, (), count
+
+
+def decode_reference(
+    text: str, *, json_first: bool = False
+) -> tuple[Any, tuple[ParseProblem, ...]]:
+    """Decode with cfn-lint's decoder and convert its tree into archreview nodes: the fallback
+    for what the fast path refuses, and the reference it is tested against. The conversion
+    empties cfn-lint's containers as it goes, so the two trees are never both whole."""
     tree, problems = decode_cfnlint(text, json_first=json_first)
     if tree is None:
         return None, problems
     from reviewer.cfn.nodes import convert
 
-    return convert(tree), ()
+    return convert(tree, consume=True), ()
 
 
 def decode_cfnlint(text: str, *, json_first: bool = False) -> tuple[Any, tuple[ParseProblem, ...]]:
     """Decode with cfn-lint: its own node types, or the problems it finds."""
+    tree, matches = cfnlint_matches(text, json_first=json_first)
+    if matches:
+        return None, _problems(matches)
+    return _accepted(tree, aliases=True)
+
+
+def cfnlint_matches(text: str, *, json_first: bool = False) -> tuple[Any, tuple[Match, ...]]:
+    """cfn-lint's decoder as archreview calls it: its tree (its own node types), or its
+    matches as (message, line, column) before archreview merges them into problems."""
     from reviewer.cfn import decoder
 
     cfnlint_decode = decoder.load()
@@ -73,17 +168,23 @@ def decode_cfnlint(text: str, *, json_first: bool = False) -> tuple[Any, tuple[P
         try:
             tree, matches = decode_str(text)
         except RecursionError:
-            return None, (ParseProblem("nesting too deep to decode", 1, 1),)
+            return None, (("nesting too deep to decode", 1, 1),)
     if matches:
-        return None, _problems(
+        # a line stays 0 where cfn-lint gives one: its JSON duplicate-key matches count lines
+        # from 0 (and `_problems` adds the 1); a missing one is 1
+        return None, tuple(
             (
                 str(getattr(m, "message", m)),
-                int(getattr(m, "linenumber", 1) or 1),
-                int(getattr(m, "columnnumber", 1) or 1),
+                _number(getattr(m, "linenumber", None)),
+                _number(getattr(m, "columnnumber", None)),
             )
             for m in matches
         )
-    return _accepted(tree, aliases=True)
+    return tree, ()
+
+
+def _number(value: Any) -> int:
+    return 1 if value is None else int(value)
 
 
 def _problems(matches: Iterable[tuple[str, int, int]]) -> tuple[ParseProblem, ...]:
@@ -118,10 +219,12 @@ def _accepted(tree: Any, *, aliases: bool) -> tuple[Any, tuple[ParseProblem, ...
     if tree is not None and not isinstance(tree, dict):
         return None, (ParseProblem("the top level is not a mapping", 1, 1),)
     if tree is not None and aliases and _too_many_nodes(tree):
-        return None, (
-            ParseProblem(f"the decoded document has over {MAX_NODES:,} nodes (alias bomb?)", 1, 1),
-        )
+        return None, (_too_large(),)
     return tree, ()
+
+
+def _too_large() -> ParseProblem:
+    return ParseProblem(f"the decoded document has over {MAX_NODES:,} nodes (alias bomb?)", 1, 1)
 
 
 def _too_many_nodes(tree: Any) -> bool:

@@ -115,42 +115,72 @@ def list_node(items: Any, span: Span4 = _ORIGIN) -> ListNode:
 
 
 def _span(start: Any, end: Any) -> Span4:
+    """(start line, start column, end line, end column) from two marks (no end: the start)."""
     if end is None:
         end = start
     return (int(start.line), int(start.column), int(end.line), int(end.column))
 
 
-def convert(tree: Any) -> Any:
-    """A tree of any marked node types (cfn-lint's) as archreview nodes. Shared sub-trees (YAML
-    aliases) stay shared; unmarked values are kept as they are."""
-    memo: dict[int, Any] = {}
-
-    def conv(node: Any) -> Any:
-        key = id(node)
-        if key in memo:
-            return memo[key]
+def _leaf(node: Any) -> Any:
+    """A scalar of a marked tree as archreview keeps it: a marked string as StrNode, an
+    unmarked string as str, anything else as it is."""
+    if isinstance(node, str):
         start = getattr(node, "start_mark", None)
-        out: Any
-        if isinstance(node, dict):
-            end = getattr(node, "end_mark", None)
-            out = dict_node((), _span(start, end)) if start is not None else {}
-            memo[key] = out
-            for k, v in node.items():
-                out[conv(k)] = conv(v)
-            return out
-        if isinstance(node, list):
-            end = getattr(node, "end_mark", None)
-            out = list_node((), _span(start, end)) if start is not None else []
-            memo[key] = out
-            out.extend(conv(v) for v in node)
-            return out
-        if isinstance(node, str) and start is not None:
-            out = str_node(str(node), _span(start, getattr(node, "end_mark", None)))
-        elif isinstance(node, str) and type(node) is not str:
-            out = str(node)
-        else:
-            out = node
-        memo[key] = out
-        return out
+        if start is not None:
+            return str_node(str(node), _span(start, getattr(node, "end_mark", None)))
+        return node if type(node) is str else str(node)
+    return node
 
-    return conv(tree)
+
+def _shell(node: Any) -> Any:
+    """An empty archreview container with the marks of `node` (a dict or list)."""
+    start = getattr(node, "start_mark", None)
+    end = getattr(node, "end_mark", None)
+    if isinstance(node, dict):
+        return dict_node((), _span(start, end)) if start is not None else {}
+    return list_node((), _span(start, end)) if start is not None else []
+
+
+def convert(tree: Any, *, consume: bool = False) -> Any:
+    """A tree of any marked node types (cfn-lint's) as archreview nodes. Shared containers
+    (YAML aliases) stay shared; unmarked values are kept as they are. With `consume`, each
+    source container is emptied once converted, so that the source tree shrinks as the new one
+    grows and the two are never both whole in memory. Iterative: any depth."""
+    if not isinstance(tree, (dict, list)):
+        return _leaf(tree)
+    memo: dict[int, Any] = {}  # id of a source container -> its conversion
+    root = _shell(tree)
+    memo[id(tree)] = root
+    stack: list[tuple[Any, Any, Any]] = [
+        (tree, root, iter(tree.items() if isinstance(tree, dict) else tree))
+    ]
+    while stack:
+        source, out, items = stack[-1]
+        descend = False
+        for item in items:
+            if isinstance(out, dict):
+                key, value = item
+                key = _leaf(key)
+            else:
+                value = item
+            if isinstance(value, (dict, list)):
+                converted = memo.get(id(value))
+                if converted is None:
+                    converted = _shell(value)
+                    memo[id(value)] = converted
+                    children = value.items() if isinstance(value, dict) else value
+                    stack.append((value, converted, iter(children)))
+                    descend = True
+            else:
+                converted = _leaf(value)
+            if isinstance(out, dict):
+                out[key] = converted
+            else:
+                out.append(converted)
+            if descend:
+                break
+        if not descend:
+            stack.pop()
+            if consume:
+                source.clear()
+    return root

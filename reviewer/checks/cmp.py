@@ -39,6 +39,9 @@ from reviewer.repo import RepoIndex
 
 REST_LIMIT_S = 29.0
 HTTP_LIMIT_S = 30.0
+# a Timeout at most this far over the integration timeout affects only the requests that run
+# in that narrow window: AR-CMP-003 reports it at low severity
+NARROW_MARGIN_S = 5.0
 
 SAM_FUNCTION = "AWS::Serverless::Function"
 
@@ -138,6 +141,21 @@ def invoked_asynchronously(t: Template, integ: Integration) -> bool:
         for name, value in params.items():
             if str(name).lower() == "integration.request.header.x-amz-invocation-type":
                 return bool(resolve(t, value)[0].value == "'Event'")
+    return False
+
+
+def streams_response(t: Template, integ: Integration) -> bool:
+    """A REST proxy integration whose response transfer mode is STREAM: API Gateway then lets
+    its TimeoutInMillis go up to 15 minutes without a quota increase."""
+    holder = t.get(integ.subject)
+    if holder is None or integ.subject == integ.function.logical_id or len(integ.path) < 2:
+        return False
+    parent = holder.attr(*integ.path[:-1])
+    if not isinstance(parent, Mapping):
+        return False
+    for key in ("ResponseTransferMode", "responseTransferMode"):
+        if key in parent:
+            return bool(resolve(t, parent[key])[0].value == "STREAM")
     return False
 
 
@@ -324,18 +342,32 @@ def sizing_outside_class(ctx: TemplateContext) -> Iterator[Yielded]:
                 shown = origin or f"{_fmt(value)} {unit}{_when(outcome)}"
                 if explicit and outcome.value is NOVALUE:
                     shown = f"AWS::NoValue{_when(outcome)} (Lambda default {_fmt(default)} {unit})"
-                expected = (
-                    f"above the class's {_fmt(want)} {unit}"
-                    if prop == "Timeout"
-                    else f"not {_fmt(want)} {unit}"
-                )
+                if prop == "Timeout":
+                    expected = (
+                        f"above the class's {_fmt(want)} {unit}: an invocation may outrun the "
+                        "budget the rest of the design (queue visibility, API limits) assumes"
+                    )
+                    variant = None
+                elif value < want:
+                    expected = (
+                        f"below the class's {_fmt(want)} {unit}: less memory also means less "
+                        "CPU, so the work runs slower and nearer its timeout"
+                    )
+                    variant = None
+                else:
+                    expected = (
+                        f"above the class's {_fmt(want)} {unit}: it is billed for memory the "
+                        "class does not plan for"
+                    )
+                    variant = "memory-above-class"
                 yield Hit(
                     fn.logical_id,
                     ("Properties", prop),
-                    f"Function {fn.logical_id} is in sizing class {cls.name} "
+                    f"Function {fn.logical_id} is in the declared sizing class {cls.name} "
                     f"({cls.memory_mb} MB / {cls.timeout_s} s) because {assigned.how}, but its "
                     f"{prop} is {shown}, {expected}",
                     confidence=lower_confidence(assigned.confidence, confidence_of(outcome)),
+                    variant=variant,
                 )
                 break
 
@@ -349,19 +381,38 @@ def implicit_memory_or_timeout(ctx: TemplateContext) -> Iterator[Yielded]:
     for fn in t.functions():
         if fn.implicit:
             continue
+        where = " (nor in Globals.Function)" if fn.type == SAM_FUNCTION else ""
+        unset = [
+            (prop, default, unit)
+            for prop, default, unit in (
+                ("MemorySize", DEFAULT_MEMORY_MB, "MB"),
+                ("Timeout", DEFAULT_TIMEOUT_S, "s"),
+            )
+            if not fn.has(prop)
+        ]
+        if len(unset) == 2:  # one finding: nobody chose the function's size
+            yield Hit(
+                fn.logical_id,
+                ("Properties", "MemorySize"),
+                f"Function {fn.logical_id} sets neither MemorySize nor Timeout{where}: Lambda "
+                f"applies its defaults of {_fmt(DEFAULT_MEMORY_MB)} MB and "
+                f"{_fmt(DEFAULT_TIMEOUT_S)} s",
+                related=(Related(fn.logical_id, ("Properties", "Timeout"), "also: no Timeout"),),
+            )
+        elif unset:
+            prop, default, unit = unset[0]
+            yield Hit(
+                fn.logical_id,
+                ("Properties", prop),
+                f"Function {fn.logical_id} sets no {prop}{where}: Lambda applies its "
+                f"default of {_fmt(default)} {unit}",
+            )
         for prop, default, unit in (
             ("MemorySize", DEFAULT_MEMORY_MB, "MB"),
             ("Timeout", DEFAULT_TIMEOUT_S, "s"),
         ):
             outcomes = _values(t, fn, prop)
-            where = " (nor in Globals.Function)" if fn.type == SAM_FUNCTION else ""
             if outcomes is None:
-                yield Hit(
-                    fn.logical_id,
-                    ("Properties", prop),
-                    f"Function {fn.logical_id} sets no {prop}{where}: Lambda applies its "
-                    f"default of {_fmt(default)} {unit}",
-                )
                 continue
             for outcome in outcomes:
                 if outcome.value is NOVALUE:
@@ -408,9 +459,18 @@ def _integration_limits(
 def timeout_over_integration(ctx: TemplateContext) -> Iterator[Yielded]:
     t = ctx.template
     worst: dict[str, tuple[float, Hit]] = {}
-    for integ in all_api_integrations(ctx.repo, t):
+    integrations = all_api_integrations(ctx.repo, t)
+    # functions behind a streaming integration (a SAM event's OpenAPI body counts too)
+    streaming = {i.function.logical_id for i in integrations if streams_response(t, i)}
+    # a SAM event on an API with an OpenAPI body is integrated as that body says
+    in_body = {
+        i.function.logical_id for i in integrations if "x-amazon-apigateway-integration" in i.path
+    }
+    for integ in integrations:
         fn = integ.function
         yield Checked(fn.logical_id)
+        if integ.subject == fn.logical_id and fn.logical_id in in_body:
+            continue
         if invoked_asynchronously(t, integ):
             continue
         timeout = function_timeout(t, fn)
@@ -460,20 +520,33 @@ def timeout_over_integration(ctx: TemplateContext) -> Iterator[Yielded]:
             else integ.subject
         )
         inherited = " (from Globals.Function)" if _from_globals(t, fn, "Timeout") else ""
+        margin = timeout.value - limit
+        narrow = margin <= NARROW_MARGIN_S
         message = (
             f"Function {fn.logical_id} has Timeout {_fmt(timeout.value)} s{inherited}, over "
             f"{source} of "
             f"{where}: the client gets a 504 while the function runs on"
+            + (
+                f" (only for requests that run between {_fmt(limit)} and {_fmt(timeout.value)} s)"
+                if narrow
+                else ""
+            )
+            + (
+                "; this integration streams its response, so its TimeoutInMillis may be raised "
+                "to 900000 ms (15 minutes) without a quota increase"
+                if fn.logical_id in streaming
+                else ""
+            )
             + (f" [{timeout.note}]" if timeout.note else "")
         )
         hit = Hit(
             fn.logical_id,
             timeout.path,
             message,
+            severity=Severity.LOW if narrow else None,
             confidence=confidence,
             related=(Related(integ.subject, integ.timeout_path or integ.path, "API integration"),),
         )
-        margin = timeout.value - limit
         if fn.logical_id not in worst or margin > worst[fn.logical_id][0]:
             worst[fn.logical_id] = (margin, hit)
     for key in sorted(worst):
@@ -696,7 +769,7 @@ def privileged_container(ctx: TemplateContext) -> Iterator[Yielded]:
                     f"Task definition {task.logical_id}: {label} does not set "
                     "ReadonlyRootFilesystem true, so a compromised process can modify its own "
                     "filesystem",
-                    severity=Severity.MEDIUM,
+                    variant="writable-root",
                 )
                 continue
             for outcome in resolve(t, readonly):
@@ -708,8 +781,8 @@ def privileged_container(ctx: TemplateContext) -> Iterator[Yielded]:
                         f"Task definition {task.logical_id}: {label} has ReadonlyRootFilesystem "
                         f"{'unset' if outcome.value is NOVALUE else 'false'}{_when(outcome)}, so a "
                         "compromised process can modify its own filesystem",
-                        severity=Severity.MEDIUM,
                         confidence=confidence_of(outcome),
+                        variant="writable-root",
                     )
                     break
 
@@ -1078,7 +1151,7 @@ def gradual_without_rollback(ctx: TemplateContext) -> Iterator[Yielded]:
                     f"Alias {alias.logical_id} of {what} function {fid} rolls back on alarms but "
                     "has no BeforeAllowTrafficHook or AfterAllowTrafficHook: a version that fails "
                     "a smoke test still receives real traffic before an alarm fires",
-                    severity=Severity.LOW,
+                    variant="no-traffic-hook",
                 )
 
 
@@ -1104,7 +1177,7 @@ def _sam_rollback(t: Template, fid: str, what: str, pref: Mapping[str, Any]) -> 
             f"Function {fid} ({what}) rolls back on alarms but its DeploymentPreference has no "
             "PreTraffic or PostTraffic hook: a version that fails a smoke test still receives "
             "real traffic before an alarm fires",
-            severity=Severity.LOW,
+            variant="no-traffic-hook",
         )
 
 

@@ -1,25 +1,38 @@
 """DAT: data protection (KMS at rest, TLS in transit, secrets).
 
 The rules that ask for a customer managed KMS key (AR-DAT-001, AR-DAT-004's encryption
-clause, AR-DAT-005's SQS key clause, AR-DAT-009) read `profile.kms_required`; what is left when
-it is off is the absence of any encryption at all.
+clause, AR-DAT-005's key clauses, AR-DAT-009) judge only when the repository declares
+`layers.data.kms_required` true: S3, SQS, DynamoDB, SNS and CloudWatch Logs already encrypt at
+rest by default, so a key nobody asked for is not a defect. What is left without the
+declaration is the absence of any encryption at all (a queue with SSE-SQS turned off).
 """
 
 from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, replace
 from typing import Any
 
 from reviewer.cfn.resolve import intrinsic, number, resolve, targets, truthy
 from reviewer.cfn.template import MISSING, Resource, Template
 from reviewer.checks.facts import property_hits
 from reviewer.checks.iam import Doc, Leaf, branches, lowest, nested, statements, when
-from reviewer.model import Checked, Confidence, Hit, Related, Severity
+from reviewer.model import Checked, Confidence, Hit, NotJudged, Related
+from reviewer.profile import Profile
 from reviewer.registry import Check, TemplateContext, Yielded, template_check
 from reviewer.repo import RepoIndex
+
+KMS_KEY = "layers.data.kms_required"
+_REQUIRED = "the profile requires customer managed KMS keys (layers.data.kms_required)"
+_NOT_REQUIRED = "the profile does not require customer managed KMS keys (layers.data.kms_required)"
+
+
+def kms_required(profile: Profile) -> bool:
+    """The repository declared that its data must be encrypted with customer managed keys."""
+    return profile.declares(KMS_KEY) and bool(profile.kms_required)
+
 
 TABLE_TYPES = ("AWS::DynamoDB::Table", "AWS::Serverless::SimpleTable")
 GLOBAL_TABLE = "AWS::DynamoDB::GlobalTable"
@@ -65,6 +78,22 @@ def _child(t: Template, parent: Leaf, key: str) -> list[Leaf]:
     )
 
 
+def one_per_cause(hits: Iterable[Hit]) -> Iterator[Hit]:
+    """The hits a check makes for one root cause (every replica of a global table) as one:
+    the first, with the others as related locations labelled by their messages."""
+    found = list(hits)
+    if not found:
+        return
+    first, rest = found[0], found[1:]
+    yield replace(
+        first,
+        related=(
+            *first.related,
+            *(Related(h.subject, h.path, "also: " + h.message) for h in rest),
+        ),
+    )
+
+
 # -- AR-DAT-001: DynamoDB customer managed key ---------------------------------------------------
 
 _AWS_MANAGED_DDB = re.compile(r"(^|:)alias/aws/dynamodb$")
@@ -72,7 +101,8 @@ _AWS_MANAGED_DDB = re.compile(r"(^|:)alias/aws/dynamodb$")
 
 @template_check("AR-DAT-001")
 def table_without_cmk(ctx: TemplateContext) -> Iterator[Yielded]:
-    if not ctx.profile.kms_required:
+    if not kms_required(ctx.profile):
+        yield NotJudged(_NOT_REQUIRED)
         return
     t = ctx.template
     for table in t.of_type(*TABLE_TYPES, GLOBAL_TABLE):
@@ -84,7 +114,7 @@ def table_without_cmk(ctx: TemplateContext) -> Iterator[Yielded]:
                 name,
                 ("Properties", "SSESpecification"),
                 f"{kind} {name} has no SSESpecification: it is encrypted with an AWS owned key "
-                "that the account cannot see, audit or revoke",
+                f"that the account cannot see, audit or revoke, and {_REQUIRED}",
             )
             continue
         for spec in specs:
@@ -100,12 +130,12 @@ def table_without_cmk(ctx: TemplateContext) -> Iterator[Yielded]:
                         f"{kind} {name} has SSEEnabled "
                         f"{'not set' if enabled.value is MISSING else 'false'}{_note(enabled)}: it "
                         "is encrypted with an AWS owned key that the account cannot see, audit "
-                        "or revoke",
+                        f"or revoke, and {_REQUIRED}",
                         confidence=enabled.confidence,
                     )
                     continue
                 if table.type == GLOBAL_TABLE:
-                    yield from _replica_keys(t, table, enabled)
+                    yield from one_per_cause(_replica_keys(t, table, enabled))
                     continue
                 for key in _child(t, spec, "KMSMasterKeyId"):
                     yield from _aws_managed(name, kind, key, enabled)
@@ -120,9 +150,10 @@ def _aws_managed(name: str, kind: str, key: Leaf, enabled: Leaf, where: str = ""
         name,
         key.path,
         f"{kind} {name}{where} {what}{when((*enabled.conditions, *key.conditions))}: SSE uses "
-        "the AWS managed key aws/dynamodb, whose key policy the team cannot change",
-        severity=Severity.LOW,
+        f"the AWS managed key aws/dynamodb, whose key policy the team cannot change, and "
+        f"{_REQUIRED}",
         confidence=lowest(enabled.confidence, key.confidence),
+        variant="aws-managed-key",
     )
 
 
@@ -154,9 +185,12 @@ def table_without_pitr(ctx: TemplateContext) -> Iterator[Yielded]:
         for leaf in spec:
             yield from _pitr(t, table, leaf, "")
     for table in t.of_type(GLOBAL_TABLE):
-        for replica, region in _regions(t, table):
-            for leaf in _child(t, replica, "PointInTimeRecoverySpecification"):
-                yield from _pitr(t, table, leaf, f" replica {region}")
+        yield from one_per_cause(
+            hit
+            for replica, region in _regions(t, table)
+            for leaf in _child(t, replica, "PointInTimeRecoverySpecification")
+            for hit in _pitr(t, table, leaf, f" replica {region}")
+        )
 
 
 def _pitr(t: Template, table: Resource, spec: Leaf, where: str) -> Iterator[Hit]:
@@ -201,7 +235,7 @@ def bucket_public_access(ctx: TemplateContext) -> Iterator[Yielded]:
                 f"Bucket {name} has no PublicAccessBlockConfiguration: S3 blocks public access "
                 "on new buckets by default since April 2023, but the template does not state "
                 "the decision",
-                severity=Severity.LOW,
+                variant="not-stated",
             )
             continue
         for config in configs:
@@ -211,9 +245,11 @@ def bucket_public_access(ctx: TemplateContext) -> Iterator[Yielded]:
                 yield Hit(
                     name,
                     config.path,
-                    f"Bucket {name} has no PublicAccessBlockConfiguration{_note(config)}",
-                    severity=Severity.LOW,
+                    f"Bucket {name} has no PublicAccessBlockConfiguration{_note(config)}: S3 "
+                    "blocks public access on new buckets by default, but the template does not "
+                    "state the decision",
                     confidence=config.confidence,
+                    variant="not-stated",
                 )
                 continue
             weak: list[str] = []
@@ -329,7 +365,7 @@ def bucket_without_kms_or_tls(ctx: TemplateContext) -> Iterator[Yielded]:
     policies = _bucket_policies(ctx.repo)
     for bucket in t.of_type("AWS::S3::Bucket"):
         yield Checked(bucket.logical_id)
-        if ctx.profile.kms_required:
+        if kms_required(ctx.profile):
             yield from _bucket_encryption(t, bucket)
         yield from _bucket_tls(t, bucket, policies)
 
@@ -341,8 +377,8 @@ def _bucket_encryption(t: Template, bucket: Resource) -> Iterator[Hit]:
         yield Hit(
             name,
             ("Properties", "BucketEncryption"),
-            f"Bucket {name} has no BucketEncryption: objects get SSE-S3 (AES256) with an "
-            "S3-owned key, not an aws:kms key the team controls and audits",
+            f"Bucket {name} has no BucketEncryption: S3 encrypts objects with SSE-S3 (AES256, "
+            f"an S3-owned key) by default, not with an aws:kms key, and {_REQUIRED}",
         )
         return
     for config in configs:
@@ -362,8 +398,7 @@ def _bucket_encryption(t: Template, bucket: Resource) -> Iterator[Hit]:
                             name,
                             algo.path,
                             f"Bucket {name} default encryption is {shown}{_note(algo)}: SSE-S3 "
-                            "uses an S3-owned key, not an aws:kms key the team controls and "
-                            "audits",
+                            f"uses an S3-owned key, not an aws:kms key, and {_REQUIRED}",
                             confidence=algo.confidence,
                         )
 
@@ -391,15 +426,18 @@ def _bucket_tls(t: Template, bucket: Resource, policies: list[_BucketPolicy]) ->
             name,
             (),
             f"Bucket {name} has a bucket policy ({first.resource.logical_id}) without a Deny "
-            "for Principal '*' on aws:SecureTransport false: plain-HTTP requests are accepted",
+            "for Principal '*' on aws:SecureTransport false: a client that chooses plain HTTP "
+            "is served (the AWS SDKs and services use HTTPS)",
             related=related,
+            variant="tls-policy",
         )
         return
     yield Hit(
         name,
         (),
-        f"Bucket {name} has no AWS::S3::BucketPolicy denying aws:SecureTransport false: "
-        "plain-HTTP requests are accepted",
+        f"Bucket {name} has no AWS::S3::BucketPolicy denying aws:SecureTransport false: a "
+        "client that chooses plain HTTP is served (the AWS SDKs and services use HTTPS)",
+        variant="tls-policy",
     )
 
 
@@ -409,20 +447,23 @@ def _bucket_tls(t: Template, bucket: Resource, policies: list[_BucketPolicy]) ->
 @template_check("AR-DAT-005")
 def topic_or_queue_without_cmk(ctx: TemplateContext) -> Iterator[Yielded]:
     t = ctx.template
-    for topic in t.of_type("AWS::SNS::Topic"):
+    required = kms_required(ctx.profile)
+    for topic in t.of_type("AWS::SNS::Topic") if required else ():
+        yield Checked(topic.logical_id)  # without the declaration topics are not judged
         yield from _no_key_hits(
             t,
             topic,
             "SNS topic",
             "KmsMasterKeyId",
-            unset="server-side encryption is off, so messages are stored unencrypted while they "
-            "await delivery",
-            no_value="messages are stored unencrypted while they await delivery",
+            unset="SNS keeps messages awaiting delivery on its encrypted disks but does not "
+            f"encrypt them with a KMS key, and {_REQUIRED}",
+            no_value=f"messages are not encrypted with a KMS key, and {_REQUIRED}",
         )
     for queue in t.of_type("AWS::SQS::Queue"):
         if queue.implicit:
             continue  # generated by SAM: no property to set on it
-        yield from _queue(ctx, t, queue)
+        yield Checked(queue.logical_id)
+        yield from _queue(required, t, queue)
 
 
 def _no_value_branches(t: Template, res: Resource, prop: str) -> list[Leaf]:
@@ -480,7 +521,7 @@ def _no_key_hits(
     )
 
 
-def _queue(ctx: TemplateContext, t: Template, queue: Resource) -> Iterator[Hit]:
+def _queue(required: bool, t: Template, queue: Resource) -> Iterator[Hit]:
     name = queue.logical_id
     keyless: list[Leaf] = (
         [Leaf(None, ("Properties", "KmsMasterKeyId"))]
@@ -499,19 +540,17 @@ def _queue(ctx: TemplateContext, t: Template, queue: Resource) -> Iterator[Hit]:
             f"SQS queue {name} turns SSE-SQS off (SqsManagedSseEnabled false)"
             f"{when((*leaf.conditions, *key.conditions))} and sets no KmsMasterKeyId: messages "
             "are stored unencrypted",
-            severity=Severity.MEDIUM,
             confidence=lowest(leaf.confidence, Confidence.MEDIUM if key.conditions else None),
         )
         return
-    if not ctx.profile.kms_required:
+    if not required:
         return
     yield Hit(
         name,
         key.path,
         f"SQS queue {name} has no KmsMasterKeyId{when(key.conditions)}: it is encrypted with the "
         "SQS-owned key (SSE-SQS, the default), so there is no key policy to limit who can read "
-        "messages and no CloudTrail record of key use",
-        severity=Severity.LOW,
+        f"messages and no CloudTrail record of key use, and {_REQUIRED}",
         confidence=Confidence.MEDIUM if key.conditions else None,
     )
 
@@ -821,22 +860,45 @@ def plaintext_secret(ctx: TemplateContext) -> Iterator[Yielded]:
 def _flag_hits(
     t: Template, res: Resource, flags: tuple[tuple[str, ...], ...], what: str, why: str
 ) -> Iterator[Hit]:
-    """One hit per encryption flag (a property path) that is not true."""
-    for flag in flags:
-        leaves_ = nested(t, res, *flag)
-        if not leaves_:
-            leaves_ = [Leaf(MISSING, ("Properties", *flag))]
+    """One hit for the encryption flags (property paths) that are not true."""
+    yield from _store_hit(res, what, [(flag, why) for flag in flags], t)
+
+
+_Gap = tuple[Leaf, str, str]  # where, what is wrong ("StorageEncrypted not set"), what follows
+
+
+def _flag_gaps(t: Template, res: Resource, flags: list[tuple[tuple[str, ...], str]]) -> list[_Gap]:
+    """The encryption flags (property path, what follows) that are not true."""
+    gaps: list[_Gap] = []
+    for flag, why in flags:
+        leaves_ = nested(t, res, *flag) or [Leaf(MISSING, ("Properties", *flag))]
         for leaf in leaves_:
-            if not leaf.known or not _is_false(leaf):
-                continue
-            state = "not set" if leaf.value is MISSING else "false"
-            yield Hit(
-                res.logical_id,
-                leaf.path,
-                f"{what} {res.logical_id} has {'.'.join(flag)} {state}{_note(leaf)}: {why}",
-                confidence=leaf.confidence,
-            )
-            break
+            if leaf.known and _is_false(leaf):
+                state = "not set" if leaf.value is MISSING else "false"
+                gaps.append((leaf, f"{'.'.join(flag)} {state}{_note(leaf)}", why))
+                break
+    return gaps
+
+
+def _gaps_hit(res: Resource, what: str, gaps: list[_Gap]) -> Iterator[Hit]:
+    """One hit for a store that lacks protections: one root cause (the store was created
+    without them). It points at the first gap and names them all; the others are related."""
+    if not gaps:
+        return
+    yield Hit(
+        res.logical_id,
+        gaps[0][0].path,
+        f"{what} {res.logical_id} has {' and '.join(g for _, g, _ in gaps)}: "
+        + "; ".join(w for _, _, w in gaps),
+        confidence=lowest(*(leaf.confidence for leaf, _, _ in gaps)),
+        related=tuple(Related(res.logical_id, leaf.path, f"also: {g}") for leaf, g, _ in gaps[1:]),
+    )
+
+
+def _store_hit(
+    res: Resource, what: str, flags: list[tuple[tuple[str, ...], str]], t: Template
+) -> Iterator[Hit]:
+    yield from _gaps_hit(res, what, _flag_gaps(t, res, flags))
 
 
 @template_check("AR-DAT-008")
@@ -880,19 +942,15 @@ def store_without_encryption(ctx: TemplateContext) -> Iterator[Yielded]:
         yield from _flag_hits(t, cluster, (("StorageEncrypted",),), label, storage)
     for group in t.of_type("AWS::ElastiCache::ReplicationGroup"):
         yield Checked(group.logical_id)
-        yield from _flag_hits(
-            t,
+        # one finding per store: the first missing protection, the others related
+        yield from _store_hit(
             group,
-            (("AtRestEncryptionEnabled",),),
             "ElastiCache replication group",
-            "cached data and backups are stored unencrypted",
-        )
-        yield from _flag_hits(
+            [
+                (("AtRestEncryptionEnabled",), "cached data and backups are stored unencrypted"),
+                (("TransitEncryptionEnabled",), "clients and replicas talk in plain text"),
+            ],
             t,
-            group,
-            (("TransitEncryptionEnabled",),),
-            "ElastiCache replication group",
-            "clients and replicas talk in plain text",
         )
     for cache in t.of_type("AWS::ElastiCache::CacheCluster"):
         yield Checked(cache.logical_id)
@@ -909,6 +967,7 @@ def store_without_encryption(ctx: TemplateContext) -> Iterator[Yielded]:
                 else "use an AWS::ElastiCache::ReplicationGroup with AtRestEncryptionEnabled "
                 "and TransitEncryptionEnabled, or a ServerlessCache"
             ),
+            variant="standalone-cache",
         )
     for domain in t.of_type("AWS::OpenSearchService::Domain", "AWS::Elasticsearch::Domain"):
         yield Checked(domain.logical_id)
@@ -917,26 +976,18 @@ def store_without_encryption(ctx: TemplateContext) -> Iterator[Yielded]:
             if domain.type.startswith("AWS::OpenSearch")
             else "Elasticsearch domain"
         )
-        yield from _flag_hits(
-            t,
+        yield from _store_hit(
             domain,
-            (("EncryptionAtRestOptions", "Enabled"),),
             label,
-            "indices and snapshots are stored unencrypted",
-        )
-        yield from _flag_hits(
+            [
+                (
+                    ("EncryptionAtRestOptions", "Enabled"),
+                    "indices and snapshots are stored unencrypted",
+                ),
+                (("NodeToNodeEncryptionOptions", "Enabled"), "traffic between nodes is plain text"),
+                (("DomainEndpointOptions", "EnforceHTTPS"), "the endpoint accepts plain HTTP"),
+            ],
             t,
-            domain,
-            (("NodeToNodeEncryptionOptions", "Enabled"),),
-            label,
-            "traffic between nodes is plain text",
-        )
-        yield from _flag_hits(
-            t,
-            domain,
-            (("DomainEndpointOptions", "EnforceHTTPS"),),
-            label,
-            "the endpoint accepts plain HTTP",
         )
 
 
@@ -945,7 +996,8 @@ def store_without_encryption(ctx: TemplateContext) -> Iterator[Yielded]:
 
 @template_check("AR-DAT-009")
 def log_group_without_kms(ctx: TemplateContext) -> Iterator[Yielded]:
-    if not ctx.profile.kms_required:
+    if not kms_required(ctx.profile):
+        yield NotJudged(_NOT_REQUIRED)
         return
     t = ctx.template
     for group in t.of_type("AWS::Logs::LogGroup"):
@@ -955,8 +1007,8 @@ def log_group_without_kms(ctx: TemplateContext) -> Iterator[Yielded]:
             "Log group",
             "KmsKeyId",
             unset="CloudWatch Logs encrypts it with a service-owned key, so no key policy limits "
-            "who can read the logs",
-            no_value="logs are encrypted with a service-owned key",
+            f"who can read the logs, and {_REQUIRED}",
+            no_value=f"logs are encrypted with a service-owned key, and {_REQUIRED}",
         )
 
 
@@ -967,33 +1019,28 @@ def log_group_without_kms(ctx: TemplateContext) -> Iterator[Yielded]:
 def dax_without_encryption(ctx: TemplateContext) -> Iterator[Yielded]:
     t = ctx.template
     for cluster in t.of_type("AWS::DAX::Cluster"):
-        name = cluster.logical_id
-        yield from _flag_hits(
+        gaps = _flag_gaps(
             t,
             cluster,
-            (("SSESpecification", "SSEEnabled"),),
-            "DAX cluster",
-            "cached items are stored unencrypted on the nodes",
+            [
+                (
+                    ("SSESpecification", "SSEEnabled"),
+                    "cached items are stored unencrypted on the nodes",
+                )
+            ],
         )
+        plain = "clients talk to the cluster in plain text"
         types = nested(t, cluster, "ClusterEndpointEncryptionType")
         if not types:
-            yield Hit(
-                name,
-                ("Properties", "ClusterEndpointEncryptionType"),
-                f"DAX cluster {name} sets no ClusterEndpointEncryptionType (NONE by default): "
-                "clients talk to the cluster in plain text",
-            )
-            continue
+            where = Leaf(MISSING, ("Properties", "ClusterEndpointEncryptionType"))
+            gaps.append((where, "ClusterEndpointEncryptionType not set (NONE by default)", plain))
         for leaf in types:
             if leaf.known and str(leaf.value).upper() != "TLS":
-                yield Hit(
-                    name,
-                    leaf.path,
-                    f"DAX cluster {name} has ClusterEndpointEncryptionType {leaf.value}"
-                    f"{_note(leaf)}: clients talk to the cluster in plain text",
-                    confidence=leaf.confidence,
+                gaps.append(
+                    (leaf, f"ClusterEndpointEncryptionType {leaf.value}{_note(leaf)}", plain)
                 )
                 break
+        yield from _gaps_hit(cluster, "DAX cluster", gaps)
 
 
 CHECKS: tuple[Check, ...] = (

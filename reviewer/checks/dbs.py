@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from reviewer.cfn.resolve import (
@@ -17,7 +19,7 @@ from reviewer.cfn.resolve import (
 )
 from reviewer.cfn.template import MISSING, Resource, Template
 from reviewer.checks.facts import confidence_of
-from reviewer.model import Checked, Confidence, Hit, NotJudged, Path, Related
+from reviewer.model import Checked, Confidence, Hit, NotJudged, Path, Related, Severity
 from reviewer.registry import Check, TemplateContext, Yielded, template_check
 from reviewer.repo import RepoIndex
 
@@ -187,28 +189,118 @@ def _global_table_autoscaling(t: Template, table: Resource) -> Iterator[Yielded]
 
 # -- AR-DBS-002 -------------------------------------------------------------------------------
 
-# type -> whether CloudFormation supports DeletionPolicy/UpdateReplacePolicy Snapshot for it
-STATEFUL: dict[str, bool] = {
-    TABLE: False,
-    GLOBAL_TABLE: False,
-    SIMPLE_TABLE: False,
-    "AWS::S3::Bucket": False,
-    "AWS::RDS::DBInstance": True,
-    "AWS::RDS::DBCluster": True,
-    "AWS::Neptune::DBCluster": True,
-    "AWS::DocDB::DBCluster": True,
-    "AWS::ElastiCache::ReplicationGroup": True,
-    "AWS::ElastiCache::CacheCluster": True,
-    "AWS::KMS::Key": False,
-    "AWS::Cognito::UserPool": False,
-}
+
+@dataclass(frozen=True)
+class Store:
+    """What CloudFormation does to a stateful resource type, and what that loses."""
+
+    kind: str  # how messages name it
+    noun: str  # what a replacement creates ("a new table")
+    snapshot: bool  # DeletionPolicy / UpdateReplacePolicy Snapshot is supported
+    # the property naming its physical resource: a replacing update of a resource with a fixed
+    # name fails (CloudFormation cannot create the new one under the old one's name) instead
+    # of deleting it
+    name_prop: str | None
+    protection: tuple[str, str] | None  # (property, value) that makes its deletion fail
+    deleted: str  # what its deletion does, said of "it"
+    severity: Severity = Severity.MEDIUM
+    snapshot_by_default: bool = False  # no DeletionPolicy means Snapshot (RDS)
 
 
-_LOSS = {
-    "AWS::KMS::Key": "schedules the key for deletion, after which everything encrypted under it "
-    "is unreadable",
-    "AWS::Cognito::UserPool": "deletes every user and their credentials",
+KEY_TYPE = "AWS::KMS::Key"
+_TABLE_LOSS = "deletes it and every item in it"
+_KEY_LOSS = (
+    "schedules it for deletion: once the waiting period ends (30 days unless "
+    "PendingWindowInDays says less), everything encrypted under it is unreadable"
+)
+STORES: dict[str, Store] = {
+    TABLE: Store(
+        "DynamoDB table",
+        "table",
+        False,
+        "TableName",
+        ("DeletionProtectionEnabled", "true"),
+        _TABLE_LOSS,
+    ),
+    GLOBAL_TABLE: Store(
+        "DynamoDB global table",
+        "table",
+        False,
+        "TableName",
+        None,
+        _TABLE_LOSS + ", in every replica region",
+    ),
+    SIMPLE_TABLE: Store("SAM SimpleTable", "table", False, "TableName", None, _TABLE_LOSS),
+    "AWS::S3::Bucket": Store("S3 bucket", "bucket", False, "BucketName", None, "deletes it"),
+    "AWS::RDS::DBInstance": Store(
+        "RDS instance",
+        "instance",
+        True,
+        "DBInstanceIdentifier",
+        ("DeletionProtection", "true"),
+        "deletes it with its data and automated backups",
+        snapshot_by_default=True,
+    ),
+    "AWS::RDS::DBCluster": Store(
+        "RDS cluster",
+        "cluster",
+        True,
+        "DBClusterIdentifier",
+        ("DeletionProtection", "true"),
+        "deletes it with its data and automated backups",
+        snapshot_by_default=True,
+    ),
+    "AWS::Neptune::DBCluster": Store(
+        "Neptune cluster",
+        "cluster",
+        True,
+        "DBClusterIdentifier",
+        ("DeletionProtection", "true"),
+        "deletes it and its data",
+    ),
+    "AWS::DocDB::DBCluster": Store(
+        "DocumentDB cluster",
+        "cluster",
+        True,
+        "DBClusterIdentifier",
+        ("DeletionProtection", "true"),
+        "deletes it and its data",
+    ),
+    "AWS::ElastiCache::ReplicationGroup": Store(
+        "ElastiCache replication group",
+        "replication group",
+        True,
+        "ReplicationGroupId",
+        None,
+        "deletes it and the data it holds",
+        Severity.LOW,
+    ),
+    "AWS::ElastiCache::CacheCluster": Store(
+        "ElastiCache cluster",
+        "cluster",
+        True,
+        "ClusterName",
+        None,
+        "deletes it and the data it holds",
+        Severity.LOW,
+    ),
+    KEY_TYPE: Store("KMS key", "key", False, None, None, _KEY_LOSS),
+    "AWS::Cognito::UserPool": Store(
+        "Cognito user pool",
+        "user pool",
+        False,
+        None,
+        ("DeletionProtection", "ACTIVE"),
+        "deletes it with every user and their credentials",
+    ),
 }
+STATEFUL: dict[str, bool] = {rtype: store.snapshot for rtype, store in STORES.items()}
+CACHE_TYPES = ("AWS::ElastiCache::ReplicationGroup", "AWS::ElastiCache::CacheCluster")
+
+# a custom resource that empties a bucket on deletion (CDK's autoDeleteObjects, or a
+# hand-written one named for it), and the tag CDK puts on such a bucket
+_EMPTIER_TYPE = re.compile(r"auto-?delete|empty|purge|clean", re.IGNORECASE)
+CDK_AUTO_DELETE_TAG = "aws-cdk:auto-delete-objects"
 
 
 def _judged_store(t: Template, res: Resource) -> bool:
@@ -222,13 +314,15 @@ def _judged_store(t: Template, res: Resource) -> bool:
 
 
 def _policy_gap(
-    t: Template, res: Resource, attr: str, snapshot: bool
+    t: Template, res: Resource, attr: str, store: Store
 ) -> tuple[str, Confidence | None] | None:
-    """Why the DeletionPolicy / UpdateReplacePolicy does not retain the data, or None."""
+    """Why the DeletionPolicy / UpdateReplacePolicy does not keep the data, or None."""
     node = res.attr(attr)
     if node is MISSING:
-        return f"has no {attr} (CloudFormation deletes it)", None
-    allowed = {"Retain"} | ({"Snapshot"} if snapshot else set())
+        if attr == "DeletionPolicy" and store.snapshot_by_default:
+            return None  # CloudFormation takes a final snapshot by default
+        return f"no {attr}", None
+    allowed = {"Retain"} | ({"Snapshot"} if store.snapshot else set())
     if attr == "DeletionPolicy":
         allowed.add("RetainExceptOnCreate")
     for outcome in resolve(t, node):
@@ -239,106 +333,277 @@ def _policy_gap(
             continue
         conf = Confidence.MEDIUM if outcome.conditions or outcome.assumed else None
         if value == "Snapshot":
-            return (
-                f"has {attr} Snapshot{_when(outcome)}, which {res.type} does not support "
-                "(use Retain)",
-                conf,
-            )
+            return f"{attr} Snapshot{_when(outcome)}, which {res.type} does not support", conf
+        if value is NOVALUE and attr == "DeletionPolicy" and store.snapshot_by_default:
+            continue
         shown = "AWS::NoValue" if value is NOVALUE else str(value)
-        return f"has {attr} {shown}{_when(outcome)}", conf
+        return f"{attr} {shown}{_when(outcome)}", conf
     return None
 
 
-def _dynamodb_protection(
-    t: Template, res: Resource
-) -> Iterator[tuple[Path, str, Confidence | None]]:
+def _fixed_name(t: Template, res: Resource, store: Store) -> bool:
+    """A physical name written in the template: CloudFormation then refuses a replacing update
+    (it cannot create the new resource under the old one's name) instead of deleting it."""
+    if store.name_prop is None or not res.has(store.name_prop):
+        return False
+    return all(o.value is not NOVALUE for o in resolve(t, res.get(store.name_prop)))
+
+
+def _is_true(t: Template, node: Any, want: str = "true") -> bool:
+    """The value is `want` (true, or a string such as ACTIVE) in every branch."""
+    if node is MISSING:
+        return False
+    for outcome in resolve(t, node):
+        value = outcome.value
+        if want == "true":
+            if value is NOVALUE or truthy(value) is not True:
+                return False
+        elif value != want:
+            return False
+    return True
+
+
+def _replicas(res: Resource) -> list[tuple[int, Mapping[str, Any]]]:
+    replicas = res.get("Replicas")
+    return [
+        (i, r)
+        for i, r in enumerate(replicas if isinstance(replicas, list) else [])
+        if isinstance(r, Mapping) and intrinsic(r) is None
+    ]
+
+
+def _protection_gaps(t: Template, res: Resource, store: Store) -> list[tuple[Path, str]]:
+    """Where deletion protection could be switched on and is not (path, label); an empty list
+    means the resource cannot be deleted by a stack operation without turning it off first."""
+    if res.type == GLOBAL_TABLE:
+        out: list[tuple[Path, str]] = []
+        replicas = _replicas(res)
+        for i, replica in replicas:
+            if _is_true(t, replica.get("DeletionProtectionEnabled", MISSING)):
+                continue
+            region = resolve(t, replica.get("Region"))[0].value
+            where = f"the replica in {region}" if isinstance(region, str) else f"replica #{i}"
+            out.append(
+                (
+                    ("Properties", "Replicas", i, "DeletionProtectionEnabled"),
+                    f"{where} does not set DeletionProtectionEnabled true",
+                )
+            )
+        return out if replicas else [(("Properties", "Replicas"), "no replica is protected")]
     if res.type == SIMPLE_TABLE:
-        yield (
-            ("Properties", "DeletionProtectionEnabled"),
-            "is a SAM SimpleTable, which cannot set DeletionProtectionEnabled (declare an "
-            "AWS::DynamoDB::Table instead)",
-            None,
-        )
-        return
-    if res.type == TABLE:
-        places: list[tuple[Path, Any, str]] = [
-            (("Properties", "DeletionProtectionEnabled"), res.get("DeletionProtectionEnabled"), "")
+        return [
+            (
+                ("Properties", "DeletionProtectionEnabled"),
+                "a SAM SimpleTable cannot set DeletionProtectionEnabled (an AWS::DynamoDB::Table "
+                "can)",
+            )
         ]
-    else:
-        places = []
-        replicas = res.get("Replicas")
-        for i, replica in enumerate(replicas if isinstance(replicas, list) else []):
-            if isinstance(replica, Mapping) and intrinsic(replica) is None:
-                region = resolve(t, replica.get("Region"))[0].value
-                label = (
-                    f" in its replica in {region}"
-                    if isinstance(region, str)
-                    else f" in replica #{i}"
-                )
-                places.append(
-                    (
-                        ("Properties", "Replicas", i, "DeletionProtectionEnabled"),
-                        replica.get("DeletionProtectionEnabled", MISSING),
-                        label,
+    if store.protection is None:
+        return [((), "")]  # nothing to switch on: never protected
+    prop, want = store.protection
+    if _is_true(t, res.get(prop), want):
+        return []
+    return [(("Properties", prop), f"{prop} is not {want}")]
+
+
+def _pitr(t: Template, res: Resource) -> bool:
+    """Point-in-time recovery is on (every replica of a global table): DynamoDB then keeps a
+    system backup of the deleted table for 35 days."""
+    path = ("PointInTimeRecoverySpecification", "PointInTimeRecoveryEnabled")
+    if res.type == GLOBAL_TABLE:
+        replicas = _replicas(res)
+        return bool(replicas) and all(
+            isinstance(r.get(path[0]), Mapping) and _is_true(t, r[path[0]].get(path[1], MISSING))
+            for _, r in replicas
+        )
+    return _is_true(t, res.get(*path))
+
+
+def _emptiers(t: Template) -> dict[str, str]:
+    """Buckets that something empties when they are deleted (bucket id -> what empties it):
+    CDK's auto-delete tag, or a custom resource whose type or id says it empties, naming the
+    bucket. S3 refuses to delete a bucket that still holds objects; these are the buckets a
+    deletion really empties."""
+    out: dict[str, str] = {}
+    for res in sorted(t, key=lambda r: r.type == "AWS::S3::Bucket"):  # custom resources first
+        if res.type == "AWS::S3::Bucket" and not res.implicit:
+            tags = res.get("Tags")
+            for tag in tags if isinstance(tags, list) else []:
+                if (
+                    isinstance(tag, Mapping)
+                    and tag.get("Key") == CDK_AUTO_DELETE_TAG
+                    and truthy(resolve(t, tag.get("Value"))[0].value) is True
+                ):
+                    out.setdefault(
+                        res.logical_id,
+                        f"the CDK auto-delete custom resource its {CDK_AUTO_DELETE_TAG} tag marks",
                     )
-                )
-    for path, node, label in places:
-        if node is MISSING:
-            yield path, f"does not set DeletionProtectionEnabled true{label}", None
+        custom = (
+            res.type.startswith("Custom::") or res.type == "AWS::CloudFormation::CustomResource"
+        )
+        if not custom or not (
+            _EMPTIER_TYPE.search(res.type) or _EMPTIER_TYPE.search(res.logical_id)
+        ):
             continue
-        for outcome in resolve(t, node):
-            flag = truthy(outcome.value) if outcome.value is not NOVALUE else False
-            if flag is False:
-                conf = Confidence.MEDIUM if outcome.conditions or outcome.assumed else None
-                yield path, f"has DeletionProtectionEnabled false{label}{_when(outcome)}", conf
-                break
+        for ref in references(t, res.get()):
+            target = t.get(ref.target)
+            if target is not None and target.type == "AWS::S3::Bucket":
+                out.setdefault(ref.target, f"custom resource {res.logical_id} ({res.type})")
+    return out
+
+
+def _key_users(t: Template) -> dict[str, list[Resource]]:
+    """The resources of the template that name each KMS key (Ref or GetAtt below their
+    Properties), by key id."""
+    keys = {k.logical_id for k in t.of_type(KEY_TYPE)}
+    out: dict[str, list[Resource]] = {}
+    for res in t:
+        if res.type == KEY_TYPE or res.implicit:
+            continue
+        for ref in references(t, res.get()):
+            if ref.target in keys:
+                users = out.setdefault(ref.target, [])
+                if res not in users:
+                    users.append(res)
+    return out
+
+
+def _outlives_the_stack(t: Template, res: Resource) -> bool:
+    """What a resource encrypts survives the stack's deletion: a bucket (S3 refuses to delete
+    one that holds objects), a resource kept by its DeletionPolicy (or snapshotted), an RDS
+    database's default final snapshot, a table its deletion protection keeps."""
+    if res.type == "AWS::S3::Bucket":
+        return True
+    node = res.attr("DeletionPolicy")
+    store = STORES.get(res.type)
+    if node is MISSING:
+        if store is not None and store.snapshot_by_default and _judged_store(t, res):
+            return True
+    elif any(o.value in ("Retain", "RetainExceptOnCreate", "Snapshot") for o in resolve(t, node)):
+        return True
+    return res.type == TABLE and _is_true(t, res.get("DeletionProtectionEnabled"))
+
+
+def _key_loss(t: Template, key: Resource, users: list[Resource]) -> str | None:
+    """What deleting a KMS key loses, said of "it" (None: nothing it encrypts outlives the
+    stack, so the key goes with the data)."""
+    if not users:
+        return (
+            "schedules it for deletion: nothing in this template uses it, so what it encrypts "
+            "lives elsewhere, and is unreadable once the waiting period ends (30 days unless "
+            "PendingWindowInDays says less)"
+        )
+    kept = [u.logical_id for u in users if _outlives_the_stack(t, u)]
+    if not kept:
+        return None
+    names = ", ".join(kept[:3]) + (f" and {len(kept) - 3} more" if len(kept) > 3 else "")
+    return (
+        f"schedules it for deletion while {names} keep{'s' if len(kept) == 1 else ''} data "
+        "encrypted under it, unreadable once the waiting period ends (30 days unless "
+        "PendingWindowInDays says less)"
+    )
+
+
+def _policy_fix(store: Store, attrs: list[str], res: Resource) -> str:
+    what = " and ".join(attrs)
+    verb = "set " + what + (" to Retain" if len(attrs) > 1 else ": Retain")
+    if store.snapshot:
+        verb += " (or Snapshot)"
+    if store.protection is not None and res.type != SIMPLE_TABLE:
+        prop, want = store.protection
+        verb += f", or {prop}: {want}"
+    return verb
 
 
 @template_check("AR-DBS-002")
 def stateful_without_retain(ctx: TemplateContext) -> Iterator[Yielded]:
     t = ctx.template
+    emptied = _emptiers(t) if t.of_type("AWS::S3::Bucket") else {}
+    users: dict[str, list[Resource]] | None = None  # KMS key -> what names it
     for res in t:
-        snapshot = STATEFUL.get(res.type)
-        if snapshot is None or res.implicit or not _judged_store(t, res):
+        store = STORES.get(res.type)
+        if store is None or res.implicit or not _judged_store(t, res):
             continue
         yield Checked(res.logical_id)
-        if res.type == "AWS::Cognito::UserPool":
-            protection = (
-                resolve(t, res.get("DeletionProtection"))[0].value
-                if res.has("DeletionProtection")
-                else None
-            )
-            if protection == "ACTIVE":
-                continue
-        kind = res.type.split("::", 1)[1]
-        alternative = " (or Snapshot)" if snapshot else ""
-        if res.type == "AWS::Cognito::UserPool":
-            alternative = " (or DeletionProtection ACTIVE)"
-        for attr in ("DeletionPolicy", "UpdateReplacePolicy"):
-            gap = _policy_gap(t, res, attr, snapshot)
-            if gap is None:
-                continue
-            reason, conf = gap
-            event = (
-                "a stack deletion or removal" if attr == "DeletionPolicy" else "a replacing update"
-            )
-            yield Hit(
-                res.logical_id,
-                (attr,),
-                f"{kind} {res.logical_id} {reason}: {event} "
-                f"{_LOSS.get(res.type, 'destroys its data')}; set {attr}: "
-                f"Retain{alternative}",
-                confidence=conf,
-            )
-        if res.type in TABLE_TYPES:
-            for path, reason, conf in _dynamodb_protection(t, res):
+        if res.type == "AWS::S3::Bucket" and res.logical_id not in emptied:
+            continue  # S3 refuses to delete a bucket that holds objects: nothing is lost
+        key_loss = None
+        if res.type == KEY_TYPE:
+            if users is None:
+                users = _key_users(t)
+            key_loss = _key_loss(t, res, users.get(res.logical_id, []))
+            if key_loss is None:
+                continue  # only what the stack deletes with it is encrypted under it
+        unprotected = _protection_gaps(t, res, store)
+        if not unprotected:
+            continue  # a stack deletion or replacement fails on it: the data stays
+        deletion = _policy_gap(t, res, "DeletionPolicy", store)
+        replace = (
+            None
+            if _fixed_name(t, res, store)
+            else _policy_gap(t, res, "UpdateReplacePolicy", store)
+        )
+        table = res.type in TABLE_TYPES
+        protect: tuple[Related, ...] = tuple(
+            Related(res.logical_id, path, f"also: {label}")
+            for path, label in unprotected
+            if path and table
+        )
+        if deletion is None and replace is None:
+            if table:  # kept by its policies, yet anyone with DeleteTable can delete it
+                path, label = unprotected[0]
                 yield Hit(
                     res.logical_id,
                     path,
-                    f"DynamoDB table {res.logical_id} {reason}: anyone with DeleteTable "
-                    "permission, or a stack operation, can delete it",
-                    confidence=conf,
+                    f"{store.kind} {res.logical_id}: {label}, so anyone with "
+                    "dynamodb:DeleteTable (a script, a console click) can delete it and its "
+                    "items; its DeletionPolicy keeps it through stack operations",
+                    variant="no-deletion-protection",
+                    related=protect[1:],
                 )
+            continue
+        gaps = [g for g in (deletion, replace) if g is not None]
+        confidence = next((c for _, c in gaps if c is not None), None)
+        loss = key_loss or store.deleted
+        if res.type == "AWS::S3::Bucket":
+            loss = f"empties and deletes it ({emptied[res.logical_id]} deletes its objects first)"
+        unnamed = f" (it sets no {store.name_prop})" if store.name_prop else ""
+        events = []
+        if deletion is not None:
+            events.append(f"a stack deletion, or removing it from the template, {loss}")
+        if replace is not None and deletion is not None:
+            events.append(
+                f"a replacing update{unnamed} does the same to the {store.noun} it replaces"
+            )
+        elif replace is not None:
+            old = loss.replace("it", f"the old {store.noun}", 1)
+            events.append(f"a replacing update{unnamed} creates a new {store.noun} and {old}")
+        attrs = [
+            a for a, g in (("DeletionPolicy", deletion), ("UpdateReplacePolicy", replace)) if g
+        ]
+        severity = store.severity
+        note = ""
+        if table and _pitr(t, res):
+            severity = Severity.LOW
+            note = (
+                " (point-in-time recovery is on: DynamoDB keeps a system backup of a deleted "
+                "table for 35 days)"
+            )
+        related = list(protect)
+        if deletion is not None and replace is not None:
+            related.insert(
+                0, Related(res.logical_id, ("UpdateReplacePolicy",), f"also: {replace[0]}")
+            )
+        yield Hit(
+            res.logical_id,
+            ("DeletionPolicy",) if deletion is not None else ("UpdateReplacePolicy",),
+            f"{store.kind} {res.logical_id} has {' and '.join(g[0] for g in gaps)}: "
+            f"{', and '.join(events)}{note}; {_policy_fix(store, attrs, res)}",
+            severity=severity,
+            confidence=confidence,
+            related=tuple(related),
+            variant="cache" if res.type in CACHE_TYPES else None,
+        )
 
 
 # -- AR-DBS-003 -------------------------------------------------------------------------------
@@ -348,9 +613,13 @@ def stateful_without_retain(ctx: TemplateContext) -> Iterator[Yielded]:
 def too_many_tables(ctx: TemplateContext) -> Iterator[Yielded]:
     t = ctx.template
     tables = _tables(t)
+    declared = ctx.profile.single_table_limit
+    if declared is None:  # the rule requires dynamodb.single_table_limit: not judged without it
+        yield NotJudged("the profile declares no single-table limit")
+        return
     for table in tables:
         yield Checked(table.logical_id)
-    limit = max(ctx.profile.single_table_limit, 0)
+    limit = max(declared, 0)
     if len(tables) <= limit:
         return
     unconditional = [tb for tb in tables if tb.condition is None]
@@ -359,8 +628,8 @@ def too_many_tables(ctx: TemplateContext) -> Iterator[Yielded]:
     yield Hit(
         extra.logical_id,
         (),
-        f"This template declares {len(tables)} DynamoDB tables ({names}) where the profile "
-        f"allows {limit} under a single-table design: record why the service needs "
+        f"This template declares {len(tables)} DynamoDB tables ({names}) where the declared "
+        f"single-table design allows {limit}: record why the service needs "
         f"{'them' if len(tables) > 1 else 'it'}, or consolidate"
         + (" (some tables exist only under a Condition)" if len(unconditional) <= limit else ""),
         confidence=Confidence.MEDIUM if len(unconditional) <= limit else None,
@@ -420,7 +689,7 @@ def _non_state_buckets(t: Template) -> dict[str, str]:
 @template_check("AR-DBS-004")
 def no_multi_region_copy(ctx: TemplateContext) -> Iterator[Yielded]:
     if not ctx.profile.multi_region:
-        yield NotJudged("the profile does not declare multi_region")
+        yield NotJudged("the profile does not declare multi-region recovery")
         return
     t = ctx.template
     for table in _tables(t):

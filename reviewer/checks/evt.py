@@ -26,7 +26,7 @@ from reviewer.checks.facts import (
     failure_target_nodes,
     pointed,
 )
-from reviewer.model import Checked, Confidence, Hit, Related, lower_confidence
+from reviewer.model import Checked, Confidence, Hit, NotJudged, Related, lower_confidence
 from reviewer.registry import Check, TemplateContext, Yielded, template_check
 from reviewer.repo import RepoIndex
 
@@ -288,7 +288,112 @@ def _where(template: Template, res: Resource) -> str:
     return res.logical_id
 
 
+@dataclass(frozen=True)
+class Consumer:
+    """A Lambda function reading an SQS queue through an event source mapping."""
+
+    mapping_template: Template
+    mapping: Resource
+    queue_template: Template
+    queue: Resource
+    function_template: Template
+    function: Resource
+
+
+def sqs_consumers(repo: RepoIndex) -> list[Consumer]:
+    cached: list[Consumer] | None = repo.cache.get("evt.consumers")
+    if cached is not None:
+        return cached
+    out: list[Consumer] = []
+    for t in repo.templates.values():
+        for esm in t.of_type("AWS::Lambda::EventSourceMapping"):
+            queue = pointed(repo, t, esm.get("EventSourceArn"), (QUEUE,))
+            fn = _lambda_of(repo, t, esm.get("FunctionName"))
+            if queue is None or fn is None:
+                continue
+            out.append(Consumer(t, esm, queue[0], queue[1], fn[0], fn[1]))
+    repo.cache["evt.consumers"] = out
+    return out
+
+
+def consumers_in(repo: RepoIndex, template: Template, side: str) -> list[Consumer]:
+    """The consumers whose queue (side "queue") or function (side "function") is in
+    `template`, in `sqs_consumers` order: an index built once, so a check does not scan every
+    consumer of the repository for each template."""
+    key = f"evt.consumers.by_{side}"
+    index: dict[int, list[Consumer]] | None = repo.cache.get(key)
+    if index is None:
+        index = {}
+        for c in sqs_consumers(repo):
+            owner = c.queue_template if side == "queue" else c.function_template
+            index.setdefault(id(owner), []).append(c)
+        repo.cache[key] = index
+    return index.get(id(template), [])
+
+
+def _is_fifo(template: Template, queue: Resource) -> list[tuple[bool, tuple[str, ...]]]:
+    """(fifo, conditions) per branch of FifoQueue."""
+    if not queue.has("FifoQueue"):
+        return [(False, ())]
+    return [
+        (truthy(o.value) is True, o.conditions)
+        for o in resolve(template, queue.get("FifoQueue"))
+        if o.value is not NOVALUE
+    ] or [(False, ())]
+
+
 # -- AR-EVT-001 -------------------------------------------------------------------------------
+
+
+def recurring_schedule(template: Template, res: Resource) -> bool:
+    """An EventBridge rule or EventBridge Scheduler schedule that fires on a rate or cron
+    expression and matches no event pattern (not a one-time `at()` schedule): each of its
+    events carries no data of its own, and the next one comes at the next tick."""
+    if res.type not in ("AWS::Events::Rule", "AWS::Scheduler::Schedule"):
+        return False
+    if res.type == "AWS::Events::Rule" and res.has("EventPattern"):
+        return False
+    if not res.has("ScheduleExpression"):
+        return False
+    texts = [o.value for o in resolve(template, res.get("ScheduleExpression"))]
+    return bool(texts) and all(
+        isinstance(v, str) and v.strip().lower().startswith(("rate(", "cron(")) for v in texts
+    )
+
+
+def _piped_queues(repo: RepoIndex) -> dict[tuple[str, str], tuple[Template, str]]:
+    """The queues an EventBridge pipe reads (its Source): (file, logical id) -> (the pipe's
+    template, the pipe's logical id)."""
+    cached: dict[tuple[str, str], tuple[Template, str]] | None = repo.cache.get("evt.piped_queues")
+    if cached is None:
+        cached = {}
+        for t in repo.templates.values():
+            for pipe in t.of_type("AWS::Pipes::Pipe"):
+                found = pointed(repo, t, pipe.get("Source"), (QUEUE,))
+                if found is not None:
+                    cached.setdefault((found[0].file, found[1].logical_id), (t, pipe.logical_id))
+        repo.cache["evt.piped_queues"] = cached
+    return cached
+
+
+def queue_consumer(repo: RepoIndex, template: Template, queue: Resource) -> tuple[str, bool] | None:
+    """What reads `queue` and retries what it cannot process, as far as the repository shows:
+    (a label, whether it is declared in the queue's own template), or None when no Lambda event
+    source mapping or EventBridge pipe of the repository reads it (its consumer is application
+    code or lives elsewhere)."""
+    for c in consumers_in(repo, template, "queue"):
+        if c.queue is queue:
+            return (
+                f"function {c.function.logical_id}"
+                + ("" if c.function_template is template else f" in {c.function_template.file}"),
+                c.mapping_template is template,
+            )
+    piped = _piped_queues(repo).get((template.file, queue.logical_id))
+    if piped is not None:
+        owner, pipe = piped
+        where = "" if owner is template else f" in {owner.file}"
+        return f"EventBridge pipe {pipe}{where}", owner is template
+    return None
 
 
 @template_check("AR-EVT-001", cross_file=True)
@@ -301,13 +406,41 @@ def queue_without_dlq(ctx: TemplateContext) -> Iterator[Yielded]:
             continue
         if not queue.has("RedrivePolicy") and named_as_dead_letter_queue(t, queue):
             continue  # by its name a dead-letter queue that code or a workflow writes to
+        qid = queue.logical_id
+        consumer = queue_consumer(ctx.repo, t, queue)
+        fifo = any(fifo for fifo, _ in _is_fifo(t, queue))
+        variant: str | None = "no-visible-consumer"
+        if consumer is None:
+            consequence = (
+                "no Lambda event source mapping or EventBridge pipe of the repository reads it, "
+                "so what happens to a message its consumer cannot process depends on that "
+                "consumer; without a dead-letter queue, a message that keeps failing is received "
+                "again until MessageRetentionPeriod expires, then deleted without a trace"
+            )
+            confidence: Confidence | None = Confidence.LOW
+        else:
+            label, local = consumer
+            variant = "fifo" if fifo else None
+            consequence = (
+                f"{label} reads it, so a message that keeps failing is received again after "
+                "every visibility timeout until MessageRetentionPeriod expires, then deleted "
+                "without a trace"
+                + (
+                    "; in a FIFO queue it also holds back every later message of its message "
+                    "group until then"
+                    if fifo
+                    else ""
+                )
+            )
+            confidence = None if local else Confidence.MEDIUM
         if not queue.has("RedrivePolicy"):
             yield Hit(
-                queue.logical_id,
+                qid,
                 ("Properties", "RedrivePolicy"),
-                f"Queue {queue.logical_id} has no RedrivePolicy and is not itself a dead-letter "
-                "queue or failure destination: a message that keeps failing is retried until "
-                "MessageRetentionPeriod expires, then deleted without a trace",
+                f"Queue {qid} has no RedrivePolicy and is not itself a dead-letter queue or "
+                f"failure destination: {consequence}",
+                confidence=confidence,
+                variant=variant,
             )
             continue
         for outcome in resolve(t, queue.get("RedrivePolicy")):
@@ -324,11 +457,12 @@ def queue_without_dlq(ctx: TemplateContext) -> Iterator[Yielded]:
             if missing is not None:
                 when = " and ".join(missing) or "a condition holds"
                 yield Hit(
-                    queue.logical_id,
+                    qid,
                     ("Properties", "RedrivePolicy"),
-                    f"Queue {queue.logical_id} has no dead-letter queue when {when}: its "
-                    "RedrivePolicy resolves to AWS::NoValue in that branch",
-                    confidence=Confidence.MEDIUM,
+                    f"Queue {qid} has no dead-letter queue when {when} (its RedrivePolicy "
+                    f"resolves to AWS::NoValue in that branch): {consequence}",
+                    confidence=lower_confidence(Confidence.MEDIUM, confidence),
+                    variant=variant,
                 )
                 break
 
@@ -392,17 +526,6 @@ def _redrives_into(repo: RepoIndex, dlq: Resource) -> list[Redrive]:
             index.setdefault(id(r.dlq), []).append(r)
         repo.cache["evt.redrives.by_dlq"] = index
     return index.get(id(dlq), [])
-
-
-def _is_fifo(template: Template, queue: Resource) -> list[tuple[bool, tuple[str, ...]]]:
-    """(fifo, conditions) per branch of FifoQueue."""
-    if not queue.has("FifoQueue"):
-        return [(False, ())]
-    return [
-        (truthy(o.value) is True, o.conditions)
-        for o in resolve(template, queue.get("FifoQueue"))
-        if o.value is not NOVALUE
-    ] or [(False, ())]
 
 
 def _days(seconds: float) -> str:
@@ -479,6 +602,7 @@ def dlq_retention_not_longer(ctx: TemplateContext) -> Iterator[Yielded]:
                         message,
                         confidence=confidence,
                         related=related,
+                        variant=None if shorter else "equal",
                     )
                     rank = (confidence.rank, sv.value - dv.value)
                     if worst is None or rank > worst[0]:
@@ -488,49 +612,6 @@ def dlq_retention_not_longer(ctx: TemplateContext) -> Iterator[Yielded]:
 
 
 # -- AR-EVT-003 -------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Consumer:
-    """A Lambda function reading an SQS queue through an event source mapping."""
-
-    mapping_template: Template
-    mapping: Resource
-    queue_template: Template
-    queue: Resource
-    function_template: Template
-    function: Resource
-
-
-def sqs_consumers(repo: RepoIndex) -> list[Consumer]:
-    cached: list[Consumer] | None = repo.cache.get("evt.consumers")
-    if cached is not None:
-        return cached
-    out: list[Consumer] = []
-    for t in repo.templates.values():
-        for esm in t.of_type("AWS::Lambda::EventSourceMapping"):
-            queue = pointed(repo, t, esm.get("EventSourceArn"), (QUEUE,))
-            fn = _lambda_of(repo, t, esm.get("FunctionName"))
-            if queue is None or fn is None:
-                continue
-            out.append(Consumer(t, esm, queue[0], queue[1], fn[0], fn[1]))
-    repo.cache["evt.consumers"] = out
-    return out
-
-
-def consumers_in(repo: RepoIndex, template: Template, side: str) -> list[Consumer]:
-    """The consumers whose queue (side "queue") or function (side "function") is in
-    `template`, in `sqs_consumers` order: an index built once, so a check does not scan every
-    consumer of the repository for each template."""
-    key = f"evt.consumers.by_{side}"
-    index: dict[int, list[Consumer]] | None = repo.cache.get(key)
-    if index is None:
-        index = {}
-        for c in sqs_consumers(repo):
-            owner = c.queue_template if side == "queue" else c.function_template
-            index.setdefault(id(owner), []).append(c)
-        repo.cache[key] = index
-    return index.get(id(template), [])
 
 
 def _timeout_from_globals(template: Template, fn: Resource) -> bool:
@@ -592,18 +673,24 @@ def _visibility_hit(t: Template, c: Consumer, vv: Value, tv: Value) -> Hit:
     notes = [n for n in (vv.note if vv.explicit else "", tv.note) if n]
     if not vv.explicit and vv.note.startswith("AWS::NoValue"):
         notes.insert(0, vv.note)
-    message = (
-        f"Queue {queue.logical_id} has {shown} {vv.value:g} s, below 6 x the {tv.value:g} s "
-        f"Timeout{source} of {fn.logical_id}{fn_where}, which consumes it {via} (needs >= "
-        f"{6 * tv.value:g} s): messages become visible again while still being processed and "
-        "are handled twice"
-        + (
-            "; it is even below the Timeout itself, which Lambda rejects when it creates the mapping"
-            if vv.value < tv.value
-            else ""
+    below = vv.value < tv.value
+    advised = f"AWS advises >= {6 * tv.value:g} s"
+    if below:
+        message = (
+            f"Queue {queue.logical_id} has {shown} {vv.value:g} s, below even the {tv.value:g} s "
+            f"Timeout{source} of {fn.logical_id}{fn_where}, which consumes it {via}: Lambda "
+            "rejects an event source mapping on such a queue, so the deployment fails, and where "
+            "the Timeout was raised after the mapping existed, messages become visible again "
+            f"while still being processed and are handled twice ({advised}, 6 x the Timeout)"
         )
-        + (f" [{'; '.join(notes)}]" if notes else "")
-    )
+    else:
+        message = (
+            f"Queue {queue.logical_id} has {shown} {vv.value:g} s, below 6 x the {tv.value:g} s "
+            f"Timeout{source} of {fn.logical_id}{fn_where}, which consumes it {via} ({advised}): "
+            "when Lambda is throttled and retries a batch it has already received, the messages "
+            "can become visible again before the batch is processed and are then handled twice"
+        )
+    message += f" [{'; '.join(notes)}]" if notes else ""
     confidence = lower_confidence(vv.confidence, tv.confidence)
     if c.mapping_template is not t or c.function_template is not t:
         confidence = lower_confidence(confidence, Confidence.MEDIUM)
@@ -620,6 +707,7 @@ def _visibility_hit(t: Template, c: Consumer, vv: Value, tv: Value) -> Hit:
         message,
         confidence=confidence,
         related=tuple(related),
+        variant="below-timeout" if below else None,
     )
 
 
@@ -764,14 +852,29 @@ def async_function_without_dlq(ctx: TemplateContext) -> Iterator[Yielded]:
             if sam
             else "DeadLetterConfig.TargetArn or an AWS::Lambda::EventInvokeConfig with DestinationConfig.OnFailure"
         )
+        scheduled = all(
+            (res := t.get(rid)) is not None and recurring_schedule(t, res)
+            for rid, _ in invokers[fid]
+        )
+        if scheduled:
+            consequence = (
+                "a run that still fails after Lambda's two retries is dropped with no record; "
+                "the schedule's event carries no data and the next tick runs again, so what is "
+                "lost is the knowledge that a run failed"
+            )
+        else:
+            consequence = (
+                "an event that still fails after Lambda's two retries (or is older than six "
+                "hours) is discarded with no record"
+            )
         yield Hit(
             fid,
             ("Properties", prop),
             f"Function {fid} is invoked asynchronously (by {labels}) but has no dead-letter queue "
-            f"or OnFailure destination{when}: an event that still fails after Lambda's two "
-            f"retries (or is older than six hours) is discarded with no record (set {decision})",
+            f"or OnFailure destination{when}: {consequence} (set {decision})",
             confidence=Confidence.MEDIUM if gaps else None,
             related=(Related(first, (), "asynchronous invoker"),) if first in t.resources else (),
+            variant="recurring-schedule" if scheduled else None,
         )
 
 
@@ -785,9 +888,117 @@ def _protocol(t: Template, node: Any) -> str | None:
     return value.lower() if isinstance(value, str) else None
 
 
+_LAMBDA_TARGETS = (*LAMBDA_TYPES, "AWS::Lambda::Alias", "AWS::Lambda::Version")
+
+
+# the property that names the resource itself, by type (an ARN a Sub builds from the name)
+_NAME_PROPERTIES = {
+    "AWS::SQS::Queue": "QueueName",
+    "AWS::SNS::Topic": "TopicName",
+    "AWS::Lambda::Function": "FunctionName",
+    "AWS::Serverless::Function": "FunctionName",
+    "AWS::StepFunctions::StateMachine": "StateMachineName",
+    "AWS::Serverless::StateMachine": "Name",
+    "AWS::Events::EventBus": "Name",
+    "AWS::Kinesis::Stream": "Name",
+    "AWS::Logs::LogGroup": "LogGroupName",
+}
+
+
+def _resource_names(t: Template) -> dict[str, Resource]:
+    """The template's resources by the name they set (QueueName, TopicName, ...), for the ARNs
+    that a Sub builds from a name instead of referencing the resource."""
+    names: dict[str, Resource] = {}
+    for res in t:
+        prop = _NAME_PROPERTIES.get(res.type)
+        if prop is not None and res.has(prop):
+            for name, exact in _texts(t, res.get(prop)):
+                if exact and "${" not in name:
+                    names.setdefault(name, res)
+    return names
+
+
+def _local_target(t: Template, node: Any, names: Mapping[str, Resource]) -> Resource | None:
+    """The resource of this template a target ARN or endpoint names, by reference or by an ARN
+    built from its name (None: an import, a parameter, another account's or Region's resource:
+    something declared elsewhere)."""
+    for ref in targets(t, node):
+        res = t.get(ref.target) if ref.file == t.file else None
+        if res is not None:
+            return res
+    for text, _ in _texts(t, node):
+        if text.startswith("arn:") and text.count(":") >= 5:
+            found = names.get(re.split(r"[:/]", text)[-1])
+            if found is not None:
+                return found
+    return None
+
+
+def _target_kind(
+    t: Template, rule: Resource, target: Mapping[str, Any], names: Mapping[str, Resource]
+) -> tuple[str | None, Resource | None]:
+    """The variant of a rule target and the resource of this template it names: a recurring
+    schedule, an API destination (an HTTP endpoint), a resource of this template, or (None)
+    a target declared elsewhere. Only the template's own resources and literal ARNs are
+    read."""
+    node = target.get("Arn", MISSING)
+    local = _local_target(t, node, names)
+    if recurring_schedule(t, rule):
+        return "recurring-schedule", local
+    if local is not None and local.type == "AWS::Events::ApiDestination":
+        return "http-endpoint", local
+    if any(":api-destination/" in text for text, _ in _texts(t, node)):
+        return "http-endpoint", None
+    return ("local-target" if local is not None else None), local
+
+
+def _sns_kind(
+    t: Template, protocol: str, endpoint: Any, names: Mapping[str, Resource]
+) -> tuple[str | None, Resource | None]:
+    if protocol in ("http", "https"):
+        return "http-endpoint", None
+    local = _local_target(t, endpoint, names)
+    return ("local-target" if local is not None else None), local
+
+
+def _delivery(service: str, kind: str | None, local: Resource | None) -> str:
+    """What an undelivered event costs, by the kind of target (the variants of AR-EVT-005)."""
+    what = "events" if service == "EventBridge" else "messages"
+    if kind == "http-endpoint":
+        within = (
+            "EventBridge's retries (up to 24 hours)"
+            if service == "EventBridge"
+            else "SNS's retries"
+        )
+        return f"{what} the endpoint does not accept within {within} are dropped"
+    if kind == "recurring-schedule":
+        return (
+            "a tick EventBridge cannot deliver is dropped; the event carries no data and the next "
+            "tick comes at the next interval"
+        )
+    dropped = f"{what} {service} cannot deliver after its retries are dropped"
+    if kind == "local-target" and local is not None:
+        text = (
+            f"{dropped}, but {local.logical_id} is declared in this template, so delivery fails "
+            "only when its resource policy, a key or the resource itself is broken, which this "
+            "template controls"
+        )
+        if local.type in _LAMBDA_TARGETS:
+            text += (
+                " (Lambda takes the event into its own asynchronous queue; what fails inside the "
+                "function needs the function's own dead-letter queue or OnFailure destination)"
+            )
+        return text
+    return (
+        f"{dropped}; the target is not declared in this template (another stack, account or "
+        "Region), so its policy and availability can change without this template"
+    )
+
+
 @template_check("AR-EVT-005")
 def delivery_without_dlq(ctx: TemplateContext) -> Iterator[Yielded]:
     t = ctx.template
+    names = _resource_names(t)
     for rule in t.of_type("AWS::Events::Rule"):
         tgts = rule.get("Targets")
         if not isinstance(tgts, list):
@@ -804,32 +1015,33 @@ def delivery_without_dlq(ctx: TemplateContext) -> Iterator[Yielded]:
                     continue
                 conds = (*outcome.conditions, *gaps)
                 tid = resolve(t, target.get("Id"))[0].value
+                kind, local = _target_kind(t, rule, target, names)
                 if event is not None:
                     fn, name, spec = event
-                    kind = spec.get("Type")
+                    etype = spec.get("Type")
                     fix = (
                         "a CloudWatchEvent event cannot take a DeadLetterConfig: use an "
                         "EventBridgeRule event with DeadLetterConfig"
-                        if kind == "CloudWatchEvent"
+                        if etype == "CloudWatchEvent"
                         else "set DeadLetterConfig on the event"
                     )
                     message = (
-                        f"The {kind} event {name} of {fn.logical_id} creates EventBridge rule "
+                        f"The {etype} event {name} of {fn.logical_id} creates EventBridge rule "
                         f"{rule.logical_id} whose target has no dead-letter queue"
-                        f"{_when(conds)}: events EventBridge cannot deliver after its retries are "
-                        f"dropped ({fix})"
+                        f"{_when(conds)}: {_delivery('EventBridge', kind, local)} ({fix})"
                     )
                 else:
                     message = (
                         f"Target {tid if isinstance(tid, str) else i} of EventBridge rule "
-                        f"{rule.logical_id} has no DeadLetterConfig{_when(conds)}: events "
-                        "EventBridge cannot deliver after its retries are dropped"
+                        f"{rule.logical_id} has no DeadLetterConfig{_when(conds)}: "
+                        f"{_delivery('EventBridge', kind, local)}"
                     )
                 yield Hit(
                     rule.logical_id,
                     ("Properties", "Targets", i, "DeadLetterConfig"),
                     message,
                     confidence=Confidence.MEDIUM if conds else None,
+                    variant=kind,
                 )
                 break
     for sub in t.of_type("AWS::SNS::Subscription"):
@@ -848,11 +1060,13 @@ def delivery_without_dlq(ctx: TemplateContext) -> Iterator[Yielded]:
             )
         else:
             what = f"SNS subscription {sub.logical_id} ({protocol}) has no RedrivePolicy"
+        kind, local = _sns_kind(t, protocol, sub.get("Endpoint"), names)
         yield Hit(
             sub.logical_id,
             ("Properties", "RedrivePolicy"),
-            f"{what}{_when(gaps)}: messages SNS cannot deliver after its retries are dropped",
+            f"{what}{_when(gaps)}: {_delivery('SNS', kind, local)}",
             confidence=Confidence.MEDIUM if gaps else None,
+            variant=kind,
         )
     for topic in t.of_type("AWS::SNS::Topic"):
         subs = topic.get("Subscription")
@@ -866,12 +1080,14 @@ def delivery_without_dlq(ctx: TemplateContext) -> Iterator[Yielded]:
             if protocol not in _SNS_REDRIVE_PROTOCOLS:
                 continue
             judged = True
+            kind, local = _sns_kind(t, protocol, item.get("Endpoint", MISSING), names)
             yield Hit(
                 topic.logical_id,
                 ("Properties", "Subscription", i),
                 f"SNS topic {topic.logical_id} has an inline {protocol} subscription, which "
-                "cannot carry a RedrivePolicy: messages SNS cannot deliver are dropped (declare "
-                "an AWS::SNS::Subscription with RedrivePolicy instead)",
+                f"cannot carry a RedrivePolicy: {_delivery('SNS', kind, local)} (declare an "
+                "AWS::SNS::Subscription with RedrivePolicy instead)",
+                variant=kind,
             )
         if judged:
             yield Checked(topic.logical_id)
@@ -901,6 +1117,21 @@ def _sqs_source(
     return None
 
 
+def _batches(t: Template, esm: Resource) -> tuple[bool, tuple[str, ...]]:
+    """(whether the mapping takes more than one message per batch in some branch, the
+    conditions of those branches when others take one). BatchSize 1 needs no partial batch
+    response; unset, AWS::NoValue or unknown count as more (the SQS default is 10)."""
+    if not esm.has("BatchSize"):
+        return True, ()
+    outcomes = resolve(t, esm.get("BatchSize"))
+    more = [o for o in outcomes if o.value is NOVALUE or number(o.value) != 1]
+    if not more:
+        return False, ()
+    if len(more) == len(outcomes):
+        return True, ()
+    return True, tuple(dict.fromkeys(c for o in more for c in o.conditions))
+
+
 @template_check("AR-EVT-006")
 def sqs_without_partial_batch(ctx: TemplateContext) -> Iterator[Yielded]:
     t = ctx.template
@@ -909,7 +1140,12 @@ def sqs_without_partial_batch(ctx: TemplateContext) -> Iterator[Yielded]:
         if source is None:
             continue
         yield Checked(esm.logical_id)
+        batched, batch_conds = _batches(t, esm)
+        if not batched:
+            continue  # a batch of one message: a partial response would change nothing
         qid, confidence = source
+        if batch_conds:
+            confidence = lower_confidence(confidence, Confidence.MEDIUM)
         gaps: list[str] = []
         always_missing = not esm.has("FunctionResponseTypes")
         for outcome in resolve(t, esm.get("FunctionResponseTypes")) if not always_missing else ():
@@ -950,7 +1186,7 @@ def sqs_without_partial_batch(ctx: TemplateContext) -> Iterator[Yielded]:
             esm.logical_id,
             ("Properties", "FunctionResponseTypes"),
             what
-            + _when(tuple(gaps))
+            + _when((*gaps, *(c for c in batch_conds if c not in gaps)))
             + ": one failing message makes the whole batch return to the queue, and the "
             "messages that succeeded are processed again",
             confidence=confidence,
@@ -973,16 +1209,28 @@ def _ordered(patterns: tuple[str, ...], name: str, literal_name: bool) -> str | 
     return None
 
 
+RETENTION_KEY = "events.retention_days"
+FIFO_KEY = "events.fifo_queues"
+
+
 @template_check("AR-EVT-007")
 def queue_differs_from_profile(ctx: TemplateContext) -> Iterator[Yielded]:
     t = ctx.template
     profile = ctx.profile
-    wanted = float(profile.queue_retention_days) * 86400
+    days = profile.queue_retention_days if profile.declares(RETENTION_KEY) else None
+    retention = days is not None
+    patterns = profile.ordered_queue_patterns if profile.declares(FIFO_KEY) else ()
+    if not retention and not patterns:
+        yield NotJudged("the profile declares no event pipeline (events.retention_days)")
+        return
+    wanted = float(days or 0) * 86400
     for queue in t.of_type(QUEUE):
         if queue.implicit:
             continue
         yield Checked(queue.logical_id)
-        for v in values(t, queue, "MessageRetentionPeriod", DEFAULT_RETENTION_S):
+        for v in (
+            values(t, queue, "MessageRetentionPeriod", DEFAULT_RETENTION_S) if retention else ()
+        ):
             if v.value is None or v.value == wanted:
                 continue
             shown = (
@@ -990,16 +1238,25 @@ def queue_differs_from_profile(ctx: TemplateContext) -> Iterator[Yielded]:
                 if v.explicit
                 else (f"no MessageRetentionPeriod (the SQS default, {_days(v.value)})")
             )
+            shorter = v.value < wanted
+            consequence = (
+                "a backlog older than that is deleted during an outage the declared pipeline "
+                "expects it to survive"
+                if shorter
+                else "messages are kept longer than the declared pipeline says"
+            )
             yield Hit(
                 queue.logical_id,
                 ("Properties", "MessageRetentionPeriod"),
-                f"Queue {queue.logical_id} has {shown}, not the {profile.queue_retention_days} "
+                f"Queue {queue.logical_id} has {shown}, not the {days} "
                 f"days ({wanted:.0f} s) the profile declares for the event pipeline"
-                + (f" [{v.note}]" if v.note and v.explicit else ""),
+                + (f" [{v.note}]" if v.note and v.explicit else "")
+                + f": {consequence}",
                 confidence=lower_confidence(Confidence.HIGH, v.confidence),
+                variant=None if shorter else "retention-longer",
             )
             break
-        yield from _ordering(t, queue, profile.ordered_queue_patterns)
+        yield from _ordering(t, queue, patterns)
 
 
 def _ordering(t: Template, queue: Resource, patterns: tuple[str, ...]) -> Iterator[Hit]:
@@ -1038,6 +1295,7 @@ def _ordering(t: Template, queue: Resource, patterns: tuple[str, ...]) -> Iterat
             f"{pattern!r} of the profile) is not FIFO{_when(conds)}: messages can be delivered "
             "out of order and more than once",
             confidence=lower_confidence(confidence, Confidence.MEDIUM if conds else None),
+            variant="not-fifo",
         )
         return
 

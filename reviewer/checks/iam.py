@@ -12,6 +12,7 @@ import json
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
+from enum import IntEnum
 from pathlib import Path as FsPath
 from typing import Any, TypeVar
 
@@ -338,6 +339,23 @@ def judged_identity_docs(
                 yield written.held_by(res), verdict
 
 
+def judged_identity_groups(
+    t: Template, judge: Callable[[Template, Doc], list[_Verdict]]
+) -> Iterator[tuple[tuple[Doc, ...], _Verdict]]:
+    """Each verdict of judged_identity_docs once, with every resource that holds the written
+    document, in the order they come: a policy written once in SAM Globals (or through a YAML
+    alias) is one root cause, whatever the number of functions that inherit it."""
+    groups: dict[int, tuple[_Verdict, list[Doc]]] = {}
+    for doc, verdict in judged_identity_docs(t, judge):
+        found = groups.get(id(verdict))  # the same verdict object for every holder
+        if found is None:
+            groups[id(verdict)] = (verdict, [doc])
+        else:
+            found[1].append(doc)
+    for verdict, docs in groups.values():
+        yield tuple(docs), verdict
+
+
 def statements(t: Template, doc: Doc) -> Iterator[Stmt]:
     for body in branches(
         t,
@@ -435,39 +453,311 @@ def _full_wildcards(t: Template, stmt: Stmt) -> tuple[Leaf | None, list[Leaf], L
     return allow, wild, star
 
 
-# A verdict on one statement of a written document: where, what it allows (the message without
-# the resource's name, which the check puts in front), and the confidence.
-_Said = tuple[Path, str, Confidence | None]
+# -- how far a grant on Resource "*" reaches ----------------------------------------------------
 
 
-def _star_on_star(t: Template, doc: Doc) -> list[_Said]:
-    out: list[_Said] = []
-    for stmt in statements(t, doc):
+class Reach(IntEnum):
+    """How far a grant on Resource "*" reaches (reviewer/data/iam_actions.yaml): what decides
+    the severity of AR-IAM-001 and AR-IAM-004."""
+
+    NONE = 0  # what AWS's own execution-role policies grant every function on "*"
+    TELEMETRY = 1  # logs, metrics, traces, alarms
+    REQUEST = 2  # calls that act on the request (model invocation, speech): cost, little data
+    DATA = 3  # what a service holds: read, change or delete it
+    ESCALATION = 4  # change who may do what, or run as another principal
+    ADMIN = 5  # every action of every service
+
+
+@dataclass(frozen=True)
+class _Names:
+    """A list of action names from the data file: exact names and prefixes (lower case)."""
+
+    exact: frozenset[str]
+    prefixes: tuple[str, ...]
+
+    @staticmethod
+    def of(items: Iterable[Any]) -> _Names:
+        exact: set[str] = set()
+        prefixes: list[str] = []
+        for item in items:
+            text = str(item).strip().lower()
+            if text.endswith("*"):
+                prefixes.append(text[:-1])
+            else:
+                exact.add(text)
+        return _Names(frozenset(exact), tuple(prefixes))
+
+    def covers(self, action: str) -> bool:
+        """Every action `action` names is listed ("xray:Put*" inside the prefix "xray:put")."""
+        text = action.strip().lower()
+        fixed = text.split("*", 1)[0]
+        return text in self.exact or any(fixed.startswith(p) for p in self.prefixes)
+
+    def reaches(self, action: str) -> bool:
+        """Some action `action` names is listed ("s3:Put*" can be s3:PutBucketPolicy,
+        "s3:*Object" cannot)."""
+        text = action.strip().lower()
+        if "*" not in text and "?" not in text:
+            return self.covers(text)
+        fixed = re.split(r"[*?]", text, maxsplit=1)[0]
+        return any(glob_match(text, e) for e in self.exact) or any(
+            p.startswith(fixed) or fixed.startswith(p) for p in self.prefixes
+        )
+
+
+def glob_match(pattern: str, name: str) -> bool:
+    """Whether an IAM action pattern ("*" any run of characters, "?" one) matches `name`, in
+    time bounded by the name's length (the pattern comes from the scanned repository)."""
+    pattern = re.sub(r"\*+", "*", pattern)
+    if len(pattern) - pattern.count("*") > len(name):
+        return False
+    p = t = 0
+    star, mark = -1, 0
+    while t < len(name):
+        if p < len(pattern) and pattern[p] in ("?", name[t]):
+            p, t = p + 1, t + 1
+        elif p < len(pattern) and pattern[p] == "*":
+            star, mark, p = p, t, p + 1
+        elif star >= 0:
+            mark += 1
+            p, t = star + 1, mark
+        else:
+            return False
+    return all(c == "*" for c in pattern[p:])
+
+
+@dataclass(frozen=True)
+class _Facts:
+    write_verbs: tuple[str, ...]
+    no_resource_level: _Names
+    execution_role_grants: frozenset[str]
+    escalation_services: frozenset[str]
+    escalation_actions: _Names
+    telemetry_services: frozenset[str]
+    request_services: frozenset[str]
+    request_actions: _Names
+
+
+@functools.cache
+def _facts() -> _Facts:
+    data = yaml.safe_load(_DATA.read_text(encoding="utf-8")) or {}
+
+    def lower(key: str) -> frozenset[str]:
+        return frozenset(str(v).strip().lower() for v in data.get(key) or ())
+
+    return _Facts(
+        write_verbs=tuple(str(v).lower() for v in data.get("write_verbs") or ()),
+        no_resource_level=_Names.of(data.get("no_resource_level") or ()),
+        execution_role_grants=lower("execution_role_grants"),
+        escalation_services=lower("escalation_services"),
+        escalation_actions=_Names.of(data.get("escalation_actions") or ()),
+        telemetry_services=lower("telemetry_services"),
+        request_services=lower("request_services"),
+        request_actions=_Names.of(data.get("request_actions") or ()),
+    )
+
+
+def without_resource_level(action: str) -> bool:
+    """True for actions that accept only Resource "*" (a wildcard only when the data lists it,
+    or it lies inside a listed prefix: "xray:Put*" passes, "s3:Put*" does not)."""
+    return _facts().no_resource_level.covers(action)
+
+
+def is_write_action(action: str) -> bool:
+    """Write, delete or permission-management actions (by the verb of the action name)."""
+    verbs = _facts().write_verbs
+    service, sep, name = action.strip().partition(":")
+    if not sep or not service or not name:
+        return False
+    name = name.lower()
+    if "*" not in name:
+        return any(name.startswith(v) for v in verbs)
+    fixed = name.split("*", 1)[0]
+    if not fixed:
+        return True  # "*Object" can match PutObject and DeleteObject
+    return any(v.startswith(fixed) or fixed.startswith(v) for v in verbs)
+
+
+def service_reach(action: str) -> Reach:
+    """How far a whole-service wildcard ("s3:*", or "*") on Resource "*" reaches."""
+    text = action.strip().lower()
+    if text in ("*", "*:*"):
+        return Reach.ADMIN
+    facts = _facts()
+    service = text.split(":", 1)[0]
+    if service in facts.escalation_services:
+        return Reach.ESCALATION
+    if service in facts.telemetry_services:
+        return Reach.TELEMETRY
+    if service in facts.request_services:
+        return Reach.REQUEST
+    return Reach.DATA
+
+
+def write_reach(action: str) -> Reach:
+    """How far a write action (or a wildcard over writes) on Resource "*" reaches: NONE for
+    what every function's execution role gets on "*" from AWS's own managed policies."""
+    text = action.strip().lower()
+    facts = _facts()
+    if text in facts.execution_role_grants:
+        return Reach.NONE
+    service = text.split(":", 1)[0]
+    if service in facts.escalation_services or facts.escalation_actions.reaches(text):
+        return Reach.ESCALATION
+    if service in facts.telemetry_services:
+        return Reach.TELEMETRY
+    if facts.request_actions.covers(text):
+        return Reach.REQUEST
+    return Reach.DATA
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """What one check says about one written policy document: where (its worst statement),
+    the message without the holder's name (the check puts it in front), the confidence and
+    variant, and the document's other statements that say the same, as (path, label)."""
+
+    path: Path
+    said: str
+    confidence: Confidence | None
+    variant: str | None = None
+    also: tuple[tuple[Path, str], ...] = ()
+
+
+@dataclass(frozen=True)
+class _Grant:
+    """One Allow statement of a document that a check reports: how far it reaches."""
+
+    index: int
+    reach: Reach
+    path: Path
+    names: tuple[str, ...]
+    conditions: tuple[str, ...]
+    assumed: bool
+    confidence: Confidence | None
+
+    @property
+    def sort_key(self) -> tuple[int, int, int]:
+        """The statement a document's finding points at: the widest reach, then the most
+        certain, then the first written."""
+        certain = Confidence.HIGH.rank if self.confidence is None else self.confidence.rank
+        return (int(self.reach), certain, -self.index)
+
+
+def _one_per_document(
+    grants: list[_Grant], said: Callable[[_Grant, list[str]], str], variants: Mapping[Reach, str]
+) -> list[Verdict]:
+    """One verdict for a document's reported statements: the widest names every action of the
+    document and is located at its own statement; the others become related locations."""
+    if not grants:
+        return []
+    worst = max(grants, key=lambda g: g.sort_key)
+    names = list(dict.fromkeys(n for g in [worst, *grants] for n in g.names))
+    also = tuple(
+        (g.path, f"also allows {', '.join(g.names)} on Resource '*'{when(g.conditions)}")
+        for g in grants
+        if g is not worst
+    )
+    return [
+        Verdict(worst.path, said(worst, names), worst.confidence, variants.get(worst.reach), also)
+    ]
+
+
+def _statements_note(count: int) -> str:
+    return f" in {count} statements" if count > 1 else ""
+
+
+_MAX_HOLDERS_NAMED = 10
+
+
+def _document_hit(docs: tuple[Doc, ...], verdict: Verdict) -> Hit:
+    """The Hit for a verdict on a document that one or several resources hold."""
+    name = docs[0].resource.logical_id
+    others = list(
+        dict.fromkeys(d.resource.logical_id for d in docs[1:] if d.resource.logical_id != name)
+    )
+    named = others[:_MAX_HOLDERS_NAMED]
+    held = ""
+    if others:
+        more = len(others) - len(named)
+        held = (
+            f"; the document is written once and also held by "
+            f"{_names([*named, *([f'{more} more'] if more else [])])}"
+        )
+    related = (
+        *(Related(name, path, label) for path, label in verdict.also),
+        *(Related(o, verdict.path, "holds the same written policy") for o in others),
+    )
+    return Hit(
+        name,
+        verdict.path,
+        f"{name} ({docs[0].label}) {verdict.said}{held}",
+        confidence=verdict.confidence,
+        related=related,
+        variant=verdict.variant,
+    )
+
+
+# AR-IAM-001: the rule's severity (critical) is for "*" and the services that can grant any
+# other permission; the variants (rules/AR-IAM-001.yaml) for the narrower reaches.
+_WILDCARD_VARIANTS: dict[Reach, str] = {
+    Reach.DATA: "service-wildcard",
+    Reach.REQUEST: "request-service-wildcard",
+    Reach.TELEMETRY: "telemetry-wildcard",
+}
+
+
+def _wildcard_said(worst: _Grant, names: list[str], count: int) -> str:
+    services = list(dict.fromkeys(n.split(":")[0] for n in names if n not in ("*", "*:*")))
+    scope = f"every action of {', '.join(services)} on every resource in the account"
+    if worst.reach is Reach.ADMIN:
+        scope = "every action of every service on every resource in the account"
+        why = "which is full administrator access"
+    elif worst.reach is Reach.ESCALATION:
+        esc = [n for n in names if service_reach(n) is Reach.ESCALATION]
+        why = (
+            f"{', '.join(esc)} lets the holder grant itself any other permission, which makes "
+            "it an administrator"
+        )
+    elif worst.reach is Reach.DATA:
+        why = "the holder can read, change or delete everything these services hold"
+    elif worst.reach is Reach.REQUEST:
+        why = (
+            "the holder can run and manage any job or resource of these services, at the "
+            "account's cost"
+        )
+    else:
+        why = (
+            "the holder can read and delete every log group, metric, trace and alarm (though "
+            "not application data or permissions)"
+        )
+    sep = ", " if worst.reach is Reach.ADMIN else "; "
+    return (
+        f"allows {', '.join(repr(n) for n in names)} on Resource "
+        f"'*'{when(worst.conditions)}{_assumed_note(worst.assumed)}{_statements_note(count)}: "
+        f"{scope}{sep}{why}"
+    )
+
+
+def _star_on_star(t: Template, doc: Doc) -> list[Verdict]:
+    grants: list[_Grant] = []
+    for index, stmt in enumerate(statements(t, doc)):
         allow, wild, star = _full_wildcards(t, stmt)
         if allow is None or not wild or star is None:
             continue
-        names = list(dict.fromkeys(str(a.value) for a in wild))
+        names = tuple(dict.fromkeys(str(a.value) for a in wild))
         conds, assumed, conf = _merge(allow, wild[0], star)
-        services = sorted({n.split(":")[0] for n in names if n not in ("*", "*:*")})
-        scope = (
-            "every action of every service"
-            if any(n in ("*", "*:*") for n in names)
-            else "every action of " + ", ".join(services)
-        )
-        said = (
-            f"allows {', '.join(repr(n) for n in names)} on Resource "
-            f"'*'{when(conds)}{_assumed_note(assumed)}: {scope} on every resource in the account"
-        )
-        out.append((_at(wild[0], star), said, conf))
-    return out
+        reach = max(service_reach(n) for n in names)
+        grants.append(_Grant(index, reach, _at(wild[0], star), names, conds, assumed, conf))
+    return _one_per_document(
+        grants, lambda w, names: _wildcard_said(w, names, len(grants)), _WILDCARD_VARIANTS
+    )
 
 
 @template_check("AR-IAM-001")
 def allow_star_on_star(ctx: TemplateContext) -> Iterator[Yielded]:
-    t = ctx.template
-    for doc, (path, said, conf) in judged_identity_docs(t, _star_on_star):
-        name = doc.resource.logical_id
-        yield Hit(name, path, f"{name} ({doc.label}) {said}", confidence=conf)
+    for docs, verdict in judged_identity_groups(ctx.template, _star_on_star):
+        yield _document_hit(docs, verdict)
 
 
 # -- AR-IAM-002: trust and resource policies ----------------------------------------------------
@@ -590,6 +880,11 @@ def public_principal(ctx: TemplateContext) -> Iterator[Yielded]:
             continue
         conds, assumed, conf = _merge(allow, principal)
         name = stmt.resource.logical_id
+        # critical: anyone may assume the role, or do everything the resource allows; a
+        # resource policy that opens named actions is the high variant
+        wide = stmt.doc.label == "trust policy" or any(
+            _is_full_wildcard(a.value) for a in _leaves_of(t, stmt, "Action")
+        )
         yield Hit(
             name,
             principal.path,
@@ -598,6 +893,7 @@ def public_principal(ctx: TemplateContext) -> Iterator[Yielded]:
             "aws:SourceAccount, aws:PrincipalOrgID, ...): any AWS account, or anyone, can "
             "use it",
             confidence=conf,
+            variant=None if wide else "resource-policy",
         )
     for bus in t.of_type("AWS::Events::EventBusPolicy"):
         if bus.has("Statement") or not bus.has("Principal"):
@@ -615,6 +911,7 @@ def public_principal(ctx: TemplateContext) -> Iterator[Yielded]:
                 f"{bus.logical_id} lets every AWS account put events on the bus (Principal '*')"
                 f"{when(leaf.conditions)} without a Condition on aws:PrincipalOrgID",
                 confidence=leaf.confidence,
+                variant="resource-policy",
             )
     for perm in t.of_type("AWS::Lambda::Permission"):
         if resolve(t, perm.get("FunctionUrlAuthType"))[0].value == "NONE":
@@ -639,6 +936,7 @@ def public_principal(ctx: TemplateContext) -> Iterator[Yielded]:
                 f"{_assumed_note(leaf.assumed)}: no SourceArn, SourceAccount or PrincipalOrgID "
                 "narrows who may call it",
                 confidence=leaf.confidence,
+                variant="resource-policy",
             )
             break
 
@@ -750,51 +1048,11 @@ def _admin_hit(res: Resource, leaf: Leaf, policy: str, where: str) -> Hit:
         f"{when(leaf.conditions)}{_assumed_note(leaf.assumed)}: the {kind} may perform {reach}",
         # a ${AWS::Partition} placeholder is not uncertainty: the policy name is certain
         confidence=Confidence.MEDIUM if leaf.conditions or leaf.assumed else None,
+        variant="power-user" if policy == "PowerUserAccess" else None,
     )
 
 
 # -- AR-IAM-004: write and admin actions on Resource "*" ------------------------------------------
-
-
-@functools.cache
-def _action_data() -> tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]:
-    data = yaml.safe_load(_DATA.read_text(encoding="utf-8")) or {}
-    verbs = tuple(str(v).lower() for v in data.get("write_verbs") or ())
-    exact: list[str] = []
-    prefixes: list[str] = []
-    for item in data.get("no_resource_level") or ():
-        text = str(item).lower()
-        if text.endswith("*"):
-            prefixes.append(text[:-1])
-        else:
-            exact.append(text)
-    return verbs, tuple(exact), tuple(prefixes)
-
-
-def without_resource_level(action: str) -> bool:
-    """True for actions that accept only Resource "*" (a wildcard only when the data lists it,
-    or it lies inside a listed prefix: "xray:Put*" passes, "s3:Put*" does not)."""
-    _, exact, prefixes = _action_data()
-    text = action.strip().lower()
-    if "*" in text:
-        fixed = text.split("*", 1)[0]
-        return text in exact or any(fixed.startswith(p) for p in prefixes)
-    return text in exact or any(text.startswith(p) for p in prefixes)
-
-
-def is_write_action(action: str) -> bool:
-    """Write, delete or permission-management actions (by the verb of the action name)."""
-    verbs, _, _ = _action_data()
-    service, sep, name = action.strip().partition(":")
-    if not sep or not service or not name:
-        return False
-    name = name.lower()
-    if "*" not in name:
-        return any(name.startswith(v) for v in verbs)
-    fixed = name.split("*", 1)[0]
-    if not fixed:
-        return True  # "*Object" can match PutObject and DeleteObject
-    return any(v.startswith(fixed) or fixed.startswith(v) for v in verbs)
 
 
 _TAG_SCOPED = re.compile(r"^[a-z0-9-]+:resourcetag/", re.IGNORECASE)
@@ -815,41 +1073,74 @@ def _tag_scoped(t: Template, condition: Any) -> bool:
     return False
 
 
-def _writes_on_star(t: Template, doc: Doc) -> list[_Said]:
-    out: list[_Said] = []
-    for stmt in statements(t, doc):
+# AR-IAM-004: the rule's severity (medium) is for writes to what services hold; the variants
+# (rules/AR-IAM-004.yaml) for permission changes (high), telemetry (low) and calls that only
+# run a billed request (low, pedantic).
+_WRITE_VARIANTS: dict[Reach, str] = {
+    Reach.ESCALATION: "permissions",
+    Reach.TELEMETRY: "telemetry",
+    Reach.REQUEST: "billed-request",
+}
+
+
+def _writes_said(worst: _Grant, names: list[str], count: int) -> str:
+    shown = ", ".join(names[:5]) + (f" and {len(names) - 5} more" if len(names) > 5 else "")
+    why = (
+        "these actions accept specific resource ARNs, so the grant reaches every such resource "
+        "in the account"
+    )
+    if worst.reach is Reach.ESCALATION:
+        esc = [n for n in worst.names if write_reach(n) is Reach.ESCALATION]
+        why = (
+            f"{', '.join(esc[:3])} on every resource lets the holder change who may do what, or "
+            "act as another principal: a path to the permissions of every other role in the "
+            "account"
+        )
+    elif worst.reach is Reach.TELEMETRY:
+        why += "; the holder can change or delete other workloads' logs, metrics and alarms"
+    elif worst.reach is Reach.REQUEST:
+        why = (
+            "the holder can call any model or voice, billed to the account; these calls reach "
+            "no stored data"
+        )
+    return (
+        f"allows {shown} on Resource '*'{when(worst.conditions)}"
+        f"{_assumed_note(worst.assumed)}{_statements_note(count)}: {why}"
+    )
+
+
+def _writes_on_star(t: Template, doc: Doc) -> list[Verdict]:
+    grants: list[_Grant] = []
+    for index, stmt in enumerate(statements(t, doc)):
         allow, wild, star = _full_wildcards(t, stmt)
         if allow is None or star is None or wild:
             continue  # no Allow on "*", or AR-IAM-001 already reports the statement
         if _tag_scoped(t, stmt.node.get("Condition")):
             continue
         writes = [
-            a
+            (a, write_reach(a.value))
             for a in _leaves_of(t, stmt, "Action")
             if isinstance(a.value, str)
             and is_write_action(a.value)
             and not without_resource_level(a.value)
         ]
+        writes = [(a, r) for a, r in writes if r is not Reach.NONE]
         if not writes:
             continue
-        names = list(dict.fromkeys(str(a.value) for a in writes))
-        shown = ", ".join(names[:5]) + (f" and {len(names) - 5} more" if len(names) > 5 else "")
-        conds, assumed, conf = _merge(allow, writes[0], star)
-        said = (
-            f"allows {shown} on Resource '*'{when(conds)}{_assumed_note(assumed)}: these "
-            "actions accept specific resource ARNs, so the grant reaches every such resource "
-            "in the account"
-        )
-        out.append((_at(writes[0], star), said, conf))
-    return out
+        first = max(writes, key=lambda w: int(w[1]))[0]
+        conds, assumed, conf = _merge(allow, first, star)
+        names = tuple(dict.fromkeys(str(a.value) for a, _ in writes))
+        reach = max(r for _, r in writes)
+        grants.append(_Grant(index, reach, _at(first, star), names, conds, assumed, conf))
+    return _one_per_document(
+        grants, lambda w, names: _writes_said(w, names, len(grants)), _WRITE_VARIANTS
+    )
 
 
 @template_check("AR-IAM-004")
 def write_on_star(ctx: TemplateContext) -> Iterator[Yielded]:
-    t = ctx.template
-    for doc, (path, said, conf) in judged_identity_docs(t, _writes_on_star):
-        name = doc.resource.logical_id
-        yield Hit(name, path, f"{name} ({doc.label}) {said}", confidence=conf)
+    for docs, verdict in judged_identity_groups(ctx.template, _writes_on_star):
+        yield _document_hit(docs, verdict)
 
 
 # -- AR-IAM-005 / AR-IAM-006: shared roles -------------------------------------------------------
@@ -904,37 +1195,33 @@ def shared_function_role(ctx: TemplateContext) -> Iterator[Yielded]:
                 continue
             seen.add(key.key)
             users.setdefault(key.key, []).append((fn, key))
-    reported: set[str] = set()
     for _key, group in sorted(users.items(), key=lambda kv: kv[0]):
         fns = list(dict.fromkeys(fn.logical_id for fn, _ in group))
         if len(fns) < 2:
             continue
-        for fn, rk in group:
-            if fn.logical_id in reported:
-                continue
-            reported.add(fn.logical_id)
-            others = [(o, ok) for o, ok in group if o.logical_id != fn.logical_id]
-            named = list(
-                dict.fromkeys(
-                    o.logical_id
-                    + when(ok.leaf.conditions).replace(" when", " (when")
-                    + (")" if ok.leaf.conditions else "")
-                    for o, ok in others
-                )
+        # one finding per shared role (the root cause), at its first certain user; the others
+        # are related locations
+        fn, rk = next((u for u in group if not u[1].leaf.conditions), group[0])
+        others = [(o, ok) for o, ok in group if o.logical_id != fn.logical_id]
+        named = list(
+            dict.fromkeys(
+                o.logical_id
+                + when(ok.leaf.conditions).replace(" when", " (when")
+                + (")" if ok.leaf.conditions else "")
+                for o, ok in others
             )
-            conds = [c for _, ok in others for c in ok.leaf.conditions]
-            related = tuple(
-                Related(o.logical_id, ok.leaf.path, "shares the role") for o, ok in others
-            )
-            yield Hit(
-                fn.logical_id,
-                rk.leaf.path,
-                f"{fn.logical_id} runs with the role {rk.label}{when(rk.leaf.conditions)}, which "
-                f"{_names(named)} also use{'s' if len(named) == 1 else ''}: each function gets "
-                "the union of the permissions all of them need",
-                confidence=lowest(rk.leaf.confidence, Confidence.MEDIUM if conds else None),
-                related=related,
-            )
+        )
+        conds = [c for _, ok in others for c in ok.leaf.conditions]
+        related = tuple(Related(o.logical_id, ok.leaf.path, "shares the role") for o, ok in others)
+        yield Hit(
+            fn.logical_id,
+            rk.leaf.path,
+            f"{fn.logical_id} runs with the role {rk.label}{when(rk.leaf.conditions)}, which "
+            f"{_names(named)} also use{'s' if len(named) == 1 else ''}: each function gets "
+            "the union of the permissions all of them need",
+            confidence=lowest(rk.leaf.confidence, Confidence.MEDIUM if conds else None),
+            related=related,
+        )
 
 
 def _names(items: list[str]) -> str:
@@ -972,22 +1259,18 @@ def shared_task_role(ctx: TemplateContext) -> Iterator[Yielded]:
         tasks = list(dict.fromkeys(task.logical_id for task, _ in group))
         if len(tasks) < 2:
             continue
-        done: set[str] = set()
-        for task, tk in group:
-            if task.logical_id in done:
-                continue
-            done.add(task.logical_id)
-            others = [x for x in tasks if x != task.logical_id]
-            yield Hit(
-                task.logical_id,
-                tk.leaf.path,
-                f"{task.logical_id} shares its task role {tk.label}{when(tk.leaf.conditions)} "
-                f"with {_names(others)}: every task gets the permissions of all of them",
-                confidence=tk.leaf.confidence,
-                related=tuple(
-                    Related(o, ("Properties", "TaskRoleArn"), "same task role") for o in others
-                ),
-            )
+        task, tk = group[0]  # one finding per shared role, at its first user
+        others = [x for x in tasks if x != task.logical_id]
+        yield Hit(
+            task.logical_id,
+            tk.leaf.path,
+            f"{task.logical_id} shares its task role {tk.label}{when(tk.leaf.conditions)} "
+            f"with {_names(others)}: every task gets the permissions of all of them",
+            confidence=tk.leaf.confidence,
+            related=tuple(
+                Related(o, ("Properties", "TaskRoleArn"), "same task role") for o in others
+            ),
+        )
 
 
 CHECKS: tuple[Check, ...] = (

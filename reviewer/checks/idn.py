@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 from typing import Any
 
 from reviewer.cfn.resolve import number, truthy
@@ -26,54 +27,117 @@ def _note(leaf: Leaf) -> str:
 
 # -- AR-IDN-001 ----------------------------------------------------------------------------------
 
+IDENTITY_POOL = "AWS::Cognito::IdentityPool"
+
+
+def credential_pools(t: Template) -> dict[str, str]:
+    """User pools whose sign-in an identity pool of the template exchanges for AWS
+    credentials (listed in its CognitoIdentityProviders, directly or through one of their app
+    clients): user pool logical id -> identity pool logical id."""
+    client_pool: dict[str, str] = {}
+    for client in t.of_type(CLIENT):
+        for edge in t.outgoing(client.logical_id):
+            target = t.get(edge.target)
+            if (
+                edge.path[:2] == ("Properties", "UserPoolId")
+                and target is not None
+                and target.type == POOL
+            ):
+                client_pool[client.logical_id] = target.logical_id
+    out: dict[str, str] = {}
+    for ip in t.of_type(IDENTITY_POOL):
+        for edge in t.outgoing(ip.logical_id):
+            if edge.path[:2] != ("Properties", "CognitoIdentityProviders"):
+                continue
+            target = t.get(edge.target)
+            if target is None:
+                continue
+            pool = target.logical_id if target.type == POOL else client_pool.get(edge.target)
+            if pool is not None:
+                out.setdefault(pool, ip.logical_id)
+    return out
+
 
 @template_check("AR-IDN-001")
 def pool_without_mfa(ctx: TemplateContext) -> Iterator[Yielded]:
+    """MFA is the pool owner's decision (auditor) unless the pool's sign-in yields AWS
+    credentials through an identity pool: then a password alone opens the AWS account to
+    whoever guesses or steals it (regular)."""
     t = ctx.template
+    exchanged = credential_pools(t)
     for pool in t.of_type(POOL):
-        yield from property_hits(
-            t,
-            pool,
-            "MfaConfiguration",
-            f"User pool {pool.logical_id} sets no MfaConfiguration, so MFA is OFF: a stolen or "
-            "guessed password is enough to sign in",
-            nested,
-            _mfa_mode,
-        )
+        identity_pool = exchanged.get(pool.logical_id)
+        leaves = nested(t, pool, "MfaConfiguration")
+        if not leaves:
+            leaves = [Leaf("OFF", ("Properties", "MfaConfiguration"))]
+        for leaf in leaves:
+            hit = _mfa_mode(pool, leaf, identity_pool, not pool.has("MfaConfiguration"))
+            if hit is not None:
+                yield hit
 
 
-def _mfa_mode(pool: Resource, leaf: Leaf) -> Hit | None:
+def _mfa_mode(pool: Resource, leaf: Leaf, identity_pool: str | None, unset: bool) -> Hit | None:
     """The finding on one possible MfaConfiguration (None for ON or an unresolvable value)."""
     name = pool.logical_id
     mode = _upper(leaf.value)
+    if mode not in ("OFF", "OPTIONAL"):
+        return None
+    if identity_pool is not None:
+        effect = (
+            f"and identity pool {identity_pool} exchanges that sign-in for AWS credentials, so "
+            "a stolen or guessed password is enough to act in the AWS account"
+        )
+        related: tuple[Related, ...] = (Related(identity_pool, (), "identity pool"),)
+    else:
+        effect = "a stolen or guessed password is enough to sign in"
+        related = ()
     if mode == "OFF":
+        state = (
+            "sets no MfaConfiguration, so MFA is OFF"
+            if unset
+            else f"has MfaConfiguration OFF{_note(leaf)}"
+        )
         return Hit(
             name,
             leaf.path,
-            f"User pool {name} has MfaConfiguration OFF{_note(leaf)}: a stolen or "
-            "guessed password is enough to sign in",
+            f"User pool {name} {state}: {effect}"
+            if identity_pool is None
+            else f"User pool {name} {state}, {effect}",
             confidence=leaf.confidence,
+            variant="credentials" if identity_pool is not None else "mfa-off",
+            related=related,
         )
-    if mode == "OPTIONAL":
-        return Hit(
-            name,
-            leaf.path,
-            f"User pool {name} has MfaConfiguration OPTIONAL{_note(leaf)}: only users "
-            "who chose to enrol a second factor are protected",
-            severity=Severity.MEDIUM,
-            confidence=leaf.confidence,
-        )
-    return None
+    return Hit(
+        name,
+        leaf.path,
+        f"User pool {name} has MfaConfiguration OPTIONAL{_note(leaf)}: only users who chose "
+        "to enrol a second factor are protected"
+        + (
+            f", and identity pool {identity_pool} exchanges a password-only sign-in for AWS "
+            "credentials"
+            if identity_pool is not None
+            else ""
+        ),
+        severity=Severity.MEDIUM if identity_pool is not None else None,
+        confidence=leaf.confidence,
+        variant="credentials" if identity_pool is not None else "mfa-optional",
+        related=related,
+    )
 
 
 # -- AR-IDN-002 ----------------------------------------------------------------------------------
 
-MIN_LENGTH = 12
+MIN_LENGTH = 12  # OWASP ASVS (V2.1.1) recommends at least 12 characters
+FLOOR_LENGTH = 8  # NIST SP 800-63B's minimum, and Cognito's default
 CLASSES = ("RequireLowercase", "RequireUppercase", "RequireNumbers", "RequireSymbols")
+_ASVS = f"shorter than the {MIN_LENGTH} characters OWASP ASVS recommends"
 
 
 @template_check("AR-IDN-002")
 def weak_password_policy(ctx: TemplateContext) -> Iterator[Yielded]:
+    """One finding per pool (and Fn::If branch of its policy): the length and the character
+    classes are one policy, so a short minimum and missing classes are one cause, the
+    second a related location."""
     t = ctx.template
     for pool in t.of_type(POOL):
         name = pool.logical_id
@@ -87,13 +151,28 @@ def weak_password_policy(ctx: TemplateContext) -> Iterator[Yielded]:
                         name,
                         policy.path,
                         f"User pool {name} sets no Policies.PasswordPolicy{_note(policy)}: "
-                        f"Cognito's default minimum length is 8, below the {MIN_LENGTH} "
-                        "characters required",
+                        f"Cognito's default policy accepts {FLOOR_LENGTH}-character passwords, "
+                        f"{_ASVS}",
                         confidence=policy.confidence,
+                        variant="weak-policy",
                     )
                 continue
-            yield from _length(t, name, policy)
-            yield from _classes(t, name, policy)
+            length = list(_length(t, name, policy))
+            classes = list(_classes(t, name, policy))
+            for hit in length or classes[:1]:
+                if not length:
+                    yield hit
+                    continue
+                also = classes[0] if classes else None
+                if also is None:
+                    yield hit
+                    continue
+                yield replace(
+                    hit,
+                    message=f"{hit.message}; it also {also.message.split(' PasswordPolicy ', 1)[1]}",
+                    confidence=lowest(hit.confidence, also.confidence),
+                    related=(Related(name, also.path, "character classes"),),
+                )
 
 
 def _length(t: Template, name: str, policy: Leaf) -> Iterator[Hit]:
@@ -104,21 +183,35 @@ def _length(t: Template, name: str, policy: Leaf) -> Iterator[Hit]:
             name,
             (*policy.path, "MinimumLength"),
             f"User pool {name} PasswordPolicy sets no MinimumLength{_note(policy)}: Cognito "
-            f"uses 8, below the {MIN_LENGTH} characters required",
+            f"uses {FLOOR_LENGTH}, {_ASVS}",
             confidence=policy.confidence,
+            variant="weak-policy",
         )
         return
     for leaf in branches(
         t, node, (*policy.path, "MinimumLength"), policy.conditions, policy.assumed
     ):
         length = number(leaf.value)
-        if length is not None and length < MIN_LENGTH:
+        if length is None or length >= MIN_LENGTH:
+            continue
+        if length < FLOOR_LENGTH:
+            yield Hit(
+                name,
+                leaf.path,
+                f"User pool {name} PasswordPolicy MinimumLength is {length:g}{_note(leaf)}: "
+                f"passwords that short fall to online guessing (NIST SP 800-63B sets "
+                f"{FLOOR_LENGTH} as the floor, OWASP ASVS recommends {MIN_LENGTH})",
+                confidence=leaf.confidence,
+                variant="very-short",
+            )
+        else:
             yield Hit(
                 name,
                 leaf.path,
                 f"User pool {name} PasswordPolicy MinimumLength is {length:g}{_note(leaf)}, "
-                f"below the {MIN_LENGTH} characters required",
+                f"{_ASVS}",
                 confidence=leaf.confidence,
+                variant="weak-policy",
             )
 
 
@@ -149,6 +242,7 @@ def _classes(t: Template, name: str, policy: Leaf) -> Iterator[Hit]:
         f"User pool {name} PasswordPolicy does not require all four character classes"
         f"{when(conds)}: {', '.join(weak)}",
         confidence=conf,
+        variant="weak-policy",
     )
 
 
@@ -176,7 +270,8 @@ def pool_without_threat_protection(ctx: TemplateContext) -> Iterator[Yielded]:
                 "OFF": "has AdvancedSecurityMode OFF",
                 "AUDIT": "has AdvancedSecurityMode AUDIT, which only logs risky sign-ins",
             }.get(mode, f"has AdvancedSecurityMode {mode}")
-            if mode == "AUDIT" and not _plus(tiers):
+            undeployable = mode == "AUDIT" and not _plus(tiers)
+            if undeployable:
                 state += (
                     " (AUDIT also needs UserPoolTier PLUS, which is not set: the stack fails "
                     "to deploy as written)"
@@ -187,6 +282,7 @@ def pool_without_threat_protection(ctx: TemplateContext) -> Iterator[Yielded]:
                 f"User pool {name} {state}{_note(mode_leaf)}: compromised credentials and "
                 "account-takeover attempts are not blocked",
                 confidence=mode_leaf.confidence,
+                variant="fails-to-deploy" if undeployable else "not-enforced",
             )
 
 
@@ -211,6 +307,7 @@ def _enforced_without_plus(name: str, mode: Leaf, tiers: list[Leaf]) -> Iterator
             "feature plan, so the stack fails to deploy as written (set UserPoolTier: PLUS)",
             confidence=lowest(mode.confidence, tier.confidence),
             related=(Related(name, tier.path, "UserPoolTier"),),
+            variant="fails-to-deploy",
         )
         return
 
@@ -225,7 +322,7 @@ _UNIT_DAYS = {"seconds": 1 / 86400, "minutes": 1 / 1440, "hours": 1 / 24, "days"
 def client_enumeration_and_refresh(ctx: TemplateContext) -> Iterator[Yielded]:
     t = ctx.template
     for client in t.of_type(CLIENT):
-        yield from property_hits(
+        for hit in property_hits(
             t,
             client,
             "PreventUserExistenceErrors",
@@ -233,7 +330,8 @@ def client_enumeration_and_refresh(ctx: TemplateContext) -> Iterator[Yielded]:
             "sign-in and password-reset errors tell an attacker which user names exist",
             nested,
             _existence_errors,
-        )
+        ):
+            yield replace(hit, variant="existence-errors")
         yield from _refresh(t, client)
 
 
@@ -277,6 +375,7 @@ def _refresh(t: Template, client: Resource) -> Iterator[Hit]:
                 f"{when((*validity.conditions, *unit.conditions))}, "
                 f"over {MAX_REFRESH_DAYS:g} days: a stolen refresh token keeps working that long",
                 confidence=lowest(validity.confidence, unit.confidence),
+                variant="long-refresh",
             )
             return
 

@@ -6,7 +6,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from reviewer.cfn.resolve import number, resolve
+from reviewer.cfn.resolve import number, references, resolve
 from reviewer.cfn.template import MISSING, Resource, Template
 from reviewer.checks.edge import (
     TlsPolicy,
@@ -27,6 +27,7 @@ from reviewer.model import (
     Hit,
     NotJudged,
     Path,
+    Persona,
     Related,
     Severity,
     lower_confidence,
@@ -467,10 +468,140 @@ def _self_managed_databases(ctx: TemplateContext) -> Iterator[Yielded]:
 # -- AR-NET-002 -----------------------------------------------------------------------------------
 
 
-@template_check("AR-NET-002")
-def security_group_open_to_world(ctx: TemplateContext) -> Iterator[Yielded]:
-    t = ctx.template
-    for ing in ingress_rules(ctx.repo, t):
+# Resources that never get a public address: a world-open rule on their security group reaches
+# them only from inside the VPC and the networks routed into it (peering, VPN, transit gateway).
+VPC_INTERNAL_TYPES = frozenset(
+    {
+        "AWS::EFS::MountTarget",
+        "AWS::FSx::FileSystem",
+        "AWS::DocDB::DBCluster",
+        "AWS::DocDB::DBInstance",
+        "AWS::ElastiCache::CacheCluster",
+        "AWS::ElastiCache::ReplicationGroup",
+        "AWS::ElastiCache::ServerlessCache",
+        "AWS::MemoryDB::Cluster",
+        "AWS::Neptune::DBCluster",
+        "AWS::RDS::DBProxy",
+        "AWS::RDS::DBProxyEndpoint",
+        "AWS::EC2::VPCEndpoint",
+        "AWS::OpenSearchService::Domain",
+        "AWS::Elasticsearch::Domain",
+    }
+)
+# Resources public only when a flag says so (PubliclyAccessible true)
+PUBLIC_WHEN_FLAGGED = frozenset(
+    {"AWS::RDS::DBCluster", "AWS::AmazonMQ::Broker", "AWS::Neptune::DBInstance"}
+)
+# what references a security group without attaching it
+_NOT_ATTACHED = frozenset(
+    {
+        "AWS::EC2::SecurityGroup",
+        "AWS::EC2::SecurityGroupIngress",
+        "AWS::EC2::SecurityGroupEgress",
+        "AWS::EC2::SecurityGroupVpcAssociation",
+    }
+)
+
+
+@dataclass(frozen=True)
+class Reach:
+    """Who a world-open rule of a security group exposes, from what the template attaches the
+    group to: `internet` (something that can have a public address, or attachments this
+    template does not show), `vpc` (only resources that live inside the VPC), `none` (only
+    Lambda functions, which accept no inbound connections)."""
+
+    kind: str
+    attached: tuple[str, ...] = ()
+
+
+def _public_flag(t: Template, res: Resource) -> bool:
+    return any(is_true(v) for v in values(t, res.get("PubliclyAccessible")))
+
+
+def output_targets(t: Template) -> frozenset[str]:
+    """The resources the template's Outputs refer to (handed to other stacks or scripts)."""
+    return frozenset(
+        r.target
+        for node in t.outputs.values()
+        if isinstance(node, Mapping)
+        for r in references(t, node)
+    )
+
+
+def security_group_reach(
+    t: Template, group: str | None, handed_out: frozenset[str] | None = None
+) -> Reach:
+    if group is None:
+        return Reach("internet")
+    if group in (output_targets(t) if handed_out is None else handed_out):
+        return Reach("internet")  # attached elsewhere too, where this template cannot see
+    kinds: set[str] = set()
+    attached: list[str] = []
+    for edge in t.incoming(group):
+        res = t.get(edge.source)
+        if res is None or res.type in _NOT_ATTACHED:
+            continue
+        if res.logical_id not in attached:
+            attached.append(res.logical_id)
+        if res.type in ("AWS::Lambda::Function", "AWS::Serverless::Function"):
+            kinds.add("none" if edge.path[:2] == ("Properties", "VpcConfig") else "internet")
+        elif res.type in VPC_INTERNAL_TYPES:
+            kinds.add("vpc")
+        elif res.type in PUBLIC_WHEN_FLAGGED:
+            kinds.add("internet" if _public_flag(t, res) else "vpc")
+        elif res.type == "AWS::RDS::DBInstance":
+            private = not _public_flag(t, res) and (
+                res.has("DBSubnetGroupName") or res.has("DBClusterIdentifier")
+            )
+            kinds.add("vpc" if private else "internet")
+        elif res.type == "AWS::ElasticLoadBalancingV2::LoadBalancer":
+            schemes = values(t, res.get("Scheme"))
+            internal = all((v.text() or "").lower() == "internal" for v in schemes)
+            kinds.add("vpc" if internal else "internet")
+        else:
+            kinds.add("internet")
+    if not kinds or "internet" in kinds:
+        return Reach("internet", tuple(attached))
+    return Reach("vpc" if "vpc" in kinds else "none", tuple(attached))
+
+
+@dataclass(frozen=True)
+class _OpenRule:
+    ing: Ingress
+    key: str
+    cidr: Val
+    rng: PortRange
+    critical: tuple[int, ...]
+    confidence: Confidence
+    conditions: tuple[str, ...]
+
+    @property
+    def rank(self) -> tuple[int, int]:
+        return (1 if self.critical else 0, self.confidence.rank)
+
+    def short(self) -> str:
+        """The opened range, naming a single critical port."""
+        rng = self.rng
+        if len(self.critical) == 1 and rng.low == rng.high and rng.protocol != "all":
+            return f"{rng.describe()} ({CRITICAL_PORTS[self.critical[0]]})"
+        return rng.describe()
+
+    def described(self) -> str:
+        rng = self.rng
+        critical = self.critical
+        named = ", ".join(f"{p} {CRITICAL_PORTS[p]}" for p in critical[:6])
+        if len(critical) > 6:
+            named += ", ..."
+        single = rng.low is not None and rng.low == rng.high and rng.protocol != "all"
+        if critical and single:
+            return f"{rng.describe()} ({CRITICAL_PORTS[critical[0]]})"
+        if critical:
+            return f"{rng.describe()}, including {named},"
+        return rng.describe()
+
+
+def _open_rules(repo: RepoIndex, t: Template) -> Iterator[_OpenRule]:
+    for ing in ingress_rules(repo, t):
         for key in ("CidrIp", "CidrIpv6"):
             if key not in ing.rule:
                 continue
@@ -481,46 +612,96 @@ def security_group_open_to_world(ctx: TemplateContext) -> Iterator[Yielded]:
             rng = port_range(t, ing.rule)
             if not rng.known or rng.protocol in ICMP or rng.web_only:
                 continue
-            critical = sorted(p for p in CRITICAL_PORTS if rng.includes(p))
-            severity = Severity.CRITICAL if critical else None
-            named = ", ".join(f"{p} {CRITICAL_PORTS[p]}" for p in critical[:6])
-            if len(critical) > 6:
-                named += ", ..."
-            owner = t.get(ing.subject)
-            if owner is not None and owner.type == "AWS::EC2::SecurityGroupIngress":
-                who = f"Ingress rule {ing.subject}" + (
-                    f" of security group {ing.group}" if ing.group else ""
-                )
-            else:
-                who = f"Security group {ing.subject}"
-            single = rng.low is not None and rng.low == rng.high and rng.protocol != "all"
-            if critical and single:
-                described = f"{rng.describe()} ({CRITICAL_PORTS[critical[0]]})"
-            elif critical:
-                described = f"{rng.describe()}, including {named},"
-            else:
-                described = rng.describe()
-            message = (
-                f"{who} allows {described} from {cidr.value}"
-                + ": "
-                + (
-                    "administration and database ports must never face the whole internet"
-                    if critical
-                    else "only 80/443 of a public endpoint may be open to the world"
-                )
-            )
+            critical = tuple(sorted(p for p in CRITICAL_PORTS if rng.includes(p)))
             vals = (cidr, *[v for v in rng.vals if not v.missing])
-            conds = tuple(c for c in ing.conditions)
-            note_val = Val(cidr.value, (*conds, *cidr.conditions), cidr.assumed)
-            yield Hit(
-                ing.subject,
-                (*ing.path, key),
-                with_note(message, note_val, *rng.vals),
-                severity=severity,
-                confidence=lower_confidence(
+            conds = tuple(ing.conditions)
+            yield _OpenRule(
+                ing,
+                key,
+                cidr,
+                rng,
+                critical,
+                lower_confidence(
                     confidence(*vals), Confidence.MEDIUM if conds else Confidence.HIGH
                 ),
+                conds,
             )
+
+
+@template_check("AR-NET-002")
+def security_group_open_to_world(ctx: TemplateContext) -> Iterator[Yielded]:
+    """One finding per security group: its world-open rules share the cause (the group faces
+    everything that can route to what it is attached to); how far that reaches depends on
+    what the template attaches the group to."""
+    t = ctx.template
+    by_group: dict[str, list[_OpenRule]] = {}
+    for rule in _open_rules(ctx.repo, t):
+        by_group.setdefault(rule.ing.group or f"?{rule.ing.subject}", []).append(rule)
+    handed_out = output_targets(t) if by_group else frozenset()
+    for group_key, rules in by_group.items():
+        primary = max(rules, key=lambda r: r.rank)  # the first of the most severe
+        ing = primary.ing
+        reach = security_group_reach(
+            t, None if group_key.startswith("?") else group_key, handed_out
+        )
+        owner = t.get(ing.subject)
+        if owner is not None and owner.type == "AWS::EC2::SecurityGroupIngress":
+            who = f"Ingress rule {ing.subject}" + (
+                f" of security group {ing.group}" if ing.group else ""
+            )
+        else:
+            who = f"Security group {ing.subject}"
+        opened = f"{who} allows {primary.described()} from {primary.cidr.value}"
+        others = [r for r in rules if r is not primary]
+        if others:
+            opened += "; it also allows " + ", ".join(
+                f"{r.short()} from {r.cidr.value}" for r in others[:4]
+            )
+            if len(others) > 4:
+                opened += ", ..."
+        attached = ", ".join(reach.attached[:3]) + (", ..." if len(reach.attached) > 3 else "")
+        if reach.kind == "none":
+            variant = "no-inbound-path"
+            message = (
+                f"{opened}, but the template attaches the group only to Lambda functions "
+                f"({attached}), which accept no inbound connections: the rule has no effect "
+                "today and would expose whatever the group is attached to next; remove it"
+            )
+            severity = None
+        elif reach.kind == "vpc":
+            variant = "vpc-internal"
+            message = (
+                f"{opened}, but every resource the template attaches the group to ({attached}) "
+                "lives only inside the VPC: everything in the VPC and in the networks routed "
+                "into it can connect, not just the calling tier; name the caller's security "
+                "group as the source instead"
+            )
+            severity = None
+        else:
+            variant = "internet"
+            message = f"{opened}: " + (
+                "administration and database ports must never face the whole internet"
+                if primary.critical
+                else "only 80/443 of a public endpoint may be open to the world"
+            )
+            severity = Severity.CRITICAL if any(r.critical for r in rules) else None
+        note_val = Val(
+            primary.cidr.value,
+            (*primary.conditions, *primary.cidr.conditions),
+            primary.cidr.assumed,
+        )
+        yield Hit(
+            ing.subject,
+            (*ing.path, primary.key),
+            with_note(message, note_val, *primary.rng.vals),
+            severity=severity,
+            confidence=primary.confidence,
+            variant=variant,
+            related=tuple(
+                Related(r.ing.subject, (*r.ing.path, r.key), f"also open: {r.short()}")
+                for r in others
+            ),
+        )
 
 
 # -- AR-NET-003 -----------------------------------------------------------------------------------
@@ -620,9 +801,13 @@ def lambda_outside_vpc_of_store(ctx: TemplateContext) -> Iterator[Yielded]:
 # -- AR-NET-004 -----------------------------------------------------------------------------------
 
 
-def _tls_floor(profile_minimum: str) -> str:
+TLS_KEY = "layers.data.tls_minimum"
+
+
+def _tls_floor(profile_minimum: str | None) -> str:
+    """The CloudFront security policy matching a TLS minimum (the baseline's 1.2 without one)."""
     tables = tls_tables()
-    version = protocol_version(profile_minimum) or (1, 2)
+    version = (protocol_version(profile_minimum) if profile_minimum else None) or (1, 2)
     key = ".".join(str(p) for p in version[:2])
     return tables.cloudfront_floor.get(key, tables.cloudfront_floor["1.2"])
 
@@ -642,7 +827,8 @@ def _behaviors(config: Mapping[str, Any]) -> Iterator[tuple[Path, Mapping[str, A
 def cloudfront_weak_viewer_tls_or_no_waf(ctx: TemplateContext) -> Iterator[Yielded]:
     t = ctx.template
     tables = tls_tables()
-    floor = _tls_floor(ctx.profile.tls_minimum)
+    declared = ctx.profile.declares(TLS_KEY)
+    floor = _tls_floor(ctx.profile.tls_minimum if declared else None)
     floor_rank = tables.cloudfront[floor].rank
     base: Path = ("Properties", "DistributionConfig")
     for dist in t.of_type("AWS::CloudFront::Distribution"):
@@ -667,9 +853,10 @@ def cloudfront_weak_viewer_tls_or_no_waf(ctx: TemplateContext) -> Iterator[Yield
                             v,
                         ),
                         confidence=v.confidence,
+                        variant="http-allowed",
                     )
                     break
-        yield from _viewer_certificate(t, did, config, base, floor, floor_rank)
+        yield from _viewer_certificate(t, did, config, base, floor, floor_rank, declared)
         waf = values(t, config.get("WebACLId", MISSING))
         for v in waf:
             if v.missing or v.value == "":
@@ -683,6 +870,7 @@ def cloudfront_weak_viewer_tls_or_no_waf(ctx: TemplateContext) -> Iterator[Yield
                         v,
                     ),
                     confidence=v.confidence,
+                    variant="no-waf",
                 )
                 break
 
@@ -694,6 +882,7 @@ def _viewer_certificate(
     base: Path,
     floor: str,
     floor_rank: int,
+    declared: bool,
 ) -> Iterator[Hit]:
     tables = tls_tables()
     cert = config.get("ViewerCertificate", MISSING)
@@ -706,6 +895,7 @@ def _viewer_certificate(
             f"*.cloudfront.net certificate, with which CloudFront fixes the security policy at "
             f"{fixed} whatever MinimumProtocolVersion says: serve an ACM certificate with "
             f"MinimumProtocolVersion {floor} or newer",
+            variant="default-certificate",
         )
         return
     if not isinstance(cert, Mapping):
@@ -722,6 +912,7 @@ def _viewer_certificate(
                     v,
                 ),
                 confidence=v.confidence,
+                variant="default-certificate",
             )
             return
     if "AcmCertificateArn" not in cert and "IamCertificateId" not in cert:
@@ -738,11 +929,21 @@ def _viewer_certificate(
             if v.missing
             else f"has MinimumProtocolVersion {name}"
         )
+        mine = protocol_version(policy.min) or (0,)
+        deprecated = mine < (1, 2)
+        # below the protocol version the repository declared (not only its cipher suites)
+        breaks_declared = declared and mine < (
+            protocol_version(tables.cloudfront[floor].min) or (1, 2)
+        )
+        below = f"below the declared minimum ({floor})" if breaks_declared else f"below {floor}"
         yield Hit(
             did,
             (*base, "ViewerCertificate", "MinimumProtocolVersion"),
-            with_note(f"Distribution {did} {how}, below {floor}: {_weaker(policy, floor)}", v),
+            with_note(f"Distribution {did} {how}, {below}: {_weaker(policy, floor)}", v),
             confidence=v.confidence,
+            variant="tls-deprecated" if deprecated else "tls-below-floor",
+            # a protocol floor the repository declared is a defect to say by default
+            persona=Persona.REGULAR if breaks_declared and not deprecated else None,
         )
         return
 
@@ -819,6 +1020,8 @@ def cloudfront_without_geo_restriction(ctx: TemplateContext) -> Iterator[Yielded
 
 @template_check("AR-NET-006")
 def ecs_task_with_public_ip(ctx: TemplateContext) -> Iterator[Yielded]:
+    """A public address and a public subnet are one cause when both hold (a task is reachable
+    from the internet only with both): one finding at AssignPublicIp, the subnet related."""
     if not ctx.profile.private_subnets_behind_lb:
         yield NotJudged("the profile does not declare private_subnets_behind_lb")
         return
@@ -829,36 +1032,58 @@ def ecs_task_with_public_ip(ctx: TemplateContext) -> Iterator[Yielded]:
         cfg, base = awsvpc_configuration(svc)
         if cfg is None:
             continue
-        for v in values(t, cfg.get("AssignPublicIp", MISSING)):
-            if v.value == "ENABLED":
-                yield Hit(
-                    svc.logical_id,
-                    (*base, "AssignPublicIp"),
-                    with_note(
-                        f"{kind} {svc.logical_id} has AssignPublicIp ENABLED: each task gets "
-                        "a public address, while the profile declares services in private "
-                        "subnets behind a load balancer",
-                        v,
-                    ),
-                    confidence=v.confidence,
-                )
-                break
+        public: tuple[int, SubnetFacts] | None = None
         for i, item in _items(cfg.get("Subnets")):
             facts = subnet_facts(ctx.repo, t, item)
-            if facts is None or not facts.public:
-                continue
+            if facts is not None and facts.public:
+                public = (i, facts)
+                break
+        subnet_related: tuple[Related, ...] = ()
+        if public is not None and public[1].template is t:
+            subnet_related = (
+                Related(public[1].subnet.logical_id, (), "public subnet"),
+                Related(svc.logical_id, (*base, "Subnets", public[0]), "placed in it"),
+            )
+        enabled = next(
+            (v for v in values(t, cfg.get("AssignPublicIp", MISSING)) if v.value == "ENABLED"),
+            None,
+        )
+        if enabled is not None:
+            where = (
+                f" in subnet {public[1].subnet.logical_id}, which has {public[1].reason()}"
+                if public is not None
+                else ""
+            )
+            yield Hit(
+                svc.logical_id,
+                (*base, "AssignPublicIp"),
+                with_note(
+                    f"{kind} {svc.logical_id} has AssignPublicIp ENABLED{where}: each task gets "
+                    "a public address that the internet can reach around the load balancer, "
+                    "while the profile declares services in private subnets behind a load "
+                    "balancer",
+                    enabled,
+                ),
+                confidence=enabled.confidence,
+                related=subnet_related,
+                variant="public-ip",
+            )
+        elif public is not None:
+            i, facts = public
             yield Hit(
                 svc.logical_id,
                 (*base, "Subnets", i),
                 f"{kind} {svc.logical_id} places tasks in subnet {facts.subnet.logical_id}, "
                 f"which has {facts.reason()}: it is a public subnet, while the profile declares "
-                "services in private subnets behind a load balancer",
+                "services in private subnets behind a load balancer (without a public address "
+                "the tasks are not reachable from the internet, and they cannot reach it "
+                "either: image pulls and AWS API calls need VPC endpoints)",
                 confidence=Confidence.MEDIUM,
                 related=(Related(facts.subnet.logical_id, (), "subnet"),)
                 if facts.template is t
                 else (),
+                variant="public-subnet",
             )
-            break
 
 
 CHECKS: tuple[Check, ...] = (

@@ -10,12 +10,14 @@ from reviewer.cfn.template import MISSING, Resource, Template
 from reviewer.checks.alarms import Watched, alarms_naming, points_at, same_text, text_of
 from reviewer.checks.evt import (
     consumers_in,
+    failure_sources,
     is_dead_letter_queue,
     named_as_dead_letter_queue,
+    recurring_schedule,
     sam_event,
 )
 from reviewer.checks.facts import LAMBDA_TYPES, api_integrations
-from reviewer.model import Checked, Confidence, Hit, Path, Severity
+from reviewer.model import Checked, Confidence, Hit, Path, Related, lower_confidence
 from reviewer.registry import (
     Check,
     RepoContext,
@@ -95,45 +97,75 @@ def _top_template(files: list[str]) -> str:
 # -- AR-OBS-001 -------------------------------------------------------------------------------
 
 
+KMS_KEY = "layers.data.kms_required"
+
+# the protections of a trail whose absence is a defect: (property, test, what is wrong, why)
+_TRAIL_PROTECTIONS = (
+    (
+        "EnableLogFileValidation",
+        _is_true,
+        "does not validate its log files (EnableLogFileValidation is not true)",
+        "no digest files, so nobody can prove the logs were not altered or deleted",
+    ),
+    (
+        "IsMultiRegionTrail",
+        _is_true,
+        "records only the Region it is deployed in (IsMultiRegionTrail is not true)",
+        "activity in every other Region, including ones nobody watches, goes unrecorded",
+    ),
+)
+
+
 @template_check("AR-OBS-001", cross_file=True)
 def trail_incomplete(ctx: TemplateContext) -> Iterator[Yielded]:
     t = ctx.template
+    kms_declared = ctx.profile.declares(KMS_KEY) and bool(ctx.profile.kms_required)
     for trail in t.of_type(TRAIL):
         yield Checked(trail.logical_id)
         tid = trail.logical_id
-        checks = (
-            (
-                "EnableLogFileValidation",
-                _is_true,
-                "does not validate its log files (EnableLogFileValidation is not true)",
-                "no digest files, so nobody can prove the logs were not altered or deleted",
-            ),
-            (
-                "IsMultiRegionTrail",
-                _is_true,
-                "records only the Region it is deployed in (IsMultiRegionTrail is not true)",
-                "activity in every other Region, including ones nobody watches, goes unrecorded",
-            ),
-            (
-                "KMSKeyId",
-                _non_empty,
-                "has no KMSKeyId",
-                "its log files get only the bucket's default encryption, with no key policy of "
-                "the trail's own limiting who can decrypt them",
-            ),
-        )
-        for prop, good, head, why in checks:
+        gaps: list[tuple[str, str, str, Confidence | None]] = []
+        for prop, good, head, why in _TRAIL_PROTECTIONS:
             ok, conds, assumed = _setting(t, trail.get(prop), good)
-            if ok:
-                continue
+            if not ok:
+                note = _when(conds) + (" (from a parameter default)" if assumed else "")
+                gaps.append((prop, head + note, why, _confidence(conds, assumed)))
+        if gaps:  # one finding for the trail, the second gap as a related location
+            confidence: Confidence | None = None
+            for gap in gaps:
+                if gap[3] is not None:
+                    confidence = lower_confidence(confidence or Confidence.HIGH, gap[3])
             yield Hit(
                 tid,
-                ("Properties", prop),
-                f"Trail {tid} {head}{_when(conds)}"
-                + (" (from a parameter default)" if assumed else "")
-                + f": {why}",
-                confidence=_confidence(conds, assumed),
+                ("Properties", gaps[0][0]),
+                f"Trail {tid} "
+                + " and ".join(head for _, head, _, _ in gaps)
+                + ": "
+                + "; ".join(why for _, _, why, _ in gaps),
+                confidence=confidence,
+                related=tuple(
+                    Related(tid, ("Properties", prop), f"also: {prop} is not true")
+                    for prop, _, _, _ in gaps[1:]
+                ),
             )
+        ok, conds, assumed = _setting(t, trail.get("KMSKeyId"), _non_empty)
+        if ok:
+            continue
+        note = _when(conds) + (" (from a parameter default)" if assumed else "")
+        yield Hit(
+            tid,
+            ("Properties", "KMSKeyId"),
+            f"Trail {tid} has no KMSKeyId{note}: "
+            + (
+                "the profile requires customer-managed keys (layers.data.kms_required), and its "
+                "log files get only the bucket's default encryption"
+                if kms_declared
+                else "its log files get the bucket's default encryption (SSE-S3 unless the "
+                "bucket says otherwise), with no key policy of the trail's own limiting who can "
+                "decrypt them"
+            ),
+            confidence=_confidence(conds, assumed),
+            variant="kms-key-declared" if kms_declared else "kms-key",
+        )
     repo = ctx.repo
     top: tuple[str, bool] | None = repo.cache.get("obs.top_template_and_trail")
     if top is None:  # once per repository, not once per template
@@ -153,17 +185,29 @@ def trail_incomplete(ctx: TemplateContext) -> Iterator[Yielded]:
         f"No AWS::CloudTrail::Trail in any of the {count} template(s) of the repository "
         f"(reported on {t.file}, its top-most template): record where API activity is audited "
         "(an organization trail in the management account, a landing zone) or add a "
-        "multi-Region trail with log file validation and a KMS key",
-        severity=Severity.INFO,
+        "multi-Region trail with log file validation",
+        variant="no-trail",
     )
 
 
 # -- AR-OBS-002 -------------------------------------------------------------------------------
 
 
+def _names(ids: list[str]) -> str:
+    return ids[0] if len(ids) == 1 else ", ".join(ids[:-1]) + " and " + ids[-1]
+
+
+def _inherited_by(fns: list[Resource], key: str) -> tuple[Related, ...]:
+    """Related locations for the functions after the first that inherit Globals.Function.<key>
+    (one finding at the Globals line stands for all of them)."""
+    return tuple(Related(fn.logical_id, (), f"inherits Globals.Function.{key}") for fn in fns[1:])
+
+
 @template_check("AR-OBS-002")
 def tracing_not_active(ctx: TemplateContext) -> Iterator[Yielded]:
     t = ctx.template
+    inherited: list[Resource] = []
+    inherited_state = ""
     for fn in t.functions():
         path: Path
         if fn.type == "AWS::Serverless::Function" and not fn.has("TracingConfig"):
@@ -179,6 +223,10 @@ def tracing_not_active(ctx: TemplateContext) -> Iterator[Yielded]:
         current = text_of(t, node) if node is not MISSING else None
         label = ".".join(str(p) for p in path[1:])
         state = f"{label} is {current}" if current and not conds else f"{label} is not Active"
+        if _inherited(t, fn, "Function", str(path[1])) and not conds and not assumed:
+            inherited.append(fn)  # one finding at the Globals line for all of them
+            inherited_state = state
+            continue
         if _inherited(t, fn, "Function", str(path[1])):
             state += ", from Globals.Function"
         yield Hit(
@@ -188,6 +236,17 @@ def tracing_not_active(ctx: TemplateContext) -> Iterator[Yielded]:
             "requests through it cannot be followed across services when something is slow or "
             "failing",
             confidence=_confidence(conds, assumed),
+        )
+    if inherited:
+        ids = [fn.logical_id for fn in inherited]
+        yield Hit(
+            ids[0],
+            ("Properties", "Tracing"),
+            f"Function{'s' if len(ids) > 1 else ''} {_names(ids)} {'have' if len(ids) > 1 else 'has'} "
+            f"no active X-Ray tracing ({inherited_state}, from Globals.Function): requests "
+            f"through {'them' if len(ids) > 1 else 'it'} cannot be followed across services when "
+            "something is slow or failing",
+            related=_inherited_by(inherited, "Tracing"),
         )
     for sm in t.of_type(*STATE_MACHINES):
         prop = "Tracing" if sm.type == "AWS::Serverless::StateMachine" else "TracingConfiguration"
@@ -253,6 +312,7 @@ def logs_without_retention(ctx: TemplateContext) -> Iterator[Yielded]:
             "kept, and billed, forever",
             confidence=_confidence(conds, assumed) or Confidence.HIGH,
         )
+    inherited: list[Resource] = []
     for fn in t.functions():
         yield Checked(fn.logical_id)
         ok, conds, _assumed = _setting(t, fn.get("LoggingConfig", "LogGroup"), _non_empty)
@@ -260,13 +320,31 @@ def logs_without_retention(ctx: TemplateContext) -> Iterator[Yielded]:
             continue
         if _function_log_group(t, fn) is not None:
             continue
+        if _inherited(t, fn, "Function", "LoggingConfig") and not conds:
+            inherited.append(fn)  # one finding at the Globals line for all of them
+            continue
         yield Hit(
             fn.logical_id,
             ("Properties", "LoggingConfig", "LogGroup"),
             f"Function {fn.logical_id} has no log group of its own{_when(conds)}: no "
             "LoggingConfig.LogGroup and no AWS::Logs::LogGroup in the template named "
             "/aws/lambda/ + its name, so Lambda creates one on first invocation, outside the "
-            "stack and with no retention",
+            "stack and with no retention: its logs are kept, and billed, forever",
+        )
+    if inherited:
+        ids = [fn.logical_id for fn in inherited]
+        many = len(ids) > 1
+        yield Hit(
+            ids[0],
+            ("Properties", "LoggingConfig", "LogGroup"),
+            f"Function{'s' if many else ''} {_names(ids)} take{'' if many else 's'} "
+            "LoggingConfig from Globals.Function, which names no LogGroup, and the template "
+            f"declares no AWS::Logs::LogGroup named /aws/lambda/ + {'their names' if many else 'its name'}"
+            f": Lambda creates {'their log groups' if many else 'its log group'} on first "
+            "invocation, outside the stack and with no retention, so the logs are kept, and "
+            "billed, forever (set LogGroup in Globals.Function.LoggingConfig to a declared log "
+            "group, or declare one per function)",
+            related=_inherited_by(inherited, "LoggingConfig"),
         )
 
 
@@ -347,14 +425,22 @@ def dlq_without_alarm(ctx: TemplateContext) -> Iterator[Yielded]:
         extra = f" ({'; '.join(near)})" if near else ""
         if not declared:
             extra += " (no template uses it as one, but its name says it is a dead-letter queue)"
+        links = failure_sources(ctx.repo, t, queue) if declared else []
+        scheduled = bool(links) and all(recurring_schedule(k.template, k.owner) for k in links)
         yield Hit(
             qid,
             (),
             f"{what[0].upper()}{what[1:]} has no CloudWatch alarm on "
             "ApproximateNumberOfMessagesVisible with a QueueName dimension naming it, as a "
-            f"literal name or !GetAtt {qid}.QueueName{extra}: failed messages pile up unseen "
-            "until they expire",
+            f"literal name or !GetAtt {qid}.QueueName{extra}: "
+            + (
+                "only a recurring schedule sends to it, so what goes unseen is that runs failed "
+                "(each tick's event carries no data, and the next tick runs again)"
+                if scheduled
+                else "failed messages pile up unseen until they expire"
+            ),
             confidence=None if declared else Confidence.LOW,
+            variant="schedule-only" if scheduled else None,
         )
 
 
@@ -631,19 +717,37 @@ def _has_destination(t: Template, node: Any) -> bool:
     return False
 
 
+def _express(t: Template, sm: Resource) -> bool:
+    """An Express workflow (StateMachineType, SAM Type): it keeps no execution history, so its
+    logs are the only record of a failed execution. Standard is the default."""
+    key = "Type" if sm.type == "AWS::Serverless::StateMachine" else "StateMachineType"
+    if not sm.has(key):
+        return False
+    return any(o.value == "EXPRESS" for o in resolve(t, sm.get(key)))
+
+
 @template_check("AR-OBS-007")
 def state_machine_without_logging(ctx: TemplateContext) -> Iterator[Yielded]:
     t = ctx.template
     for sm in t.of_type(*STATE_MACHINES):
         prop = "Logging" if sm.type == "AWS::Serverless::StateMachine" else "LoggingConfiguration"
         sid = sm.logical_id
+        express = _express(t, sm)
+        variant = None if express else "standard"
+        why = (
+            "an Express workflow keeps no execution history, so a failed execution leaves no "
+            "record of the state that failed or why"
+            if express
+            else "a Standard workflow's execution history (90 days, in the console and API) "
+            "still shows what failed, but nothing can be searched, alarmed on or kept longer"
+        )
         node = sm.get(prop)
         if node is MISSING:
             yield Hit(
                 sid,
                 ("Properties", prop),
-                f"State machine {sid} has no {prop}: failed executions leave no log of the "
-                "state that failed or why",
+                f"State machine {sid} has no {prop}: {why}",
+                variant=variant,
             )
             continue
         for outcome in resolve(t, node):
@@ -653,8 +757,9 @@ def state_machine_without_logging(ctx: TemplateContext) -> Iterator[Yielded]:
                 yield Hit(
                     sid,
                     ("Properties", prop),
-                    f"State machine {sid} has no {prop}{_when(conds)}",
+                    f"State machine {sid} has no {prop}{_when(conds)}: {why}",
                     confidence=Confidence.MEDIUM,
+                    variant=variant,
                 )
                 break
             if not isinstance(config, Mapping):
@@ -671,8 +776,9 @@ def state_machine_without_logging(ctx: TemplateContext) -> Iterator[Yielded]:
                     ("Properties", prop, "Level"),
                     f"State machine {sid} logs at level {level}{_when(all_conds)}"
                     + (" [from a parameter default]" if assumed else "")
-                    + ": set Level ERROR or ALL so failed executions are recorded",
+                    + f": set Level ERROR or ALL so failed executions are recorded ({why})",
                     confidence=Confidence.MEDIUM if all_conds or assumed else None,
+                    variant=variant,
                 )
                 break
             if not _has_destination(t, config.get("Destinations", MISSING)):
@@ -680,8 +786,9 @@ def state_machine_without_logging(ctx: TemplateContext) -> Iterator[Yielded]:
                     sid,
                     ("Properties", prop, "Destinations"),
                     f"State machine {sid} has {prop} with no CloudWatch Logs destination"
-                    f"{_when(conds)}: nothing is written anywhere",
+                    f"{_when(conds)}: nothing is written anywhere ({why})",
                     confidence=Confidence.MEDIUM if conds else None,
+                    variant=variant,
                 )
                 break
 
@@ -697,11 +804,21 @@ CONFIG_TYPES = (
 )
 
 
+COMPLIANCE_KEY = "platform.compliance_monitoring"
+
+
 @repo_check("AR-OBS-008")
 def no_config_recorder(ctx: RepoContext) -> Iterator[Yielded]:
-    if not ctx.profile.compliance_monitoring or not ctx.repo.templates:
+    # the templates of the modules whose profile declares compliance monitoring (the root's
+    # declaration, or a module's own)
+    declaring = sorted(
+        file
+        for file, t in ctx.repo.templates.items()
+        if (p := ctx.profile_for(t.module)).declares(COMPLIANCE_KEY) and p.compliance_monitoring
+    )
+    if not declaring:
         return
-    top = _top_template(sorted(ctx.repo.templates))
+    top = _top_template(declaring)
     yield Checked(None, top)
     if any(t.of_type(*CONFIG_TYPES) for t in ctx.repo.templates.values()):
         return

@@ -32,7 +32,7 @@ from functools import lru_cache
 
 from reviewer.discover import SKIP_DIRS
 from reviewer.gitignore import Budget, Matcher, OverBudget, workspace_glob
-from reviewer.model import Checked, Hit, Severity
+from reviewer.model import Checked, Hit, Related, Severity
 from reviewer.profile import Profile
 from reviewer.registry import Check, RepoContext, Yielded, repo_check
 from reviewer.repo import RepoIndex
@@ -183,6 +183,11 @@ def _label(repo: RepoIndex, file: str) -> str:
     return repo.module_of_file.get(file) or _folder(file) or "."
 
 
+def _profile(ctx: RepoContext, file: str) -> Profile:
+    """The profile the module of a manifest answers to (its own declaration, else the root's)."""
+    return ctx.profile_for(_label(ctx.repo, file))
+
+
 def _subject(mod: GoMod) -> str | None:
     return mod.module.value if mod.module is not None else None
 
@@ -280,10 +285,10 @@ def _same_line(have: str, want: str) -> bool:
 
 @repo_check("AR-STK-001", manifests_only=True)
 def go_version_below_declared(ctx: RepoContext) -> Iterator[Yielded]:
-    want = ctx.profile.go_version
-    if not want or go_version_key(want) == (0,):
-        return
     for file, mod in sorted(ctx.repo.gomods.items()):
+        want = _profile(ctx, file).go_version
+        if not want or go_version_key(want) == (0,):
+            continue  # the module declares no Go version: not judged
         yield Checked(None, file=file)
         best = newest_go(mod)
         written = _written(mod)
@@ -322,8 +327,8 @@ def go_version_below_declared(ctx: RepoContext) -> Iterator[Yielded]:
                 path,
                 f"{file} {what}, newer than the declared Go {want}: either the declaration is "
                 "due for an upgrade decision or this module is ahead of the platform",
-                severity=Severity.INFO,
                 file=file,
+                variant="newer",
             )
             continue
         fix = f"set `toolchain go{want}` (and raise the go line where the module may require it)"
@@ -333,8 +338,8 @@ def go_version_below_declared(ctx: RepoContext) -> Iterator[Yielded]:
                 path,
                 f"{file} {what}, a patch level below the declared Go {want}: it misses the "
                 f"standard-library and toolchain fixes of the later patch releases; {fix}",
-                severity=Severity.LOW,
                 file=file,
+                variant="patch",
             )
         else:
             yield Hit(
@@ -356,7 +361,8 @@ def aws_sdk_go_v1(ctx: RepoContext) -> Iterator[Yielded]:
             if req.path != AWS_SDK_V1:
                 continue
             how = (
-                "indirectly (a dependency pulls it in: upgrade or replace that dependency)"
+                "indirectly (a dependency pulls it in, and the binary links it only if a "
+                "package it imports uses it: upgrade or replace that dependency)"
                 if req.indirect
                 else "directly"
             )
@@ -367,6 +373,7 @@ def aws_sdk_go_v1(ctx: RepoContext) -> Iterator[Yielded]:
                 "end of support on 2025-07-31 and gets no releases, security fixes included; "
                 "migrate to github.com/aws/aws-sdk-go-v2",
                 file=file,
+                variant="indirect" if req.indirect else None,
             )
 
 
@@ -421,12 +428,30 @@ def _declared_state_library(profile: Profile) -> str | None:
     return None
 
 
+_FORBIDDEN_GO: dict[tuple[str, ...], _Under] = {}
+
+
+def _forbidden_go(profile: Profile) -> _Under:
+    """The profile's competing Go modules, matched by prefix (built once per list)."""
+    key = profile.go_forbidden
+    found = _FORBIDDEN_GO.get(key)
+    if found is None:
+        if len(_FORBIDDEN_GO) > 64:
+            _FORBIDDEN_GO.clear()
+        found = _FORBIDDEN_GO[key] = _Under(m for m in key if m != AWS_SDK_V1)
+    return found
+
+
 @repo_check("AR-STK-003", manifests_only=True)
 def competing_framework(ctx: RepoContext) -> Iterator[Yielded]:
-    profile = ctx.profile
-    router = _declared_go_router(profile)
-    forbidden_go = _Under(m for m in profile.go_forbidden if m != AWS_SDK_V1)
+    """Each half judges only where its list is declared: the Go half under
+    stack.go.forbidden_modules, the npm half under stack.node.forbidden_packages."""
     for file, mod in sorted(ctx.repo.gomods.items()):
+        profile = _profile(ctx, file)
+        if not profile.declares("stack.go.forbidden_modules"):
+            continue
+        router = _declared_go_router(profile)
+        forbidden_go = _forbidden_go(profile)
         yield Checked(None, file=file)
         for req in mod.requires:
             if req.indirect or req.path == AWS_SDK_V1:
@@ -444,9 +469,12 @@ def competing_framework(ctx: RepoContext) -> Iterator[Yielded]:
                 f"declared stack ({instead}): two ways of doing one job across modules",
                 file=file,
             )
-    state = _declared_state_library(profile)
-    forbidden_npm = frozenset(n for n in profile.node_forbidden if n != "react-query")
     for file, pkg in sorted(ctx.repo.packages.items()):
+        profile = _profile(ctx, file)
+        if not profile.declares("stack.node.forbidden_packages"):
+            continue
+        state = _declared_state_library(profile)
+        forbidden_npm = frozenset(n for n in profile.node_forbidden if n != "react-query")
         yield Checked(None, file=file)
         for dep in pkg.deps:
             name = _real_name(dep)
@@ -486,7 +514,7 @@ def _outside_declared(
     where = f"{file}: {dep.name} {dep.spec!r} in {dep.section}"
     if want_major is not None and have_major is not None and have_major > want_major:
         message = newer.format(where=where, want=want, major=have_major)
-        yield Hit(dep.name, (dep.section, dep.name), message, severity=Severity.INFO, file=file)
+        yield Hit(dep.name, (dep.section, dep.name), message, file=file, variant="newer-major")
         return
     message = missed.format(where=where, want=want, span=_span(dep.spec, low))
     yield Hit(dep.name, (dep.section, dep.name), message, file=file)
@@ -494,8 +522,11 @@ def _outside_declared(
 
 @repo_check("AR-STK-004", manifests_only=True)
 def react_range(ctx: RepoContext) -> Iterator[Yielded]:
-    declared = {name: _declared(ctx.profile, name) for name in ("react", "react-dom")}
     for file, pkg in sorted(ctx.repo.packages.items()):
+        profile = _profile(ctx, file)
+        declared = {name: _declared(profile, name) for name in ("react", "react-dom")}
+        if not any(declared.values()):
+            continue  # the module declares no React version: not judged
         yield Checked(None, file=file)
         for dep in _in_sections(pkg, FRONTEND_SECTIONS):
             if dep.name not in ("react", "react-dom") or _real_name(dep) != dep.name:
@@ -520,9 +551,12 @@ def react_range(ctx: RepoContext) -> Iterator[Yielded]:
 
 @repo_check("AR-STK-005", manifests_only=True)
 def typescript_and_react_query(ctx: RepoContext) -> Iterator[Yielded]:
-    want_ts = _declared(ctx.profile, "typescript")
-    tanstack = _declared(ctx.profile, "@tanstack/react-query") is not None
     for file, pkg in sorted(ctx.repo.packages.items()):
+        profile = _profile(ctx, file)
+        want_ts = _declared(profile, "typescript")
+        tanstack = _declared(profile, "@tanstack/react-query") is not None
+        if not want_ts and not tanstack:
+            continue  # the module declares neither: not judged
         yield Checked(None, file=file)
         for dep in pkg.deps:
             real = _real_name(dep)
@@ -549,7 +583,14 @@ def typescript_and_react_query(ctx: RepoContext) -> Iterator[Yielded]:
 # -- AR-STK-006 -------------------------------------------------------------------------------
 
 
+def _own_go_modules(repo: RepoIndex) -> frozenset[str]:
+    """The module paths the repository's own go.mod files declare."""
+    return frozenset(m.module.value for m in repo.gomods.values() if m.module is not None)
+
+
 def _go_drift(repo: RepoIndex) -> Iterator[Yielded]:
+    """One finding per module path required at different versions: at the first go.mod that
+    requires it, every other one a related location."""
     uses: dict[str, list[tuple[str, str, bool, str]]] = {}  # path -> (file, version, direct, note)
     for file, mod in sorted(repo.gomods.items()):
         replaced = {r.old_path: r for r in mod.replaces}
@@ -560,21 +601,34 @@ def _go_drift(repo: RepoIndex) -> Iterator[Yielded]:
                 target = rep.new_path + (f" {rep.new_version}" if rep.new_version else "")
                 note = f" (replaced by {target})"
             uses.setdefault(req.path, []).append((file, req.version, not req.indirect, note))
+    own = _own_go_modules(repo)
     for path, entries in sorted(uses.items()):
         if len(entries) < 2 or not any(direct for _, _, direct, _ in entries):
             continue  # only-indirect requirements are the module graph's business
-        if len({version for _, version, _, _ in entries}) < 2:
+        versions = {version for _, version, _, _ in entries}
+        if len(versions) < 2:
             continue
-        listing = _listing([(_label(repo, f), f"{v}{note}") for f, v, _, note in entries])
-        for file, version, _, _ in entries:
-            yield Hit(
-                path,
-                ("require", path),
-                f"{path} is required at {version} here but at different versions across "
-                f"modules: {listing}. Modules of one platform should agree on one version "
-                "(a shared schema module above all)",
-                file=file,
-            )
+        shown = [(_label(repo, f), f"{v}{note}") for f, v, _, note in entries]
+        first = entries[0][0]
+        ours = path in own
+        consequence = (
+            "it is this repository's own module, so the modules disagree on its contract"
+            if ours
+            else "a fix or a breaking change reaches some modules and not the others"
+        )
+        yield Hit(
+            path,
+            ("require", path),
+            f"{path} is required at {len(versions)} different versions across "
+            f"{len(entries)} modules: {_listing(shown)}; {consequence}. Align the modules on "
+            "one version",
+            file=first,
+            severity=Severity.MEDIUM if ours else None,
+            related=tuple(
+                Related(path, ("require", path), f"{label} requires {version}", file=f)
+                for (f, _, _, _), (label, version) in zip(entries[1:], shown[1:], strict=True)
+            ),
+        )
 
 
 _DRIFT_RANK = {section: rank for rank, section in enumerate(DRIFT_SECTIONS)}
@@ -693,9 +747,37 @@ def drift_clashes(specs: Sequence[str], allowance: list[int]) -> dict[str, Clash
     return out
 
 
+RUNTIME_SECTIONS = ("dependencies", "optionalDependencies", "peerDependencies")
+
+
+def _some_of(part: int, whole: int) -> str:
+    """ "the ranges of 2 of the 5 modules" / "the ranges of the 2 modules"."""
+    return (
+        f"the ranges of the {whole} modules"
+        if part == whole
+        else (f"the ranges of {part} of the {whole} modules")
+    )
+
+
+def _clashing(specs: Sequence[str], allowance: list[int]) -> set[int] | None:
+    """The indexes of the specs that share no version with another one (None: too many to
+    compare within the allowance)."""
+    clashes = drift_clashes(specs, allowance)
+    if clashes is None:
+        return None
+    return {i for i, spec in enumerate(specs) if spec in clashes}
+
+
 def _npm_drift(repo: RepoIndex) -> Iterator[Yielded]:
+    """One finding per package whose ranges admit no common version: at the first manifest
+    that clashes, every other manifest naming it a related location. A clash among runtime
+    dependencies is a defect; one that only devDependencies take part in is build and test
+    tooling (variant dev-dependencies)."""
     named: dict[str, list[tuple[str, NpmDep]]] = {}
+    own: set[str] = set()
     for file, pkg in sorted(repo.packages.items()):
+        if pkg.name:
+            own.add(pkg.name)
         for dep in _drift_specs(pkg):
             named.setdefault(dep.name, []).append((file, dep))
     allowance = [MAX_DRIFT_PAIRS]
@@ -714,8 +796,8 @@ def _npm_drift(repo: RepoIndex) -> Iterator[Yielded]:
         distinct = len(set(stripped))
         if distinct < 2:
             continue
-        clashes = drift_clashes(stripped, allowance)
-        if clashes is None:
+        clashing = _clashing(stripped, allowance)
+        if clashing is None:
             file, dep = entries[0]
             yield Hit(
                 name,
@@ -726,30 +808,53 @@ def _npm_drift(repo: RepoIndex) -> Iterator[Yielded]:
                 "version was not checked",
                 severity=Severity.INFO,
                 file=file,
+                variant="not-compared",
             )
             continue
-        if not clashes:
+        if not clashing:
             continue
         for file, _ in entries:
             if file not in labels:
                 labels[file] = _label(repo, file)
-        listing = _listing([(labels[f], dep.spec) for f, dep in entries[:MAX_LISTED]], len(entries))
-        against_of: dict[str, str] = {}  # the same spec clashes with the same entries
-        for (file, dep), mine in zip(entries, stripped, strict=True):
-            clash = clashes.get(mine)
-            if clash is None:
-                continue
-            against = against_of.get(mine)
-            if against is None:
-                shown = [(labels[entries[k][0]], entries[k][1].spec) for k in clash.first]
-                against = against_of[mine] = _listing(shown, clash.total)
-            yield Hit(
-                name,
-                (dep.section, name),
-                f"{name} is declared as {dep.spec!r} here, and no version satisfies both this "
-                f"and {against}; across modules: {listing}",
-                file=file,
+        runtime = [k for k, (_, dep) in enumerate(entries) if dep.section in RUNTIME_SECTIONS]
+        runtime_clash = len(runtime) >= 2 and bool(
+            _clashing([stripped[k] for k in runtime], allowance)
+        )
+        primary = min(clashing)
+        file, dep = entries[primary]
+        shown = [(labels[f], d.spec) for f, d in entries]
+        disagree = _listing([shown[k] for k in sorted(clashing)], len(clashing))
+        if runtime_clash:
+            ours = name in own
+            consequence = (
+                "it is this repository's own package, so the modules disagree on its contract"
+                if ours
+                else "the modules install different releases of it, so a fix or a breaking "
+                "change reaches some of them and not the others"
             )
+            variant = None
+            severity = Severity.MEDIUM if ours else None
+        else:
+            consequence = (
+                "only devDependencies disagree: build and test tooling that behaves "
+                "differently per module, with no effect on what the modules run"
+            )
+            variant = "dev-dependencies"
+            severity = None
+        yield Hit(
+            name,
+            (dep.section, name),
+            f"{name}: {_some_of(len(clashing), len(entries))} that declare it admit no common "
+            f"version ({disagree}); {consequence}. Align them on one range",
+            file=file,
+            severity=severity,
+            variant=variant,
+            related=tuple(
+                Related(name, (d.section, name), f"{labels[f]} {d.spec!r} in {d.section}", file=f)
+                for k, (f, d) in enumerate(entries)
+                if k != primary
+            ),
+        )
 
 
 @repo_check("AR-STK-006", manifests_only=True)
@@ -906,10 +1011,9 @@ def _has_test_framework(deps: Iterable[NpmDep], names: frozenset[str]) -> bool:
 
 @repo_check("AR-STK-007")
 def declared_test_framework(ctx: RepoContext) -> Iterator[Yielded]:
-    profile = ctx.profile
-    go_wanted = profile.go_test_frameworks
-    go_under = _Under(go_wanted)
-    if go_wanted and ctx.repo.gomods:
+    """Each half judges only the modules that declare it: stack.testing.go for go.mod files,
+    stack.testing.node for React front ends."""
+    if ctx.repo.gomods and any(_profile(ctx, f).go_test_frameworks for f in ctx.repo.gomods):
         facts = tree_facts(ctx.repo)
         folders = {_folder(f): f for f in ctx.repo.gomods}
         tests: dict[str, list[str]] = {}
@@ -918,6 +1022,10 @@ def declared_test_framework(ctx: RepoContext) -> Iterator[Yielded]:
             if owner is not None:
                 tests.setdefault(folders[owner], []).append(test)
         for file, mod in sorted(ctx.repo.gomods.items()):
+            go_wanted = _profile(ctx, file).go_test_frameworks
+            if not go_wanted:
+                continue  # the module declares no Go test framework
+            go_under = _Under(go_wanted)
             yield Checked(None, file=file)
             found = tests.get(file)
             if not found:
@@ -935,11 +1043,11 @@ def declared_test_framework(ctx: RepoContext) -> Iterator[Yielded]:
                 + (" (only indirectly)" if _indirect_only(mod, go_under) else ""),
                 file=file,
             )
-    node_wanted = profile.node_test_frameworks
-    names = _frameworks(node_wanted)
-    if not node_wanted:
-        return
     for file, pkg in sorted(ctx.repo.packages.items()):
+        node_wanted = _profile(ctx, file).node_test_frameworks
+        if not node_wanted:
+            continue  # the module declares no test framework for front ends
+        names = _frameworks(node_wanted)
         react = next((d for d in _in_sections(pkg, FRONTEND_SECTIONS) if d.name == "react"), None)
         if react is None:
             continue  # not a front end

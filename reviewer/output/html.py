@@ -1,9 +1,13 @@
 """The report as one self-contained HTML page (`--format html`).
 
-What it shows: the grade and the score of each layer (with what moved it most), a module x layer
-heatmap drawn as inline SVG (a cell lists its findings when selected), and the findings as a table
-that filters by severity, layer, module and text and sorts by score; each finding opens its ADR
-text and its source line with the offending property marked. Then the accepted risks.
+What it shows, decisions first: the grade (and what capped it), the declared architecture the
+review used and how many findings a higher persona would add; the decisions to take (the findings
+grouped by rule, by consequence, the first few, each linking to its first finding); the counts and
+the score of each layer (with what moved it most), a module x layer heatmap drawn as inline SVG (a
+cell lists its findings when selected), and every finding, collapsed, in a table that filters by
+severity, layer, module and text and sorts by score; each finding opens its ADR text, its source
+line with the offending property marked and its related locations. Then the accepted risks and a
+summary by rule (one row per rule, however many findings it has).
 
 How it is built:
 - self-contained: inline CSS and SVG and one small inline script; a Content-Security-Policy meta
@@ -28,7 +32,15 @@ from collections.abc import Iterable
 from urllib.parse import urlsplit
 
 from reviewer import insights
-from reviewer.model import LAYER_LABELS, Finding, ModuleSummary, Report, ScoreBlock, Severity
+from reviewer.model import (
+    LAYER_LABELS,
+    Finding,
+    ModuleSummary,
+    Persona,
+    Report,
+    ScoreBlock,
+    Severity,
+)
 from reviewer.output import RenderOptions
 from reviewer.output.limits import PATH_CHARS, TEXT_CHARS, clip
 from reviewer.output.text import display_width, finding_excerpt
@@ -228,6 +240,20 @@ margin:.7rem 0 .1rem}
 .s-critical{--c:var(--sev-critical)}.s-high{--c:var(--sev-high)}.s-medium{--c:var(--sev-medium)}
 .s-low{--c:var(--sev-low)}.s-info{--c:var(--sev-info)}
 section{margin-bottom:16px}
+.verdict{margin:.3rem 0 .1rem;font-size:17px;font-weight:650}
+.verdict .cap{font-weight:400;color:var(--sev-high)}
+.notice{margin:.4rem 0;padding:6px 10px;border-left:4px solid var(--accent);
+background:var(--panel);overflow-wrap:anywhere}
+.cap-note{display:block;color:var(--sev-high);font-size:13px}
+.layers .cap{font-size:12px;color:var(--muted);margin-left:.4em}
+ol.decisions{margin:0;padding-left:1.6rem}
+ol.decisions>li{margin:.1rem 0 .7rem}
+ol.decisions .head{font-weight:600;overflow-wrap:anywhere}
+ol.decisions .rule{font-family:ui-monospace,Menlo,Consolas,monospace;font-size:12.5px;
+color:var(--muted);font-weight:500;margin:0 .3em}
+ol.decisions .places{display:block;font-size:13px;color:var(--muted);overflow-wrap:anywhere}
+ol.decisions .decide{display:block;margin-top:.1rem}
+table.rules td.title{overflow-wrap:anywhere}
 footer{color:var(--muted);font-size:13px;padding-bottom:32px}
 @media (max-width:900px){.summary,.detail-grid{grid-template-columns:1fr}}
 @media (prefers-reduced-motion:reduce){button.toggle::before{transition:none}}
@@ -356,10 +382,17 @@ _SCRIPT = """
     });
   });
 
-  var target = location.hash ? d.getElementById(location.hash.slice(1)) : null;
-  if (target && target.classList.contains("finding")) { setOpen(target, true); }
+  function reveal(scroll) {
+    var target = location.hash ? d.getElementById(location.hash.slice(1)) : null;
+    if (!target || !target.classList.contains("finding")) { return; }
+    if (target.hidden) { d.getElementById("filter-reset").click(); }
+    setOpen(target, true);
+    if (scroll) { target.scrollIntoView({block: "start"}); }
+  }
+  window.addEventListener("hashchange", function () { reveal(true); });
   d.documentElement.classList.add("js");
   apply();
+  reveal(false);
 }());
 """
 
@@ -386,6 +419,8 @@ def render_html(report: Report) -> str:
     accepted = sorted(
         (f for f in report.findings if f.suppressed is not None), key=Finding.sort_key
     )
+    groups = insights.report_groups(report)
+    anchors = {id(f): f"f-{i}" for i, f in enumerate(live, 1)}  # the ids _findings gives them
     name = _root_name(report.root)
     block = report.score
     title = f"archreview: {name}, " + (
@@ -408,6 +443,7 @@ def render_html(report: Report) -> str:
         '<a class="skip" href="#findings">Skip to the findings</a>',
         _masthead(report, name),
         "<main>",
+        _decisions(groups, anchors),
         _summary(report),
         '<div class="charts">',
         _layers(report),
@@ -415,6 +451,7 @@ def render_html(report: Report) -> str:
         "</div>",
         _findings(report, live),
         _accepted(accepted),
+        _rule_summary(groups),
         "</main>",
         f"<footer><p>Made by archreview {_e(report.tool_version)}. Scores ignore "
         "--min-confidence and PR mode; suppressed findings cost nothing.</p></footer>",
@@ -451,12 +488,31 @@ def _masthead(report: Report, name: str) -> str:
             f'<p class="meta"><strong>{new} new</strong> against <code>'
             f"{_e(report.diff_base)}</code>; scores are of the full scan.</p>"
         )
+    block = report.score
+    if block.score is None or block.grade is None:
+        verdict = "No score: nothing was weighed"
+    else:
+        cap = insights.cap_note(block)
+        verdict = f"Grade {_e(block.grade)} ({block.score:.1f}/100)" + (
+            f' <span class="cap">— {_e(cap)}</span>' if cap else ""
+        )
+    notice = (
+        f'<p class="notice" role="note" id="profile-notice">{_e(report.profile_notice)}</p>'
+        if report.profile_notice
+        else ""
+    )
+    lead, command = insights.hidden_parts(report)
+    shown_command = f": <code>{_e(command, PATH_CHARS)}</code>" if command else ""
+    hidden = f'<p class="meta" id="hidden-note">{_e(lead)}{shown_command}</p>'
     return (
         '<header class="top">'
         f'<p class="tool">archreview {_e(report.tool_version)}</p>'
         f'<h1>Architecture review of <span id="root-name">{_e(name)}</span></h1>'
-        f'<p class="meta"><span class="mono">{_e(report.root, PATH_CHARS)}</span> · profile '
-        f"{_e(report.profile)} · {inventory}</p>{pr}</header>"
+        f'<p class="verdict" id="verdict">{verdict}</p>'
+        f'<p class="meta" id="profile-line">{_e(insights.profile_line(report), PATH_CHARS)}</p>'
+        f"{notice}"
+        f'<p class="meta"><span class="mono">{_e(report.root, PATH_CHARS)}</span> · '
+        f"{inventory}</p>{pr}{hidden}</header>"
     )
 
 
@@ -470,6 +526,8 @@ def _summary(report: Report) -> str:
     total = sum(counts.get(s.value, 0) for s in Severity)
     score = "n/a" if block.score is None else f"{block.score:.1f}"
     grade = _e(block.grade) if block.grade else "&ndash;"
+    cap_text = insights.cap_note(block)
+    cap = f'<span class="cap-note">{_e(cap_text)}</span>' if cap_text else ""
     card = (
         '<div class="panel grade-card" id="grade" '
         f'data-grade="{_e(block.grade or "")}" data-score="{_e(score)}">'
@@ -477,7 +535,7 @@ def _summary(report: Report) -> str:
         f'<div><span class="vh">Grade {grade}, </span>'
         f'<span class="grade-score">{score}<small> / 100</small></span>'
         f'<span class="grade-note">{_plural(block.evaluated, "evaluation")}, '
-        f"{block.failed} failed</span></div></div>"
+        f"{block.failed} failed</span>{cap}</div></div>"
     )
     items = "".join(
         f'<div class="c-{s.value}" data-count="{s.value}"><dt>{_SEVERITY_LABEL[s]}</dt>'
@@ -528,6 +586,8 @@ def _layers(report: Report) -> str:
         width = 0.0 if block.score is None else max(0.0, min(100.0, block.score))
         top = moved.get(layer, ())
         by = _mover(top[0]) if top else "&ndash;"
+        cap_text = insights.cap_note(block)
+        cap = f'<span class="cap">{_e(cap_text)}</span>' if cap_text else ""
         rows.append(
             f'<tr data-layer="{_e(layer)}"><th scope="row">{_e(layer)}'
             f'<span class="lbl">{_e(LAYER_LABELS.get(layer, ""))}</span></th>'
@@ -536,7 +596,8 @@ def _layers(report: Report) -> str:
             f'rx="2"/><rect class="{_grade_class(block.grade)}" width="{width:.1f}" height="10" '
             'rx="2"/></svg></td>'
             f'<td class="num">{score}</td>'
-            f'<td><span class="badge {_grade_class(block.grade)}">{block.grade or "&ndash;"}</span></td>'
+            f'<td><span class="badge {_grade_class(block.grade)}">{block.grade or "&ndash;"}</span>'
+            f"{cap}</td>"
             f'<td class="num">{block.failed}/{block.evaluated}</td>'
             f'<td class="by">{by}</td></tr>'
         )
@@ -625,9 +686,11 @@ def _cell(module: str, layer: str, block: ScoreBlock | None, x: int, y: int) -> 
         )
     score = "n/a" if block.score is None else f"{block.score:.1f}"
     what = "all layers" if layer == "ALL" else insights.layer_label(layer)
+    cap = insights.cap_note(block)
     label = (
         f"{_visible(module)}, {what}: score {score}"
         + (f", grade {block.grade}" if block.grade else "")
+        + (f" ({cap})" if cap else "")
         + f", {block.failed} of {block.evaluated} evaluations failed. Show its findings."
     )
     data_layer = "" if layer == "ALL" else layer
@@ -773,15 +836,21 @@ def _detail(f: Finding) -> str:
             f"({_e(insights.layer_label(f.layer))})",
         )
     )
-    for rel in f.related:
-        what = ".".join(n for n in (rel.logical_id, rel.path) if n)
+    if f.persona is not Persona.REGULAR:
+        facts.append(("Persona", _e(f.persona.value)))
+    related, more = insights.related_shown(f)
+    for rel in related:
+        what = insights.related_subject(rel)
         facts.append(
             (
                 "Related",
-                f'<span class="mono">{_e(rel.file)}:{rel.line}</span>'
-                + (f' <span class="mono">{_e(what)}</span>' if what else ""),
+                f'<span class="mono">{_path(rel.file, rel.line)}</span>'
+                + (f' <span class="mono">{_e(what)}</span>' if what else "")
+                + (f" &mdash; {_e(rel.message)}" if rel.message else ""),
             )
         )
+    if more:
+        facts.append(("Related", f"+{more} more"))
     facts.append(("Fingerprint", f'<span class="mono">{_e(f.fingerprint)}</span>'))
     facts_html = "".join(f"<dt>{k}</dt><dd>{v}</dd>" for k, v in facts)
     refs = []
@@ -829,4 +898,69 @@ def _accepted(findings: list[Finding]) -> str:
         '<table><thead><tr><th scope="col">Rule</th><th scope="col">Where</th>'
         '<th scope="col">Resource</th><th scope="col">Severity</th>'
         f'<th scope="col">Decision</th></tr></thead><tbody>{rows}</tbody></table></section>'
+    )
+
+
+def _decisions(groups: tuple[insights.DecisionGroup, ...], anchors: dict[int, str]) -> str:
+    """The first few decision groups: severity, rule and title; how many and where (each place
+    links to its finding below); the decision in one sentence."""
+    head = (
+        '<section class="panel" id="decisions" aria-labelledby="decisions-h">'
+        '<h2 id="decisions-h">Decisions to take</h2>'
+    )
+    shown = groups[: insights.DECISIONS_SHOWN]
+    if not shown:
+        return head + "<p>None: no unsuppressed finding.</p></section>"
+    items = []
+    for g in shown:
+        places = ", ".join(_decision_place(f, anchors) for f in g.where())
+        more = f", +{g.more} more" if g.more else ""
+        decide = (
+            f'<span class="decide"><strong>Decide:</strong> {_e(g.decision)}</span>'
+            if g.decision
+            else ""
+        )
+        items.append(
+            f'<li class="s-{g.severity.value}" data-rule="{_e(g.rule_id)}">'
+            f'<span class="head"><span class="sev">{g.severity.value}</span>'
+            f'<span class="rule">{_e(g.rule_id)}</span>{_e(g.title)}</span>'
+            f'<span class="places">{_plural(g.count, "finding")}: {places}{more}</span>'
+            f"{decide}</li>"
+        )
+    rest = len(groups) - len(shown)
+    tail = (
+        f'<p>{rest} more in the <a href="#rules-summary">summary by rule</a>.</p>' if rest else ""
+    )
+    return head + f'<ol class="decisions">{"".join(items)}</ol>{tail}</section>'
+
+
+def _decision_place(f: Finding, anchors: dict[int, str]) -> str:
+    label = f'<span class="mono">{_path(f.file, f.line)}</span>' + (
+        f' <span class="mono">{_e(f.resource)}</span>' if f.resource else ""
+    )
+    anchor = anchors.get(id(f))
+    return f'<a href="#{anchor}">{label}</a>' if anchor else label
+
+
+def _rule_summary(groups: tuple[insights.DecisionGroup, ...]) -> str:
+    """One row per rule (and title): rule, count, severity, title."""
+    if not groups:
+        return ""
+    total = sum(g.count for g in groups)
+    rules = len({g.rule_id for g in groups})
+    rows = "".join(
+        f'<tr data-rule="{_e(g.rule_id)}"><td class="mono">{_e(g.rule_id)}</td>'
+        f'<td class="num">{g.count}</td>'
+        f'<td><span class="sev s-{g.severity.value}">'
+        f"{_e(insights.severity_label(g.severities))}</span></td>"
+        f'<td class="title">{_e(g.title)}</td></tr>'
+        for g in groups
+    )
+    return (
+        '<section class="panel" id="rules-summary" aria-labelledby="rules-h">'
+        f'<h2 id="rules-h">Summary by rule ({_plural(rules, "rule")}, '
+        f"{_plural(total, 'finding')})</h2>"
+        '<table class="rules"><thead><tr><th scope="col">Rule</th>'
+        '<th scope="col" class="num">Count</th><th scope="col">Severity</th>'
+        f'<th scope="col">Title</th></tr></thead><tbody>{rows}</tbody></table></section>'
     )

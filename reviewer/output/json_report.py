@@ -1,4 +1,11 @@
-"""The JSON report (schema_version 1): stable, sorted, byte-identical for the same tree."""
+"""The JSON report (schema_version 2): stable, sorted, byte-identical for the same tree.
+
+Version 2 adds, per product.md *JSON report*: `profile_source` (option|file|agent|baseline) and
+`profile_notice` (the one line human formats show when the baseline was used);
+in the summary `persona` (who the report is for), `grade_cap` ({grade, reason} when the worst
+finding capped the grade, else null; also on every layer and module) and `hidden` (per persona
+above the chosen one, the unsuppressed findings not reported); per finding `persona` and
+`related` locations with their `message`. `load_report` reads versions 1 and 2."""
 
 from __future__ import annotations
 
@@ -14,6 +21,7 @@ from reviewer.model import (
     Finding,
     Location,
     ModuleSummary,
+    Persona,
     Reference,
     Report,
     ScoreBlock,
@@ -30,9 +38,21 @@ def _block(block: ScoreBlock) -> dict[str, Any]:
     return {"score": block.score, "evaluated": block.evaluated, "failed": block.failed}
 
 
+def _cap(block: ScoreBlock) -> dict[str, Any] | None:
+    """`{"grade": "D", "reason": "a high finding"}` when the worst finding capped the grade."""
+    if block.cap is None:
+        return None
+    return {"grade": block.cap, "reason": block.cap_reason}
+
+
 def _layers(layers: tuple[tuple[str, ScoreBlock], ...]) -> dict[str, Any]:
     return {
-        layer: {**_block(block), "grade": block.grade, "label": LAYER_LABELS.get(layer, layer)}
+        layer: {
+            **_block(block),
+            "grade": block.grade,
+            "grade_cap": _cap(block),
+            "label": LAYER_LABELS.get(layer, layer),
+        }
         for layer, block in layers
     }
 
@@ -59,6 +79,7 @@ def finding_dict(f: Finding) -> dict[str, Any]:
         "message": clip(f.message),
         "fingerprint": f.fingerprint,
         "new": f.new,
+        "persona": f.persona.value,
         "suppressed": None
         if f.suppressed is None
         else {
@@ -72,6 +93,7 @@ def finding_dict(f: Finding) -> dict[str, Any]:
                 "line": r.line,
                 "resource": clip_opt(r.logical_id),
                 "property": clip_opt(r.path),
+                "message": clip(r.message),
             }
             for r in f.related
         ],
@@ -108,6 +130,7 @@ _FINDING_KEYS = (
     "message",
     "fingerprint",
     "new",
+    "persona",
     "suppressed",
     "related",
     "adr",
@@ -195,7 +218,7 @@ class _Writer:
         )
         if f.related:
             deeper = inner + "  "
-            fmt = self._fmt("related", ("file", "line", "resource", "property"), deeper)
+            fmt = self._fmt("related", ("file", "line", "resource", "property", "message"), deeper)
             related = _array_text(
                 [
                     fmt
@@ -204,6 +227,7 @@ class _Writer:
                         s(r.line),
                         s(clip_opt(r.logical_id)),
                         s(clip_opt(r.path)),
+                        s(clip(r.message)),
                     )
                     for r in f.related
                 ],
@@ -230,6 +254,7 @@ class _Writer:
             s(clip(f.message)),
             s(f.fingerprint),
             s(f.new),
+            s(f.persona.value),
             suppressed,
             related,
             self.adr(f.adr, inner),
@@ -254,13 +279,18 @@ def report_dict(report: Report, *, findings: bool = True) -> dict[str, Any]:
         "tool": {"name": "archreview", "version": report.tool_version},
         "root": clip_path(report.root),
         "profile": clip_path(report.profile),
+        "profile_source": report.profile_source,
+        "profile_notice": clip_opt(report.profile_notice),
         "summary": {
             "score": report.score.score,
             "grade": report.score.grade,
+            "grade_cap": _cap(report.score),
             "evaluated": report.score.evaluated,
             "failed": report.score.failed,
+            "persona": report.persona.value,
             "layers": _layers(report.layers),
             "counts": dict(report.counts),
+            "hidden": dict(report.hidden),
             "files": {
                 "templates": report.files.templates,
                 "go_mod": report.files.go_mod,
@@ -287,6 +317,7 @@ def report_dict(report: Report, *, findings: bool = True) -> dict[str, Any]:
                 "path": clip_path(m.path),
                 "score": m.score.score,
                 "grade": m.score.grade,
+                "grade_cap": _cap(m.score),
                 "evaluated": m.score.evaluated,
                 "failed": m.score.failed,
                 "layers": _layers(m.layers),
@@ -325,11 +356,14 @@ class ReportFormatError(ValueError):
 
 
 def _score_block(data: Any) -> ScoreBlock:
+    cap = data.get("grade_cap") or {}
     return ScoreBlock(
         score=None if data.get("score") is None else float(data["score"]),
         grade=data.get("grade"),
         evaluated=int(data.get("evaluated", 0)),
         failed=int(data.get("failed", 0)),
+        cap=None if not cap.get("grade") else str(cap["grade"]),
+        cap_reason=None if not cap.get("reason") else str(cap["reason"]),
     )
 
 
@@ -377,21 +411,23 @@ def _finding(data: Any) -> Finding:
                 1,
                 r.get("resource"),
                 r.get("property"),
+                str(r.get("message") or ""),
             )
             for r in data.get("related") or ()
         ),
+        persona=Persona(data.get("persona") or "regular"),
     )
 
 
 def load_report(data: dict[str, Any]) -> Report:
     """Rebuild a Report from `report_dict` output (what `--format json` writes)."""
-    if not isinstance(data, dict) or data.get("schema_version") != 1:
-        raise ReportFormatError("not an archreview JSON report (schema_version 1)")
+    if not isinstance(data, dict) or data.get("schema_version") not in (1, 2):
+        raise ReportFormatError("not an archreview JSON report (schema_version 1 or 2)")
     try:
         summary = data["summary"]
         files = summary.get("files") or {}
         return Report(
-            schema_version=1,
+            schema_version=int(data["schema_version"]),
             tool_version=str((data.get("tool") or {}).get("version") or ""),
             root=str(data.get("root") or "."),
             profile=str(data.get("profile") or ""),
@@ -427,6 +463,12 @@ def load_report(data: dict[str, Any]) -> Report:
                 for e in summary.get("evaluations") or ()
             ),
             diff_base=summary.get("diff_base"),
+            persona=Persona(summary.get("persona") or "regular"),
+            hidden=tuple((str(k), int(v)) for k, v in (summary.get("hidden") or {}).items()),
+            profile_source=str(data.get("profile_source") or "file"),
+            profile_notice=None
+            if data.get("profile_notice") is None
+            else str(data["profile_notice"]),
         )
     except (KeyError, TypeError, ValueError, AttributeError) as err:
         raise ReportFormatError(f"malformed archreview JSON report: {err!r}") from err

@@ -1,6 +1,7 @@
 """JUnit XML for CI dashboards: one testcase per evaluation (rule x resource, or rule x file for
 repository rules), a failure per unsuppressed finding, `skipped` when every finding of the
-evaluation is suppressed. One testsuite per layer."""
+evaluation is suppressed. One testsuite per layer; each names the run's persona (and the findings
+a higher persona would add) in its properties."""
 
 from __future__ import annotations
 
@@ -55,6 +56,15 @@ def _failure_text(f: Finding) -> str:
     return "\n".join(lines)
 
 
+def _properties(suite: ET.Element, report: Report) -> None:
+    """The run's persona, and the findings it left out per higher persona, as the suite's
+    properties (JUnit has no place for them elsewhere)."""
+    props = ET.SubElement(suite, "properties")
+    ET.SubElement(props, "property", name="persona", value=report.persona.value)
+    for name, count in report.hidden:
+        ET.SubElement(props, "property", name=f"hidden.{_xml(clip(name))}", value=str(count))
+
+
 def junit_tree(report: Report) -> ET.Element:
     cases = _group(report.evaluations, report.findings)
     suites: dict[str, ET.Element] = {}
@@ -69,6 +79,7 @@ def junit_tree(report: Report) -> ET.Element:
             label = LAYER_LABELS.get(layer, layer)
             suite = ET.SubElement(root, "testsuite", name=f"{layer} {label}")
             suite.set("tests", "0")
+            _properties(suite, report)
             suites[layer] = suite
         case = ET.SubElement(
             suite,

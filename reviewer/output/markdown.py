@@ -1,8 +1,12 @@
 """The whole report as one GitHub-flavoured Markdown document (what the PR comment posts).
 
-Layout: grade and layer scores, what moved them most, a module x layer table, a mermaid map of
-modules and layers coloured by score, new findings first (PR mode), then the findings grouped by
-module and severity (file:line links, the decision each asks for), then the accepted risks.
+Layout, decisions first: the grade (and what capped it), the declared architecture the review
+used, the counts and how many findings a higher persona would add; the decisions to take (the
+findings grouped by rule, by consequence, the first few); the layer scores and what moved them
+most, a module x layer table, a mermaid map of modules and layers coloured by score; new findings
+first (PR mode), then every finding grouped by module and severity, collapsed (file:line links,
+related locations, the decision each asks for); the accepted risks; and a summary by rule (one
+row per rule, however many findings it has).
 
 Everything that comes from the scanned repository passes through `text`, `code`, `link` or
 `_mermaid_label` before it reaches the document: no @mention or #reference pings, no raw HTML,
@@ -18,7 +22,7 @@ from dataclasses import dataclass
 from urllib.parse import quote
 
 from reviewer import insights
-from reviewer.model import LAYER_LABELS, Finding, Report, ScoreBlock, Severity
+from reviewer.model import LAYER_LABELS, Finding, Persona, Report, ScoreBlock, Severity
 from reviewer.output import RenderOptions
 from reviewer.output.limits import PATH_CHARS, TEXT_CHARS, clip
 
@@ -112,6 +116,7 @@ _SEVERITY_PRIORITY = {
 }
 _MAP_PRIORITY = 30
 _ACCEPTED_PRIORITY = 40
+_SUMMARY_PRIORITY = 45  # the summary by rule: one row per rule, dropped before medium findings
 _NEW_OFFSET = 100  # in PR mode, findings that were already there go before any new one
 
 
@@ -128,7 +133,8 @@ def render_markdown(report: Report, *, max_chars: int | None = None, link_base: 
 
 
 def _parts(report: Report, base: str) -> list[_Part]:
-    parts = [_Part(_header(report, base)), _Part(_tables(report, base))]
+    groups = insights.report_groups(report)
+    parts = [_Part(_header(report)), _Part(_decisions(groups, base)), _Part(_tables(report, base))]
     parts.append(_Part(_mermaid(report), _MAP_PRIORITY, "the map of modules and layers"))
     pr_mode = report.diff_base is not None or any(f.new is not None for f in report.findings)
     live = [f for f in report.findings if f.suppressed is None]
@@ -153,7 +159,14 @@ def _parts(report: Report, base: str) -> list[_Part]:
     else:
         parts.append(_Part(f"### Findings ({len(live)})\n"))
         if live:
+            parts.append(
+                _Part(
+                    "<details>\n<summary>"
+                    f"Every finding, by module and severity ({len(live)})</summary>\n"
+                )
+            )
             parts.extend(_finding_groups(live, base, 0, ""))
+            parts.append(_Part("</details>\n"))
         else:
             parts.append(_Part("No findings.\n"))
     accepted = [f for f in report.findings if f.suppressed is not None]
@@ -166,6 +179,8 @@ def _parts(report: Report, base: str) -> list[_Part]:
                 len(accepted),
             )
         )
+    if groups:
+        parts.append(_Part(_rule_summary(groups), _SUMMARY_PRIORITY, "the summary by rule"))
     parts.append(_Part(f"<sub>archreview {text(report.tool_version)}</sub>\n"))
     return parts
 
@@ -230,28 +245,33 @@ def _grade(block: ScoreBlock) -> str:
     return f"{block.score:.1f} {block.grade}"
 
 
-def _header(report: Report, base: str) -> str:
+def _header(report: Report) -> str:
+    """Grade and cap, the profile used (and its notice), the counts, the hidden findings."""
     block = report.score
     if block.score is None:
         title = "## archreview: no score (nothing was weighed)"
     else:
-        title = f"## archreview: grade {block.grade} ({block.score:.1f}/100)"
+        cap = insights.cap_note(block)
+        title = f"## archreview: grade {block.grade} ({block.score:.1f}/100)" + (
+            f" — {text(cap)}" if cap else ""
+        )
     counts = dict(report.counts)
     total = sum(counts.get(s.value, 0) for s in Severity)
     by_sev = ", ".join(f"{counts.get(s.value, 0)} {s.value}" for s in Severity)
     accepted = len(insights.accepted_risks(report))
     files = report.files
-    lines = [
-        title,
+    lines = [title, "", text(insights.profile_line(report), PATH_CHARS) + "."]
+    if report.profile_notice:
+        lines += ["", "> [!NOTE]", f"> {text(report.profile_notice)}"]
+    lines += [
         "",
         f"**{total} finding{'s' if total != 1 else ''}** ({by_sev}; "
         f"{counts.get('suppressed', 0)} suppressed, "
         f"{accepted} accepted risk{'s' if accepted != 1 else ''}) "
-        f"in {files.templates} templates, {files.go_mod} go.mod, "
+        f"in {insights.plural(files.templates, 'template')}, {files.go_mod} go.mod, "
         f"{files.package_json} package.json"
         + (f", {files.skipped} skipped" if files.skipped else "")
-        + f". {block.evaluated} evaluations, {block.failed} failed. "
-        f"Profile: {text(report.profile)}.",
+        + f". {block.evaluated} evaluations, {block.failed} failed.",
     ]
     if report.diff_base is not None:
         new = sum(1 for f in report.findings if f.new is True and f.suppressed is None)
@@ -259,18 +279,65 @@ def _header(report: Report, base: str) -> str:
             "",
             f"**{new} new** against {code(report.diff_base)}; scores are of the full scan.",
         ]
-    top = insights.movers(report, limit=3)
-    if top:
-        lines += ["", "**What moved the score most:**", ""]
-        for m in top:
-            lines.append(f"- {_mover(m, base)}")
+    lead, command = insights.hidden_parts(report)
+    lines += ["", text(lead) + (f": {code(command, PATH_CHARS)}" if command else "")]
     return "\n".join(lines) + "\n"
 
 
+def _decisions(groups: tuple[insights.DecisionGroup, ...], base: str) -> str:
+    """The first few decision groups: severity, rule and title; how many and where; the
+    decision in one sentence."""
+    shown = groups[: insights.DECISIONS_SHOWN]
+    lines = ["### Decisions to take", ""]
+    if not shown:
+        return "\n".join([*lines, "None: no unsuppressed finding."]) + "\n"
+    for i, g in enumerate(shown, 1):
+        places = ", ".join(_place(f, base) for f in g.where())
+        more = f", +{g.more} more" if g.more else ""
+        lines.append(
+            f"{i}. **{g.severity.value.capitalize()}** · {text(g.rule_id)} · {text(g.title)}"
+        )
+        lines.append(f"   - {insights.plural(g.count, 'finding')}: {places}{more}")
+        if g.decision:
+            lines.append(f"   - Decide: {text(g.decision)}")
+    rest = len(groups) - len(shown)
+    if rest:
+        lines += ["", f"{rest} more in the summary by rule at the end."]
+    return "\n".join(lines) + "\n"
+
+
+def _place(f: Finding, base: str) -> str:
+    return where(f, base) + (f" {code(f.resource)}" if f.resource else "")
+
+
+def _rule_summary(groups: tuple[insights.DecisionGroup, ...]) -> str:
+    """One row per rule (and title): rule, count, severity, title."""
+    total = sum(g.count for g in groups)
+    rules = len({g.rule_id for g in groups})
+    lines = [
+        f"### Summary by rule ({insights.plural(rules, 'rule')}, "
+        f"{insights.plural(total, 'finding')})",
+        "",
+        "| Rule | Count | Severity | Title |",
+        "|---|---:|---|---|",
+    ]
+    for g in groups:
+        lines.append(
+            f"| {text(g.rule_id)} | {g.count} | {insights.severity_label(g.severities)} "
+            f"| {text(g.title)} |"
+        )
+    return "\n".join(lines) + "\n"
+
+
+def _what_moved(report: Report, base: str) -> list[str]:
+    top = insights.movers(report, limit=3)
+    if not top:
+        return []
+    return ["", "**What moved the score most:**", "", *(f"- {_mover(m, base)}" for m in top)]
+
+
 def _mover(m: insights.Mover, base: str) -> str:
-    f = m.findings[0] if m.findings else None
-    place = where(f, base) if f else text(m.evaluation.file)
-    return f"-{m.points:.1f} {m.rule_id} {code(m.subject)} ({place})"
+    return f"-{m.points:.1f} {m.rule_id} {code(m.subject)} ({where(m.finding, base)})"
 
 
 def _tables(report: Report, base: str) -> str:
@@ -287,10 +354,13 @@ def _tables(report: Report, base: str) -> str:
             top = moved.get(layer, ())
             by = _mover(top[0], base) if top else "-"
             score = "n/a" if block.score is None else f"{block.score:.1f}"
+            cap = insights.cap_note(block)
+            grade = (block.grade or "-") + (f" ({text(cap)})" if cap else "")
             lines.append(
-                f"| {layer} {LAYER_LABELS.get(layer, '')} | {score} | {block.grade or '-'} "
+                f"| {layer} {LAYER_LABELS.get(layer, '')} | {score} | {grade} "
                 f"| {block.failed}/{block.evaluated} | {by} |"
             )
+        lines += _what_moved(report, base)
     if report.modules:
         layers = [layer for layer, _ in report.layers]
         lines += ["", "### Modules x layers", ""]
@@ -298,7 +368,8 @@ def _tables(report: Report, base: str) -> str:
         lines.append("|---|---:|" + "---:|" * len(layers))
         for m in report.modules:
             cells = dict(m.layers)
-            row = [code(m.name), _grade(m.score)]
+            cap = insights.cap_note(m.score)
+            row = [code(m.name), _grade(m.score) + (f" ({text(cap)})" if cap else "")]
             row += [_grade(cells[layer]) if layer in cells else "-" for layer in layers]
             lines.append("| " + " | ".join(row) + " |")
     return "\n".join(lines) + "\n"
@@ -368,9 +439,11 @@ def _finding_groups(findings: list[Finding], base: str, offset: int, kind: str) 
             for f in group:
                 names = [code(n) for n in (f.resource, f.property) if n]
                 resource = " ".join(names) or "-"
+                persona = "" if f.persona is Persona.REGULAR else f"{f.persona.value}, "
                 body.append(
                     f"| {f.rule_id} | {where(f, base)} | {resource} "
-                    f"| {text(f.message)} ({f.confidence.value} confidence, score {f.score:.1f}) "
+                    f"| {text(f.message)} ({persona}{f.confidence.value} confidence, "
+                    f"score {f.score:.1f}){_related(f, base)} "
                     f"| {text(insights.decision_title(f.rule_id, f.title))} |"
                 )
             parts.append(
@@ -382,6 +455,25 @@ def _finding_groups(findings: list[Finding], base: str, offset: int, kind: str) 
                 )
             )
     return parts
+
+
+def _related(f: Finding, base: str) -> str:
+    """' · related: file:line `Res.Path` — message; ...; +N more' for a table cell, or ''."""
+    shown, more = insights.related_shown(f)
+    if not shown:
+        return ""
+    items = []
+    for loc in shown:
+        item = link(f"{loc.file}:{loc.line}", loc.file, loc.line, base)
+        subject = insights.related_subject(loc)
+        if subject:
+            item += f" {code(subject)}"
+        if loc.message:
+            item += f" — {text(loc.message)}"
+        items.append(item)
+    if more:
+        items.append(f"+{more} more")
+    return " · related: " + "; ".join(items)
 
 
 def _accepted(findings: list[Finding], base: str) -> str:

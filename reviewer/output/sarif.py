@@ -3,7 +3,9 @@
 One run; every rule of the run in tool.driver.rules (name, short and full description, help text
 and Markdown from the ADR text, an absolute helpUri, tags, precision, security-severity, default
 level); one result per unsuppressed finding with a single-line region at the property, the
-resource as a related location and two partial fingerprints: `primaryLocationLineHash`, computed
+resource and the finding's related locations (with what each adds) as related locations, its
+persona in the result's properties (the run's persona and the findings it left out, per persona,
+in the run's) and two partial fingerprints: `primaryLocationLineHash`, computed
 the way GitHub's upload action computes it (so uploads through the REST API match uploads through
 the Action), and our logical fingerprint under `archreview/v1`.
 
@@ -450,6 +452,7 @@ def _result(
         label = clip(loc.logical_id) if loc.logical_id else rfile
         if loc.path:
             label += f".{clip(loc.path)}"
+        text = f"{label}: {clip(loc.message)}" if loc.message else f"related: {label}"
         related.append(
             {
                 "id": len(related),
@@ -457,7 +460,7 @@ def _result(
                     uri_prefix + rfile,
                     _region(loc.line, loc.column, loc.end_line, loc.end_column),
                 ),
-                "message": {"text": f"related: {label}"},
+                "message": {"text": text},
             }
         )
     fingerprints = {FINGERPRINT_KEY: f.fingerprint}
@@ -481,6 +484,7 @@ def _result(
         "score": f.score,
         "layer": f.layer,
         "module": clip_path(f.module),
+        "persona": f.persona.value,
     }
     if f.new is not None:
         props["new"] = f.new
@@ -559,6 +563,8 @@ def sarif_document(report: Report, options: RenderOptions | None = None) -> dict
         "score": report.score.score,
         "grade": report.score.grade,
         "profile": clip_path(report.profile),
+        "persona": report.persona.value,
+        "hidden": dict(report.hidden),
     }
     if report.diff_base is not None:
         properties["diffBase"] = report.diff_base

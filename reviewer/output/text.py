@@ -7,10 +7,9 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Callable
-from itertools import groupby
 
 from reviewer import insights
-from reviewer.model import LAYER_LABELS, Finding, Report, Severity
+from reviewer.model import LAYER_LABELS, Finding, Location, Persona, Report, Severity
 from reviewer.output import RenderOptions
 from reviewer.output.limits import (
     ELLIPSIS,
@@ -155,37 +154,123 @@ def source_excerpt(
     return before + marked + after, marker
 
 
+DETAILS_PER_RULE = 5  # findings of one rule (and title) shown in full; the rest as a count
+
+
 def render(report: Report, options: RenderOptions | None = None) -> str:
     return render_text(report, color=(options or RenderOptions()).color)
 
 
 def render_text(report: Report, *, color: bool = False, summary: bool = True) -> str:
-    """Findings of the report (suppressed ones only in the summary), then, unless `summary`
-    is off (--quiet), the counts, the grade and the score of each layer."""
+    """The report for a terminal, decisions first:
+
+    - the grade (and what capped it), the declared architecture the review used, the counts
+      and how many findings a higher persona would add;
+    - the decisions to take: the findings grouped by rule, by consequence, the first few;
+    - the findings themselves, most severe first, at most `DETAILS_PER_RULE` of each rule in
+      full and the rest as a count;
+    - the score of each layer, the accepted risks, and a summary by rule (one line per rule,
+      however many findings it has).
+
+    With `summary` off (--quiet), only the findings."""
 
     def paint(code: str, text: str) -> str:
         return f"{code}{text}{_RESET}" if color else text
 
-    out: list[str] = []
-    grouped: dict[str, list[Finding]] = {}
-    for f in report.findings:
-        if f.suppressed is None:
-            grouped.setdefault(f.module, []).append(f)
-    for module in sorted(grouped):
-        out.append(paint(_BOLD, f"module {_clean(module, PATH_CHARS)}"))
-        findings = sorted(grouped[module], key=Finding.sort_key)
-        for file, file_findings in groupby(findings, key=lambda f: f.file):
-            out.append(f"  {_clean(file, PATH_CHARS)}")
-            for f in file_findings:
-                out.append("")
-                out.extend(_finding(f, paint))
-            out.append("")
-    if summary:
-        out.extend(_totals(report, paint))
-        out.extend(_score_summary(report, paint))
-    elif not out:
-        return ""
+    groups = insights.report_groups(report)
+    details = _details(groups, paint)
+    if not summary:
+        return "\n".join(details) + "\n" if details else ""
+    out = _opening(report, paint)
+    out += ["", *_decisions(groups, paint)]
+    if details:
+        out += ["", *details]
+    out += ["", *_score_summary(report, paint)]
+    out += _accepted(report, paint)
+    if groups:
+        out += ["", *_rule_summary(groups, paint)]
     return "\n".join(out) + "\n"
+
+
+def _opening(report: Report, paint: Callable[[str, str], str]) -> list[str]:
+    """Grade and cap, the profile used (and its notice), the counts, the hidden findings."""
+    block = report.score
+    grade = block.grade or "-"
+    score = "n/a" if block.score is None else f"{block.score:.1f}"
+    cap = insights.cap_note(block)
+    out = [
+        paint(_BOLD, f"Grade {grade}  score {score}/100")
+        + (f" — {cap}" if cap else "")
+        + f"  ({block.evaluated} evaluations, {block.failed} failed)",
+        _clean(insights.profile_line(report), PATH_CHARS),
+    ]
+    if report.profile_notice:
+        out.append("note: " + _clean(report.profile_notice))
+    out.extend(_totals(report, paint))
+    out.append(_clean(insights.hidden_sentence(report), PATH_CHARS))
+    return out
+
+
+def _decisions(
+    groups: tuple[insights.DecisionGroup, ...], paint: Callable[[str, str], str]
+) -> list[str]:
+    """The first few decision groups: severity, rule and title; how many and where; the
+    decision in one sentence."""
+    shown = groups[: insights.DECISIONS_SHOWN]
+    if not shown:
+        return [paint(_BOLD, "Decisions to take: none") + " (no unsuppressed finding)"]
+    head = f"Decisions to take ({len(shown)} of {len(groups)}, by consequence)"
+    out = [paint(_BOLD, head)]
+    for i, g in enumerate(shown, 1):
+        number = f"  {i}. "
+        pad = " " * len(number)
+        out.append(
+            number
+            + paint(_COLORS[g.severity], g.severity.value)
+            + f" {_clean(g.rule_id)} "
+            + paint(_BOLD, _clean(g.title))
+        )
+        places = ", ".join(_place(f) for f in g.where())
+        more = f", +{g.more} more" if g.more else ""
+        out.append(f"{pad}{insights.plural(g.count, 'finding')}: {places}{more}")
+        if g.decision:
+            out.append(pad + paint(_DIM, "decide: ") + _clean(g.decision))
+    rest = len(groups) - len(shown)
+    if rest:
+        out.append(f"  {rest} more in the summary by rule at the end")
+    return out
+
+
+def _place(f: Finding) -> str:
+    where = f"{_clean(f.file, PATH_CHARS)}:{f.line}"
+    return f"{where} {_clean(f.resource)}" if f.resource else where
+
+
+def _details(
+    groups: tuple[insights.DecisionGroup, ...], paint: Callable[[str, str], str]
+) -> list[str]:
+    """Each finding as a diagnostic, the most severe groups first; past `DETAILS_PER_RULE` of
+    a group, one line counts the rest."""
+    ordered = sorted(groups, key=lambda g: -g.severity.rank)  # stable: consequence order kept
+    if not ordered:
+        return []
+    out = [paint(_BOLD, "Findings, most severe first")]
+    for g in ordered:
+        findings = sorted(g.findings, key=lambda f: (-f.severity.rank, -f.score, *f.sort_key()))
+        for f in findings[:DETAILS_PER_RULE]:
+            out.append("")
+            out.extend(_finding(f, paint))
+        rest = len(findings) - DETAILS_PER_RULE
+        if rest > 0:
+            out.append("")
+            out.append(
+                "    "
+                + paint(
+                    _DIM, f"… {rest} more {_clean(g.rule_id)} finding{'s' if rest != 1 else ''}"
+                )
+                + " not shown in full (--format json, markdown or html lists every one)"
+            )
+    return out
 
 
 def _finding(f: Finding, paint: Callable[[str, str], str]) -> list[str]:
@@ -197,6 +282,7 @@ def _finding(f: Finding, paint: Callable[[str, str], str]) -> list[str]:
     37 |       VisibilityTimeout: 30
        |       ^^^^^^^^^^^^^^^^^ VisibilityTimeout
        = IngestQueue ... (the message)
+       = related: modules/chariot/template.yml:40 IngestQueue.Policy — what it adds
        = high confidence · score 8.0 · decide: ...
     """
     pad = "    "
@@ -222,15 +308,34 @@ def _finding(f: Finding, paint: Callable[[str, str], str]) -> list[str]:
             + paint(_GUTTER, " | ")
             + paint(sev, marker + (f" {_clean(label)}" if label else "")),
         ]
-    lines.append(pad + gutter + paint(_GUTTER, " = ") + _clean(f.message))
+    note = pad + gutter + paint(_GUTTER, " = ")
+    lines.append(note + _clean(f.message))
+    related, more = insights.related_shown(f)
+    for loc in related:
+        lines.append(note + "related: " + _related(loc))
+    if more:
+        lines.append(note + f"related: +{more} more")
     decision = insights.decision_title(f.rule_id, "")
     meta = f"{f.confidence.value} confidence · score {f.score:.1f}"
+    if f.persona is not Persona.REGULAR:
+        meta += f" · {f.persona.value}"
     if f.new is True:
         meta = "new · " + meta
     if decision:
         meta += f" · decide: {_clean(decision)}"
-    lines.append(pad + gutter + paint(_GUTTER, " = ") + paint(_DIM, meta))
+    lines.append(note + paint(_DIM, meta))
     return lines
+
+
+def _related(loc: Location) -> str:
+    """'file:line Resource.Path — message' for a related location."""
+    text = f"{_clean(loc.file, PATH_CHARS)}:{loc.line}"
+    subject = insights.related_subject(loc)
+    if subject:
+        text += f" {_clean(subject)}"
+    if loc.message:
+        text += f" — {_clean(loc.message)}"
+    return text
 
 
 def _totals(report: Report, paint: Callable[[str, str], str]) -> list[str]:
@@ -240,48 +345,79 @@ def _totals(report: Report, paint: Callable[[str, str], str]) -> list[str]:
     summary = ", ".join(f"{counts.get(s.value, 0)} {s.value}" for s in Severity)
     return [
         paint(_BOLD, f"{total} finding{'s' if total != 1 else ''}")
-        + f" ({summary}; {suppressed} suppressed) in {report.files.templates} templates, "
+        + f" ({summary}; {suppressed} suppressed) in "
+        f"{insights.plural(report.files.templates, 'template')}, "
         f"{report.files.go_mod} go.mod, {report.files.package_json} package.json"
         + (f", {report.files.skipped} skipped" if report.files.skipped else "")
     ]
 
 
 def _score_summary(report: Report, paint: Callable[[str, str], str]) -> list[str]:
-    """Grade, each layer's score and what moved it most, and the accepted risks."""
-    out: list[str] = []
-    grade = report.score.grade or "-"
-    score = "n/a" if report.score.score is None else f"{report.score.score:.1f}"
-    out.append(
-        paint(_BOLD, f"Grade {grade}  score {score}/100")
-        + f"  ({report.score.evaluated} evaluations, {report.score.failed} failed)"
-    )
+    """Each layer's score and what moved it most, and what moved the grade most."""
+    out: list[str] = [paint(_BOLD, "Scores by layer")]
     top = insights.movers(report, limit=3)
     if top:
         out.append("  moved most by: " + "; ".join(_mover(m) for m in top))
-    if report.layers:
-        moved = insights.layer_movers(report, limit=1)
-        out.append("")
-        out.append(f"  {'layer':<34} {'score':>6} {'grade':>5} {'failed':>7}  moved most by")
-        for layer, block in report.layers:
-            label = f"{layer} {LAYER_LABELS.get(layer, '')}"
-            s = "n/a" if block.score is None else f"{block.score:.1f}"
-            by = moved.get(layer, ())
-            out.append(
-                f"  {label:<34} {s:>6} {block.grade or '-':>5} "
-                f"{block.failed:>3}/{block.evaluated:<3}  {_mover(by[0]) if by else '-'}"
-            )
+    if not report.layers:
+        out.append("  nothing was evaluated")
+        return out
+    moved = insights.layer_movers(report, limit=1)
+    caps = {layer: insights.capped_by(block) or "-" for layer, block in report.layers}
+    w_cap = max(len("capped by"), *(len(c) for c in caps.values()))
+    out.append(
+        f"  {'layer':<34} {'score':>6} {'grade':>5}  {'capped by':<{w_cap}} {'failed':>7}"
+        "  moved most by"
+    )
+    for layer, block in report.layers:
+        label = f"{layer} {LAYER_LABELS.get(layer, '')}"
+        s = "n/a" if block.score is None else f"{block.score:.1f}"
+        by = moved.get(layer, ())
+        out.append(
+            f"  {label:<34} {s:>6} {block.grade or '-':>5}  {caps[layer]:<{w_cap}} "
+            f"{block.failed:>3}/{block.evaluated:<3}  {_mover(by[0]) if by else '-'}"
+        )
+    return out
+
+
+def _accepted(report: Report, paint: Callable[[str, str], str]) -> list[str]:
     accepted = [f for f in report.findings if f.suppressed is not None]
-    if accepted:
-        out.append("")
-        out.append(paint(_BOLD, f"Accepted risks ({len(accepted)}, not counted in the scores)"))
-        for f in sorted(accepted, key=Finding.sort_key):
-            subject = f" {_clean(f.resource)}" if f.resource else ""
-            out.append(
-                f"  {f.rule_id} {_clean(f.file, PATH_CHARS)}:{f.line}{subject} "
-                f"[{f.severity.value}]: {_clean(insights.suppression_note(f))}"
-            )
+    if not accepted:
+        return []
+    out = ["", paint(_BOLD, f"Accepted risks ({len(accepted)}, not counted in the scores)")]
+    for f in sorted(accepted, key=Finding.sort_key):
+        subject = f" {_clean(f.resource)}" if f.resource else ""
+        out.append(
+            f"  {f.rule_id} {_clean(f.file, PATH_CHARS)}:{f.line}{subject} "
+            f"[{f.severity.value}]: {_clean(insights.suppression_note(f))}"
+        )
+    return out
+
+
+def _rule_summary(
+    groups: tuple[insights.DecisionGroup, ...], paint: Callable[[str, str], str]
+) -> list[str]:
+    """One line per rule (and title): rule, count, severity, title."""
+    total = sum(g.count for g in groups)
+    rules = len({g.rule_id for g in groups})
+    rows = [
+        (_clean(g.rule_id), str(g.count), insights.severity_label(g.severities), _clean(g.title))
+        for g in groups
+    ]
+    w_rule = max(len("rule"), *(len(r[0]) for r in rows))
+    w_count = max(len("count"), *(len(r[1]) for r in rows))
+    w_sev = max(len("severity"), *(len(r[2]) for r in rows))
+    out = [
+        paint(
+            _BOLD,
+            f"Summary by rule ({insights.plural(rules, 'rule')}, "
+            f"{insights.plural(total, 'finding')})",
+        ),
+        f"  {'rule':<{w_rule}}  {'count':>{w_count}}  {'severity':<{w_sev}}  title",
+    ]
+    for rule, count, sev, title in rows:
+        out.append(f"  {rule:<{w_rule}}  {count:>{w_count}}  {sev:<{w_sev}}  {title}")
     return out
 
 
 def _mover(m: insights.Mover) -> str:
-    return f"{m.rule_id} {_clean(m.subject)} ({_clean(m.where)}) -{m.points:.1f}"
+    return f"{m.rule_id} {_clean(m.subject)} ({_clean(m.where, PATH_CHARS)}) -{m.points:.1f}"

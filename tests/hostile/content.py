@@ -1050,6 +1050,186 @@ def agent(rng: random.Random, limit: int) -> bytes:
     return encode(_fill(rng, limit, one, head))
 
 
+# -- issue 16: agent definitions found by discovery, module declarations ---------------------
+
+MOJIBAKE = ("Ã©", "ðŸš€", "â”œâ”€â”€", "âœ…", "Ã¼ber", "â€™s", "ðŸ›¡ï¸")  # noqa: RUF001
+# where discovery looks for an agent definition, below the root or a module's folder
+AGENT_PLACES = (
+    ".claude/agents/architect.md",
+    ".github/agents/architect.md",
+    "architect.agent.md",
+    "docs/architecture/platform.agent.md",
+)
+_SIZING_LINES = (
+    "- Asset Ingestion: 512MB, 5min timeout",
+    "- Risk Assessment: 99999999999GB, 1e400min timeout",
+    "- API Handlers: -5MB, 0s timeout",
+    "- Notification Dispatch: 0.000001GB, 0.0001ms timeout",
+    "- {label}: 1024MB, 10min timeout",
+)
+_PIPELINE_LINES = (
+    "Primary Queue: {label}.fifo",
+    "- Visibility timeout: 99999999999999999999 seconds",
+    "- Visibility timeout: 30 seconds",
+    "- Message retention: 14 days",
+    "- Message retention: 9999999 hours",
+    "Layer 1 - Network:",
+    "Layer 9 - Nowhere:",
+    "- AWS WAF with OWASP Top 10 rules and rate limiting",
+    "- CloudFront without geographic restrictions",
+    "- Encryption at rest (KMS) and in transit (TLS 1.3)",
+    "- at most 99999999999999999999 DynamoDB tables per service",
+    "Pattern: Blue-Green with Canary Analysis; multi-region; single-region",
+)
+
+
+def _agent_front(rng: random.Random) -> dict[str, Any]:
+    m = _maybe
+    label = rng.choice(["chariot", "svc", "x" * 200, hostile_text(rng)])
+    context = {
+        "technology_stack": m(
+            rng,
+            {
+                "backend": m(
+                    rng,
+                    {
+                        "primary_language": m(rng, rng.choice(["Go 1.24.6", "Go 99.99.99"]), 0.3),
+                        "frameworks": m(rng, ["gorilla/mux", "aws-sdk-go-v2", hostile_text(rng)]),
+                        "security": m(rng, ["Cognito", "JWT", Raw("2030-13-01")]),
+                        "testing": m(rng, ["testify", {"a": Raw("on")}]),
+                    },
+                ),
+                "frontend": m(
+                    rng,
+                    {
+                        "primary_language": m(rng, "TypeScript 5.x", 0.3),
+                        "framework": m(rng, rng.choice(["React 18.3.1", "React ^^^", "React"])),
+                        "ui_libraries": m(rng, ["@headlessui/react", "not a package!"]),
+                        "state_management": m(rng, "@tanstack/react-query"),
+                        "testing": m(rng, ["Jest", Raw("yes")]),
+                    },
+                ),
+            },
+        ),
+    }
+    front: dict[str, Any] = {
+        # written raw: the mojibake is in the file as such, as in the seed
+        "name": m(rng, Raw(rng.choice(["architect", rng.choice(MOJIBAKE) + " architect"])), 0.3),
+        "description": hostile_text(rng) + rng.choice(MOJIBAKE),
+        "tools": m(rng, "Read, Grep"),
+        f"{label}_context": m(rng, context, 0.2),
+        "architectural_patterns": m(
+            rng,
+            {"security_architecture": {"layers": m(rng, ["VPC isolation", Raw("off"), [1, [2]]])}},
+            0.2,
+        ),
+    }
+    if rng.random() < 0.2:
+        front[hostile_text(rng)] = scalar(rng)
+    return front
+
+
+@kind("agent-definition", places=AGENT_PLACES)
+def agent_definition(rng: random.Random, limit: int) -> bytes:
+    """An agent definition where discovery finds one: most have a front matter that parses
+    with values of the wrong type and a body of fenced YAML that is not YAML (absurd sizes,
+    timeouts and counts, mojibake, hostile text); some have no front matter, an unclosed one,
+    one that is not a mapping, text that is not UTF-8, or a size over the loader's limit."""
+    shape = rng.randrange(12)
+    if shape == 0:
+        return encode("# Our architects\n\nDocumentation, no front matter.\n" + hostile_text(rng))
+    if shape == 1:
+        return encode("---\nname: open\nchariot_context:\n  technology_stack: {}\n")
+    if shape == 2:
+        return encode(
+            "---\n" + rng.choice(["- a\n- b", "just text", "[1, 2", "!!binary x"]) + "\n---\n"
+        )
+    if shape == 3 and limit > 4_000:  # over the 1 MB a declaration may have
+        return encode("---\nname: big\n---\n" + "x" * 1_000_100)
+    head = (
+        "---\n"
+        + to_yaml(_agent_front(rng))
+        + rng.choice(["---\n", "---\n", "...\n", "\r\n---\r\n"])
+    )
+    label = rng.choice(["Correlation", hostile_text(rng), "x" * 300])
+
+    def one(n: int) -> str:
+        roll = rng.random()
+        if roll < 0.15:
+            return "```" + rng.choice(["yaml", "yml", "", "YAML extra"]) + "\n"
+        if roll < 0.5:
+            return "  " * rng.randint(0, 40) + rng.choice(_SIZING_LINES).format(label=label) + "\n"
+        if roll < 0.8:
+            return rng.choice(_PIPELINE_LINES).format(label=label) + "\n"
+        if roll < 0.9:
+            return rng.choice(MOJIBAKE) * rng.randint(1, 5) + " " + hostile_text(rng) + "\n"
+        return hostile_text(rng) + "\n"
+
+    data = encode(_fill(rng, limit, one, head))
+    if shape == 4:  # Windows-1252 bytes: not UTF-8
+        data += b"caf\xe9 \x93quoted\x94\n"
+    return data
+
+
+def module_declaration(rng: random.Random, rate: float = 0.15) -> dict[str, Any]:
+    """What one `modules:` entry declares: mostly valid, values of the wrong type here and
+    there (`rate`), a key a module entry may not set now and then."""
+
+    def m(rng: random.Random, value: Any, share: float = rate) -> Any:
+        return _maybe(rng, value, share)
+
+    sections: dict[str, Any] = {
+        "extends": m(rng, rng.choice(["chariot", "baseline", "Chariot"]), 0.2),
+        "stack": {
+            "go": {"version": m(rng, Raw("1.22"))},
+            "node": {"packages": m(rng, {"react": "^19"})},
+        },
+        "layers": {"network": m(rng, False), "data": {"kms_required": m(rng, True)}},
+        "sizing": {"classes": m(rng, {"api": {"memory_mb": m(rng, 512), "timeout_s": m(rng, 29)}})},
+        "platform": {"canary_releases": m(rng, False)},
+        "events": {"retention_days": m(rng, 4)},
+    }
+    entry = {k: sections[k] for k in rng.sample(sorted(sections), rng.randint(1, len(sections)))}
+    if rate and rng.random() < 0.05:
+        entry[rng.choice(["persona", "rules", "exclude", "modules"])] = scalar(rng)
+    return entry
+
+
+MODULE_GLOBS = (
+    "mod/*",
+    "**",
+    "apps/**",
+    "services/*",
+    ".",
+    "./services/",
+    "*a*a*a*a*a*a*a*a*a*a*a*a*a*b",
+    "**/" * 30 + "x",
+    "[",
+    "\\",
+    "mod/[!a-z]*",
+)
+
+
+@kind("profile-modules", places=(".archreview.yml",))
+def profile_modules(rng: random.Random, limit: int) -> bytes:
+    """A root profile with a `modules:` section: globs that backtrack, name nothing or
+    everything, hostile text as a glob; declarations of the wrong type; sometimes the section
+    itself of the wrong type. Half are valid, so that the modules' declarations are used."""
+    rate = rng.choice([0.0, 0.02, 0.15])
+    doc: dict[str, Any] = {"version": 1}
+    if rng.random() < 0.5:
+        doc["extends"] = _maybe(rng, "chariot", rate)
+    count = rng.randint(1, 6) if limit <= 20_000 else limit // 120
+    modules: dict[Any, Any] = {}
+    for i in range(count):
+        glob = rng.choice(MODULE_GLOBS) if rng.random() < 0.8 else hostile_text(rng)
+        modules[f"{glob}{i}" if glob in modules else glob] = _maybe(
+            rng, module_declaration(rng, rate), rate / 3
+        )
+    doc["modules"] = _maybe(rng, modules, rate / 3)
+    return encode(to_yaml(doc))
+
+
 @kind("baseline", places=("archreview-baseline.json", ".archreview/baseline.json"))
 def baseline(rng: random.Random, limit: int) -> bytes:
     shape = rng.randrange(8)

@@ -21,9 +21,13 @@ PARAMETERISED = (
 )
 
 
-def _tree(name: str, entries: list[Entry], plan: Plan | None = None, **extra: list[bytes]) -> Tree:
+def case(name: str, entries: list[Entry], plan: Plan | None = None, **extra: list[bytes]) -> Tree:
+    """A case: the good template (its findings show the scan went on), then `entries`. Scanned
+    for the auditor persona, so that every finding is reported."""
     good = Entry(b"good/template.yaml", "file", data=GOOD)
-    return Tree(-1, name, [good, *entries], plan or Plan(formats=("text", "json")), [name], **extra)
+    plan = plan or Plan(formats=("text", "json"))
+    plan.persona = plan.persona or "auditor"
+    return Tree(-1, name, [good, *entries], plan, [name], **extra)
 
 
 def inside(tree: Tree) -> Tree:
@@ -45,7 +49,7 @@ def cache_kind_link_to_victim(kind: bytes = b"model") -> Tree:
     """`.archreview-cache/model -> ../../victim`, the issue's attack: the scan wrote its entries
     there and its pruning deleted the victim's files."""
     at = CACHE + b"/" + kind
-    return _tree(
+    return case(
         f"cache {kind.decode()} link",
         [Entry(CACHE, "dir"), Entry(at, "link", target=to_victim(at))],
     )
@@ -53,7 +57,7 @@ def cache_kind_link_to_victim(kind: bytes = b"model") -> Tree:
 
 def cache_folder_link_to_victim(absolute: bool = False) -> Tree:
     target = b"{victim}" if absolute else to_victim(CACHE)
-    return _tree("cache folder link", [Entry(CACHE, "link", target=target)])
+    return case("cache folder link", [Entry(CACHE, "link", target=target)])
 
 
 def cache_planted_entries() -> Tree:
@@ -73,13 +77,13 @@ def cache_planted_entries() -> Tree:
         link = CACHE + b"/" + kind + b"/" + key[:2] + b"/" + key[::-1]
         entries.append(Entry(link, "link", target=to_victim(link, b"notes.md")))
     entries.append(Entry(CACHE + b"/notes.md", "file", data=b"a file someone keeps here\n"))
-    return _tree("planted cache entries", entries)
+    return case("planted cache entries", entries)
 
 
 def cache_poisoned(cache: str = "inside") -> Tree:
     """Scan, then replace every entry the scan wrote by a FIFO, a link to /dev/zero or into
     the victim, a folder or garbage (entry paths can be computed by anyone), then scan again."""
-    return _tree("poisoned cache", [], Plan(formats=("text", "json"), poison=True, cache=cache))
+    return case("poisoned cache", [], Plan(formats=("text", "json"), poison=True, cache=cache))
 
 
 def cache_not_a_folder(kind: str) -> Tree:
@@ -89,7 +93,7 @@ def cache_not_a_folder(kind: str) -> Tree:
         "dangling": Entry(CACHE, "link", target=b"nowhere"),
         "file-link": Entry(CACHE, "link", target=to_victim(CACHE, b"notes.md")),
     }[kind]
-    return _tree(f"cache is a {kind}", [entry])
+    return case(f"cache is a {kind}", [entry])
 
 
 # -- item 2: a .gitignore pattern that backtracks -----------------------------------------------
@@ -98,7 +102,7 @@ def cache_not_a_folder(kind: str) -> Tree:
 def gitignore_backtracking(name_length: int = 100) -> Tree:
     """The pattern beside a template and a folder named with `name_length` a's: every path the
     walk considers is matched against it."""
-    return _tree(
+    return case(
         "backtracking .gitignore",
         [
             _file(".gitignore", BACKTRACKING + "\n"),
@@ -112,11 +116,11 @@ def gitignore_backtracking(name_length: int = 100) -> Tree:
 
 
 def profile(text: str, name: str = "profile") -> Tree:
-    return _tree(name, [_file(".archreview.yml", text)])
+    return case(name, [_file(".archreview.yml", text)])
 
 
 def samconfig_string_for_table(text: str = '[default]\ndeploy = "x"\n') -> Tree:
-    return _tree(
+    return case(
         "samconfig string for table",
         [_file("app/samconfig.toml", text), _file("app/template.yaml", QUEUE)],
         Plan(formats=("text", "json"), sam_env="default"),
@@ -128,12 +132,12 @@ def inline_until_timestamp(until: str = "2030-01-01T00:00:00Z") -> Tree:
         "    Metadata:\n      archreview:\n        ignore:\n"
         f"          - {{id: AR-EVT-001, reason: accepted, until: {until}}}\n"
     )
-    return _tree("inline until timestamp", [_file("app/template.yaml", text)])
+    return case("inline until timestamp", [_file("app/template.yaml", text)])
 
 
 def agent_profile(front: str) -> Tree:
     text = f"---\n{front}\n---\n# Architect\n\nvisibility timeout: 360s\n"
-    return _tree(
+    return case(
         "agent definition",
         [_file(".claude/agents/architect.md", text)],
         Plan(formats=("text",), profile=b".claude/agents/architect.md"),
@@ -145,7 +149,7 @@ def agent_profile(front: str) -> Tree:
 
 def package_json_many_dependencies(count: int = 100_000) -> Tree:
     deps = {f"dep-{i}": f"^{i % 50}.{i % 7}.{i % 3}" for i in range(count)}
-    return _tree(
+    return case(
         "many dependencies",
         [_file("web/package.json", json.dumps({"name": "web", "dependencies": deps}))],
     )
@@ -168,7 +172,7 @@ def shared_samconfig(size: int = 4_900_000, templates: int = 100) -> Tree:
     )
     entries = [_file("app/samconfig.toml", text)]
     entries += [_file(f"app/t{i}.yaml", PARAMETERISED) for i in range(templates)]
-    return _tree("shared samconfig", entries, Plan(formats=("json",), sam_env="default"))
+    return case("shared samconfig", entries, Plan(formats=("text", "json"), sam_env="default"))
 
 
 # -- item 7: stages the per-file budget did not cover -------------------------------------------
@@ -187,12 +191,10 @@ def globals_many_policies(statements: int = 5_000, functions: int = 200) -> Tree
             "    Type: AWS::Serverless::Function",
             "    Properties: {Handler: a.b, Runtime: python3.12, CodeUri: src/}",
         ]
-    return _tree(
-        "Globals with many policies", [_file("sam/template.yaml", "\n".join(lines) + "\n")]
-    )
+    return case("Globals with many policies", [_file("sam/template.yaml", "\n".join(lines) + "\n")])
 
 
-def gitignore_huge(size: int = 4_800_000) -> Tree:
+def gitignore_huge(size: int = 4_800_000, files: int = 0) -> Tree:
     lines = []
     total = 0
     i = 0
@@ -201,7 +203,8 @@ def gitignore_huge(size: int = 4_800_000) -> Tree:
         lines.append(line)
         total += len(line) + 1
         i += 1
-    return _tree("huge .gitignore", [_file(".gitignore", "\n".join(lines) + "\n")])
+    extra = [_file(f"src/m{i % 20}/f{i}.yaml", "x: 1\n") for i in range(files)]
+    return case("huge .gitignore", [_file(".gitignore", "\n".join(lines) + "\n"), *extra])
 
 
 def many_package_jsons(count: int = 2_000) -> Tree:
@@ -220,7 +223,7 @@ def many_package_jsons(count: int = 2_000) -> Tree:
         )
         for i in range(count)
     ]
-    return _tree("many package.json", entries, Plan(formats=("json",)))
+    return case("many package.json", entries, Plan(formats=("text", "json")))
 
 
 def one_line_json_template(size: int = 4_800_000) -> Tree:
@@ -248,7 +251,7 @@ def one_line_json_template(size: int = 4_800_000) -> Tree:
             },
         },
     }
-    return _tree(
+    return case(
         "one-line JSON template",
         [_file("big/template.json", json.dumps(doc, separators=(",", ":")))],
         Plan(formats=("text",)),
@@ -261,7 +264,7 @@ def one_line_json_template(size: int = 4_800_000) -> Tree:
 def adr_out_link(absolute: bool = False) -> Tree:
     out = b"docs/adr"
     target = b"{victim}/docs" if absolute else to_victim(out, b"docs")
-    return _tree(
+    return case(
         "adr --out link",
         [_file("template.yaml", QUEUE), Entry(out, "link", target=target)],
         Plan(formats=("text",), adr_out=out),
@@ -284,7 +287,7 @@ def adr_planted_index() -> Tree:
             }
         ],
     }
-    return _tree(
+    return case(
         "planted ADR index",
         [
             _file("template.yaml", QUEUE),
@@ -299,7 +302,7 @@ def adr_planted_index() -> Tree:
 def profile_link_leaving_root(target: bytes = b"settings.yml") -> Tree:
     """`.archreview.yml` is a link to a file beside the checkout whose key holds a secret: an
     unknown-key error used to name it."""
-    return _tree(
+    return case(
         "profile link out",
         [Entry(b".archreview.yml", "link", target=to_victim(b".archreview.yml", target))],
     )

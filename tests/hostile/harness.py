@@ -33,6 +33,7 @@ After each run the checks apply (``Problem.kind``):
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import hashlib
 import inspect
 import io
@@ -168,6 +169,7 @@ class Workspace:
         self.home = base / "home"
         self.out = base / "out"
         self.tmp = base / "tmp"
+        self.extra_env: dict[str, str] = {}  # what a test adds to every run's environment
         for folder in (self.checkout, self.victim, self.home, self.out, self.tmp):
             folder.mkdir(parents=True, exist_ok=True)
         for top, files in ((self.victim, VICTIM), (self.home, HOME)):
@@ -202,6 +204,7 @@ class Workspace:
             "GITHUB_ACTIONS": "true",
             "CI": "true",
         }
+        env.update(self.extra_env)
         env.update(extra)
         return env
 
@@ -343,16 +346,40 @@ def _finish(run: Run, status: int, usage: Any, killed: bool, started: float) -> 
         run.code = os.WEXITSTATUS(status)
 
 
+# Runs the command as its own child and writes that child's peak RSS (KiB) to argv[1]. A
+# process forked from this one starts with this process's pages, and the peak RSS the kernel
+# reports survives exec: forked from a test process of a few hundred MiB, every command would
+# seem to take that much. Forked from this small launcher instead, the figure is the command's.
+_LAUNCHER = """
+import os, signal, sys
+pid = os.fork()
+if pid == 0:
+    try:
+        os.execvp(sys.argv[2], sys.argv[2:])
+    finally:
+        os._exit(127)
+_, status, usage = os.wait4(pid, 0)
+with open(sys.argv[1], "w") as handle:
+    handle.write(str(usage.ru_maxrss))
+if os.WIFSIGNALED(status):
+    signal.signal(os.WTERMSIG(status), signal.SIG_DFL)
+    os.kill(os.getpid(), os.WTERMSIG(status))
+os._exit(os.WEXITSTATUS(status))
+"""
+
+
 def run_command(
     ws: Workspace, name: str, argv: list[str], *, cwd: Path, env: dict[str, str], hang_limit: float
 ) -> Run:
-    """A subprocess with its own session (killed whole on a hang), its output in files."""
+    """A subprocess with its own session (killed whole on a hang), its output in files; its
+    peak memory measured from a small launcher (see _LAUNCHER)."""
     run = Run(name)
     out_path, err_path = ws.base / f".hostile-{name}.stdout", ws.base / f".hostile-{name}.stderr"
+    rss_path = ws.base / f".hostile-{name}.rss"
     with open(out_path, "wb") as out, open(err_path, "wb") as err:
         started = time.monotonic()
         proc = subprocess.Popen(
-            argv,
+            [sys.executable, "-I", "-S", "-c", _LAUNCHER, str(rss_path), *argv],
             cwd=cwd,
             env=env,
             stdin=subprocess.DEVNULL,
@@ -371,6 +398,9 @@ def run_command(
         if not killed:  # a worker the scan started may outlive it: never leave one behind
             kill()
     _finish(run, status, usage, killed, started)
+    with contextlib.suppress(OSError, ValueError):  # killed: the launcher's own figure stays
+        run.max_rss = int(rss_path.read_text(encoding="ascii")) * 1024
+    rss_path.unlink(missing_ok=True)
     run.stdout, run.stderr = out_path.read_bytes(), err_path.read_bytes()
     out_path.unlink()
     err_path.unlink()
@@ -539,6 +569,7 @@ def poison(cache: Path, seed: int, victim: Path, before: dict[bytes, tuple[int, 
 def engine_work(ws: Workspace, tree: Tree) -> dict[str, Any]:
     """What the engine child does: profile, baseline, scan (twice with `poison`), render."""
     _enter(ws, tree)
+    from reviewer import profile_loader
     from reviewer.engine import ScanOptions, scan
     from reviewer.output import FORMATS, RenderOptions, renderer, streamer
     from reviewer.profile import DEFAULT
@@ -551,17 +582,28 @@ def engine_work(ws: Workspace, tree: Tree) -> dict[str, Any]:
     stage = "profile"
     try:
         profile = DEFAULT
-        if plan.profile:  # named by the user (the workflow): trusted as a path
-            target: Path | None = root / os.fsdecode(plan.profile)
-            inside: Path | None = None
-        else:  # found in the repository: no link out of the root may be followed
-            target, inside = find_profile(root), root
-        if target is not None:
-            takes_root = "root" in inspect.signature(load_profile).parameters  # issue 15 on
+        resolve = getattr(profile_loader, "resolve_profile", None)  # issue 16 on
+        named = root / os.fsdecode(plan.profile) if plan.profile else None
+        if resolve is not None:  # as the command line: --profile, .archreview.yml, an agent
             try:
-                profile = load_profile(target, root=inside) if takes_root else load_profile(target)
+                profile = resolve(root, named)
             except ProfileError as err:
                 result["usage"].append(f"profile: {err}"[:300])
+            result["profile_problems"] = len(getattr(profile, "problems", ()))
+        else:
+            if named is not None:  # named by the user (the workflow): trusted as a path
+                target: Path | None = named
+                inside: Path | None = None
+            else:  # found in the repository: no link out of the root may be followed
+                target, inside = find_profile(root), root
+            if target is not None:
+                takes_root = "root" in inspect.signature(load_profile).parameters  # issue 15 on
+                try:
+                    profile = (
+                        load_profile(target, root=inside) if takes_root else load_profile(target)
+                    )
+                except ProfileError as err:
+                    result["usage"].append(f"profile: {err}"[:300])
         stage = "baseline"
         baseline = None
         if plan.baseline is not None:
@@ -571,6 +613,11 @@ def engine_work(ws: Workspace, tree: Tree) -> dict[str, Any]:
                 result["usage"].append(f"baseline: {err}"[:300])
         stage = "scan"
         cache = cache_dir(root, plan.cache)
+        extra: dict[str, Any] = {}
+        if plan.persona and "persona" in {f.name for f in dataclasses.fields(ScanOptions)}:
+            from reviewer.model import Persona  # type: ignore[attr-defined,unused-ignore]
+
+            extra["persona"] = Persona(plan.persona)
         options = ScanOptions(
             today=date.fromisoformat(TODAY),
             profile=profile,
@@ -578,6 +625,7 @@ def engine_work(ws: Workspace, tree: Tree) -> dict[str, Any]:
             jobs=plan.jobs,
             cache_dir=None if cache is None else str(cache),
             baseline=baseline,
+            **extra,
         )
         before = _entry_files(cache) if cache is not None else {}
         report = scan(root, options)
@@ -616,6 +664,14 @@ def engine_work(ws: Workspace, tree: Tree) -> dict[str, Any]:
 # -- checking one tree --------------------------------------------------------------------------
 
 
+def persona_args(persona: str | None) -> list[str]:
+    """``--persona X`` when the command line has the option, else nothing."""
+    from reviewer import cli
+
+    names = {p.name for p in getattr(cli.scan, "params", ())}
+    return ["--persona", persona] if persona and "persona" in names else []
+
+
 def archreview_argv() -> list[str]:
     """The command line of the repository this harness lives in (not whatever `archreview` is
     installed): `python -I`, so neither the working directory nor PYTHON* variables reach
@@ -629,6 +685,13 @@ def _command(ws: Workspace, tree: Tree, argv: list[str]) -> list[str]:
         code = f"import sys; sys.path.insert(0, {str(REPO)!r}); from tests.hostile.deny import main; main()"
         return [sys.executable, "-I", "-c", code, *argv]
     return [*archreview_argv(), *argv]
+
+
+def _command_env(ws: Workspace, tree: Tree) -> dict[str, str]:
+    """The workspace's environment, and the paths the deny shim makes unreadable (root)."""
+    if os.geteuid() == 0 and tree.unreadable:
+        return ws.env(HOSTILE_DENY=json.dumps(_denied_paths(ws, tree)))
+    return ws.env()
 
 
 def cli_args(ws: Workspace, tree: Tree) -> list[str]:
@@ -655,7 +718,7 @@ def cli_args(ws: Workspace, tree: Tree) -> list[str]:
         args += ["--baseline", os.fsdecode(os.fsencode(ws.checkout) + b"/" + plan.baseline)]
     if plan.profile is not None:
         args += ["--profile", os.fsdecode(os.fsencode(ws.checkout) + b"/" + plan.profile)]
-    return args
+    return args + persona_args(plan.persona)
 
 
 def adr_args(ws: Workspace, tree: Tree) -> list[str]:
@@ -764,11 +827,14 @@ def check(
     hang_limit: float = HANG_LIMIT,
     parent: Path | None = None,
     keep: Callable[[Workspace], None] | None = None,
+    env: dict[str, str] | None = None,
 ) -> Outcome:
     """Write `tree` into a fresh workspace, run it, check every run. `keep(ws)` is called
-    before the workspace is removed (tests use it to look at what is left)."""
+    before the workspace is removed (tests use it to look at what is left); `env` is added to
+    the environment of every run."""
     outcome = Outcome(tree.describe())
     with workspace(parent) as ws:
+        ws.extra_env.update(env or {})
         skipped = materialize(tree, ws.checkout, ws.places())
         if skipped:
             outcome.label += f" ({len(skipped)} entries could not be made)"
@@ -793,7 +859,7 @@ def check(
                 "cli",
                 _command(ws, tree, cli_args(ws, tree)),
                 cwd=cwd,
-                env=ws.env(),
+                env=_command_env(ws, tree),
                 hang_limit=hang_limit,
             )
             outcome.runs.append(r)
@@ -806,7 +872,7 @@ def check(
                 "adr",
                 _command(ws, tree, adr_args(ws, tree)),
                 cwd=cwd,
-                env=ws.env(),
+                env=_command_env(ws, tree),
                 hang_limit=hang_limit,
             )
             outcome.runs.append(r)

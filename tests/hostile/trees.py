@@ -1,7 +1,9 @@
 """Random hostile checkouts, each rebuilt exactly from its seed.
 
 ``generate(seed, size)`` draws everything from ``random.Random(seed)``: the same seed and size
-give the same tree, byte for byte, on every machine. A tree is a list of entries (files,
+give the same tree, byte for byte, on every machine — with the same version of these modules
+(a new piece or kind shifts the draws, so replay a failing seed from the checkout that found
+it). A tree is a list of entries (files,
 folders, symbolic links, FIFOs; paths are bytes, so names need not be UTF-8) and a plan for
 running the scan (formats, jobs, cache, options). ``materialize`` writes it into the checkout
 folder of a workspace (see ``harness.Workspace``)::
@@ -83,6 +85,7 @@ class Plan:
     adr_out: bytes | None = None  # also run `archreview adr PATH --out <checkout>/<adr_out>`
     poison: bool = False  # engine: scan, replace every cache entry by a hostile one, scan again
     color: bool = False
+    persona: str | None = None  # --persona (None: the profile's, else regular)
 
 
 @dataclass
@@ -265,6 +268,8 @@ KIND_WEIGHTS: dict[str, float] = {
     "agent": 2,
     "baseline": 1,
     "binary": 1,
+    "agent-definition": 1,
+    "profile-modules": 0.5,
 }
 
 
@@ -562,6 +567,88 @@ def _wide(b: Builder) -> None:
     b.notes.append(f"wide folder {count}")
 
 
+# -- issue 16: where the declared architecture comes from -----------------------------------
+
+AGENT_FOLDERS = (b".claude/agents", b".github/agents", b"", b"docs", b"docs/architecture/deep")
+
+
+def _module_folder(b: Builder) -> bytes:
+    """A new folder with a manifest, so discovery makes it a module."""
+    folder = b.folder(new=1.0)
+    if folder:
+        kind = b.rng.choice(["gomod", "package-json"])
+        b.file(join(folder, content.CONTENT[kind].places[0].encode()), b.content(kind, 600))
+    return folder
+
+
+@piece("agent-discovery", 2)
+def _agent_discovery(b: Builder) -> None:
+    """Agent definitions where discovery looks for them — the root's four places or a
+    module's — each hostile in content, or a link out of the root, a FIFO, unreadable; or the
+    agents folder itself a link; or more candidates than are read."""
+    rng = b.rng
+    base = b"" if rng.random() < 0.6 else _module_folder(b)
+    for _ in range(rng.randint(1, 4)):
+        place = rng.choice(AGENT_FOLDERS)
+        suffix = b".md" if place.endswith(b"agents") else b".agent.md"
+        at = join(join(base, place), b.name(b"architect") + suffix)
+        roll = rng.random()
+        if roll < 0.6:
+            b.file(at, b.content("agent-definition"))
+        elif roll < 0.7:
+            target = rng.choice(
+                [
+                    to_victim(at, b"notes.md"),
+                    b"{victim}/settings.yml",
+                    b"/dev/zero",
+                    b"{home}/.ssh/id_ed25519",
+                ]
+            )
+            b.link(at, target)
+        elif roll < 0.78:
+            b.fifo(at)
+        elif roll < 0.86:
+            if b.file(at, b.content("agent-definition"), mode=0o000):
+                b.unreadable.append(at)
+        elif roll < 0.93:
+            folder = join(base, rng.choice([b".claude/agents", b".github/agents", b"docs"]))
+            b.link(folder, to_victim(folder, b"docs") if rng.random() < 0.5 else b"{victim}")
+        else:
+            for i in range(rng.randint(17, 24)):  # more than MAX_AGENT_CANDIDATES
+                b.file(
+                    join(join(base, b".claude/agents"), f"a{i:02d}.md".encode()),
+                    b.content("agent", 400),
+                )
+    b.notes.append(f"agent discovery in {base!r}")
+
+
+@piece("module-profile", 2)
+def _module_profile(b: Builder) -> None:
+    """A module that declares for itself — its own .archreview.yml (values of the wrong type,
+    a link out of the root, a FIFO) or agent definition — or a root profile whose `modules:`
+    section declares for modules."""
+    rng = b.rng
+    roll = rng.random()
+    if roll < 0.3:
+        if b.file(b".archreview.yml", b.content("profile-modules")):
+            b.notes.append("modules: section")
+        for _ in range(rng.randint(1, 3)):
+            _module_folder(b)
+        return
+    folder = _module_folder(b)
+    at = join(folder, b".archreview.yml")
+    if roll < 0.6:
+        b.file(at, b.content(rng.choice(["profile", "profile-modules"])))
+    elif roll < 0.7:
+        b.link(at, rng.choice([to_victim(at, b"settings.yml"), b"{victim}/notes.md", b"/dev/zero"]))
+    elif roll < 0.75:
+        b.fifo(at)
+    else:
+        place = rng.choice(content.AGENT_PLACES).encode()
+        b.file(join(folder, place), b.content("agent-definition"))
+    b.notes.append(f"module profile in {folder!r}")
+
+
 GOOD = b"AWSTemplateFormatVersion: '2010-09-09'\nResources:\n  Jobs:\n    Type: AWS::SQS::Queue\n"
 
 
@@ -587,6 +674,7 @@ def generate(seed: int, size: Size | str = CI) -> Tree:
     plan.cwd_inside = rng.random() < 0.5
     plan.poison = plan.cache != "none" and rng.random() < 0.2
     plan.color = rng.random() < 0.3
+    plan.persona = rng.choice([None, None, "pedantic", "auditor"])
     return Tree(seed, size.name, list(b.entries.values()), plan, b.notes, b.unreadable, b.mutable)
 
 
