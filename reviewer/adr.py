@@ -48,6 +48,7 @@ from reviewer.catalogue import RuleMeta, load_catalogue
 from reviewer.model import LAYER_LABELS, Finding, Report, Severity
 from reviewer.output.markdown import code as md_code
 from reviewer.output.markdown import text as md_text
+from reviewer.output.markdown import url_path
 from reviewer.profile import LAYER_FAMILIES, Profile
 
 INDEX_NAME = "index.json"
@@ -394,11 +395,9 @@ def _relative_link(root: Path, out_dir: Path, file: str) -> str | None:
 
 
 def _affected_context(a: Affected, root: Path | None, out_dir: Path | None) -> dict[str, Any]:
-    from urllib.parse import quote
-
     location = md_text(f"{a.file}:{a.line}")
     target = _relative_link(root, out_dir, a.file) if root and out_dir else None
-    link = f"[{location}]({quote(target, safe='/._-~')}#L{a.line})" if target else location
+    link = f"[{location}]({url_path(target)}#L{a.line})" if target else location
     note = ""
     if a.suppressed_kind is not None:
         reason = (a.suppressed_reason or "").strip()

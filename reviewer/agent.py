@@ -81,6 +81,11 @@ class Declared:
 class Note:
     line: int
     message: str
+    column: int = 0  # 1-based; 0 when the note is about the whole line
+
+    def where(self, file: str) -> str:
+        """'file:line', or 'file:line:column' when the note has a column."""
+        return f"{file}:{self.line}:{self.column}" if self.column else f"{file}:{self.line}"
 
 
 @dataclass
@@ -229,13 +234,9 @@ def read_agent_text(text: str, file: str) -> AgentReading:
         if found:
             bad, meant = found
             hint = f" (probably {meant!r})" if meant else ""
-            reading.warnings.append(
-                Note(
-                    number,
-                    f"mojibake {bad!r}{hint}: UTF-8 text that was decoded as Windows-1252 and "
-                    "saved again; re-save the file as UTF-8 from the original",
-                )
-            )
+            # the first run of its text is the first mojibake run: an earlier one would be it
+            column = line.find(bad) + 1
+            reading.warnings.append(Note(number, f"mojibake {bad!r}{hint}: {MOJIBAKE_WHY}", column))
     _front_matter(reading, doc)
     _body(reading, lines, end + 1)
     _contradictions(reading)
@@ -243,6 +244,46 @@ def read_agent_text(text: str, file: str) -> AgentReading:
 
 
 # -- mojibake ----------------------------------------------------------------------------------
+
+MOJIBAKE_WHY = (
+    "UTF-8 text that was decoded as Windows-1252 and saved again; re-save the file as UTF-8 "
+    "from the original"
+)
+# a mojibake warning as profiles and init print it: "FILE:LINE:COLUMN: mojibake 'ðŸ“Š' ...: why"
+_MOJIBAKE_WARNING = re.compile(
+    r"(?P<file>.+):(?P<line>\d+):(?P<column>\d+): mojibake (?P<what>.+): " + re.escape(MOJIBAKE_WHY)
+)
+
+
+def grouped_warnings(lines: Iterable[str], *, verbose: bool = False) -> list[str]:
+    """Warning lines for a terminal: the mojibake warnings of a file with more than one are
+    folded into one line where the first was ("FILE: 29 lines with mojibake, first at 226:1
+    ('ðŸ“Š'): ...; --verbose lists them"); other warnings, and every line with `verbose`,
+    as they are. An emoji-laden definition otherwise buries its one real warning under
+    dozens of identical ones."""
+    lines = list(lines)
+    if verbose:
+        return lines
+    counts: dict[str, int] = {}
+    for line in lines:
+        found = _MOJIBAKE_WARNING.fullmatch(line)
+        if found:
+            counts[found["file"]] = counts.get(found["file"], 0) + 1
+    out: list[str] = []
+    folded: set[str] = set()
+    for line in lines:
+        found = _MOJIBAKE_WARNING.fullmatch(line)
+        if found is None or counts[found["file"]] == 1:
+            out.append(line)
+        elif found["file"] not in folded:
+            folded.add(found["file"])
+            out.append(
+                f"{found['file']}: {counts[found['file']]} lines with mojibake, first at "
+                f"{found['line']}:{found['column']} ({found['what']}): {MOJIBAKE_WHY}; "
+                "--verbose lists them"
+            )
+    return out
+
 
 _CP1252_EXTRA = {
     ch: b for b in range(0x80, 0xA0) for ch in [bytes([b]).decode("cp1252", errors="ignore")] if ch
@@ -908,7 +949,7 @@ def mapped_profile(reading: AgentReading) -> Profile:
     if "tls_minimum" in kw:
         sources.setdefault("layers.data.tls_preferred", sources["layers.data.tls_minimum"])
     file = reading.file
-    notes = [f"{file}:{n.line}: {n.message}" for n in sorted(warnings, key=lambda n: n.line)]
+    notes = [f"{n.where(file)}: {n.message}" for n in sorted(warnings, key=lambda n: n.line)]
     notes += [f"{file}:{n.line}: not mapped: {n.message}" for n in reading.unmapped]
     return replace(
         BASELINE,
@@ -1106,7 +1147,7 @@ def init_report(reading: AgentReading, profile: Profile) -> tuple[list[str], lis
             "agent settings ignored (not architecture): " + ", ".join(reading.ignored_keys)
         )
     warnings = [
-        f"{file}:{n.line}: {n.message}" for n in sorted(reading.warnings, key=lambda n: n.line)
+        f"{n.where(file)}: {n.message}" for n in sorted(reading.warnings, key=lambda n: n.line)
     ]
     extra = [
         w for w in profile.warnings if not any(w.endswith(n.message) for n in reading.warnings)

@@ -33,15 +33,50 @@ def _parse_outputs(
             mapped[name] = target
         else:
             plain.append(out)
-    if len(plain) > 1 or (plain and len(fmts) > 1):
-        raise UsageError("with several formats, give one FORMAT=FILE --output for each")
+    if len(plain) > 1 and len(fmts) == 1:
+        raise UsageError(
+            f"{len(plain)} --output files for one format; give one, or one --format and one "
+            "--output FORMAT=FILE for each file"
+        )
+    if plain and len(fmts) > 1:
+        raise UsageError(
+            "several formats cannot share one --output file; "
+            + _one_file_each(fmts, {fmts[0]: plain[0], **mapped})
+        )
     result: list[tuple[str, str | None]] = []
     for fmt in fmts:
         result.append((fmt, mapped.get(fmt, plain[0] if plain else None)))
     for name in mapped:
         if name not in fmts:
             result.append((name, mapped[name]))
+    to_stdout = [fmt for fmt, target in result if target is None or target == "-"]
+    if len(to_stdout) > 1:  # two documents glued together on stdout are neither
+        raise UsageError(
+            f"{' and '.join(to_stdout)} would both be written to stdout; "
+            + _one_file_each(to_stdout, {})
+        )
     return result
+
+
+# the file name suggested for each format in a usage message
+_SUGGESTED_FILE = {
+    "text": "report.txt",
+    "json": "report.json",
+    "sarif": "report.sarif",
+    "markdown": "report.md",
+    "html": "report.html",
+    "junit": "report.xml",
+}
+
+
+def _one_file_each(fmts: list[str], mapped: dict[str, str]) -> str:
+    """The fix for several formats aimed at one place: 'give each format its own file:
+    --output json=report.json --output html=report.html'."""
+    fixes = [
+        f"--output {fmt}={mapped.get(fmt) or _SUGGESTED_FILE.get(fmt, 'report.' + fmt)}"
+        for fmt in fmts
+    ]
+    return "give each format its own file: " + " ".join(fixes)
 
 
 def _known_formats() -> tuple[str, ...]:
@@ -87,14 +122,27 @@ def _use_color(stream: Any) -> bool:
     return bool(isatty and isatty())
 
 
-def exit_code(report: Report, fail_on: str) -> int:
+def exit_code(report: Report, fail_on: str, *, fail_on_incomplete: bool = False) -> int:
+    """EXIT_FINDINGS when a finding is at or above `fail_on` (in PR mode: a new one) other
+    than one saying something was not reviewed, or with `fail_on_incomplete` when something
+    was not reviewed (reviewer.prmode.not_reviewed, new or
+    not: what was not reviewed is not reviewed now); else EXIT_OK."""
+    if fail_on_incomplete:
+        from reviewer.prmode import not_reviewed
+
+        if not_reviewed(report.findings):
+            return EXIT_FINDINGS
     if fail_on == "never":
         return EXIT_OK
+    from reviewer.scoring import UNWEIGHED_RULES
+
     threshold = Severity(fail_on).rank
     pr_mode = report.diff_base is not None
     for f in report.findings:
         if f.suppressed is not None:
             continue
+        if f.rule_id in UNWEIGHED_RULES:
+            continue  # "not reviewed" (AR-MOD-001/005/006) gates only with --fail-on-incomplete
         if pr_mode and f.new is not True:
             continue
         if f.severity.rank >= threshold:
@@ -119,6 +167,127 @@ class _Commands(click.Group):
             self.add_command(getattr(importlib.import_module(module), attr), cmd_name)
         return super().get_command(ctx, cmd_name)
 
+    def format_help_text(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        """The description, then the two commands a new user needs (before the options and
+        the command list)."""
+        super().format_help_text(ctx, formatter)
+        with formatter.section("Start here"):
+            formatter.write_dl(START_HERE)
+
+
+# `archreview --help` (and `archreview` alone): what to run first, in the order a user needs it.
+START_HERE: tuple[tuple[str, str], ...] = (
+    ("archreview scan PATH", "review the repository checked out at PATH"),
+    (
+        "archreview init PATH",
+        "write PATH/.archreview.yml: the architecture the repository declares, which scan "
+        "holds it to",
+    ),
+)
+
+
+class _SectionedCommand(click.Command):
+    """A command whose --help lists its options in titled sections and ends with examples.
+    An option no section names is listed under "Other options", never left out."""
+
+    def __init__(
+        self,
+        *args: Any,
+        sections: tuple[tuple[str, tuple[str, ...]], ...] = (),
+        examples: tuple[tuple[str, str], ...] = (),
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self.sections = sections  # (title, parameter names)
+        self.examples = examples  # (what it does, the command)
+
+    def format_options(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        records: dict[str, tuple[str, str]] = {}
+        for param in self.get_params(ctx):
+            if not isinstance(param, click.Option):  # PATH is in the usage line
+                continue
+            record = param.get_help_record(ctx)
+            if record is not None and param.name is not None:
+                records[param.name] = record
+        grouped = [
+            (title, [records[name] for name in names if name in records])
+            for title, names in self.sections
+        ]
+        placed = {name for _, names in self.sections for name in names}
+        grouped.append(("Other options", [r for n, r in records.items() if n not in placed]))
+        # one column for the option names across every section (click's own limit, 30)
+        width = min(30, max((len(term) for _, rows in grouped for term, _ in rows), default=0))
+        for title, rows in grouped:
+            if rows:
+                with formatter.section(title):
+                    formatter.write_dl(
+                        [(term.ljust(width) if text else term, text) for term, text in rows]
+                    )
+
+    def format_epilog(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        if self.examples:
+            with formatter.section("Examples"):
+                for what, command in self.examples:
+                    formatter.write_text(what)
+                    for line in command.split("\n"):  # as written: a command is not rewrapped
+                        formatter.write(f"{'':>{formatter.current_indent + 2}}{line}\n")
+        super().format_epilog(ctx, formatter)
+
+
+# `archreview scan --help`: its options by what they are for (parameter names), and examples.
+SCAN_SECTIONS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("Output", ("formats", "outputs", "quiet", "verbose", "min_confidence")),
+    ("SARIF for code scanning", ("sarif_category", "sarif_include_suppressed")),
+    (
+        "Gate (the exit code)",
+        ("fail_on", "fail_on_incomplete", "baseline_path", "write_baseline", "no_ignores"),
+    ),
+    ("Profile and personas", ("profile_path", "persona")),
+    ("What is read", ("excludes", "parameters_path", "sam_env", "max_file_size")),
+    ("PR mode", ("diff_base", "base_profile")),
+    ("Cache and speed", ("jobs", "cache_dir", "no_cache")),
+    ("Live AWS", ("aws_live", "regions", "stack_names", "aws_profile")),
+)
+SCAN_EXAMPLES: tuple[tuple[str, str], ...] = (
+    ("Review the repository you are in; the report goes to the terminal:", "archreview scan ."),
+    (
+        "One HTML file to open in a browser, and the JSON for other tools:",
+        "archreview scan . --format html --output html=report.html \\\n"
+        "    --format json --output json=report.json",
+    ),
+    (
+        "In CI on a pull request: exit 1 on a new high or critical finding:",
+        "archreview scan . --diff-base origin/main --fail-on high",
+    ),
+)
+
+
+_VERBOSE = "archreview.verbose"  # key in the root context's meta: set by --verbose
+
+
+def _set_verbose(ctx: click.Context, value: bool) -> None:
+    if value:
+        ctx.find_root().meta[_VERBOSE] = True
+
+
+def verbose() -> bool:
+    """True when --verbose was given, before the command (`archreview --verbose scan`) or
+    after it (`archreview scan PATH --verbose`). Kept in the invocation's context, so one
+    run's flag never leaks into the next in the same process."""
+    ctx = click.get_current_context(silent=True)
+    return bool(ctx is not None and ctx.find_root().meta.get(_VERBOSE))
+
+
+# --verbose on the group and on each command that says more with it (see verbose()).
+verbose_option = click.option(
+    "--verbose",
+    is_flag=True,
+    expose_value=False,
+    is_eager=True,
+    callback=lambda ctx, _param, value: _set_verbose(ctx, value),
+    help="More detail on stderr: every warning of a kind instead of one line per kind.",
+)
+
 
 @click.group(cls=_Commands, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option(
@@ -137,6 +306,7 @@ class _Commands(click.Group):
     callback=lambda _ctx, _param, value: _set_debug(value),
     help="Print the traceback of an internal error (exit 3); also ARCHREVIEW_DEBUG=1.",
 )
+@verbose_option
 def main() -> None:
     """Review the architecture of a multi-module AWS repository."""
 
@@ -153,8 +323,14 @@ def _debugging() -> bool:
     return _DEBUG[0] or os.environ.get("ARCHREVIEW_DEBUG", "").strip() == "1"
 
 
-@main.command()
+@main.command(
+    cls=_SectionedCommand,
+    sections=SCAN_SECTIONS,
+    examples=SCAN_EXAMPLES,
+    short_help="Review the repository checked out at PATH.",
+)
 @click.argument("path", type=click.Path(file_okay=False, path_type=Path))
+@verbose_option
 @click.option(
     "--profile",
     "profile_path",
@@ -166,18 +342,34 @@ def _debugging() -> bool:
     "formats",
     multiple=True,
     type=click.Choice(["text", "json", "sarif", "markdown", "html", "junit"]),
-    help="Output format (repeatable).",
+    help="Output format (repeatable): text for a terminal (the default), json, sarif (code "
+    "scanning), markdown (a PR comment), html (one file for a browser), junit.",
 )
 @click.option(
     "--output",
     "outputs",
     multiple=True,
-    help="FILE, or FORMAT=FILE with several formats (default stdout).",
+    metavar="FILE|FORMAT=FILE",
+    help="Where to write (default stdout). With several formats, one FORMAT=FILE each: only "
+    "one format can go to stdout.",
 )
 @click.option(
     "--quiet", is_flag=True, help="Findings only: no progress bar, score summary or stderr note."
 )
-@click.option("--fail-on", type=click.Choice(FAIL_ON), default="high", show_default=True)
+@click.option(
+    "--fail-on",
+    type=click.Choice(FAIL_ON),
+    default="high",
+    show_default=True,
+    help="Exit 1 when a reported finding is at or above this severity (with --diff-base: a "
+    "new one).",
+)
+@click.option(
+    "--fail-on-incomplete",
+    is_flag=True,
+    help="Also exit 1 when something was not reviewed: a module not checked out (AR-MOD-001), "
+    "a crashed check (AR-MOD-005), a file skipped or over a budget (AR-MOD-006).",
+)
 @click.option(
     "--persona",
     type=click.Choice(["regular", "pedantic", "auditor"]),
@@ -191,6 +383,7 @@ def _debugging() -> bool:
     type=click.Choice(["high", "medium", "low"]),
     default="low",
     show_default=True,
+    help="Leave findings below this confidence out of the outputs and the gate (scores keep them).",
 )
 @click.option(
     "--parameters",
@@ -198,13 +391,16 @@ def _debugging() -> bool:
     type=click.Path(dir_okay=False),
     help="Parameter values (JSON/YAML map).",
 )
-@click.option("--sam-env", help="samconfig.toml environment for parameter_overrides.")
+@click.option(
+    "--sam-env", metavar="NAME", help="samconfig.toml environment whose parameter_overrides apply."
+)
 @click.option(
     "--max-file-size",
     type=int,
     default=5_000_000,
     show_default=True,
-    help="Bytes; larger files are not reviewed (AR-MOD-006).",
+    metavar="BYTES",
+    help="Larger files are not reviewed (an AR-MOD-006 finding says so).",
 )
 @click.option("--no-ignores", is_flag=True, help="Ignore every suppression (audits).")
 @click.option(
@@ -230,12 +426,14 @@ def _debugging() -> bool:
     "--jobs",
     type=click.IntRange(min=0),
     default=0,
-    show_default="0: one per CPU",
-    help="Processes for loading templates and running local checks.",
+    metavar="N",
+    help="Processes for loading templates and running local checks (default 0: one per CPU, "
+    "at most 8).",
 )
 @click.option(
     "--cache-dir",
     type=click.Path(file_okay=False, path_type=Path),
+    metavar="DIR",
     help="Content-hash cache folder (default: one per checkout in the user's cache, "
     "$XDG_CACHE_HOME/archreview/trees/).",
 )
@@ -243,11 +441,19 @@ def _debugging() -> bool:
 @click.option(
     "--diff-base",
     metavar="GIT_REF",
-    help="PR mode: mark findings new/existing against a scan of this git revision.",
+    help="Also review the tree at GIT_REF and mark each finding new or existing; --fail-on "
+    "then counts new findings only.",
+)
+@click.option(
+    "--base-profile",
+    is_flag=True,
+    help="With --diff-base: judge with GIT_REF's review inputs (profile or agent definition, "
+    "baseline), so that a pull request cannot switch its own review off.",
 )
 @click.option(
     "--sarif-category",
     default="archreview",
+    metavar="ID",
     show_default=True,
     help="SARIF runs[0].automationDetails.id (the code scanning category).",
 )
@@ -266,16 +472,20 @@ def _debugging() -> bool:
     "--region",
     "regions",
     multiple=True,
+    metavar="REGION",
     help="AWS region for --aws (repeatable; default: the profile's or AWS_REGION).",
 )
 @click.option(
     "--stack",
     "stack_names",
     multiple=True,
+    metavar="NAME",
     help="Only this deployed stack for --aws (repeatable; default: every live stack).",
 )
 @click.option(
-    "--aws-profile", help="Named AWS profile for --aws (default: the standard credential chain)."
+    "--aws-profile",
+    metavar="NAME",
+    help="Named AWS profile for --aws (default: the standard credential chain).",
 )
 def scan(
     path: Path,
@@ -284,6 +494,7 @@ def scan(
     outputs: tuple[str, ...],
     quiet: bool,
     fail_on: str,
+    fail_on_incomplete: bool,
     persona: str | None,
     min_confidence: str,
     parameters_path: str | None,
@@ -297,6 +508,7 @@ def scan(
     cache_dir: Path | None,
     no_cache: bool,
     diff_base: str | None,
+    base_profile: bool,
     sarif_category: str,
     sarif_include_suppressed: bool,
     aws_live: bool,
@@ -304,7 +516,10 @@ def scan(
     stack_names: tuple[str, ...],
     aws_profile: str | None,
 ) -> None:
-    """Review a checkout at PATH."""
+    """Review the repository checked out at PATH: its CloudFormation/SAM templates, go.mod
+    and package.json files, against the architecture it declares (--profile FILE, else
+    PATH/.archreview.yml, else an agent definition committed in it, else the built-in
+    baseline)."""
     import gc
 
     gc.disable()  # a short-lived process making millions of objects: no cyclic collections
@@ -313,10 +528,20 @@ def scan(
     if not path.is_dir():
         raise UsageError(f"{path} is not a directory")
     targets = _parse_outputs(formats, outputs)
+    if base_profile and diff_base is None:
+        raise UsageError("--base-profile needs --diff-base (it judges with that ref's inputs)")
     for fmt, _ in targets:
         if fmt not in _known_formats():
             raise UsageError(f"--format {fmt} is not available in this version")
     profile = _profile(profile_path, path, exclude=excludes)
+    if verbose():  # what discovery leaves out and why (reviewer.discover.GENERATED_DIRS ...)
+        from reviewer.discover import discover, left_out_lines
+        from reviewer.output.inert import neutralise
+        from reviewer.typed import escape_line
+
+        walked = discover(path, max_bytes=max_file_size, exclude=profile.exclude_paths)
+        for line in left_out_lines(walked):
+            click.echo(neutralise(f"archreview: left out {escape_line(line, 2000)}"), err=True)
     aws_options: Any = None
     aws_errors: tuple[type[Exception], ...] = ()
     if aws_live:  # boto3 is imported only here, and only by reviewer.aws
@@ -336,7 +561,13 @@ def scan(
     if diff_base is None and not write_baseline and aws_options is None and cache_folder:
         from reviewer.replay import Replay  # before the engine is imported: a hit needs none
 
-        output_settings = (targets, min_confidence, fail_on, quiet, sarif_category)
+        output_settings = (
+            targets,
+            min_confidence,
+            (fail_on, fail_on_incomplete),
+            quiet,
+            sarif_category,
+        )
         replay = Replay.open(
             path,
             cache_folder,
@@ -380,10 +611,11 @@ def scan(
         if bar is not None:
             bar.close()
     if diff_base is not None:
-        from reviewer.prmode import DiffBaseError, GitError, compare_with_base
+        from reviewer.prmode import DiffBaseError, GitError, ReviewInputs, compare_with_base
 
+        review_inputs = ReviewInputs(profile_path, excludes, baseline_path, base_profile)
         try:
-            report, pr_warnings = compare_with_base(path, diff_base, options, report)
+            report, pr_warnings = compare_with_base(path, diff_base, options, report, review_inputs)
         except DiffBaseError as err:
             raise UsageError(str(err)) from err
         except (GitError, ScanError) as err:
@@ -400,8 +632,12 @@ def scan(
 
         _write_output(Path(write_baseline), baseline_text(report.findings, today()), path)
     shown = filter_report(report, Confidence(min_confidence))
+    from reviewer.output.inert import set_stdout_style
+
     for fmt, target in targets:
         stream = sys.stdout if target is None or target == "-" else None
+        if stream is not None:
+            set_stdout_style(fmt)  # under GitHub Actions: JSON/SARIF/JUnit values stay exact
         render_options = RenderOptions(
             color=stream is not None and _use_color(stream),
             sarif_category=sarif_category,
@@ -429,6 +665,13 @@ def scan(
             replay.outputs.append((fmt, target, payload))
     if not quiet:  # after the outputs: an error or a crash before them stays one line
         say_profile(profile)
+    # on stderr unless the text report on stdout opens with it already (or --quiet: no note)
+    said = quiet or any(f == "text" and t in (None, "-") for f, t in targets)
+    nothing = None if said else nothing_found_line(shown, path)
+    if nothing is not None:
+        click.echo(nothing, err=True)
+        if replay is not None:
+            replay.stderr.append(nothing)
     if not quiet and any(t is not None for _, t in targets):
         score = shown.score
         summary = (
@@ -438,7 +681,7 @@ def scan(
         click.echo(summary, err=True)
         if replay is not None:
             replay.stderr.append(summary)
-    code = exit_code(shown, fail_on)
+    code = exit_code(shown, fail_on, fail_on_incomplete=fail_on_incomplete)
     if replay is not None:
         replay.save(code)
     sys.exit(code)
@@ -484,8 +727,10 @@ def _profile(
         raise UsageError(f"profile error: {escape_line(str(err), 2000)}") from None
     if exclude:
         profile = replace(profile, exclude_paths=(*profile.exclude_paths, *exclude))
-    if warn:
-        for message in profile.warnings:
+    if warn and profile.warnings:
+        from reviewer.agent import grouped_warnings  # an agent definition's mojibake: one line
+
+        for message in grouped_warnings(profile.warnings, verbose=verbose()):
             click.echo(f"archreview: warning: {escape_line(message, 2000)}", err=True)
     return profile
 
@@ -498,6 +743,22 @@ def say_profile(profile: Any) -> None:
     click.echo(f"archreview: {escape_line(profile_line(profile), 2000)}", err=True)
     if profile.notice:
         click.echo(f"archreview: {profile.notice}", err=True)
+
+
+def nothing_found_line(report: Report, path: Path) -> str | None:
+    """The stderr line of a scan that found nothing to review (reviewer.insights
+    .nothing_to_review), naming PATH and what archreview looks for; None otherwise."""
+    from reviewer.insights import LOOKS_FOR, nothing_to_review
+    from reviewer.typed import escape_line
+
+    if not nothing_to_review(report):
+        return None
+    skipped = report.files.skipped
+    also = f"; {skipped} file{'s' if skipped != 1 else ''} skipped" if skipped else ""
+    return (
+        f"archreview: found nothing to review in {escape_line(str(path), 2000)}: no "
+        f"CloudFormation/SAM template, go.mod or package.json{also} (it looks for {LOOKS_FOR})"
+    )
 
 
 def profile_line(profile: Any) -> str:
@@ -595,33 +856,50 @@ def explain(rule_id: str) -> None:
     click.echo(render_explain(meta), nl=False)
 
 
-@main.command()
+@main.command(short_help="Write PATH/.archreview.yml: the architecture the repository declares.")
+@click.argument(
+    "path", required=False, default=".", type=click.Path(file_okay=False, path_type=Path)
+)
 @click.option(
     "--from-agent",
     "agent_path",
     type=click.Path(dir_okay=False),
-    help="Map an agent definition (Markdown with YAML front matter) instead.",
+    metavar="FILE",
+    help="Write what this agent definition (Markdown with YAML front matter) declares.",
 )
-@click.option("--force", is_flag=True, help="Overwrite an existing .archreview.yml.")
-def init(agent_path: str | None, force: bool) -> None:
-    """Write .archreview.yml: one that declares nothing and documents every key, or what an
-    agent definition declares (`extends: chariot` for one that declares the Chariot preset's
-    architecture)."""
+@click.option("--force", is_flag=True, help="Overwrite an existing profile.")
+@verbose_option
+def init(path: Path, agent_path: str | None, force: bool) -> None:
+    """Write PATH/.archreview.yml (PATH: the current folder by default), the profile `scan
+    PATH` reads. Without --from-agent it declares nothing (the built-in baseline) and documents
+    every key, commented out. With --from-agent FILE it holds what that agent definition
+    declares, each value citing its line, or `extends: chariot` for a definition of the
+    Chariot preset's architecture. --verbose lists the whole mapping and every warning."""
     from reviewer.profile_loader import PROFILE_FILENAMES, default_profile_text
+    from reviewer.typed import escape_line
 
-    target = Path(PROFILE_FILENAMES[0])
-    if target.exists() and not force:
-        raise UsageError(f"{target} already exists; pass --force to overwrite it")
-    if agent_path is None:
-        _write_output(target, default_profile_text(), Path("."))
-        click.echo(
-            f"archreview: wrote {target} (declares nothing: the built-in baseline; every key "
-            "is documented, commented out)"
+    if not path.is_dir():
+        what = "is not a directory" if os.path.lexists(path) else "no such directory"
+        raise UsageError(f"{escape_line(str(path), 500)}: {what}")
+    present = [path / n for n in PROFILE_FILENAMES if os.path.lexists(path / n)]
+    if present and not force:
+        raise UsageError(
+            f"{escape_line(str(present[0]), 500)} already exists; pass --force to overwrite it"
         )
+    target = present[0] if present else path / PROFILE_FILENAMES[0]
+    shown = escape_line(str(target), 500)
+    if agent_path is None:
+        _write_output(target, default_profile_text(), path)
+        click.echo(
+            f"archreview: wrote {shown}: it declares nothing (the built-in baseline) and "
+            "documents every key, commented out; uncomment what your architecture declares"
+        )
+        click.echo(f"Next: {_scan_command(path)}")
         return
     from reviewer.agent import (
         AgentError,
         agent_profile_text,
+        grouped_warnings,
         init_report,
         profile_from_agent,
         read_agent,
@@ -632,20 +910,77 @@ def init(agent_path: str | None, force: bool) -> None:
     except OSError as err:
         raise UsageError(f"--from-agent {agent_path}: {err.strerror or 'unreadable'}") from None
     if not found:
-        raise UsageError(f"--from-agent {agent_path}: no such file")
+        raise UsageError(f"--from-agent {escape_line(agent_path, 500)}: no such file")
     try:
         reading = read_agent(agent_path)
     except AgentError as err:
-        raise UsageError(f"agent definition error: {err}") from err
+        raise UsageError(f"agent definition error: {escape_line(str(err), 2000)}") from err
     profile = profile_from_agent(reading)
-    summary, warnings = init_report(reading, profile)
-    for line in summary:
+    mapping, warnings = init_report(reading, profile)
+    for line in grouped_warnings(warnings, verbose=verbose()):
+        click.echo(f"archreview: warning: {escape_line(line, 2000)}", err=True)
+    if verbose():
+        for line in mapping:
+            click.echo(escape_line(line, 2000))
+    else:
+        click.echo(_mapping_line(reading))
+    _write_output(target, agent_profile_text(reading, profile), path)
+    for line in _written_lines(shown, reading, profile):
         click.echo(line)
-    for line in warnings:
-        click.echo(f"archreview: warning: {line}", err=True)
-    _write_output(target, agent_profile_text(reading, profile), Path("."))
-    extends = f" (extends the {profile.extends} preset)" if profile.extends else ""
-    click.echo(f"archreview: wrote {target} from {agent_path}{extends}")
+    click.echo(f"Next: {_scan_command(path)}")
+
+
+def _scan_command(path: Path) -> str:
+    """The command that reviews PATH with the profile init wrote there."""
+    import shlex
+
+    from reviewer.typed import escape_line
+
+    return f"archreview scan {escape_line(shlex.quote(str(path)), 500)}"
+
+
+def _mapping_line(reading: Any) -> str:
+    """init --from-agent without --verbose: the mapping in one line."""
+    from reviewer.typed import escape_line
+
+    parts = [f"{len(reading.declared_keys())} declared values mapped to profile keys"]
+    if reading.unmapped:
+        n = len(reading.unmapped)
+        parts.append(f"{n} line{'s' if n != 1 else ''} not mapped")
+    if reading.ignored_keys:
+        n = len(reading.ignored_keys)
+        parts.append(f"{n} agent setting{'s' if n != 1 else ''} ignored")
+    return (
+        f"archreview: read {escape_line(reading.file, 500)}: {', '.join(parts)} "
+        "(--verbose lists the mapping)"
+    )
+
+
+def _written_lines(shown: str, reading: Any, profile: Any) -> list[str]:
+    """What init --from-agent wrote, and one line for each documented addition or deviation
+    of the preset it extends (reviewer.profile.PRESET_ADDITIONS)."""
+    from reviewer.profile import PRESET_ADDITIONS, SCHEMA_KEYS
+    from reviewer.profile_loader import FIELD_KEYS
+    from reviewer.typed import escape_line
+
+    file = escape_line(Path(reading.file).name, 500)
+    if profile.extends:
+        additions = PRESET_ADDITIONS.get(profile.extends, ())
+        changes = f", with the preset's {len(additions)} documented changes:" if additions else ""
+        lines = [
+            f"archreview: wrote {shown}: extends: {profile.extends} ({file} declares the "
+            f"{profile.extends} preset's architecture){changes}"
+        ]
+        lines += [f"  - {FIELD_KEYS.get(key, key)}: {why}" for key, why in additions]
+        return lines
+    declared = len(profile.declared_keys())
+    missing = sum(1 for k in SCHEMA_KEYS if not profile.declares(k))
+    keys = f"{declared} key{'s' if declared != 1 else ''}"
+    rest = ""
+    if missing:
+        what = f"the {missing} keys" if missing > 1 else "the one key"
+        rest = f"; {what} it does not declare, at the end (rules that require one do not run)"
+    return [f"archreview: wrote {shown}: the {keys} {file} declares, each citing its line{rest}"]
 
 
 @main.group("profile")
@@ -674,6 +1009,7 @@ def profile_show(path: Path, profile_path: str | None) -> None:
 # -- commands defined in their own modules (one registration line each) --------------------
 _Commands.lazy["adr"] = "reviewer.cli_adr:adr"  # archreview adr
 _Commands.lazy["comment"] = "reviewer.cli_comment:comment"  # archreview comment
+_Commands.lazy["pre-commit"] = "reviewer.cli_precommit:pre_commit"  # the pre-commit hook
 
 
 if __name__ == "__main__":
@@ -731,6 +1067,9 @@ def run() -> None:
     on a 500-template repository, seconds on a large one — for a process that is ending. Every
     file is closed by then; the standard streams are flushed here. Under a profiler or a
     coverage tracer it leaves the ordinary way, so they can write their results."""
+    from reviewer.output.inert import guard_standard_streams, release_standard_streams
+
+    guard_standard_streams()  # under GitHub Actions: no line printed becomes a workflow command
     try:
         main()
         code: Any = 0
@@ -743,6 +1082,7 @@ def run() -> None:
     elif not isinstance(code, int):  # sys.exit("message"): what Python itself would do
         print(code, file=sys.stderr)
         code = 1
+    release_standard_streams()
     if sys.getprofile() is not None or sys.gettrace() is not None:
         sys.exit(code)  # a profiler or coverage tool writes its results on the way out
     for stream in (sys.stdout, sys.stderr):

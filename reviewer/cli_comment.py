@@ -1,10 +1,14 @@
 """`archreview comment --from REPORT.json`: post or update the one sticky PR comment.
 
-The Markdown report (new findings first) is rendered from the JSON report, kept under GitHub's
-65,536-character limit, and written to the pull request as ONE comment found again by a hidden
-marker. When the token may not comment (403/404: a pull request from a fork gets a read-only
-token), the report goes to the job summary ($GITHUB_STEP_SUMMARY) with a notice and the command
-exits 0. The token is read from GITHUB_TOKEN and never printed.
+The comment (`reviewer.output.comment`: the gate, what the pull request introduces, then the
+rest) is rendered from the JSON report under GitHub's 65,536-character limit and written to the
+pull request as ONE comment, found again by a hidden marker that carries the category AND by its
+author: the identity the token posts as (`--author`, else `github-actions[bot]` for a workflow's
+token, else the login `GET /user` names for a personal token). A marked comment written by
+anyone else is left alone. The whole report also goes to the job summary ($GITHUB_STEP_SUMMARY),
+always; when the token may not comment (403/404: a pull request from a fork gets a read-only
+token) a notice says so and the command exits 0. The token is read from GITHUB_TOKEN and never
+printed.
 """
 
 from __future__ import annotations
@@ -13,23 +17,30 @@ import json
 import os
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from reviewer.github import (
     DEFAULT_API_URL,
-    MARKER,
+    DEFAULT_CATEGORY,
     GitHub,
     GitHubError,
     check_token,
+    marker,
+    posting_identity,
     repo_path,
     upsert_comment,
 )
 from reviewer.model import Report
 
+if TYPE_CHECKING:
+    from reviewer.output.comment import CommentOptions, FileLink
+
 COMMENT_LIMIT = 65_536  # characters GitHub accepts in a comment body
+SUMMARY_LIMIT = 1_000_000  # characters written to the job summary (GitHub takes 1 MiB a step)
 EXIT_OK, EXIT_USAGE, EXIT_FAILED = 0, 2, 3
 
 
@@ -88,24 +99,76 @@ def link_base(report: Report, repo: str, event: dict[str, Any]) -> str:
     return f"{server}/{repo}/blob/{sha}/{_repo_prefix(report.root)}"
 
 
-def render_body(report: Report, *, link: str = "", limit: int = COMMENT_LIMIT) -> str:
-    """The comment: the marker, then the Markdown report fitted under `limit` characters."""
-    from reviewer.output.markdown import render_markdown
+def submodule_links(report: Report, repo: str, event: dict[str, Any]) -> FileLink | None:
+    """Links for files inside git submodules (issue 18, item 7): the head commit of this
+    repository does not hold them, so a finding there links to its line in the submodule's
+    repository at the recorded commit, or else to the submodule's entry in `.gitmodules`."""
+    root = Path(report.root)
+    try:
+        if not root.is_dir():
+            return None
+    except OSError:
+        return None
+    from reviewer.submodules import Submodules
 
-    room = limit - len(MARKER) - 2
-    body = f"{MARKER}\n{render_markdown(report, max_chars=room, link_base=link)}"
-    if len(body) >= limit:  # the renderer keeps to max_chars; this is a last guard
+    subs = Submodules(root)
+    sha = _head_sha(event)
+    server = (os.environ.get("GITHUB_SERVER_URL") or "https://github.com").rstrip("/")
+
+    def link(file: str, line: int) -> str | None:
+        anchor = subs.anchor(file, line)
+        if anchor is None:
+            return None
+        if anchor.url:
+            return anchor.url
+        return f"{server}/{repo}/blob/{sha}/.gitmodules#L{anchor.line}" if sha else None
+
+    return link
+
+
+def render_body(
+    report: Report,
+    *,
+    link: str = "",
+    limit: int = COMMENT_LIMIT,
+    category: str = DEFAULT_CATEGORY,
+    options: CommentOptions | None = None,
+) -> str:
+    """The comment: the category's marker, then the comment fitted under `limit` characters."""
+    from reviewer.output.comment import CommentOptions, render_comment
+
+    mark = marker(category)
+    room = limit - len(mark) - 2
+    settings = replace(options or CommentOptions(), link_base=link, limit=room)
+    body = f"{mark}\n{render_comment(report, settings)}"
+    if len(body) >= limit:  # the renderer keeps to its limit; this is a last guard
         body = body[: limit - 1]
     return body
 
 
-def _workflow_escape(text: str) -> str:
-    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+def more_link(repo: str, number: int, sarif_uploaded: bool) -> tuple[str, str]:
+    """Where "+N more" points: the code scanning alerts of this pull request when the SARIF
+    upload succeeded, else this run's page (its job summary and the report artifact)."""
+    server = (os.environ.get("GITHUB_SERVER_URL") or "https://github.com").rstrip("/")
+    if sarif_uploaded:
+        return (
+            f"{server}/{repo}/security/code-scanning?query=is%3Aopen+pr%3A{number}",
+            "the code scanning alerts of this pull request",
+        )
+    run = os.environ.get("GITHUB_RUN_ID", "")
+    if run.isdigit():
+        return (
+            f"{server}/{repo}/actions/runs/{run}",
+            "this run's job summary and its report artifact",
+        )
+    return "", "the JSON report"
 
 
 def notice(message: str) -> None:
     if os.environ.get("GITHUB_ACTIONS") == "true":
-        click.echo(f"::notice title=archreview::{_workflow_escape(message)}")
+        from reviewer.output.inert import emit_command
+
+        emit_command("notice", message, title="archreview")
     else:
         click.echo(f"archreview: notice: {message}")
 
@@ -146,16 +209,69 @@ def _load(path: str) -> Report:
 @click.option("--pr", "number", type=click.IntRange(min=1), help="Pull request number.")
 @click.option("--repo", help="OWNER/NAME (default: $GITHUB_REPOSITORY).")
 @click.option("--api-url", help="GitHub API URL (default: $GITHUB_API_URL or api.github.com).")
-def comment(report_path: str, number: int | None, repo: str | None, api_url: str | None) -> None:
-    """Render the Markdown report and post or update the one PR comment (Action)."""
+@click.option(
+    "--category",
+    default=DEFAULT_CATEGORY,
+    show_default=True,
+    help="Carried by the comment's hidden marker: runs with different categories (the SARIF "
+    "category) keep one comment each on a pull request.",
+)
+@click.option(
+    "--author",
+    default="",
+    help="The login the token posts as, whose marked comment is updated: `<app-slug>[bot]` "
+    "for a GitHub App's token (default: github-actions[bot] for a workflow's GITHUB_TOKEN, "
+    "else the login GET /user names).",
+)
+@click.option(
+    "--fail-on",
+    type=click.Choice(["critical", "high", "medium", "low", "info", "never"]),
+    default="high",
+    show_default=True,
+    help="The scan's --fail-on, for the gate line.",
+)
+@click.option(
+    "--fail-on-incomplete", is_flag=True, help="The scan's --fail-on-incomplete, for the gate line."
+)
+@click.option(
+    "--sarif-uploaded",
+    is_flag=True,
+    help="The SARIF upload succeeded: '+N more' links to the code scanning alerts of the pull "
+    "request (else to this run's job summary and artifact).",
+)
+@click.option(
+    "--summary-only",
+    is_flag=True,
+    help="Write the report to the job summary only (no pull request, no token needed).",
+)
+def comment(
+    report_path: str,
+    number: int | None,
+    repo: str | None,
+    api_url: str | None,
+    category: str,
+    author: str,
+    fail_on: str,
+    fail_on_incomplete: bool,
+    sarif_uploaded: bool,
+    summary_only: bool,
+) -> None:
+    """Render the report and post or update the one PR comment (Action)."""
+    from reviewer.output.comment import CommentOptions
+
     report = _load(report_path)
     event = _event()
     repo = repo or os.environ.get("GITHUB_REPOSITORY")
+    if summary_only:
+        _summary_only(report, repo, event, category, fail_on, fail_on_incomplete, sarif_uploaded)
+        return
     if not repo:
         raise _Usage("no repository: pass --repo OWNER/NAME or set GITHUB_REPOSITORY")
     number = number or pr_number(event)
     if number is None:
         raise _Usage("no pull request: pass --pr N or run on a pull_request event")
+    if not category.strip() or len(category) > 200:
+        raise _Usage("--category must be 1 to 200 characters")
     token = os.environ.get("GITHUB_TOKEN", "").strip()
     if not token:
         raise _Usage("GITHUB_TOKEN is not set")
@@ -167,13 +283,32 @@ def comment(report_path: str, number: int | None, repo: str | None, api_url: str
         )
     except GitHubError as err:
         raise _Usage(str(err).replace(token, "***")) from None
-    body = render_body(report, link=link_base(report, repo, event))
+    url, label = more_link(repo, number, sarif_uploaded)
+    options = CommentOptions(
+        fail_on=fail_on,
+        fail_on_incomplete=fail_on_incomplete,
+        more_url=url,
+        more_label=label,
+        file_link=submodule_links(report, repo, event),
+    )
+    link = link_base(report, repo, event)
+    body = render_body(report, link=link, category=category, options=options)
+    # the job summary holds the whole report, whatever happens to the comment
+    full = render_body(report, link=link, category=category, options=options, limit=SUMMARY_LIMIT)
+    summary = write_summary(full)
+    where = "the job summary" if summary else "nowhere ($GITHUB_STEP_SUMMARY is not set)"
     try:
-        action, comment_id = upsert_comment(client, repo, number, body)
+        identity = posting_identity(client, author.strip() or None)
     except GitHubError as err:
         message = str(err).replace(token, "***")
-        summary = write_summary(body)
-        where = "the job summary" if summary else "nowhere ($GITHUB_STEP_SUMMARY is not set)"
+        click.echo(f"archreview: {message}; the report was written to {where}", err=True)
+        sys.exit(EXIT_USAGE)
+    try:
+        action, comment_id = upsert_comment(
+            client, repo, number, body, author=identity, category=category
+        )
+    except GitHubError as err:
+        message = str(err).replace(token, "***")
         if err.status in (403, 404):
             notice(
                 f"could not comment on {repo}#{number} ({message}); a pull request from a fork "
@@ -185,5 +320,42 @@ def comment(report_path: str, number: int | None, repo: str | None, api_url: str
         )
         sys.exit(EXIT_USAGE if err.status == 401 else EXIT_FAILED)
     click.echo(
-        f"archreview: {action} comment {comment_id} on {repo}#{number} ({len(body)} characters)"
+        f"archreview: {action} comment {comment_id} on {repo}#{number} as {identity} "
+        f"({len(body)} characters)"
     )
+
+
+def _summary_only(
+    report: Report,
+    repo: str | None,
+    event: dict[str, Any],
+    category: str,
+    fail_on: str,
+    fail_on_incomplete: bool,
+    sarif_uploaded: bool,
+) -> None:
+    """The report in the job summary, for a run that posts no comment (a push, comment off)."""
+    from reviewer.output.comment import CommentOptions
+
+    valid = bool(repo) and _valid_repo(repo or "")
+    url, label = more_link(repo or "", 0, False) if valid else ("", "the JSON report")
+    if valid and sarif_uploaded:
+        server = (os.environ.get("GITHUB_SERVER_URL") or "https://github.com").rstrip("/")
+        url, label = f"{server}/{repo}/security/code-scanning", "the code scanning alerts"
+    options = CommentOptions(
+        fail_on=fail_on, fail_on_incomplete=fail_on_incomplete, more_url=url, more_label=label
+    )
+    link = link_base(report, repo or "", event) if valid else ""
+    body = render_body(report, link=link, category=category, options=options, limit=SUMMARY_LIMIT)
+    if write_summary(body):
+        click.echo("archreview: the report was written to the job summary")
+    else:
+        click.echo("archreview: $GITHUB_STEP_SUMMARY is not set: no job summary written", err=True)
+
+
+def _valid_repo(repo: str) -> bool:
+    try:
+        repo_path(repo)
+    except GitHubError:
+        return False
+    return True

@@ -25,6 +25,7 @@ socket or device file that takes a file's place is never waited on.
 from __future__ import annotations
 
 import codecs
+import json
 import os
 import re
 import stat
@@ -39,28 +40,37 @@ from reviewer.gitignore import (
     Ignores,
     OverBudget,
     PatternList,
+    Tracked,
     parse_gitignore,
     parse_line,
 )
+from reviewer.gitindex import read_tracked
 
 __all__ = [
     "DEFAULT_MAX_BYTES",
+    "GENERATED_DIRS",
     "SKIP_DIRS",
     "Budget",
+    "ContentKind",
     "FileKind",
     "Inventory",
+    "LeftOut",
     "Module",
     "SkipReason",
     "Skipped",
     "SourceFile",
     "Submodule",
+    "classify_text",
     "discover",
+    "left_out_lines",
     "module_of",
     "parse_gitmodules",
     "read_text",
 ]
 
-FileKind = Literal["template", "go_mod", "package_json", "gitmodules", "samconfig"]
+# "templating": a templating source (cookiecutter, Jinja, Go/Helm) that speaks of
+# CloudFormation: listed so that the review says it was not reviewable (AR-MOD-006), never read
+FileKind = Literal["template", "go_mod", "package_json", "gitmodules", "samconfig", "templating"]
 SkipReason = Literal[
     "too-large",
     "binary",
@@ -74,23 +84,30 @@ ModuleKind = Literal["submodule", "go", "node", "folder", "root"]
 
 DEFAULT_MAX_BYTES = 5_000_000
 
-SKIP_DIRS: frozenset[str] = frozenset(
-    {
-        ".git",
-        "node_modules",
-        "vendor",
-        "dist",
-        "build",
-        "target",
-        ".next",
-        ".aws-sam",
-        "cdk.out",
-        ".archreview-cache",
-    }
-)
+# The one list of generated and vendored folders the walk never enters, whatever their depth,
+# with what they hold (printed by `scan --verbose`). Their content is either produced from the
+# repository's sources (reviewed where they are written) or somebody else's code.
+GENERATED_DIRS: dict[str, str] = {
+    ".git": "git's own data",
+    "node_modules": "installed Node packages",
+    "vendor": "vendored dependencies (Go modules, PHP, Ruby)",
+    "dist": "build output",
+    "build": "build output",
+    "target": "build output (Maven, Cargo)",
+    ".next": "Next.js build output",
+    ".aws-sam": "SAM build output (sam build), copies of the templates",
+    "cdk.out": "CDK synthesised templates (cdk synth), generated from the CDK code",
+    ".serverless": "Serverless Framework package output (CloudFormation it generated)",
+    ".terraform": "Terraform providers and modules",
+    "coverage": "test coverage reports",
+    ".venv": "a Python virtual environment (installed packages)",
+    "__pycache__": "Python bytecode",
+    ".archreview-cache": "archreview's own cache",
+}
+SKIP_DIRS: frozenset[str] = frozenset(GENERATED_DIRS)
 
-_TEMPLATE_EXTS = frozenset({".yaml", ".yml", ".json"})
 _SNIFF_EXTS = frozenset({".yaml", ".yml", ".json", ".template"})
+_TEMPLATE_EXTS = frozenset({".yaml", ".yml", ".json"})
 _FIXED_KINDS: dict[str, FileKind] = {
     "go.mod": "go_mod",
     "package.json": "package_json",
@@ -144,12 +161,35 @@ class Module:
 
 
 @dataclass(frozen=True)
+class LeftOut:
+    """A folder or file the walk left out on purpose (a generated or vendored folder, a path
+    a .gitignore or the exclude list leaves out), for `--verbose`."""
+
+    path: str
+    why: str
+
+
+@dataclass(frozen=True)
 class Inventory:
     root: Path
     files: tuple[SourceFile, ...]  # sorted by path
     skipped: tuple[Skipped, ...]  # sorted by path
     modules: tuple[Module, ...]  # sorted by path, the root first
     submodules: tuple[Submodule, ...]  # in .gitmodules order
+    left_out: tuple[LeftOut, ...] = ()  # sorted by path; at most MAX_LEFT_OUT
+    # what the walk could not use (a git index it could not read): (repository file, message)
+    notices: tuple[tuple[str, str], ...] = ()
+
+
+MAX_LEFT_OUT = 10_000
+
+
+def left_out_lines(inventory: Inventory) -> list[str]:
+    """What the walk left out, one line each, for `--verbose`."""
+    lines = [f"{item.path}: {item.why}" for item in inventory.left_out]
+    if len(inventory.left_out) >= MAX_LEFT_OUT:
+        lines.append(f"(the list stops at {MAX_LEFT_OUT:,} entries)")
+    return lines
 
 
 # --------------------------------------------------------------------------- modules
@@ -231,6 +271,144 @@ def _looks_like_template(text: str) -> bool:
     if "AWS::Serverless" in text and _RE_TRANSFORM.search(text):
         return True
     return _RE_RESOURCES.search(text) is not None and _RE_TYPE_AWS.search(text) is not None
+
+
+# --------------------------------------------------------------------------- content test
+#
+# Whether a file is a CloudFormation/SAM template is decided by its content, whatever its name
+# (spec *What is scanned*), on the whole document within the size limit: its top-level keys say
+# so (`AWSTemplateFormatVersion`; `Transform` naming AWS::Serverless; `Resources` holding an
+# entry whose Type is AWS::... or Custom::...). The keys are read from the text, without
+# parsing it, so a template with a syntax error is still recognised (and AR-MOD-003 reports
+# the error), and a Helm chart, a Backstage entity or an Azure ARM template named
+# template.yaml is not taken. Templating sources (cookiecutter, Jinja, Go/Helm templates) that
+# mention CloudFormation are recognised and kept apart: they are not reviewable as written.
+
+_CFN_MARKERS = ("AWSTemplateFormatVersion", "AWS::", "Custom::", "Alexa::")
+# a line at column 0 that is not blank or a comment: where a top-level key may start
+_RE_YAML_TOP = re.compile(r"(?m)^(?=[^\s#])")
+# ":" ending a plain key: followed by a blank or the end of the line
+_RE_KEY_COLON = re.compile(r":(?=[ \t\n]|$)")
+_NOT_A_KEY = frozenset("-[]{}?&*!|>%@`,")
+_RE_RESOURCE_TYPE = re.compile(
+    r"""['"]?Type['"]?[ \t]*:[ \t]*[\['"]?[ \t]*['"]?(?:AWS|Custom|Alexa)::[A-Za-z0-9]"""
+)
+# templating syntax that no CloudFormation template holds: cookiecutter and Jinja variables,
+# Go/Helm actions, Jinja statements. `{{resolve:...}}` (a CloudFormation dynamic reference)
+# and `{% ... %}` JSONata expressions in Step Functions definitions do not match.
+_RE_TEMPLATING = re.compile(
+    r"\{\{-?\s*(?:cookiecutter\b|\.[A-Za-z_]|(?:if|else|end|range|with|define|template|include)\b)"
+    r"|\{%-?\s*(?:if|elif|else|endif|for|endfor|set|endset|macro|endmacro|include|import|from"
+    r"|block|endblock|extends|raw|endraw|call|endcall|filter|endfilter)\b"
+)
+# YAML only: `{{` where a value or an item starts (unquoted: YAML itself cannot read it)
+_RE_TEMPLATING_VALUE = re.compile(
+    r"(?m)^[ \t]*(?:-[ \t]+)?(?:[^\s#'\"{][^\n:#]*:[ \t]+)?\{\{(?![ \t]*resolve:)"
+)
+
+ContentKind = Literal["template", "templating"]
+
+
+def _yaml_key(line: str) -> str | None:
+    """The key a top-level YAML line starts with, if it starts with one. Linear in the line
+    (no regular expression that can backtrack on a hostile line)."""
+    first = line[0]
+    if first in _NOT_A_KEY:
+        return None
+    if first in "'\"":
+        close = line.find(first, 1)
+        if close < 0:
+            return None
+        rest = line[close + 1 :].lstrip(" \t")
+        if not rest.startswith(":") or not (len(rest) == 1 or rest[1] in " \t"):
+            return None
+        return line[1:close].replace("''", "'") if first == "'" else line[1:close]
+    colon = _RE_KEY_COLON.search(line)
+    if colon is None:
+        return None
+    key = line[: colon.start()].rstrip(" \t")
+    return None if " #" in key or "\t#" in key else key
+
+
+def _yaml_keys(text: str) -> dict[str, str]:
+    """The top-level keys of a YAML text (every document in it), each with the text of its
+    value (up to the next line at column 0; the first occurrence wins). Linear in the text."""
+    keys: dict[str, str] = {}
+    starts = [m.start() for m in _RE_YAML_TOP.finditer(text)]
+    starts.append(len(text))
+    for i in range(len(starts) - 1):
+        start, end = starts[i], starts[i + 1]
+        newline = text.find("\n", start, end)
+        line_end = end if newline < 0 else newline
+        key = _yaml_key(text[start:line_end])
+        if key is not None:
+            keys.setdefault(key.strip(), text[start:end])
+    return keys
+
+
+def _json_template(body: str, named: bool = False) -> bool | None:
+    """Whether a JSON text's top-level keys make it a template (a file ``named`` as a
+    template whose JSON has no keys at all is one); None when it does not parse as JSON (the
+    caller then decides on its text)."""
+    try:
+        tree = json.loads(body)
+    except (ValueError, RecursionError):
+        return None
+    if not isinstance(tree, dict) or not tree:
+        return named
+    if "AWSTemplateFormatVersion" in tree:
+        return True
+    transform = tree.get("Transform")
+    names = transform if isinstance(transform, list) else [transform]
+    if any(isinstance(n, str) and n.startswith("AWS::Serverless") for n in names):
+        return True
+    resources = tree.get("Resources")
+    return isinstance(resources, dict) and any(
+        isinstance(r, dict)
+        and isinstance(r.get("Type"), str)
+        and r["Type"].startswith(("AWS::", "Custom::", "Alexa::"))
+        for r in resources.values()
+    )
+
+
+def _cfn_keys(keys: dict[str, str]) -> bool:
+    if "AWSTemplateFormatVersion" in keys:
+        return True
+    if "AWS::Serverless" in keys.get("Transform", ""):
+        return True
+    resources = keys.get("Resources")
+    return resources is not None and _RE_RESOURCE_TYPE.search(resources) is not None
+
+
+def classify_text(text: str, *, named: bool = False) -> ContentKind | None:
+    """The kind of content: "template" when the text's top-level keys make it a
+    CloudFormation/SAM template, "templating" when it is a templating source (cookiecutter,
+    Jinja, Go/Helm) that speaks of CloudFormation, None otherwise. Linear in the text.
+
+    ``named``: the file is named template.yaml/.yml/.json, as SAM names templates. The
+    content still decides whenever it says anything (a document with top-level keys is a
+    template only if they say so); a named file whose content says nothing - empty, comments
+    only, not a mapping - is taken, so that AR-MOD-003 says what is wrong with it."""
+    marked = any(marker in text for marker in _CFN_MARKERS)
+    if not marked and not named:
+        return None
+    body = text.lstrip("\ufeff \t\n")
+    is_json = body.startswith("{") or body.startswith("[")
+    if _RE_TEMPLATING.search(text) or (
+        not is_json and "{{" in text and _RE_TEMPLATING_VALUE.search(text)
+    ):
+        # a templating source that produces CloudFormation reads like a template
+        return "templating" if marked and _looks_like_template(text) else None
+    if is_json:
+        decided = _json_template(body, named)
+        if decided is not None:
+            return "template" if decided else None
+        # not valid JSON: a broken template is still one (AR-MOD-003 says why it does not parse)
+        return "template" if _looks_like_template(body) else None
+    keys = _yaml_keys(text)
+    if not keys:
+        return "template" if named else None
+    return "template" if _cfn_keys(keys) else None
 
 
 # --------------------------------------------------------------------------- reading
@@ -468,12 +646,43 @@ class _Walker:
         self.root_real = os.path.realpath(root)
         self.max_bytes = max_bytes
         self.budget = budget
-        self.ignores = Ignores(exclude=exclude_patterns(exclude), budget=budget)
+        # what git tracks: a .gitignore applies to untracked files only
+        self.tracked = Tracked()
+        self.notices: list[tuple[str, str]] = []
+        self.left_out: list[LeftOut] = []
+        self._index(root, "")
+        self.ignores = Ignores(
+            exclude=exclude_patterns(exclude), tracked=self.tracked, budget=budget
+        )
         self.files: list[tuple[str, FileKind, int]] = []
         # (path, reason, detail, kind when it is a file of a known kind)
         self.skipped: list[tuple[str, SkipReason, str, FileKind | None]] = []
         self.visited: set[str] = set()
         self.links: list[_Link] = []
+
+    def _index(self, folder: str, rel: str) -> None:
+        """Learn what the git index of the working tree at ``folder`` tracks. An index that
+        cannot be read leaves the .gitignore files in force there, as if nothing were tracked,
+        and says so."""
+        if not os.path.lexists(os.path.join(folder, ".git")):
+            return
+        found = read_tracked(folder, self.root_real, shown=rel)
+        self.budget.visit(len(found.files) // 64 + 1)
+        if found.problem is not None:
+            where = found.where if found.where.startswith(".git") or rel else ".git"
+            self.notices.append(
+                (
+                    where,
+                    f"{found.where}: {found.problem}; the .gitignore files are applied to "
+                    f"every file{' below ' + rel if rel else ''}, tracked or not",
+                )
+            )
+            return
+        self.tracked.add(rel, found.files, found.folders)
+
+    def _leave(self, rel: str, why: str) -> None:
+        if len(self.left_out) < MAX_LEFT_OUT:
+            self.left_out.append(LeftOut(rel, why))
 
     # ---- driving
 
@@ -556,6 +765,8 @@ class _Walker:
                     ignores = ignores.with_gitignore(patterns)
                 break
         prefix = frame.rel + "/" if frame.rel else ""
+        if frame.rel and any(entry.name == ".git" for entry in entries):
+            self._index(frame.abs, frame.rel)  # a submodule's or a nested repository's
         children: list[_Frame] = []
         for entry in entries:
             name = entry.name
@@ -568,9 +779,11 @@ class _Walker:
                 is_dir = False
             if is_dir:
                 if name in SKIP_DIRS:
+                    self._leave(rel + "/", GENERATED_DIRS[name])
                     continue
                 inner = ignores.folder(rel)
                 if inner is None:
+                    self._leave(rel + "/", ignores.why_ignored(rel, True) or "ignored")
                     continue
                 if not _utf8_name(name):
                     self._skip(_printable(rel), "undecodable", "folder name is not valid UTF-8")
@@ -615,23 +828,25 @@ class _Walker:
         self, entry: os.DirEntry[str], name: str, rel: str, at_root: bool, ignores: Ignores
     ) -> None:
         kind: FileKind | None = _FIXED_KINDS.get(name)
-        sniff = False
+        sniff = False  # decided by content, whatever the name
         if kind is None:
             if at_root and name == ".gitmodules":
                 kind = "gitmodules"
             else:
                 stem, dot, ext = name.rpartition(".")
-                if not dot:
+                if not dot or "." + ext.lower() not in _SNIFF_EXTS:
                     return
-                ext = "." + ext.lower()
-                if stem == "template" and ext in _TEMPLATE_EXTS:
+                sniff = True
+                if stem == "template" and "." + ext.lower() in _TEMPLATE_EXTS:
+                    # named as SAM names templates: when it cannot be read, it is reported as
+                    # a template not reviewed (its content cannot say otherwise)
                     kind = "template"
-                elif ext in _SNIFF_EXTS:
-                    sniff = True
-                else:
-                    return
-        if ignores.ignored(rel):
+        why = ignores.why_ignored(rel)
+        if why is not None:
+            if sniff or kind is not None:
+                self._leave(rel, why)
             return
+        # a candidate that cannot be read is reported whatever its name: its content is unknown
         if not _utf8_name(name):
             self._skip(_printable(rel), "undecodable", "file name is not valid UTF-8", kind)
             return
@@ -644,16 +859,18 @@ class _Walker:
             if not stat.S_ISREG(st.st_mode):
                 raise _NotRegular
             size = st.st_size
-            if not sniff and size > self.max_bytes:
+            if kind is not None and size > self.max_bytes:
                 self._skip(rel, "too-large", _too_large(size, self.max_bytes), kind)
                 return
-            head = _read_fd(entry.path, _PROBE_BYTES)
+            # a candidate is read whole (within the size limit): it is decided on its content
+            want = self.max_bytes + 1 if sniff and size <= self.max_bytes else _PROBE_BYTES
+            head = _read_fd(entry.path, want)
         except _NotRegular:
-            if not sniff:
+            if kind is not None:
                 self._skip(rel, "unreadable", "not a regular file", kind)
             return
         except FileNotFoundError as exc:
-            if not sniff:
+            if kind is not None:
                 detail = "broken symbolic link" if is_link else _unreadable(exc)
                 self._skip(rel, "unreadable", detail, kind)
             return
@@ -662,18 +879,34 @@ class _Walker:
             return
         size = max(size, len(head))
         if sniff:
-            if not _looks_like_template(_lenient(head)):
-                return
-            kind = "template"
-            if size > self.max_bytes:
-                self._skip(rel, "too-large", _too_large(size, self.max_bytes), kind)
-                return
+            self._candidate(rel, head, size, kind)
+            return
         assert kind is not None
         decoded = _decode(head, final=size <= len(head))
         if isinstance(decoded, str):
             self.files.append((rel, kind, size))
         else:
             self._skip(rel, decoded[0], decoded[1], kind)
+
+    def _candidate(self, rel: str, data: bytes, size: int, kind: FileKind | None) -> None:
+        """A .yaml/.yml/.json/.template file, read whole: a template, a templating source or
+        nothing, by its content. ``kind`` is "template" for a file named template.*: one that
+        cannot be decoded is then reported, not dropped."""
+        if size > self.max_bytes:  # only its head was read: decided on that
+            if _looks_like_template(_lenient(data[:_PROBE_BYTES])):
+                self._skip(rel, "too-large", _too_large(size, self.max_bytes), "template")
+            return
+        utf16 = data.startswith(_BOM_UTF16_LE) or data.startswith(_BOM_UTF16_BE)
+        if not utf16 and kind is None and not any(m.encode() in data for m in _CFN_MARKERS):
+            return  # cannot be a template: nothing to decode
+        text = _decode(data)
+        if not isinstance(text, str):
+            if kind is not None or _looks_like_template(_lenient(data[:_PROBE_BYTES])):
+                self._skip(rel, text[0], text[1], "template")
+            return
+        found = classify_text(text, named=kind is not None)
+        if found is not None:
+            self.files.append((rel, found, size))
 
 
 def _utf8_name(name: str) -> bool:
@@ -764,7 +997,15 @@ def discover(
         (Module(name, name, kind) for name, kind in kinds.items()),
         key=lambda m: (m.path != ".", m.path),
     )
-    return Inventory(root_path, tuple(files), tuple(skipped), tuple(modules), tuple(submodules))
+    return Inventory(
+        root_path,
+        tuple(files),
+        tuple(skipped),
+        tuple(modules),
+        tuple(submodules),
+        tuple(sorted(walker.left_out, key=lambda item: item.path)),
+        tuple(walker.notices),
+    )
 
 
 # -- one walk per command ------------------------------------------------------------------------

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import functools
-import hashlib
 import os
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
@@ -25,6 +24,8 @@ from reviewer.discover import (
     forget_real_roots,
     read_text,
 )
+from reviewer.fingerprint import logical as logical_fingerprint
+from reviewer.fingerprint import named_path
 from reviewer.merge import merge
 from reviewer.model import (
     Checked,
@@ -37,6 +38,7 @@ from reviewer.model import (
     ModuleSummary,
     Persona,
     Report,
+    ScoreBlock,
     Severity,
     Span,
 )
@@ -408,7 +410,8 @@ def _load_template(state: _State, source: SourceFile, samconfigs: Mapping[str, S
     if state.session is not None:
         loaded = state.session.loaded(source)
     else:
-        loaded = prepare(source, read_text(state.root, source.path, state.options.max_bytes))
+        text = read_text(state.root, source.path, state.options.max_bytes)
+        loaded = prepare(source, text, root=state.root, max_bytes=state.options.max_bytes)
     if loaded.lines is not None:
         state.lines[source.path] = loaded.lines
     if loaded.hit is not None:
@@ -424,6 +427,9 @@ def _load_template(state: _State, source: SourceFile, samconfigs: Mapping[str, S
     template.repo = state.repo
     template.parameter_values.update(_parameters_for(state, template, samconfigs))
     state.repo.templates[source.path] = template
+    for doc in template.documents.values():  # included OpenAPI files: findings quote them
+        if doc.lines:
+            state.lines.setdefault(doc.file, doc.lines)
 
 
 def _parameters_for(
@@ -664,7 +670,9 @@ def _run(
     meta = state.catalogue.get(check.rule_id)
     for hit in produced:
         hfile = hit.file or file or ".gitmodules"
-        hmodule = module if hit.file is None and module else _module_of_file(state, hfile)
+        # a file the template includes (an OpenAPI definition) is part of its module
+        own = hit.file is None or (template is not None and hit.file in template.documents)
+        hmodule = module if own and module else _module_of_file(state, hfile)
         state.raws.append(
             _Raw(check.rule_id, hfile, hmodule, hit, template if hit.file is None else None)
         )
@@ -730,9 +738,19 @@ def path_string(path: PathT) -> str | None:
 
 
 def fingerprint(rule_id: str, file: str, subject: str | None, prop: str | None) -> str:
-    raw = f"{rule_id}|{file}|{subject or ''}|{prop or ''}"
-    # surrogatepass: a JSON template may hold half a surrogate pair ("\ud800") in a logical id
-    return hashlib.sha256(raw.encode("utf-8", "surrogatepass")).hexdigest()[:32]
+    """The logical fingerprint (reviewer.fingerprint, scheme archreview/v2) of a finding whose
+    property path, with list items named, is `prop`."""
+    return logical_fingerprint(rule_id, file, subject, prop)
+
+
+def _named_path(raw: _Raw) -> str | None:
+    """The hit's property path with list items named by what identifies them (fingerprints)."""
+    hit = raw.hit
+    if raw.template is None or not any(isinstance(e, int) for e in hit.path):
+        return path_string(hit.path)
+    res = raw.template.get(hit.subject) if hit.subject else None
+    root = res.view if res is not None else raw.template.tree
+    return named_path(root, hit.path)
 
 
 def _locate(state: _State, raw: _Raw) -> tuple[Span, str | None]:
@@ -750,7 +768,9 @@ def _locate(state: _State, raw: _Raw) -> tuple[Span, str | None]:
 
 def _locate_repo(state: _State, file: str, path: PathT) -> Span:
     pos: tuple[int, int] | None = None
-    if file in state.repo.gomods:
+    if len(path) > 1 and path[0] == "__line__":  # a place the check located (another file's)
+        pos = (int(path[1]), int(path[2]) if len(path) > 2 else 1)
+    elif file in state.repo.gomods:
         from reviewer.stack.gomod import locate as go_locate
 
         pos = go_locate(state.repo.gomods[file], path)
@@ -813,12 +833,15 @@ def _make_finding(state: _State, raw: _Raw) -> Finding | None:
     )
     span, rtype = _locate(state, raw)
     prop = path_string(hit.path)
+    logical_path = _named_path(raw)
     subject = hit.subject
     related: list[Location] = []
     for rel in hit.related:
         rfile = rel.file or raw.file
         if raw.template is not None and rfile == raw.file:
             rspan = raw.template.locate(rel.subject, rel.path)
+        elif rel.path and rel.path[0] == "__line__":  # located by the check (another file)
+            rspan = _locate_repo(state, rfile, rel.path)
         elif rfile in state.repo.templates:
             rspan = state.repo.templates[rfile].locate(rel.subject, rel.path)
         else:
@@ -853,7 +876,8 @@ def _make_finding(state: _State, raw: _Raw) -> Finding | None:
         resource_type=rtype,
         property=prop,
         message=hit.message,
-        fingerprint=fingerprint(raw.rule_id, raw.file, subject, prop),
+        fingerprint=fingerprint(raw.rule_id, raw.file, subject, logical_path),
+        logical_path=logical_path,
         adr=meta.adr_for(hit.variant),
         related=tuple(related),
         source=_source_line(state, raw.file, span.line, span.column),
@@ -998,13 +1022,21 @@ def assemble(
         if c.rule_id in state.catalogue
     )
     profile = state.options.profile
+    repository, layers = scores.repository, scores.layers
+    if not (files.templates or files.go_mod or files.package_json) and not any(
+        name.startswith("aws://") for name in module_paths
+    ):
+        # nothing was reviewed: a grade of the repository-level checks alone would read as a
+        # clean bill of health (the human reports say that nothing was found)
+        repository = _unscored(repository)
+        layers = tuple((layer, _unscored(block)) for layer, block in layers)
     return Report(
         schema_version=SCHEMA_VERSION,
         tool_version=reviewer.__version__,
         root=str(state.root),
         profile=profile.source,
-        score=scores.repository,
-        layers=scores.layers,
+        score=repository,
+        layers=layers,
         counts=counts,
         files=files,
         modules=modules,
@@ -1016,6 +1048,10 @@ def assemble(
         profile_source=profile.source_kind,
         profile_notice=profile.notice,
     )
+
+
+def _unscored(block: ScoreBlock) -> ScoreBlock:
+    return replace(block, score=None, grade=None, cap=None, cap_reason=None)
 
 
 def _counts(findings: Iterable[Finding]) -> tuple[tuple[str, int], ...]:

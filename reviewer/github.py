@@ -41,7 +41,9 @@ from dataclasses import dataclass, field
 from typing import Any, NoReturn
 
 DEFAULT_API_URL = "https://api.github.com"
-MARKER = "<!-- archreview:report -->"
+DEFAULT_CATEGORY = "archreview"
+LEGACY_MARKER = "<!-- archreview:report -->"  # before the marker carried the category
+ACTIONS_BOT = "github-actions[bot]"  # who posts with a workflow's GITHUB_TOKEN
 API_VERSION = "2022-11-28"
 USER_AGENT = "archreview-comment"
 MAX_ATTEMPTS = 5
@@ -488,6 +490,14 @@ class GitHub:
         )
         return _object(resp, "PATCH")
 
+    def user_login(self) -> str:
+        """The login of the token's owner (`GET /user`: personal tokens only; GitHub refuses
+        it to installation tokens, a workflow's GITHUB_TOKEN included)."""
+        login = _object(self.request("GET", "/user"), "GET").get("login")
+        if not isinstance(login, str) or not login:
+            raise GitHubError(0, "GET /user: the answer names no login")
+        return login
+
 
 def _path(url: str) -> str:
     """The path of a URL for a message (the host is the configured one)."""
@@ -532,21 +542,86 @@ def _message(raw: bytes) -> str:
     return _one_line(str(data)[:400])
 
 
-def upsert_comment(
-    client: GitHub, repo: str, number: int, body: str, marker: str = MARKER
-) -> tuple[str, int]:
-    """Update the comment carrying `marker` (the oldest, if a race ever made two), else create
-    it. Returns ("updated" | "created" | "unchanged", comment id)."""
-    if not body.startswith(marker):
-        body = f"{marker}\n{body}"
-    for comment in client.comments(repo, number):
+def marker(category: str = DEFAULT_CATEGORY) -> str:
+    """The hidden first line of our comment. It carries the category (the SARIF category, or
+    whatever names the run), percent-encoded so it cannot end the HTML comment or hold a space:
+    two runs on one pull request with different categories keep two comments."""
+    return f"<!-- archreview:report category={urllib.parse.quote(category, safe='')} -->"
+
+
+MARKER = marker()
+
+
+def comment_author(comment: Mapping[str, Any]) -> str:
+    """The login of a comment's author as the API gives it ("" when it names none)."""
+    user = comment.get("user")
+    login = user.get("login") if isinstance(user, Mapping) else None
+    return login if isinstance(login, str) else ""
+
+
+def posting_identity(client: GitHub, author: str | None) -> str:
+    """Who the token posts as, so that only that identity's comment is adopted:
+
+    - `author` when given (an app's installation token posts as `<app-slug>[bot]`, which only
+      the caller knows: GitHub refuses `GET /user` to installation tokens);
+    - `github-actions[bot]` for a `ghs_` token (a workflow's GITHUB_TOKEN, or an installation
+      token, for which `author` must then be given);
+    - else the login `GET /user` names (a personal or OAuth token)."""
+    if author:
+        return author
+    if client.token.startswith("ghs_"):
+        return ACTIONS_BOT
+    try:
+        return client.user_login()
+    except GitHubError as err:
+        raise GitHubError(
+            err.status,
+            f"cannot tell who this token posts as ({err}); pass the login that posts with "
+            "--author (the Action's comment-author input)",
+        ) from None
+
+
+def find_ours(
+    comments: Iterator[dict[str, Any]], mark: str, author: str, *, legacy: bool = False
+) -> dict[str, Any] | None:
+    """The oldest comment that starts with `mark` AND was written by `author` (GitHub logins
+    compare without regard to case). A marked comment by anyone else is someone's text that
+    happens to start like ours: it is never adopted, overwritten or taken for a sign of a
+    fork. With `legacy`, a comment of ours with the marker of older versions counts too."""
+    for comment in comments:
         text = comment.get("body")
-        text = text if isinstance(text, str) else ""
-        if text.lstrip().startswith(marker):
-            found = comment_id(comment)
-            if text == body:
-                return "unchanged", found
-            client.update_comment(repo, found, body)
-            return "updated", found
+        text = text.lstrip() if isinstance(text, str) else ""
+        marked = text.startswith(mark) or (
+            legacy and text.startswith(LEGACY_MARKER) and not text.startswith(mark)
+        )
+        if marked and comment_author(comment).lower() == author.lower():
+            return comment
+    return None
+
+
+def upsert_comment(
+    client: GitHub,
+    repo: str,
+    number: int,
+    body: str,
+    *,
+    author: str,
+    category: str = DEFAULT_CATEGORY,
+) -> tuple[str, int]:
+    """Update our comment of this category (the oldest, if a race ever made two), else create
+    it. Ours: it starts with the category's marker and `author` wrote it (`find_ours`).
+    Returns ("updated" | "created" | "unchanged", comment id)."""
+    mark = marker(category)
+    if not body.startswith(mark):
+        body = f"{mark}\n{body}"
+    found = find_ours(
+        client.comments(repo, number), mark, author, legacy=category == DEFAULT_CATEGORY
+    )
+    if found is not None:
+        cid = comment_id(found)
+        if found.get("body") == body:
+            return "unchanged", cid
+        client.update_comment(repo, cid, body)
+        return "updated", cid
     created = client.create_comment(repo, number, body)
     return "created", comment_id(created) if created else 0

@@ -60,6 +60,7 @@ __all__ = [
     "Pattern",
     "PatternList",
     "Token",
+    "Tracked",
     "compile_pattern",
     "parse_gitignore",
     "parse_line",
@@ -662,6 +663,69 @@ def parse_gitignore(
     return Parsed(PatternList(base, patterns), tuple(problems))
 
 
+# --------------------------------------------------------------------------- tracked files
+
+
+class Tracked:
+    """What git tracks, as a walk learns it (the root's index first, then the index of each
+    nested repository or submodule it meets): files, the folders holding them, the folders git
+    tracks as a whole (submodules), and folders below which every file counts as tracked (an
+    index that could not be read: nothing there is hidden by a `.gitignore`).
+
+    Paths are repo-relative with forward slashes. Lookups cost O(depth of the path)."""
+
+    __slots__ = ("_all", "_dirs", "_files")
+
+    def __init__(self, files: Iterable[str] = ()) -> None:
+        self._files: set[str] = set(files)
+        self._dirs: set[str] = _folders_of(self._files)
+        self._all: set[str] = set()
+
+    def add(self, prefix: str, files: Iterable[str], folders: Iterable[str] = ()) -> None:
+        """The files and whole folders an index at folder ``prefix`` ("" for the root) tracks,
+        relative to it."""
+        head = prefix + "/" if prefix else ""
+        new = {head + f for f in files}
+        self._files |= new
+        self._dirs |= _folders_of(new)
+        for folder in folders:
+            self._dirs.add(head + folder)
+            self._dirs |= _folders_of((head + folder,))
+        if prefix:
+            self._dirs.add(prefix)
+            self._dirs |= _folders_of((prefix,))
+
+    def add_all(self, prefix: str) -> None:
+        """Every file below folder ``prefix`` ("" for the root) counts as tracked."""
+        self._all.add(prefix)
+        if prefix:
+            self._dirs.add(prefix)
+            self._dirs |= _folders_of((prefix,))
+
+    def _below_all(self, rel: str) -> bool:
+        if not self._all:
+            return False
+        if "" in self._all or rel in self._all:
+            return True
+        cut = rel.rfind("/")
+        while cut > 0:
+            if rel[:cut] in self._all:
+                return True
+            cut = rel.rfind("/", 0, cut)
+        return False
+
+    def file(self, rel: str) -> bool:
+        """Whether the file at ``rel`` is tracked."""
+        return rel in self._files or self._below_all(rel)
+
+    def folder(self, rel: str) -> bool:
+        """Whether the folder at ``rel`` holds tracked files (or is tracked as a whole)."""
+        return rel in self._dirs or self._below_all(rel)
+
+    def __bool__(self) -> bool:
+        return bool(self._files or self._dirs or self._all)
+
+
 # --------------------------------------------------------------------------- a folder's rules
 
 
@@ -670,26 +734,26 @@ class Ignores:
     is tracked), then each `.gitignore` from the root down to this folder. Immutable:
     `with_gitignore` and `folder` return new objects for the walk's child folders.
 
-    ``tracked`` (repo-relative paths of files git tracks; None: nothing is known to be
-    tracked) limits `.gitignore` to untracked files, as git applies it: a tracked file is
-    never ignored, and an ignored folder holding tracked files is still entered (its untracked
-    files are then all ignored)."""
+    ``tracked`` (a `Tracked`, or the repo-relative paths of the files git tracks; None:
+    nothing is known to be tracked) limits `.gitignore` to untracked files, as git applies it:
+    a tracked file is never ignored, and an ignored folder holding tracked files is still
+    entered (its untracked files are then all ignored). A `Tracked` may learn more paths while
+    a walk goes on (a nested repository's index): the rules see them from then on."""
 
-    __slots__ = ("_budget", "_covered", "_exclude", "_lists", "_tracked", "_tracked_dirs")
+    __slots__ = ("_budget", "_covered", "_exclude", "_lists", "_tracked")
 
     def __init__(
         self,
         lists: tuple[PatternList, ...] = (),
         *,
         exclude: PatternList | None = None,
-        tracked: frozenset[str] | None = None,
+        tracked: Tracked | frozenset[str] | None = None,
         budget: Budget | None = None,
     ) -> None:
         self._lists = lists
         self._exclude = exclude if exclude is not None and len(exclude) else None
-        self._tracked = tracked
-        self._tracked_dirs: frozenset[str] = (
-            frozenset(_folders_of(tracked)) if tracked else frozenset()
+        self._tracked: Tracked | None = (
+            Tracked(tracked) if isinstance(tracked, frozenset) else tracked
         )
         self._budget = budget
         self._covered = False  # inside an ignored folder entered for its tracked files
@@ -703,7 +767,6 @@ class Ignores:
         new._lists = lists
         new._exclude = self._exclude
         new._tracked = self._tracked
-        new._tracked_dirs = self._tracked_dirs
         new._budget = self._budget
         new._covered = covered
         return new
@@ -714,37 +777,53 @@ class Ignores:
             return self
         return self._copy((*self._lists, patterns), self._covered)
 
-    def _excluded(self, rel: str, is_dir: bool) -> bool:
+    def _excluded(self, rel: str, is_dir: bool) -> Pattern | None:
         if self._exclude is None:
-            return False
+            return None
         found = self._exclude.match(rel, is_dir, self._budget)
-        return found is not None and not found.negated
+        return found if found is not None and not found.negated else None
 
-    def _gitignored(self, rel: str, is_dir: bool) -> bool:
+    def _gitignored(self, rel: str, is_dir: bool) -> tuple[str, Pattern | None] | None:
+        """(the folder of the `.gitignore`, the pattern) that ignores ``rel``; the pattern is
+        None inside an ignored folder entered for its tracked files."""
         if self._covered:
-            return True
+            return "", None
         for patterns in reversed(self._lists):  # the deepest file first: its last match wins
             found = patterns.match(rel, is_dir, self._budget)
             if found is not None:
-                return not found.negated
-        return False
+                return None if found.negated else (patterns.base, found)
+        return None
 
     def ignored(self, rel: str) -> bool:
         """Whether the file at repo-relative ``rel`` (in this folder) is ignored."""
-        if self._excluded(rel, False):
-            return True
-        if self._tracked is not None and rel in self._tracked:
-            return False
-        return self._gitignored(rel, False)
+        return self.why_ignored(rel) is not None
+
+    def why_ignored(self, rel: str, is_dir: bool = False) -> str | None:
+        """Why the file (or, with ``is_dir``, the folder) at ``rel`` is left out, as a phrase
+        for `--verbose`; None when it is not. For a folder this is what `folder` decides."""
+        excluded = self._excluded(rel, is_dir)
+        if excluded is not None:
+            return f"excluded by the profile or --exclude (`{excluded.text}`)"
+        tracked = self._tracked
+        if tracked is not None and (tracked.folder(rel) if is_dir else tracked.file(rel)):
+            return None
+        found = self._gitignored(rel, is_dir)
+        if found is None:
+            return None
+        base, pattern = found
+        if pattern is None:
+            return "untracked, inside a folder a .gitignore ignores"
+        where = (base + "/" if base else "") + ".gitignore"
+        return f"untracked and ignored by {where} line {pattern.line} (`{pattern.text}`)"
 
     def folder(self, rel: str) -> Ignores | None:
         """The rules in force inside the sub-folder ``rel`` (before its own `.gitignore` is
         added), or None when the walk must not enter it."""
-        if self._excluded(rel, True):
+        if self._excluded(rel, True) is not None:
             return None
-        if not self._gitignored(rel, True):
+        if self._gitignored(rel, True) is None:
             return self
-        if rel in self._tracked_dirs:
+        if self._tracked is not None and self._tracked.folder(rel):
             return self._copy(self._lists, True)
         return None
 

@@ -17,6 +17,8 @@ renderer escapes it for its medium.
   without it.
 - `accepted_risks`: findings suppressed with a reason; they cost nothing and are shown as such.
 - `decision_title`: the decision a finding asks for (the rule's ADR title), for one-line use.
+- `nothing_found_parts`: when the scan found nothing to review, the sentence saying so and what
+  archreview looks for; every human format opens with it.
 """
 
 from __future__ import annotations
@@ -143,6 +145,47 @@ def hidden_sentence(report: Report) -> str:
     report is for and that nothing was left out."""
     lead, command = hidden_parts(report)
     return f"{lead}: {command}" if command else lead
+
+
+# -- nothing to review -------------------------------------------------------------------------
+
+# What discovery reviews (reviewer.discover, spec *What is scanned*), for the user who got nothing.
+LOOKS_FOR = (
+    "CloudFormation and SAM templates (YAML or JSON files of any name whose top-level keys say "
+    "so: AWSTemplateFormatVersion, a Transform of AWS::Serverless, or Resources of AWS:: "
+    "types), go.mod and package.json files, outside .git, generated and vendored folders "
+    "(node_modules, vendor, dist, build ...) and untracked files that .gitignore ignores"
+)
+
+
+def nothing_to_review(report: Report) -> bool:
+    """True when the scan found no template, go.mod or package.json (and no deployed stack
+    with --aws): every score and grade then judges nothing."""
+    files = report.files
+    if files.templates or files.go_mod or files.package_json:
+        return False
+    return not any(m.name.startswith("aws://") for m in report.modules)
+
+
+def nothing_found_parts(report: Report) -> tuple[str, str] | None:
+    """When there was nothing to review, the sentence saying so ('Nothing to review in ROOT:
+    no CloudFormation/SAM template, go.mod or package.json was found.') and what archreview
+    looks for; None otherwise."""
+    if not nothing_to_review(report):
+        return None
+    skipped = report.files.skipped
+    also = f" ({plural(skipped, 'file')} skipped)" if skipped else ""
+    lead = (
+        f"Nothing to review in {report.root or '.'}: no CloudFormation/SAM template, go.mod "
+        f"or package.json was found{also}."
+    )
+    return lead, f"archreview looks for {LOOKS_FOR}."
+
+
+def nothing_found_sentence(report: Report) -> str | None:
+    """`nothing_found_parts` as one paragraph of plain text, or None."""
+    parts = nothing_found_parts(report)
+    return " ".join(parts) if parts else None
 
 
 # -- decisions and the summary by rule --------------------------------------------------------

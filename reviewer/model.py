@@ -229,6 +229,9 @@ class Finding:
     related: tuple[Location, ...] = ()
     source: str | None = None  # the offending source line, for human formats
     persona: Persona = Persona.REGULAR
+    # the property path with list items named by what identifies them, not by index: what the
+    # fingerprint is made of (reviewer.fingerprint); None where the finding names no property
+    logical_path: str | None = None
 
     def sort_key(self) -> tuple[str, int, str, str, str, str]:
         return (
@@ -300,6 +303,33 @@ class RuleInfo:
 
 
 @dataclass(frozen=True)
+class PrDiff:
+    """What a pull request changes besides its findings (PR mode, reviewer.prmode): the risks it
+    accepts, the review inputs it edits and what those edits hide, what was not reviewed."""
+
+    # findings new in this change that are suppressed: risks it accepts (inline, profile, ...)
+    accepted_new: tuple[Finding, ...] = ()
+    # (path, kind) of the review inputs the change edits; kind: profile | agent | baseline |
+    # suppressions | ignore
+    changed_inputs: tuple[tuple[str, str], ...] = ()
+    # findings the base's review inputs report (unsuppressed, or at a higher severity) that the
+    # head's inputs hide: excluded, disabled, suppressed, moved to another persona or lowered
+    hidden_by_inputs: tuple[Finding, ...] = ()
+    # what was not reviewed, one line each (AR-MOD-001/005/006 findings: a module not checked
+    # out, a file skipped or over a budget, a check that crashed)
+    incomplete: tuple[str, ...] = ()
+    judged_with: str = "head"  # whose review inputs judged the findings: head | base
+    # what the change fixed: the base's unsuppressed findings whose logical fingerprint (renames
+    # followed) the head no longer has, most severe first, at most reviewer.prmode.MAX_FIXED
+    fixed: tuple[Finding, ...] = ()
+    fixed_total: int = 0  # how many the change fixed (more than len(fixed) when capped)
+    # (severity, rule id, count) of EVERY fixed finding, most severe first (complete when capped)
+    fixed_counts: tuple[tuple[str, str, int], ...] = ()
+    base_score: ScoreBlock | None = None  # the base's overall score (None: not known)
+    base_layers: tuple[tuple[str, ScoreBlock], ...] = ()  # the base's score per layer
+
+
+@dataclass(frozen=True)
 class Report:
     schema_version: int
     tool_version: str
@@ -318,6 +348,7 @@ class Report:
     hidden: tuple[tuple[str, int], ...] = ()  # persona -> findings above the chosen one
     profile_source: str = "file"  # option | file | agent | baseline
     profile_notice: str | None = None  # one line every human format shows (baseline upgrade)
+    pr: PrDiff | None = None  # PR mode only (--diff-base)
 
     @property
     def unsuppressed(self) -> tuple[Finding, ...]:

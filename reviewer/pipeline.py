@@ -86,10 +86,18 @@ class Loaded:
     ledger: Ledger | None = None
 
 
-def prepare(source: SourceFile, text: str | Skipped) -> Loaded:
+def prepare(
+    source: SourceFile,
+    text: str | Skipped,
+    *,
+    root: str | os.PathLike[str] | None = None,
+    max_bytes: int = 0,
+) -> Loaded:
     """Decode and build a template file, as the engine always has (the same findings for a file
     that cannot be read, is empty, or does not parse), on the file's budget (reviewer.bounds):
-    a file whose decoding or modelling goes over it is AR-MOD-006 naming the stage."""
+    a file whose decoding or modelling goes over it is AR-MOD-006 naming the stage. With a
+    `root`, the local OpenAPI files its APIs include are read too (reviewer.cfn.openapi), as
+    part of its modelling and with `max_bytes` as their size cap."""
     from reviewer.cfn.load import decode
     from reviewer.cfn.template import build
     from reviewer.engine import _skip_message
@@ -115,6 +123,10 @@ def prepare(source: SourceFile, text: str | Skipped) -> Loaded:
         with metered(ledger, MODEL_STAGE):
             checkpoint()
             template = build(path, source.module, tree, text)
+            if root is not None:
+                from reviewer.cfn.openapi import attach
+
+                attach(template, root, max_bytes)
     if ledger.over:
         message = budget_message(path, ledger, "was not reviewed")
         return Loaded(lines, None, ("AR-MOD-006", message, 1, 1), ledger)
@@ -569,11 +581,18 @@ class Session:
             entry.key = digest(base, src.path, src.module, text_digest(entry.text))
         self.report_key = self._report_key()
 
-    def _local_key(self, entry: _File) -> str | None:
-        """The key of a template's local captures (the same in every process)."""
+    def _local_key(self, entry: _File, template: Template | None = None) -> str | None:
+        """The key of a template's local captures (the same in every process): the model's
+        key, the checks' environment, its parameters and the files it includes (OpenAPI
+        definitions, by content digest)."""
         if entry.local_key is None and entry.key is not None and self.env is not None:
+            from reviewer.cfn.openapi import documents_digest
+
             params = self._params_digest(entry.source.path)
-            entry.local_key = digest(entry.key, self.env, params)
+            if template is None and entry.loaded is not None:
+                template = entry.loaded.template
+            docs = documents_digest(template) if template is not None else []
+            entry.local_key = digest(entry.key, self.env, params, docs)
         return entry.local_key
 
     def _params_digest(self, path: str) -> str:
@@ -627,15 +646,43 @@ class Session:
             return None
         from reviewer.model import Report
 
-        report = self.cache.get("report", self.report_key)
-        if isinstance(report, Report):
+        # A Report; or, when the templates include files (OpenAPI definitions, which the key
+        # cannot name before the templates are read), (Report, [(file, digest then)]).
+        # Entries are never replaced: the first report of these templates names the files
+        # they include, and the report of other contents of those files is kept under a key
+        # that adds them (`_with_included`).
+        stored = self.cache.get("report", self.report_key)
+        if isinstance(stored, Report):  # the templates include no file
+            stored = (stored, [])
+        now = self._included_now(stored[1]) if _report_entry(stored) else None
+        if now is not None and now != stored[1]:
+            stored = self.cache.get("report", _with_included(self.report_key, now))
+        if _report_entry(stored) and now is not None and stored[1] == now:
             self.stats["report_hit"] = 1
-            return replace(report, root=str(self.state.root))
+            found: Report = stored[0]
+            return replace(found, root=str(self.state.root))
         return None
+
+    def _included_now(self, included: list[tuple[str, str]]) -> list[tuple[str, str]]:
+        """The same files, with the digests of their contents now."""
+        from reviewer.cfn.openapi import fingerprint
+
+        opts = self.state.options
+        return [(f, fingerprint(self.state.root, f, opts.max_bytes)) for f, _ in included]
 
     def store_report(self, report: Report) -> None:
         if self.cache is not None and self.report_key is not None:
-            self.cache.put("report", self.report_key, report)
+            from reviewer.cfn.openapi import documents_digest
+
+            included = sorted(
+                {d for t in self.state.repo.templates.values() for d in documents_digest(t)}
+            )
+            if not included:
+                self.cache.put("report", self.report_key, report)
+                return
+            self.cache.put("report", self.report_key, (report, included))
+            other = _with_included(self.report_key, included)
+            self.cache.put("report", other, (report, included))
 
     # -- loading -------------------------------------------------------------------------------
     def start(self) -> None:
@@ -645,8 +692,8 @@ class Session:
         for i, path in enumerate(self.order):
             entry = self.files[path]
             if self.cache is not None and entry.key is not None:
-                loaded = self.cache.get("model", entry.key)
-                if isinstance(loaded, Loaded):
+                loaded = self._cached_model(entry.key)
+                if loaded is not None:
                     loaded.ledger = None  # nothing spent on it in this scan yet
                     entry.loaded = loaded
                     self._cached_captures(entry)
@@ -660,6 +707,32 @@ class Session:
             # workers' results costs it.
             own = int(len(misses) * PARENT_SHARE / (PARENT_SHARE + self.jobs - 1))
             self._start_pool(misses[own:])
+
+    def _cached_model(self, key: str) -> Loaded | None:
+        """The cached model of a template, current: every file its template included (its
+        OpenAPI definitions) has the content it had when it was read. Entries are never
+        replaced, so the first model names the files; a model read with other contents of
+        them is kept under a key that adds those contents (`_with_included`)."""
+        assert self.cache is not None
+        from reviewer.cfn.openapi import documents_digest, fresh
+
+        loaded = self.cache.get("model", key)
+        if not isinstance(loaded, Loaded):
+            return None
+        template = loaded.template
+        if template is None or not template.documents:
+            return loaded
+        root, max_bytes = self.state.root, self.state.options.max_bytes
+        if fresh(template, root, max_bytes):
+            return loaded
+        now = self._included_now(documents_digest(template))
+        other = self.cache.get("model", _with_included(key, now))
+        current = (
+            isinstance(other, Loaded)
+            and other.template is not None
+            and documents_digest(other.template) == now
+        )
+        return other if current else None
 
     def _cached_captures(self, entry: _File) -> None:
         if self.cache is None or self.env is None or entry.loaded is None:
@@ -720,11 +793,18 @@ class Session:
         in the cache. The template is returned as the engine expects it: before parameters
         and repository are set. In the parent without a cache the checks are left to the
         engine's own loop: capturing them would only cost."""
-        loaded = prepare(entry.source, entry.text)
+        opts = self.state.options
+        loaded = prepare(entry.source, entry.text, root=self.state.root, max_bytes=opts.max_bytes)
         ledger = loaded.ledger
         over = ledger is not None and ledger.over  # a matter of timing: never cached
         if self.cache is not None and entry.key is not None and not over:
-            self.cache.put("model", entry.key, replace(loaded, ledger=None))
+            kept = replace(loaded, ledger=None)
+            self.cache.put("model", entry.key, kept)
+            if loaded.template is not None and loaded.template.documents:
+                from reviewer.cfn.openapi import documents_digest
+
+                included = documents_digest(loaded.template)
+                self.cache.put("model", _with_included(entry.key, included), kept)
         template = loaded.template
         if template is None or not self.local_checks or (self.cache is None and not remote):
             return loaded, None
@@ -742,7 +822,7 @@ class Session:
         if captures is not None and cacheable:
             assert self.cache is not None
             assert entry.key is not None
-            self.cache.put("local", self._local_key(entry) or "", captures)
+            self.cache.put("local", self._local_key(entry, template) or "", captures)
         return loaded, captures
 
     def _run_local(
@@ -856,6 +936,27 @@ class Session:
         if cache.writes:
             cache.prune(("model", "local", "repo"), whole=("report", "output"))
         self.files.clear()  # the templates: freed now, not when the process ends
+
+
+def _with_included(key: str, included: list[tuple[str, str]]) -> str:
+    """The key of an entry that depends on included files with these digests."""
+    return digest(key, "included", included)
+
+
+def _report_entry(stored: Any) -> bool:
+    """A report entry: (Report, [(included file, digest), ...])."""
+    from reviewer.model import Report
+
+    return (
+        isinstance(stored, tuple)
+        and len(stored) == 2
+        and isinstance(stored[0], Report)
+        and isinstance(stored[1], list)
+        and all(
+            isinstance(i, tuple) and len(i) == 2 and all(isinstance(x, str) for x in i)
+            for i in stored[1]
+        )
+    )
 
 
 def _apply(state: _State, cap: Capture, template: Template | None) -> None:

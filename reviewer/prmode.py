@@ -16,6 +16,10 @@ run against the same base reads them back without checking anything out or scann
 a pull request's every push re-scans only its own side. A base whose submodules could not all be
 checked out is not cached (fetching them later must change the answer).
 
+What the change fixed (`PrDiff.fixed`) is REF's unsuppressed findings whose logical fingerprint,
+renames followed, no finding of the current scan has; REF's score overall and per layer
+(`PrDiff.base_score`, `base_layers`) gives the grade change. Both are cached with REF's keys.
+
 Only git itself runs, with fixed arguments, hooks disabled and no prompts; nothing from the
 repository is executed. Every git command has a time limit (`GIT_TIMEOUT` seconds, or
 ``ARCHREVIEW_GIT_TIMEOUT`` from the environment): git runs in a process group of its own, and
@@ -37,8 +41,9 @@ from pathlib import Path
 from typing import Any
 
 from reviewer.engine import ScanOptions, fingerprint, scan
-from reviewer.model import Finding, Report
+from reviewer.model import AdrText, Finding, PrDiff, Report, ScoreBlock, Severity, evolve
 
+MAX_FIXED = 1000  # fixed findings kept whole in PrDiff.fixed; the counts cover every one
 GIT_TIMEOUT = 600.0  # seconds per git command; ARCHREVIEW_GIT_TIMEOUT overrides it
 MAX_SUBMODULE_DEPTH = 8
 _GIT_ENV_DROP = (
@@ -188,7 +193,7 @@ def resolve(root: Path, ref: str) -> tuple[Path, str, str]:
     return toplevel, prefix, _out(commit)
 
 
-def _gitlinks(repo: Path, commit: str) -> list[tuple[str, str]]:
+def gitlinks(repo: Path, commit: str) -> list[tuple[str, str]]:
     """(path, commit) of each submodule recorded in `commit`."""
     listing = git(["ls-tree", "-r", "-z", commit], repo).stdout
     out: list[tuple[str, str]] = []
@@ -210,7 +215,7 @@ def _add_submodules(
 ) -> None:
     if depth > MAX_SUBMODULE_DEPTH:
         return
-    for path, sub_commit in _gitlinks(repo, commit):
+    for path, sub_commit in gitlinks(repo, commit):
         head_sub = repo / path
         target = dest / path
         label = f"{rel}{path}"
@@ -302,20 +307,21 @@ def relative_renames(renames: Mapping[str, str], prefix: str) -> dict[str, str]:
     return out
 
 
-LogicalKey = tuple[str, str, "str | None", "str | None"]  # rule, file, resource, property
+LogicalKey = tuple[str, str, "str | None", "str | None"]  # rule, file, resource, named path
 
 
 def logical_keys(findings: Sequence[Finding]) -> list[LogicalKey]:
-    """What a finding's logical fingerprint is made of, once per distinct finding, in order."""
-    return list(dict.fromkeys((f.rule_id, f.file, f.resource, f.property) for f in findings))
+    """What a finding's logical fingerprint is made of (its property path with list items
+    named: Finding.logical_path), once per distinct finding, in order."""
+    return list(dict.fromkeys((f.rule_id, f.file, f.resource, f.logical_path) for f in findings))
 
 
 def base_fingerprints(keys: Sequence[LogicalKey], renames: Mapping[str, str]) -> set[str]:
     """REF's logical fingerprints (from `logical_keys`), recomputed with each file's name in
     the current tree."""
     return {
-        fingerprint(rule_id, renames.get(file, file), resource, prop)
-        for rule_id, file, resource, prop in keys
+        fingerprint(rule_id, renames.get(file, file), resource, named)
+        for rule_id, file, resource, named in keys
     }
 
 
@@ -326,8 +332,6 @@ def _live(f: Finding) -> bool:
 
 
 def mark_new(report: Report, fingerprints: set[str], ref: str) -> Report:
-    from reviewer.model import evolve
-
     marked = tuple(
         evolve(f, new=not _live(f) and f.fingerprint not in fingerprints) for f in report.findings
     )
@@ -364,7 +368,11 @@ def _cached_base(options: ScanOptions, key: str | None) -> dict[str, Any] | None
     if (
         isinstance(saved, dict)
         and isinstance(saved.get("keys"), list)
+        and isinstance(saved.get("inline"), list)
         and isinstance(saved.get("submodules"), list)
+        and isinstance(saved.get("findings"), tuple)
+        and isinstance(saved.get("layers"), tuple)
+        and "score" in saved
     ):
         return saved
     return None
@@ -380,34 +388,321 @@ def _store_base(options: ScanOptions, key: str | None, value: dict[str, Any]) ->
     cache.prune((), whole=(BASE_KIND,), keep=4)
 
 
+_NO_ADR = AdrText("", "", "", ())
+
+
+def _checkout_artifact(f: Finding) -> bool:
+    """A finding about the base's checkout rather than its content: the base is a `git worktree`
+    whose `.git` is a link file the scan does not follow (AR-MOD-006 at `.git`), which the
+    head's own checkout does not have. A change cannot fix it."""
+    return f.file.rsplit("/", 1)[-1] == ".git"
+
+
+def fixed_findings(
+    base: Sequence[Finding], head: Sequence[Finding], renames: Mapping[str, str]
+) -> tuple[tuple[Finding, ...], int, tuple[tuple[str, str, int], ...]]:
+    """What a change fixed: the base's unsuppressed findings whose logical fingerprint, with
+    each file's name in the current tree, no finding of the head has (suppressed or not: a
+    finding the head suppresses is accepted or hidden, not fixed). Returns at most MAX_FIXED
+    of them, most severe first (with their base file and line), how many there are in all, and
+    (severity, rule id, count) of every one, most severe first."""
+    present = {f.fingerprint for f in head}
+    gone: list[Finding] = []
+    for f in base:
+        if f.suppressed is not None or _live(f) or _checkout_artifact(f):
+            continue
+        key = fingerprint(f.rule_id, renames.get(f.file, f.file), f.resource, f.logical_path)
+        if key not in present:
+            gone.append(f)
+    counts: dict[tuple[Severity, str], int] = {}
+    for f in gone:
+        counts[(f.severity, f.rule_id)] = counts.get((f.severity, f.rule_id), 0) + 1
+    order = sorted(counts, key=lambda k: (-k[0].rank, -counts[k], k[1]))
+    gone.sort(key=lambda f: (-f.severity.rank, f.sort_key()))
+    kept = tuple(evolve(f, new=None) for f in gone[:MAX_FIXED])
+    return kept, len(gone), tuple((sev.value, rule, counts[(sev, rule)]) for sev, rule in order)
+
+
+# -- review inputs (what a pull request can edit to change the review itself) ------------------
+
+NOT_REVIEWED_RULES = ("AR-MOD-001", "AR-MOD-005", "AR-MOD-006")
+_AGENT_FOLDERS = (".claude/agents/", ".github/agents/")
+
+
+@dataclass(frozen=True)
+class ReviewInputs:
+    """The job's own choices, which a pull request cannot edit: they are the same for the base
+    and the head. A repository's profile, agent definitions, baseline file, inline suppressions
+    and ignore files are review inputs the pull request can edit (`input_kind`)."""
+
+    profile_option: str | None = None  # --profile FILE (then the repository's are not read)
+    excludes: tuple[str, ...] = ()  # --exclude
+    baseline_path: str | None = None  # --baseline FILE
+    base_profile: bool = False  # --base-profile: judge with the base's review inputs
+
+
+def not_reviewed(findings: Sequence[Finding]) -> tuple[str, ...]:
+    """One line per finding that says something was not reviewed (AR-MOD-001: a module not
+    checked out; AR-MOD-005: a check that crashed; AR-MOD-006: a file skipped or over a
+    budget), unsuppressed, in report order. These weigh nothing in the scores;
+    --fail-on-incomplete fails the gate on any of them."""
+    return tuple(
+        f"{f.rule_id} {f.file}: {f.message}"
+        for f in findings
+        if f.rule_id in NOT_REVIEWED_RULES and f.suppressed is None
+    )
+
+
+def input_kind(path: str, baseline: str | None = None) -> str | None:
+    """The kind of review input `path` (relative to the scanned root) is, or None: `profile`
+    (any .archreview.yml or .archreview.yaml: the root's or a module's), `agent` (an agent
+    definition that can win discovery), `baseline` (the --baseline file), `ignore` (a
+    .gitignore)."""
+    name = path.rsplit("/", 1)[-1]
+    if baseline is not None and path == baseline:
+        return "baseline"
+    if name in (".archreview.yml", ".archreview.yaml"):
+        return "profile"
+    if name.lower().endswith(".agent.md"):
+        return "agent"
+    if name.lower().endswith(".md") and any(
+        path.startswith(folder) or f"/{folder}" in path for folder in _AGENT_FOLDERS
+    ):
+        return "agent"
+    if name == ".gitignore":
+        return "ignore"
+    return None
+
+
+def _changed_paths(raw: bytes) -> list[str]:
+    """Every path `git diff -M --name-status -z` names (both ends of a rename or copy)."""
+    fields = raw.split(b"\0")
+    out: list[str] = []
+    i = 0
+    while i < len(fields):
+        status = fields[i].decode("ascii", "replace")
+        if not status:
+            i += 1
+            continue
+        width = 2 if status[0] in "RC" else 1
+        out.extend(f.decode("utf-8", "surrogateescape") for f in fields[i + 1 : i + 1 + width] if f)
+        i += 1 + width
+    return out
+
+
+def changed_inputs(
+    toplevel: Path, commit: str, prefix: str, baseline: str | None
+) -> list[tuple[str, str]]:
+    """(path, kind) of the review inputs changed between `commit` and the working tree, paths
+    relative to the scanned root (`prefix` in the repository), in path order."""
+    raw = git(["diff", "-M", "--name-status", "-z", commit, "--"], toplevel).stdout
+    found: dict[str, str] = {}
+    for path in _changed_paths(raw):
+        if not path.startswith(prefix):
+            continue
+        rel = path[len(prefix) :]
+        kind = input_kind(rel, baseline)
+        if kind is not None:
+            found[rel] = kind
+    return sorted(found.items())
+
+
+def _repo_relative(path: str | None, toplevel: Path, prefix: str) -> str | None:
+    """`path` (a --baseline file) relative to the scanned root when it lies inside it."""
+    if path is None:
+        return None
+    try:
+        rel = Path(path).resolve().relative_to(toplevel.resolve()).as_posix()
+    except (OSError, ValueError):
+        return None
+    return rel[len(prefix) :] if rel.startswith(prefix) else None
+
+
+def _base_inputs(
+    base_root: Path, inputs: ReviewInputs, toplevel: Path, prefix: str, into: Path
+) -> tuple[ScanOptions | None, list[str]]:
+    """The profile and baseline of the base (its .archreview.yml or agent definition, and its
+    version of the --baseline file when that is in the repository), or None and why not."""
+    from reviewer.profile_loader import ProfileError, resolve_profile
+    from reviewer.suppress import read_baseline
+
+    warnings: list[str] = []
+    try:
+        profile = resolve_profile(base_root, inputs.profile_option)
+    except ProfileError as err:
+        return None, [f"the base's profile cannot be used ({err}): its inputs are not compared"]
+    if inputs.excludes:
+        profile = replace(profile, exclude_paths=(*profile.exclude_paths, *inputs.excludes))
+    baseline: dict[str, str] | None = None
+    rel = _repo_relative(inputs.baseline_path, toplevel, prefix)
+    if inputs.baseline_path is not None and rel is None:  # outside the repository: the job's
+        try:
+            baseline = read_baseline(Path(inputs.baseline_path))
+        except ValueError as err:
+            warnings.append(str(err))
+    elif rel is not None:  # the base's version, as checked out (never through a link out)
+        from reviewer.discover import read_text
+
+        text = read_text(base_root, rel)
+        if isinstance(text, str):
+            copy = into / "base-baseline.json"
+            copy.write_text(text, encoding="utf-8", errors="surrogatepass")
+            try:
+                baseline = read_baseline(copy)
+            except ValueError:
+                warnings.append(f"the base's {rel} is not a usable baseline: it is not applied")
+    return ScanOptions(profile=profile, baseline=baseline), warnings
+
+
+def _inline_suppressed(findings: Sequence[Finding]) -> list[LogicalKey]:
+    return logical_keys([f for f in findings if f.suppressed and f.suppressed.kind == "inline"])
+
+
+def hidden_by_inputs(
+    head: Report, judged: Sequence[Finding], base_inline: set[str]
+) -> tuple[Finding, ...]:
+    """Findings that the base's review inputs report and the head's hide. `judged`: the head's
+    tree judged with the base's profile and baseline (or the head's own findings when those did
+    not change); `base_inline`: fingerprints the base suppressed inline. A finding of `judged`
+    counts as reported when it is unsuppressed, or suppressed inline where the base was not
+    (a suppression the change adds); it is hidden when the head does not report it
+    unsuppressed, or reports it at a lower severity. Risks the change both introduces and
+    accepts are `accepted_new`, not listed here."""
+    shown = {f.fingerprint: f for f in head.findings if f.suppressed is None}
+    accepted = {f.fingerprint for f in head.findings if f.new and f.suppressed is not None}
+    out: list[Finding] = []
+    for f in judged:
+        if f.suppressed is not None and not (
+            f.suppressed.kind == "inline" and f.fingerprint not in base_inline
+        ):
+            continue
+        if f.fingerprint in accepted:
+            continue
+        mine = shown.get(f.fingerprint)
+        if mine is None or mine.severity.rank < f.severity.rank:
+            out.append(evolve(f, suppressed=None, new=None))
+    return tuple(out)
+
+
 def compare_with_base(
-    root: Path, ref: str, options: ScanOptions, report: Report
+    root: Path,
+    ref: str,
+    options: ScanOptions,
+    report: Report,
+    inputs: ReviewInputs | None = None,
 ) -> tuple[Report, list[str]]:
-    """The current `report` with every finding marked new or existing against REF, and any
-    warnings (submodules whose base could not be checked out)."""
+    """The current `report` with every finding marked new or existing against REF, its PR diff
+    (`Report.pr`: new accepted risks, the review inputs the change edits and what they hide,
+    what was not reviewed, what it fixed, the base's scores), and any warnings (submodules whose base could not be checked out,
+    a base profile that cannot be used). With `inputs.base_profile` the findings are those of
+    the head's tree judged with the base's profile and baseline (`judged_with="base"`)."""
+    inputs = inputs or ReviewInputs()
     toplevel, prefix, commit = resolve(root, ref)
-    base_options = replace(options, baseline=None, no_ignores=True, aws=None)
-    key = _base_key(toplevel, commit, prefix, base_options)
-    saved = _cached_base(base_options, key)
+    baseline_rel = _repo_relative(inputs.baseline_path, toplevel, prefix)
+    edited = changed_inputs(toplevel, commit, prefix, baseline_rel)
+    judge = inputs.base_profile or any(k != "ignore" for _, k in edited)
+    warnings: list[str] = []
+    base_options = replace(options, baseline=None, aws=None)
+    saved = (
+        None
+        if judge
+        else _cached_base(base_options, _base_key(toplevel, commit, prefix, base_options))
+    )
     if saved is not None:  # REF scanned before, with everything that shapes its findings
         submodules = [(label, Path(repo), sub) for label, repo, sub in saved["submodules"]]
         renames = relative_renames(renames_since(toplevel, commit, submodules), prefix)
-        return mark_new(report, base_fingerprints(saved["keys"], renames), ref), []
-    workdir = Path(tempfile.mkdtemp(prefix="archreview-base-"))
-    try:
-        tree = checkout_base(toplevel, commit, workdir)
+        keys, inline = saved["keys"], saved.get("inline") or []
+        base_shown: tuple[Finding, ...] = saved["findings"]
+        base_score: ScoreBlock | None = saved["score"]
+        base_layers: tuple[tuple[str, ScoreBlock], ...] = saved["layers"]
+        judged = report
+    else:
+        workdir = Path(tempfile.mkdtemp(prefix="archreview-base-"))
         try:
-            renames = relative_renames(renames_since(toplevel, commit, tree.submodules), prefix)
-            base_root = tree.path / prefix if prefix else tree.path
-            base_findings: tuple[Finding, ...] = ()
-            if base_root.is_dir():
-                base_findings = scan(base_root, base_options).findings
+            tree = checkout_base(toplevel, commit, workdir)
+            warnings.extend(tree.warnings)
+            try:
+                renames = relative_renames(renames_since(toplevel, commit, tree.submodules), prefix)
+                base_root = tree.path / prefix if prefix else tree.path
+                judged = report
+                if judge and base_root.is_dir():
+                    chosen, why = _base_inputs(base_root, inputs, toplevel, prefix, workdir)
+                    warnings.extend(why)
+                    if chosen is not None:
+                        head_options = replace(
+                            options, profile=chosen.profile, baseline=chosen.baseline, aws=None
+                        )
+                        judged = scan(root, head_options)
+                        if inputs.base_profile:
+                            base_options = replace(head_options, baseline=None)
+                base_findings: tuple[Finding, ...] = ()
+                base_score, base_layers = None, ()
+                if base_root.is_dir():
+                    base_report = scan(base_root, base_options)
+                    base_findings = base_report.findings
+                    base_score, base_layers = base_report.score, base_report.layers
+                    del base_report
+            finally:
+                remove_base(tree)
         finally:
-            remove_base(tree)
-    finally:
-        shutil.rmtree(workdir, ignore_errors=True)
-    keys = logical_keys(base_findings)
-    if not tree.warnings:
-        kept = [(label, str(repo), sub) for label, repo, sub in tree.submodules]
-        _store_base(base_options, key, {"keys": keys, "submodules": kept})
-    return mark_new(report, base_fingerprints(keys, renames), ref), tree.warnings
+            shutil.rmtree(workdir, ignore_errors=True)
+        keys = logical_keys(base_findings)
+        inline = _inline_suppressed(base_findings)
+        # kept lean (no ADR text, no source line: a fixed finding is listed, not explained)
+        base_shown = tuple(
+            evolve(f, adr=_NO_ADR, source=None)
+            for f in base_findings
+            if f.suppressed is None and not _live(f)
+        )
+        del base_findings
+        if not tree.warnings and not inputs.base_profile:
+            kept = [(label, str(repo), sub) for label, repo, sub in tree.submodules]
+            key = _base_key(toplevel, commit, prefix, base_options)
+            _store_base(
+                base_options,
+                key,
+                {
+                    "keys": keys,
+                    "inline": inline,
+                    "submodules": kept,
+                    "findings": base_shown,
+                    "score": base_score,
+                    "layers": tuple(base_layers),
+                },
+            )
+    if inputs.base_profile and judged is not report:
+        head = judged
+        judged_with = "base"
+    else:
+        head = report
+        judged_with = "head"
+    marked = mark_new(head, base_fingerprints(keys, renames), ref)
+    base_inline = base_fingerprints(inline, renames)
+    hidden = hidden_by_inputs(marked, judged.findings, base_inline)
+    suppressions = sorted(
+        {
+            f.file
+            for f in marked.findings
+            if f.suppressed is not None
+            and f.suppressed.kind == "inline"
+            and not f.new
+            and f.fingerprint not in base_inline
+        }
+    )
+    fixed, fixed_total, fixed_counts = fixed_findings(base_shown, marked.findings, renames)
+    listed = dict(edited)
+    for file in suppressions:
+        listed.setdefault(file, "suppressions")
+    pr = PrDiff(
+        accepted_new=tuple(f for f in marked.findings if f.new and f.suppressed is not None),
+        changed_inputs=tuple(sorted(listed.items())),
+        hidden_by_inputs=hidden,
+        incomplete=not_reviewed(marked.findings),
+        judged_with=judged_with,
+        fixed=fixed,
+        fixed_total=fixed_total,
+        fixed_counts=fixed_counts,
+        base_score=base_score,
+        base_layers=tuple(base_layers),
+    )
+    return replace(marked, pr=pr), warnings

@@ -107,9 +107,10 @@ ARCHITECTURE_FIELDS: tuple[str, ...] = tuple(
 SOURCE_KINDS: tuple[str, ...] = ("option", "file", "agent", "baseline")
 
 BASELINE_NOTICE = (
-    "reviewed against the built-in baseline: this repository declares no architecture (the "
-    "review used to apply the Chariot preset; add `extends: chariot` to .archreview.yml to "
-    "keep it)"
+    "reviewed against the built-in baseline: this repository declares no architecture, so the "
+    "rules that need one do not run; declare it in .archreview.yml (`archreview init PATH` "
+    "writes one that documents every key). archreview 0.1 applied the Chariot preset here: "
+    "`extends: chariot` keeps that"
 )
 
 

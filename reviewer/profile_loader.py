@@ -795,6 +795,15 @@ def read_in_root(root: Path, rel: str, label: str, limit: int = MAX_BYTES) -> st
     return _decoded(data, label, file)
 
 
+def _is_file(path: Path) -> bool:
+    """Whether the user-named ``path`` is a file; a folder on the way that may not be searched
+    is a ProfileError (one line), not an OSError escaping the scan."""
+    try:
+        return path.is_file()
+    except OSError as err:
+        raise ProfileError(f"cannot read the file: {err.strerror or err}", str(path)) from err
+
+
 def load_profile(path: str | Path, *, root: Path | None = None) -> Profile:
     """Load a .archreview.yml (strict) or an agent definition (*.md: unmapped keys warn).
 
@@ -810,7 +819,7 @@ def load_profile(path: str | Path, *, root: Path | None = None) -> Profile:
         text = read_in_root(root, rel.as_posix(), label)
         file = str(root / rel)
     else:
-        if not is_agent_file(p) and not p.is_file():
+        if not is_agent_file(p) and not _is_file(p):
             raise ProfileError("no such file", str(p))
         text = read_limited(p, label)
         file = str(p)
@@ -915,7 +924,7 @@ def resolve_profile(root: Path, option: str | Path | None = None) -> Profile:
     declares nothing."""
     if option is not None:
         path = Path(option)
-        if not path.is_file():
+        if not _is_file(path):
             raise ProfileError("no such file", str(path))
         return _noticed(replace(load_profile(path), source_kind="option"))
     found = find_profile(root)

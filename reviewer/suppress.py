@@ -26,12 +26,14 @@ from pathlib import Path
 from typing import Any
 
 from reviewer.cfn.template import Template
+from reviewer.fingerprint import v1 as fingerprint_v1
 from reviewer.model import Finding, Hit, Suppression
 from reviewer.profile import Profile
 from reviewer.typed import coerce_date, describe_value, json_position
 
 ENTRY_KEYS = ("id", "reason", "until")
-BASELINE_VERSION = 1
+BASELINE_VERSION = 2  # 2: archreview/v2 fingerprints; 1 (archreview/v1) is still read
+V1_KEY = "archreview/v1:"  # read_baseline's keys for the entries of a version 1 baseline
 
 
 @dataclass(frozen=True)
@@ -265,11 +267,18 @@ def apply(
             match = None
         if match is not None:
             out.append(replace(f, suppressed=Suppression(match.kind, match.reason, match.until)))
-        elif baseline and f.fingerprint in baseline:
-            out.append(replace(f, suppressed=Suppression("baseline", baseline[f.fingerprint])))
+        elif baseline and (reason := baseline_reason(f, baseline)) is not None:
+            out.append(replace(f, suppressed=Suppression("baseline", reason)))
         else:
             out.append(f)
     return out
+
+
+def _includes(templates: Mapping[str, Template], template: str, file: str) -> bool:
+    """The template includes the file (an OpenAPI definition): a finding located there is
+    suppressed inline in the template, on the resource it names."""
+    t = templates.get(template)
+    return t is not None and file in t.documents
 
 
 def _match(f: Finding, entries: Sequence[Entry], templates: Mapping[str, Template]) -> Entry | None:
@@ -278,7 +287,7 @@ def _match(f: Finding, entries: Sequence[Entry], templates: Mapping[str, Templat
         if e.rule_id != f.rule_id:
             continue
         if e.kind == "inline":
-            if e.file != f.file:
+            if e.file != f.file and not _includes(templates, e.file, f.file):
                 continue
             if e.subject is None or e.subject in subjects:
                 return e
@@ -296,9 +305,22 @@ def _match(f: Finding, entries: Sequence[Entry], templates: Mapping[str, Templat
 BASELINE_KEYS = frozenset({"fingerprint", "rule_id", "file", "resource", "property", "reason"})
 
 
+def baseline_reason(f: Finding, baseline: Mapping[str, str]) -> str | None:
+    """The reason a baseline (`read_baseline`) records `f` with, or None: matched by its
+    archreview/v2 fingerprint, or by its archreview/v1 one (computed from the displayed
+    property path) for the entries of a version 1 baseline."""
+    found = baseline.get(f.fingerprint)
+    if found is None:
+        found = baseline.get(V1_KEY + fingerprint_v1(f.rule_id, f.file, f.resource, f.property))
+    return found
+
+
 def read_baseline(path: Path) -> dict[str, str]:
-    """fingerprint -> reason. Raises ValueError with a one-line message naming the file, line
-    and column on a bad file: not JSON, nested too deep, or a value of the wrong type."""
+    """fingerprint -> reason; the entries of a version 1 baseline (archreview/v1 fingerprints,
+    list items named by index) are keyed `V1_KEY + fingerprint`, so that they are matched by
+    v1 fingerprint only (`baseline_reason`). Raises ValueError with a one-line message naming
+    the file, line and column on a bad file: not JSON, nested too deep, a version it does not
+    know, or a value of the wrong type."""
     try:
         text = path.read_text(encoding="utf-8")
         data = json.loads(text)
@@ -313,7 +335,15 @@ def read_baseline(path: Path) -> dict[str, str]:
 
     if not isinstance(data, dict) or not isinstance(data.get("findings"), list):
         found = describe_value(data.get("findings") if isinstance(data, dict) else data)
-        raise bad((), f"expected {{'version': 1, 'findings': [...]}}, found {found}")
+        raise bad((), f"expected {{'version': 2, 'findings': [...]}}, found {found}")
+    version = data.get("version", 1)
+    if version not in (1, 2) or isinstance(version, bool):
+        raise bad(
+            ("version",),
+            f"version must be 1 or 2 (archreview/v1 or v2 fingerprints), "
+            f"not {describe_value(version)}",
+        )
+    prefix = V1_KEY if version == 1 else ""
     out: dict[str, str] = {}
     for i, item in enumerate(data["findings"]):
         where = ("findings", i)
@@ -333,14 +363,16 @@ def read_baseline(path: Path) -> dict[str, str]:
                 raise bad(
                     where, f"findings[{i}].{key} must be a string, not {describe_value(value)}"
                 )
-        out[item["fingerprint"]] = str(item.get("reason") or "baseline")
+        out[prefix + item["fingerprint"]] = str(item.get("reason") or "baseline")
     return out
 
 
 def baseline_text(findings: Iterable[Finding], today: date) -> str:
-    """Every current finding that nothing else suppresses. Findings an applied baseline already
-    suppresses are kept with their (possibly edited) reason, so rewriting a baseline while
-    applying it loses nothing."""
+    """Every current finding that nothing else suppresses, by its archreview/v2 fingerprint
+    (version 2). Findings an applied baseline already suppresses are kept with their (possibly
+    edited) reason, so rewriting a baseline while applying it loses nothing (and moves a
+    version 1 baseline to version 2). AR-MOD-004 findings are never recorded: a baseline cannot
+    suppress them (a suppression that does not work must be fixed where it is written)."""
     items = [
         {
             "fingerprint": f.fingerprint,
@@ -353,7 +385,7 @@ def baseline_text(findings: Iterable[Finding], today: date) -> str:
             else f"baseline {today.isoformat()}",
         }
         for f in findings
-        if f.suppressed is None or f.suppressed.kind == "baseline"
+        if (f.suppressed is None or f.suppressed.kind == "baseline") and f.rule_id != "AR-MOD-004"
     ]
     items.sort(
         key=lambda i: (i["file"] or "", i["rule_id"] or "", i["resource"] or "", i["fingerprint"])

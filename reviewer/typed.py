@@ -311,6 +311,9 @@ def compose(text: str, file: str, line_offset: int = 0) -> Marked | None:
     return walk(node, 0)
 
 
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
 def _scalar(loader: yaml.SafeLoader, n: yaml.ScalarNode, file: str, line: int, col: int) -> Marked:
     """A scalar node as a Marked value, converted by its resolved tag without risk: a value the
     converter refuses (``0x_``, an integer of 5,000 digits) stays text, as YAML 1.2 reads it."""
@@ -322,7 +325,8 @@ def _scalar(loader: yaml.SafeLoader, n: yaml.ScalarNode, file: str, line: int, c
             line,
             col,
         )
-    text = str(n.value)
+    # a double-quoted "\ud800" is a lone surrogate: text no file name or output can encode
+    text = _SURROGATE.sub("\ufffd", str(n.value))
     value: Any = text
     try:
         if kind == NULL:

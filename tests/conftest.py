@@ -59,3 +59,16 @@ def snapshot(path: Path, actual: Any) -> None:
     assert text == expected, (
         f"snapshot {path.relative_to(ROOT)} differs (UPDATE_SNAPSHOTS=1 to rewrite)"
     )
+
+
+def text_snapshot(path: Path, text: str) -> None:
+    """Compare with a text snapshot; UPDATE_SNAPSHOTS=1 rewrites it (review the diff)."""
+    if os.environ.get("UPDATE_SNAPSHOTS") == "1" or not path.exists():
+        if os.environ.get("CI") == "true" and not path.exists():
+            pytest.fail(f"snapshot {path} is missing")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+        return
+    assert text == path.read_text(encoding="utf-8"), (
+        f"snapshot {path.relative_to(ROOT)} differs (UPDATE_SNAPSHOTS=1 to rewrite)"
+    )

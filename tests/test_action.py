@@ -32,7 +32,24 @@ from .test_sarif import check_sarif
 
 EXAMPLE = FIXTURES / "repos" / "chariot-platform"
 ACTION = ROOT / "action.yml"
-INPUTS = {"path", "profile", "fail-on", "diff", "comment", "sarif", "category"}
+INPUTS = {
+    "path",
+    "profile",
+    "fail-on",
+    "fail-on-incomplete",
+    "base-profile",
+    "persona",
+    "baseline",
+    "args",
+    "diff",
+    "comment",
+    "comment-author",
+    "sarif",
+    "category",
+    "github-token",
+}
+OUTPUTS = {"grade", "score", "new-count", "report-file", "sarif-file"}
+VENV = Path(sys.executable).parent.parent  # the test environment stands for the action's venv
 PINNED = re.compile(
     r"^\s*(?:-\s+)?uses:\s*([\w.-]+/[\w./-]+)@([0-9a-f]{40})\s+#\s*v\d+(?:\.\d+)*\s*$"
 )
@@ -64,7 +81,9 @@ def test_action_metadata() -> None:
     assert set(action["inputs"]) == INPUTS
     assert action["inputs"]["category"]["default"] == "archreview"
     assert action["inputs"]["diff"]["default"] == "auto"
-    assert set(action["outputs"]) == {"grade", "score", "sarif-file"}
+    assert set(action["outputs"]) == OUTPUTS
+    assert action["inputs"]["sarif"]["default"] == "auto"
+    assert action["inputs"]["github-token"]["default"] == "${{ github.token }}"
     for name, output in action["outputs"].items():
         assert output["value"] == f"${{{{ steps.scan.outputs.{name} }}}}"
 
@@ -79,6 +98,7 @@ def test_every_action_used_is_pinned_by_sha_with_a_version_comment() -> None:
         used[m.group(1)] = m.group(2)
     assert "actions/setup-python" in used
     assert "github/codeql-action/upload-sarif" in used
+    assert "actions/upload-artifact" in used
 
 
 def test_scripts_take_inputs_through_env_only() -> None:
@@ -90,7 +110,7 @@ def test_scripts_take_inputs_through_env_only() -> None:
     for step in _steps():
         for value in (step.get("env") or {}).values():
             referenced |= set(re.findall(r"inputs\.([\w-]+)", str(value)))
-    for key in ("path", "profile", "fail-on", "diff", "sarif", "category"):
+    for key in INPUTS:
         assert key in referenced, key
 
 
@@ -100,7 +120,24 @@ def test_upload_and_comment_run_even_when_the_scan_fails() -> None:
     assert upload["with"]["sarif_file"] == "${{ steps.scan.outputs.sarif-file }}"
     comment = _step("Comment")
     assert str(comment["if"]).startswith("always()")
-    assert "archreview comment" in comment["run"]
+    assert '"$ARCHREVIEW" "${args[@]}"' in comment["run"] and "args=(comment " in comment["run"]
+    artifact = _step("artifact")
+    assert str(artifact["if"]).startswith("always()")
+    assert "steps.upload.outcome != 'success'" in artifact["if"]
+
+
+def test_the_action_leaves_the_callers_path_alone() -> None:
+    """Issue 18, item 5: the virtualenv is called by absolute path; GITHUB_PATH (and
+    GITHUB_ENV) are never written, so later steps of the caller's job keep their python."""
+    for step in _steps():
+        run = step.get("run", "")
+        assert "GITHUB_PATH" not in run and "GITHUB_ENV" not in run, step.get("name")
+        for line in run.splitlines():
+            words = line.strip().split()
+            assert not (words and words[0] in ("archreview", "python", "pip")), line
+    assert (
+        _step("Review")["env"]["ARCHREVIEW"] == "${{ steps.install.outputs.venv }}/bin/archreview"
+    )
 
 
 def test_install_uses_the_actions_checkout_pinned_requirements_and_a_pip_cache() -> None:
@@ -113,7 +150,7 @@ def test_install_uses_the_actions_checkout_pinned_requirements_and_a_pip_cache()
     assert "action-requirements.txt" in key["run"]
     install = _step("Install")
     assert install["env"]["ACTION_PATH"] == "${{ github.action_path }}"
-    assert '-r "$ACTION_PATH/action-requirements.txt"' in install["run"]
+    assert '--require-hashes --no-deps -r "$ACTION_PATH/action-requirements.txt"' in install["run"]
     assert '--no-deps --no-build-isolation "$ACTION_PATH"' in install["run"]
 
 
@@ -135,13 +172,23 @@ def test_action_requirements_pin_every_runtime_dependency() -> None:
     import tomllib
 
     pins: dict[str, str] = {}
-    for line in (ROOT / "action-requirements.txt").read_text(encoding="utf-8").splitlines():
+    hashes: dict[str, list[str]] = {}
+    text = (ROOT / "action-requirements.txt").read_text(encoding="utf-8")
+    for line in text.replace("\\\n", " ").splitlines():
         line = line.split("#", 1)[0].strip()
         if not line:
             continue
-        name, sep, version = line.partition("==")
+        spec, *options = line.split()
+        name, sep, version = spec.partition("==")
         assert sep and version, f"not pinned: {line}"
         pins[canonicalize_name(name)] = version
+        hashes[canonicalize_name(name)] = [o for o in options if o.startswith("--hash=sha256:")]
+        assert len(hashes[canonicalize_name(name)]) == len(options), line
+    # --require-hashes: every pin has hashes; those with compiled wheels one per platform file
+    assert all(hashes.values()), [k for k, v in hashes.items() if not v]
+    for compiled in ("pyyaml", "markupsafe", "regex"):
+        assert len(hashes[compiled]) >= 10, compiled  # Linux x86_64/arm64, macOS, Windows ...
+    assert all(re.fullmatch(r"--hash=sha256:[0-9a-f]{64}", h) for v in hashes.values() for h in v)
     project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
     wanted = [Requirement(r) for r in project["project"]["dependencies"]]
     wanted += [Requirement(r) for r in project["build-system"]["requires"]]
@@ -226,7 +273,7 @@ def workspace(tmp_path: Path) -> tuple[Path, str]:
 
 def _context(inputs: dict[str, str], base: str, action_path: Path) -> dict[str, Any]:
     defaults = {k: str(v.get("default", "")) for k, v in _action()["inputs"].items()}
-    return {
+    context: dict[str, Any] = {
         "inputs": {**defaults, **inputs},
         "github": {
             "event_name": "pull_request",
@@ -235,8 +282,11 @@ def _context(inputs: dict[str, str], base: str, action_path: Path) -> dict[str, 
             "action_path": str(action_path),
         },
         "runner": {"os": "Linux"},
-        "steps": {},
+        "steps": {"install": {"outputs": {"venv": str(VENV)}}},
     }
+    # a default may be an expression (github-token: ${{ github.token }})
+    context["inputs"] = {k: _expand(v, context) for k, v in context["inputs"].items()}
+    return context
 
 
 def _base_env(tmp: Path, github: FakeGitHub, repo: Path, base: str) -> dict[str, str]:
@@ -302,8 +352,10 @@ def test_the_actions_archreview_steps_run_against_the_example(
     code, log, _ = _run_step(comment_step, context, env, tmp_path, repo)
     assert code == 0, log
     (body,) = github.bodies(7)
-    assert body.startswith(MARKER) and "### New findings (1)" in body
+    assert body.startswith(MARKER)
+    assert "### What this pull request introduces: 1 new finding" in body
     assert "AssetApiStage" in body.split("already there")[0]
+    assert outputs["new-count"] == "1"
     assert TOKEN not in log
     # a re-run updates it in place
     code, log, _ = _run_step(comment_step, context, env, tmp_path, repo)
@@ -343,7 +395,7 @@ def test_a_fork_pull_request_degrades_to_the_job_summary(
     code, log, _ = _run_step(_step("Comment"), context, env, tmp_path, repo)
     assert code == 0, log
     assert "::notice title=archreview::" in log
-    assert "grade" in (tmp_path / "summary.md").read_text(encoding="utf-8")
+    assert "## archreview: the gate passed" in (tmp_path / "summary.md").read_text("utf-8")
 
 
 # -- the README workflow ----------------------------------------------------------------------
@@ -362,35 +414,214 @@ def _readme_workflow() -> dict[str, Any]:
 def test_readme_workflow() -> None:
     wf = _readme_workflow()
     triggers = wf.get("on", wf.get(True))  # YAML 1.1 reads `on` as true
-    assert "pull_request" in triggers
-    assert wf["permissions"] == {
+    assert "pull_request" in triggers and "pull_request_target" not in triggers
+    assert wf["permissions"] == {}  # nothing at the workflow level
+    assert wf["concurrency"]["cancel-in-progress"] is True
+    (job,) = wf["jobs"].values()
+    assert job["permissions"] == {
         "contents": "read",
         "security-events": "write",
         "pull-requests": "write",
     }
-    (job,) = wf["jobs"].values()
     steps = job["steps"]
     checkout = next(s for s in steps if str(s.get("uses", "")).startswith("actions/checkout@"))
+    assert checkout["with"]["persist-credentials"] is False
     assert checkout["with"]["submodules"] == "recursive"
     assert checkout["with"]["fetch-depth"] == 0
     assert re.fullmatch(r"actions/checkout@[0-9a-f]{40}", checkout["uses"])
     ours = next(s for s in steps if str(s.get("uses", "")).startswith("archreview/archreview@"))
+    assert re.fullmatch(r"archreview/archreview@[0-9a-f]{40}", ours["uses"])
     assert set(ours.get("with", {})) <= INPUTS
+    # issue 18, item 6: a push to main records findings without failing on existing ones
+    assert ours["with"]["fail-on"] == (
+        "${{ github.event_name == 'pull_request' && 'high' || 'never' }}"
+    )
     for step in steps:
         if "run" in step:
             assert "${{" not in step["run"]
+        for value in (step.get("env") or {}).values():
+            assert "outputs." in value, value  # only our own outputs reach a script
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     assert "pull_request_target" in readme and "fork" in readme
 
 
+def _zizmor() -> str:
+    found = shutil.which("zizmor") or str(Path(sys.executable).parent / "zizmor")
+    if not Path(found).is_file():
+        if os.environ.get("CI") == "true":
+            pytest.fail("zizmor is not installed (the dev extra installs it)")
+        pytest.skip("zizmor is not installed (pip install -e '.[dev]')")
+    return found
+
+
+def _zizmor_findings(target: Path) -> tuple[int, str]:
+    done = subprocess.run(
+        [_zizmor(), "--offline", "--no-progress", "--format", "plain", str(target)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "NO_COLOR": "1"},
+    )
+    return done.returncode, done.stdout + done.stderr
+
+
+def test_zizmor_finds_nothing_in_the_action(tmp_path: Path) -> None:
+    """Issue 18, item 6: zizmor's default persona, offline, on action.yml."""
+    folder = tmp_path / "action"
+    folder.mkdir()
+    shutil.copy(ACTION, folder / "action.yml")
+    code, out = _zizmor_findings(folder / "action.yml")
+    assert code == 0 and "No findings" in out, out
+
+
+def test_zizmor_finds_nothing_in_the_readme_workflow(tmp_path: Path) -> None:
+    """The README's workflow as a user copies it, audited by zizmor's default persona."""
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## GitHub Action", 1)[1].split("\n## ", 1)[0]
+    block = re.search(r"```yaml\n(.*?)```", section, re.S)
+    assert block
+    workflows = tmp_path / "repo" / ".github" / "workflows"
+    workflows.mkdir(parents=True)
+    (workflows / "archreview.yml").write_text(block.group(1), encoding="utf-8")
+    code, out = _zizmor_findings(workflows / "archreview.yml")
+    assert code == 0 and "No findings" in out, out
+
+
+def test_zizmor_sees_what_the_readme_workflow_avoids(tmp_path: Path) -> None:
+    """The check above can fail: the README's workflow with persisted credentials (the
+    issue's example) is flagged."""
+    wf = _readme_workflow()
+    triggers = wf.pop(True, None) or wf.pop("on")
+    job = next(iter(wf["jobs"].values()))
+    checkout = next(s for s in job["steps"] if "checkout" in str(s.get("uses", "")))
+    del checkout["with"]["persist-credentials"]
+    target = tmp_path / "bad.yml"
+    target.write_text(yaml.safe_dump({"on": triggers, **wf}), encoding="utf-8")
+    code, out = _zizmor_findings(target)
+    assert code != 0 and "artipacked" in out, out
+
+
+# -- the base commit of a shallow checkout (issue 18, item 6) -----------------------------------
+
+
+def test_a_shallow_checkout_fetches_the_base_commit_without_storing_the_token(
+    tmp_path: Path, workspace: tuple[Path, str]
+) -> None:
+    repo, base = workspace
+    origin = tmp_path / "origin.git"
+    _git(tmp_path, "clone", "-q", "--bare", str(repo), str(origin))
+    shallow = tmp_path / "shallow"
+    _git(tmp_path, "clone", "-q", "--depth", "1", f"file://{origin}", str(shallow))
+    missing = subprocess.run(
+        ["git", "cat-file", "-e", f"{base}^{{commit}}"], cwd=shallow, capture_output=True
+    )
+    assert missing.returncode != 0  # the base is not there yet
+    context = _context({}, base, ROOT)
+    env = {
+        "PATH": os.environ.get("PATH", ""),
+        "HOME": str(tmp_path),
+        "GIT_CONFIG_NOSYSTEM": "1",
+    }
+    step = _step("Fetch the pull request's base commit")
+    code, log, _ = _run_step(step, context, env, tmp_path, shallow)
+    assert code == 0, log
+    assert _git(shallow, "cat-file", "-t", base) == "commit"
+    config = (shallow / ".git" / "config").read_text(encoding="utf-8")
+    assert "extraheader" not in config.lower() and TOKEN not in config
+    assert TOKEN not in log
+    # and the scan then runs in PR mode against it
+    scan_env = {**env, "RUNNER_TEMP": str(tmp_path / "rt"), "GITHUB_ACTIONS": "true"}
+    (tmp_path / "rt").mkdir()
+    code, log, outputs = _run_step(_step("Review"), context, scan_env, tmp_path, shallow)
+    assert code == 1 and outputs["new-count"] == "1", log
+
+
+def test_the_scan_step_passes_persona_baseline_and_args(
+    tmp_path: Path, github: FakeGitHub, workspace: tuple[Path, str]
+) -> None:
+    repo, base = workspace
+    env = _base_env(tmp_path, github, repo, base)
+    # a baseline of everything: nothing is left to judge
+    code, log, outputs = _run_step(
+        _step("Review"),
+        _context({"diff": "false", "fail-on": "never"}, base, ROOT),
+        env,
+        tmp_path,
+        repo,
+    )
+    assert code == 0, log
+    everything = int(outputs["new-count"])
+    assert everything > 0
+    baseline = repo / "baseline.json"
+    assert CliRunner().invoke(
+        main,
+        ["scan", str(repo), "--write-baseline", str(baseline), "--persona", "auditor", "--quiet"],
+    ).exit_code in (0, 1)
+    inputs = {
+        "diff": "false",
+        "baseline": str(baseline),
+        "persona": "auditor",
+        "args": "--exclude modules/janus/** --min-confidence high",
+    }
+    code, log, outputs = _run_step(
+        _step("Review"), _context(inputs, base, ROOT), env, tmp_path, repo
+    )
+    data = json.loads(Path(outputs["report-file"]).read_text(encoding="utf-8"))
+    assert code == 0, log
+    assert data["summary"]["hidden"] == {"pedantic": 0, "auditor": 0}  # the auditor sees all
+    assert not any(f["file"].startswith("modules/janus/") for f in data["findings"])
+    assert {f["confidence"] for f in data["findings"]} <= {"high"}
+    assert outputs["new-count"] == "0"
+
+
+def test_a_push_writes_the_job_summary_without_a_comment(
+    tmp_path: Path, github: FakeGitHub, workspace: tuple[Path, str]
+) -> None:
+    """Issue 18, item 6: the job summary is always written; a push has no pull request."""
+    repo, base = workspace
+    context = _context({"fail-on": "never"}, base, ROOT)
+    context["github"]["event_name"] = "push"
+    context["github"]["event"] = {}
+    env = {**_base_env(tmp_path, github, repo, base), "GITHUB_EVENT_NAME": "push"}
+    code, log, outputs = _run_step(_step("Review"), context, env, tmp_path, repo)
+    assert code == 0, log
+    context["steps"]["scan"] = {"outputs": outputs}
+    code, log, _ = _run_step(_step("Comment"), context, env, tmp_path, repo)
+    assert code == 0, log
+    assert "## archreview: the gate passed" in (tmp_path / "summary.md").read_text("utf-8")
+    assert github.log == []  # no comment, no API call
+
+
 # -- pre-commit -------------------------------------------------------------------------------
+
+
+def _staged_repo(tmp_path: Path) -> Path:
+    repo = tmp_path / "repo"
+    shutil.copytree(EXAMPLE, repo)
+    _git(repo, "init", "-q", "-b", "main")
+    _git(repo, "add", "-A")
+    _git(repo, "-c", "user.email=a@example.com", "-c", "user.name=a", "commit", "-qm", "base")
+    return repo
+
+
+def _hook(repo: Path, *files: str) -> Any:
+    hooks = yaml.safe_load((ROOT / ".pre-commit-hooks.yaml").read_text(encoding="utf-8"))
+    (hook,) = hooks
+    argv = hook["entry"].split() + list(hook.get("args", [])) + list(files)
+    assert argv[0] == "archreview"
+    cwd = os.getcwd()
+    try:
+        os.chdir(repo)  # pre-commit runs hooks from the repository root
+        return CliRunner().invoke(main, argv[1:])
+    finally:
+        os.chdir(cwd)
 
 
 def test_pre_commit_hook(tmp_path: Path) -> None:
     hooks = yaml.safe_load((ROOT / ".pre-commit-hooks.yaml").read_text(encoding="utf-8"))
     (hook,) = hooks
     assert hook["id"] == "archreview" and hook["language"] == "python"
-    assert hook["pass_filenames"] is False
+    assert hook["pass_filenames"] is True and hook["require_serial"] is True
     files = re.compile(hook["files"])
     for name in (
         "template.yaml",
@@ -403,15 +634,52 @@ def test_pre_commit_hook(tmp_path: Path) -> None:
     ):
         assert files.search(name), name
     assert not files.search("main.go")
-    # the hook's command line works (pre-commit runs it from the repository root)
-    argv = hook["entry"].split() + list(hook.get("args", []))
-    assert argv[:3] == ["archreview", "scan", "."]
-    repo = tmp_path / "repo"
+
+
+def test_pre_commit_reports_only_the_findings_of_the_committed_files(tmp_path: Path) -> None:
+    """Issue 18, item 8: the hook reviews the whole tree and reports only the findings in the
+    files of the commit; the whole tree has high findings elsewhere."""
+    repo = _staged_repo(tmp_path)
+    whole = CliRunner().invoke(main, ["scan", str(repo), "--format", "json", "--quiet"])
+    findings = json.loads(whole.stdout)["findings"]
+    by_file: dict[str, set[str]] = {}
+    for f in findings:
+        if f["suppressed"] is None:
+            by_file.setdefault(f["file"], set()).add(f["severity"])
+    high = next(f for f, sev in sorted(by_file.items()) if "high" in sev)
+    calm = next(
+        f for f, sev in sorted(by_file.items()) if not sev & {"critical", "high"} and f != high
+    )
+    # a commit touching a file with only lower findings passes and shows only that file's
+    (repo / calm).write_text((repo / calm).read_text("utf-8") + "\n", encoding="utf-8")
+    _git(repo, "add", calm)
+    result = _hook(repo, calm)
+    assert result.exit_code == 0, result.output
+    shown = set(re.findall(r"--> (\S+?):\d+", result.stdout))
+    assert shown <= {calm} and shown, result.output
+    assert "elsewhere in the tree, not shown" in result.stderr
+    # without arguments the hook reads git's index: the same answer
+    assert _hook(repo).stdout == result.stdout
+    # a commit touching a file with a high finding fails
+    failed = _hook(repo, high)
+    assert failed.exit_code == 1 and high in failed.stdout
+    # nothing of the commit's: nothing shown, exit 0, even though the tree has high findings
+    (repo / "notes.yaml").write_text("a: 1\n", encoding="utf-8")
+    quiet = _hook(repo, "notes.yaml")
+    assert quiet.exit_code == 0 and quiet.stdout == ""
+
+
+def test_pre_commit_outside_git_without_files_is_a_usage_error(tmp_path: Path) -> None:
+    repo = tmp_path / "plain"
     shutil.copytree(EXAMPLE, repo)
+    env_dir = tmp_path / "ceiling"
+    env_dir.mkdir()
     cwd = os.getcwd()
     try:
         os.chdir(repo)
-        result = CliRunner().invoke(main, argv[1:])
+        result = CliRunner().invoke(
+            main, ["pre-commit"], env={"GIT_CEILING_DIRECTORIES": str(tmp_path)}
+        )
     finally:
         os.chdir(cwd)
-    assert result.exit_code == 1  # the example has high findings
+    assert result.exit_code == 2 and "staged files" in result.output

@@ -361,3 +361,27 @@ def test_explain_prints_the_full_adr_template() -> None:
     ):
         assert heading in template
     assert "in {module}" in template and "{file}:{line}" in template
+
+
+def test_a_file_named_in_bytes_that_are_not_utf8_gets_records_with_working_links(
+    tmp_path: Path,
+) -> None:
+    """Fuzz seed 15000219: an agent definition whose name is not UTF-8, with a broken front
+    matter, made the record's link fail to encode (exit 3). The link carries the name's
+    original bytes, percent-encoded."""
+    repo = tmp_path / "repo"
+    agents = repo / ".claude" / "agents"
+    agents.mkdir(parents=True)
+    bad = Path(os.fsdecode(os.fsencode(agents) + b"/\xff\xfe-architect.md"))
+    bad.write_text("---\nname: x\nstack: !Ref Nope\n---\nbody\n", encoding="utf-8")
+    out = repo / "docs" / "adr"
+    _adr(repo, out)
+    text = "".join(p.read_text(encoding="utf-8") for p in out.iterdir() if p.suffix == ".md")
+    assert "](../../.claude/agents/%FF%FE-architect.md#L" in text, text
+
+
+def test_a_link_never_fails_on_a_lone_surrogate() -> None:
+    from reviewer.output.markdown import url_path
+
+    assert url_path("a b/\udcff.json") == "a%20b/%FF.json"
+    assert url_path("x\ud800y") == "x%EF%BF%BDy"

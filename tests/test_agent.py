@@ -124,10 +124,41 @@ def test_init_from_the_seed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> 
     result = CliRunner().invoke(main, ["init", "--from-agent", str(seed)])
     assert result.exit_code == 0, result.output
     assert f"{seed}:442: contradiction" in result.stderr
-    assert f"{seed}:226: mojibake" in result.stderr
+    # the seed's mojibake lines are one warning: how many, where the first is, how to see all
+    mojibake = [line for line in result.stderr.splitlines() if "mojibake" in line]
+    assert len(mojibake) == 1, result.stderr
+    count = sum(1 for n in read_agent(seed).warnings if "mojibake" in n.message)
+    assert count > 20
+    assert f"{seed}: {count} lines with mojibake, first at 226:" in mojibake[0]
+    assert mojibake[0].endswith("--verbose lists them")
+    # stdout: one line for the mapping, what was written, the preset's changes, the next command
+    assert len(result.stdout.splitlines()) <= 8, result.stdout
+    assert "(--verbose lists the mapping)" in result.stdout
+    assert result.stdout.splitlines()[-1] == "Next: archreview scan ."
     written = (tmp_path / ".archreview.yml").read_text(encoding="utf-8")
     assert "\nextends: chariot\n" in written
     _assert_chariot(load_profile(tmp_path / ".archreview.yml"))
+
+
+def test_init_from_the_seed_with_verbose_lists_every_warning_and_the_mapping(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    seed = require_shared("seed", "system-architect.agent.md")
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(main, ["init", "--from-agent", str(seed), "--verbose"])
+    assert result.exit_code == 0, result.output
+    lines = [n for n in read_agent(seed).warnings if "mojibake" in n.message]
+    mojibake = [line for line in result.stderr.splitlines() if "mojibake" in line]
+    assert len(mojibake) == len(lines) > 20
+    assert f"{seed}:226:" in mojibake[0]
+    assert "lines with mojibake" not in result.stderr
+    # the whole mapping, a line per value, with the line it came from
+    assert f"events.visibility_timeout_s = 30  ({seed}:442" in result.stdout
+    assert "(--verbose lists the mapping)" not in result.stdout
+    # --verbose before the command works the same
+    before = CliRunner().invoke(main, ["--verbose", "init", "--from-agent", str(seed), "--force"])
+    assert before.exit_code == 0, before.output
+    assert len([x for x in before.stderr.splitlines() if "mojibake" in x]) == len(lines)
 
 
 def test_a_definition_written_like_the_seed_reads_as_the_chariot_preset() -> None:
@@ -140,7 +171,7 @@ def test_init_from_agent_writes_that_profile_with_cited_lines(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.chdir(tmp_path)
-    result = CliRunner().invoke(main, ["init", "--from-agent", str(LIKE_SEED)])
+    result = CliRunner().invoke(main, ["init", "--from-agent", str(LIKE_SEED), "--verbose"])
     assert result.exit_code == 0, result.output
     written = tmp_path / ".archreview.yml"
     text = written.read_text(encoding="utf-8")
@@ -159,7 +190,9 @@ def test_init_from_agent_writes_that_profile_with_cited_lines(
     assert "not mapped" in result.stdout
     assert "'LocalStack'" in result.stdout
     assert f"{LIKE_SEED}:{visibility}: contradiction" in result.stderr
-    assert f"{LIKE_SEED}:{_line(LIKE_SEED, 'Orbit architect starting')}: mojibake" in result.stderr
+    orbit = _line(LIKE_SEED, "Orbit architect starting")
+    column = LIKE_SEED.read_text(encoding="utf-8").splitlines()[orbit - 1].index("ð") + 1
+    assert f"{LIKE_SEED}:{orbit}:{column}: mojibake 'ðŸš€' (probably '🚀')" in result.stderr
 
 
 def test_init_never_overwrites_without_force(

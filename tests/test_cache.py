@@ -613,7 +613,7 @@ def test_cli_keeps_its_outputs_not_the_whole_report(
     sarif = runner.invoke(main, [*args, "--format", "sarif"])
     results = json.loads(sarif.output)["runs"][0]["results"]
     live = [f for f in json.loads(first.output)["findings"] if f["suppressed"] is None]
-    assert sorted(r["partialFingerprints"]["archreview/v1"] for r in results) == sorted(
+    assert sorted(r["partialFingerprints"]["archreview/v2"] for r in results) == sorted(
         f["fingerprint"] for f in live
     )
 

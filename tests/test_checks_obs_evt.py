@@ -167,3 +167,86 @@ def test_timeout_from_parameter_values_is_certain(tmp_path: Path) -> None:
 def test_parameter_values_can_make_the_queue_pass(tmp_path: Path) -> None:
     fixture = TEMPLATES / "AR-EVT-003" / "fail-parameter-default.yaml"
     assert not _scan("AR-EVT-003", fixture, tmp_path, parameters={"WorkerTimeout": "100"})
+
+
+# -- issue 17: dead-letter queues fed by SendMessage, stream consumers ------------------------
+
+
+def test_sent_messages_alarm_counts_until_a_queue_redrives_into_the_dlq(tmp_path: Path) -> None:
+    source = (TEMPLATES / "AR-OBS-004" / "pass-sendmessage.yaml").read_text(encoding="utf-8")
+    fixture = tmp_path / "in" / "template.yaml"
+    fixture.parent.mkdir(parents=True)
+    fixture.write_text(source, encoding="utf-8")
+    assert _scan("AR-OBS-004", fixture, tmp_path / "before") == []
+    # the same rule dead-letter queue now also receives another queue's redrives, which SQS
+    # moves itself: NumberOfMessagesSent no longer sees every message that arrives
+    fixture.write_text(
+        source
+        + "  Work:\n    Type: AWS::SQS::Queue\n    Properties:\n      RedrivePolicy:\n"
+        + "        deadLetterTargetArn: !GetAtt RuleDlq.Arn\n        maxReceiveCount: 5\n",
+        encoding="utf-8",
+    )
+    (found,) = _scan("AR-OBS-004", fixture, tmp_path / "after")
+    assert found.resource == "RuleDlq"
+    assert "does not count the messages SQS moves here by the RedrivePolicy of Work" in (
+        found.message
+    )
+
+
+def test_stream_destination_in_one_branch_is_medium_and_names_the_condition(
+    tmp_path: Path,
+) -> None:
+    text = """AWSTemplateFormatVersion: "2010-09-09"
+Conditions:
+  Prod: !Equals [!Ref "AWS::AccountId", "123456789012"]
+Resources:
+  S:
+    Type: AWS::Kinesis::Stream
+    Properties: {ShardCount: 1}
+  F:
+    Type: AWS::Lambda::Function
+    Properties:
+      Runtime: python3.12
+      Handler: i.h
+      Role: arn:aws:iam::123456789012:role/r
+      Code: {ZipFile: "x"}
+  M:
+    Type: AWS::Lambda::EventSourceMapping
+    Properties:
+      EventSourceArn: !GetAtt S.Arn
+      FunctionName: !Ref F
+      StartingPosition: LATEST
+      MaximumRetryAttempts: 2
+      BisectBatchOnFunctionError: true
+      DestinationConfig: !If
+        - Prod
+        - OnFailure: {Destination: arn:aws:sqs:eu-west-1:123456789012:failed}
+        - !Ref AWS::NoValue
+"""
+    fixture = tmp_path / "in" / "template.yaml"
+    fixture.parent.mkdir(parents=True)
+    fixture.write_text(text, encoding="utf-8")
+    (found,) = _scan("AR-EVT-008", fixture, tmp_path / "scan")
+    assert found.confidence.value == "medium"
+    assert "no DestinationConfig.OnFailure when !Prod" in found.message
+
+
+def test_function_dead_letter_queue_is_a_related_location_of_the_stream_finding(
+    tmp_path: Path,
+) -> None:
+    found = _scan("AR-EVT-008", TEMPLATES / "AR-EVT-008" / "fail.yaml", tmp_path)
+    (with_dlq,) = [f for f in found if f.resource == "FunctionDlqMapping"]
+    assert [(r.logical_id, r.message) for r in with_dlq.related] == [
+        ("ConsumerWithDlq", "function-level dead-letter queue, never used for stream records")
+    ]
+    assert with_dlq.title.startswith("Stream consumer relying on a function-level")
+    # every stream mapping of the fixture is judged, and nothing else is reported
+    assert {f.resource for f in found} == {
+        "ClicksMapping",
+        "OrdersMapping",
+        "RetryForeverMapping",
+        "FunctionDlqMapping",
+        "KafkaMapping",
+        "SelfManagedMapping",
+        "ParallelMapping",
+    }

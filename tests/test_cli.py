@@ -264,3 +264,99 @@ def test_a_crashing_check_is_still_mod_005_and_the_scan_goes_on(tmp_path: Path) 
     report = scan(_repo(tmp_path), ScanOptions(checks=broken))
     rules = {f.rule_id for f in report.findings}
     assert "AR-MOD-005" in rules and "AR-EVT-001" not in rules
+
+
+# -- the first hour (issue 19) ------------------------------------------------------------------
+
+
+def test_nothing_to_review_is_said_plainly_in_every_human_format_and_exits_0(
+    tmp_path: Path,
+) -> None:
+    root = tmp_path / "docs-only"
+    (root / "docs").mkdir(parents=True)
+    (root / "docs" / "README.md").write_text("# notes\n", encoding="utf-8")
+    (root / "config.yaml").write_text("name: not a template\n", encoding="utf-8")
+    runner = CliRunner()
+    text = runner.invoke(main, ["scan", str(root), "--no-cache"])
+    assert text.exit_code == 0, text.output
+    lines = text.stdout.splitlines()
+    assert lines[0] == (
+        f"Nothing to review in {root}: no CloudFormation/SAM template, go.mod or package.json "
+        "was found."
+    )
+    assert lines[1].startswith("archreview looks for CloudFormation and SAM templates")
+    # no grade: the repository-level checks alone are no clean bill of health
+    assert lines[2].startswith("Grade n/a: nothing was reviewed")
+    assert "found nothing to review" not in text.stderr  # the report on stdout already says it
+    md = runner.invoke(main, ["scan", str(root), "--no-cache", "--format", "markdown"])
+    assert md.exit_code == 0
+    assert "\n\n> [!WARNING]\n> **Nothing to review in " in md.stdout
+    assert "docs-only: no CloudFormation/SAM template, go.mod or package.json was found.**" in (
+        md.stdout
+    )
+    html = runner.invoke(main, ["scan", str(root), "--no-cache", "--format", "html"])
+    assert 'id="nothing-found"' in html.stdout
+    # a machine format on stdout: the sentence goes to stderr (--quiet: no stderr note at all)
+    data = runner.invoke(main, ["scan", str(root), "--no-cache", "--format", "json"])
+    assert data.exit_code == 0
+    summary = json.loads(data.stdout)["summary"]
+    assert summary["files"]["templates"] == 0
+    assert summary["score"] is None and summary["grade"] is None
+    assert f"archreview: found nothing to review in {root}: no CloudFormation/SAM" in data.stderr
+    quiet = runner.invoke(main, ["scan", str(root), "--no-cache", "--format", "json", "--quiet"])
+    assert quiet.exit_code == 0 and quiet.stderr == ""
+    # a repository with a template says nothing of the kind
+    reviewed = runner.invoke(main, ["scan", str(_repo(tmp_path)), "--no-cache"])
+    assert "Nothing to review" not in reviewed.stdout
+    assert "nothing to review" not in reviewed.stderr
+
+
+def test_two_formats_are_never_glued_together_on_stdout(tmp_path: Path) -> None:
+    root = _repo(tmp_path)
+    runner = CliRunner()
+    both = runner.invoke(main, ["scan", str(root), "--format", "json", "--format", "html"])
+    assert both.exit_code == 2
+    assert both.stdout == ""
+    assert (
+        "json and html would both be written to stdout; give each format its own file: "
+        "--output json=report.json --output html=report.html"
+    ) in both.stderr
+    # the same request with one --output file is refused with the same kind of fix
+    one_file = runner.invoke(
+        main,
+        ["scan", str(root), "--format", "json", "--format", "html", "--output", "r.out"],
+    )
+    assert one_file.exit_code == 2
+    assert "--output json=r.out --output html=report.html" in one_file.stderr
+    # one format on stdout and the other in a file is fine
+    html = tmp_path / "report.html"
+    ok = runner.invoke(
+        main,
+        ["scan", str(root), "--format", "json", "--format", "html", "--output", f"html={html}"],
+    )
+    assert ok.exit_code == 0, ok.output
+    assert json.loads(ok.stdout)["findings"] is not None
+    assert html.read_text(encoding="utf-8").startswith("<!doctype html>")
+
+
+def test_a_finding_that_something_was_not_reviewed_gates_only_with_fail_on_incomplete(
+    tmp_path: Path,
+) -> None:
+    """Spec *Scores*: AR-MOD-001/005/006 weigh nothing and cap nothing; they fail the gate only
+    with --fail-on-incomplete (here a template that is not UTF-8: AR-MOD-006, medium)."""
+    root = tmp_path / "repo"
+    root.mkdir()
+    (root / "template.yaml").write_bytes(
+        b'AWSTemplateFormatVersion: "2010-09-09"\nResources: {}\n\xff\xfe\x00bad'
+    )
+    runner = CliRunner()
+    plain = runner.invoke(
+        main, ["scan", str(root), "--no-cache", "--fail-on", "info", "--format", "json"]
+    )
+    found = json.loads(plain.stdout)["findings"]
+    assert [f["rule_id"] for f in found] == ["AR-MOD-006"] and found[0]["severity"] == "medium"
+    assert plain.exit_code == 0, plain.output
+    strict = runner.invoke(
+        main, ["scan", str(root), "--no-cache", "--fail-on", "info", "--fail-on-incomplete"]
+    )
+    assert strict.exit_code == 1, strict.output

@@ -56,21 +56,116 @@ def skipped(inv: Inventory) -> dict[str, str]:
 # --------------------------------------------------------------------------- classification
 
 
-def test_templates_by_name_any_case_of_extension(tmp_path: Path) -> None:
+HELM = (
+    "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: {{ .Release.Name }}\n"
+    "spec:\n  replicas: {{ .Values.replicas }}\n"
+)
+BACKSTAGE = (
+    "apiVersion: scaffolder.backstage.io/v1beta3\nkind: Template\nmetadata:\n  name: sam-app\n"
+    "spec:\n  steps:\n    - id: fetch\n      action: fetch:template\n"
+    "      input:\n        values:\n          Type: AWS::Serverless::Function\n"
+)
+ARM = (
+    '{\n  "$schema": "https://schema.management.azure.com/schemas/2019-04-01/'
+    'deploymentTemplate.json#",\n  "contentVersion": "1.0.0.0",\n'
+    '  "resources": [{"type": "Microsoft.Storage/storageAccounts", "name": "AWS::none"}]\n}\n'
+)
+
+
+def test_a_template_name_is_decided_by_content(tmp_path: Path) -> None:
     write(tmp_path, "a/template.yaml", "just: text\n")
     write(tmp_path, "b/template.yml", "")
     write(tmp_path, "c/template.json", "{}")
-    write(tmp_path, "d/template.YAML", "x: 1\n")
-    write(tmp_path, "e/template.Json", "{}")
+    write(tmp_path, "d/template.YAML", SAM)
+    write(tmp_path, "e/template.Json", '{"AWSTemplateFormatVersion": "2010-09-09"}')
     write(tmp_path, "f/template.txt", SAM)  # not a template extension
-    write(tmp_path, "g/templates.yaml", "x: 1\n")  # another name, no content
+    write(tmp_path, "helm/templates/template.yaml", HELM)
+    write(tmp_path, "helm/templates/x/template.yaml", '{{- include "chart.service" . }}\n')
+    write(tmp_path, "backstage/template.yaml", BACKSTAGE)
+    write(tmp_path, "azure/template.json", ARM)
+    write(tmp_path, "azure/c/template.json", "// comments: not JSON\n" + ARM)
+    write(tmp_path, "g/template.yaml", "# nothing but a comment\n")
+    write(tmp_path, "h/template.yaml", "- a list\n")
+    write(tmp_path, "other/stack.yaml", "")  # another name: content says nothing
+    # a document with top-level keys is a template only if they say so; a file named as SAM
+    # names templates whose content says nothing (empty, comments, not a mapping) is taken,
+    # so that AR-MOD-003 says what is wrong with it
     assert kinds(discover(tmp_path)) == {
-        "a/template.yaml": "template",
         "b/template.yml": "template",
         "c/template.json": "template",
         "d/template.YAML": "template",
         "e/template.Json": "template",
+        "g/template.yaml": "template",
+        "h/template.yaml": "template",
     }
+
+
+def test_content_is_decided_on_the_whole_document(tmp_path: Path) -> None:
+    # a long Description before the keys that make it a template
+    write(
+        tmp_path,
+        "late.yaml",
+        "Description: x\n" + "# pad\n" * 5000 + "Resources:\n  Q:\n    Type: AWS::SQS::Queue\n",
+    )
+    # the marker only deep inside a value: not a top-level key
+    write(tmp_path, "deep.yaml", "Outer:\n  AWSTemplateFormatVersion: x\n" + "  k: v\n" * 3000)
+    write(
+        tmp_path,
+        "late.json",
+        '{"Description": "' + "x" * 9000 + '", "Resources": {"B": {"Type": "AWS::S3::Bucket"}}}',
+    )
+    write(tmp_path, "arm.json", '{"resources": [{"Type": "AWS::S3::Bucket"}]}')
+    write(tmp_path, "custom.yaml", "Resources:\n  B:\n    Type: Custom::Thing\n")
+    write(tmp_path, "broken.yaml", "AWSTemplateFormatVersion: '2010-09-09'\nResources: [\n")
+    assert kinds(discover(tmp_path)) == {
+        "broken.yaml": "template",  # a syntax error is AR-MOD-003's business
+        "custom.yaml": "template",
+        "late.json": "template",
+        "late.yaml": "template",
+    }
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        "AWSTemplateFormatVersion: '2010-09-09'\nResources:\n  F:\n"
+        "    Type: AWS::Serverless::Function\n    Properties:\n"
+        "      FunctionName: {{cookiecutter.project_name}}\n",
+        "AWSTemplateFormatVersion: '2010-09-09'\nResources:\n{% for q in queues %}\n"
+        "  {{ q }}:\n    Type: AWS::SQS::Queue\n{% endfor %}\n",
+        "Resources:\n  B:\n    Type: AWS::S3::Bucket\n    Properties:\n"
+        "      BucketName: {{ .Values.bucket }}\n",
+        "Resources:\n  B:\n    Type: AWS::S3::Bucket\n    Properties:\n"
+        "      BucketName: {{ bucket_name }}\n",
+        '{"AWSTemplateFormatVersion": "2010-09-09", "Description": "{{cookiecutter.x}}"}',
+    ],
+)
+def test_templating_sources_are_recognised(tmp_path: Path, content: str) -> None:
+    write(tmp_path, "{{cookiecutter.name}}/template.yaml", content)
+    assert kinds(discover(tmp_path)) == {"{{cookiecutter.name}}/template.yaml": "templating"}
+
+
+def test_cloudformation_braces_are_not_templating(tmp_path: Path) -> None:
+    # a dynamic reference, SES handlebars in a quoted string, a Step Functions JSONata expression
+    write(
+        tmp_path,
+        "t.yaml",
+        "Resources:\n  S:\n    Type: AWS::SSM::Parameter\n    Properties:\n"
+        "      Value: '{{resolve:ssm:/x}}'\n"
+        "      Description: >-\n        read with a\n        {{resolve:ssm:/y}} reference\n"
+        "  T:\n    Type: AWS::SES::Template\n    Properties:\n      Template:\n"
+        "        HtmlPart: 'Hello {{name}}'\n        SubjectPart: Hi {{name}}\n"
+        "  M:\n    Type: AWS::StepFunctions::StateMachine\n    Properties:\n"
+        "      Definition:\n        QueryLanguage: JSONata\n"
+        "        States: {A: {Type: Pass, Output: '{% $states.input %}'}}\n",
+    )
+    assert kinds(discover(tmp_path)) == {"t.yaml": "template"}
+
+
+def test_templating_syntax_in_a_file_that_is_no_template_is_nothing(tmp_path: Path) -> None:
+    write(tmp_path, "rules/r.yaml", "id: x\ntypes: [AWS::S3::Bucket]\nnote: {% if a %}\n")
+    write(tmp_path, "chart/values.yaml", "image: {{ .Values.image }}\nkind: AWS::none\n")
+    assert kinds(discover(tmp_path)) == {}
 
 
 @pytest.mark.parametrize(
@@ -94,12 +189,6 @@ def test_templates_by_content(tmp_path: Path, name: str, content: str) -> None:
     assert kinds(discover(tmp_path)) == {f"p/{name}": "template"}
 
 
-def test_content_test_reads_only_the_head(tmp_path: Path) -> None:
-    write(tmp_path, "late.yaml", "# pad\n" * 1000 + "AWSTemplateFormatVersion: '2010-09-09'\n")
-    write(tmp_path, "early.yaml", "AWSTemplateFormatVersion: '2010-09-09'\n" + "# pad\n" * 1000)
-    assert kinds(discover(tmp_path)) == {"early.yaml": "template"}
-
-
 def test_utf16_template_found_by_content(tmp_path: Path) -> None:
     write(tmp_path, "s/stack.json", '{"AWSTemplateFormatVersion": "2010-09-09"}'.encode("utf-16"))
     assert kinds(discover(tmp_path)) == {"s/stack.json": "template"}
@@ -112,7 +201,7 @@ def test_non_templates_ignored(tmp_path: Path) -> None:
     write(tmp_path, "docker-compose.yaml", "services:\n  db:\n    image: postgres\n")
     write(tmp_path, "openapi.yaml", "paths:\n  /x:\n    get:\n      Type: AWS::Lambda\n")
     write(tmp_path, "nested.yaml", "Outer:\n  Resources:\n    B:\n      Type: AWS::S3::Bucket\n")
-    write(tmp_path, "res-no-aws.yaml", "Resources:\n  B:\n    Type: Custom::Thing\n")
+    write(tmp_path, "res-no-type.yaml", "Resources:\n  B:\n    Kind: AWS::S3::Bucket\n")
     write(tmp_path, "mention.yaml", "note: uses AWS::Serverless somewhere\n")
     write(tmp_path, "README.md", SAM)
     write(tmp_path, "cfn.py", SAM)
@@ -137,9 +226,9 @@ def test_other_kinds(tmp_path: Path) -> None:
 
 
 def test_source_file_fields(tmp_path: Path) -> None:
-    write(tmp_path, "svc/template.yaml", "abc\n")
+    write(tmp_path, "svc/template.yaml", "AWSTemplateFormatVersion: x\n")
     inv = discover(tmp_path)
-    assert inv.files == (SourceFile("svc/template.yaml", "template", "svc", 4),)
+    assert inv.files == (SourceFile("svc/template.yaml", "template", "svc", 28),)
     assert inv.root == tmp_path
     assert inv.skipped == ()
 
@@ -166,7 +255,7 @@ def test_skip_dirs_and_hidden_folders(tmp_path: Path) -> None:
 def test_nested_gitignore_with_negation_and_dir_only(tmp_path: Path) -> None:
     write(tmp_path, ".gitignore", "# generated\n*.gen.yaml\nout/\n/template.json\nlocal/\n")
     write(tmp_path, "template.json", "{}")  # anchored pattern: ignored at the root only
-    write(tmp_path, "a/template.json", "{}")
+    write(tmp_path, "a/template.json", '{"AWSTemplateFormatVersion": "2010-09-09"}')
     write(tmp_path, "a/x.gen.yaml", SAM)
     write(tmp_path, "a/out/template.yaml")  # dir-only pattern, any depth
     write(tmp_path, "a/out.yaml/template.yaml")  # not "out"
@@ -854,11 +943,11 @@ def test_the_command_line_walk_is_kept_for_its_scan_only(tmp_path: Path) -> None
     from reviewer.cache import forget_reads
     from reviewer.discover import discover_and_keep, discover_once
 
-    (tmp_path / "a.yaml").write_text("Resources: {}\n", encoding="utf-8")
+    (tmp_path / "a.yaml").write_text(SAM, encoding="utf-8")
     kept = discover_and_keep(tmp_path)
     assert discover_once(tmp_path) is kept
     (tmp_path / "b").mkdir()
-    (tmp_path / "b" / "template.yaml").write_text("Resources: {}\n", encoding="utf-8")
+    (tmp_path / "b" / "template.yaml").write_text(SAM, encoding="utf-8")
     again = discover_once(tmp_path)  # taken already: a fresh walk
     assert again is not kept and len(again.files) == len(kept.files) + 1
     discover_and_keep(tmp_path, max_bytes=10)
@@ -866,3 +955,58 @@ def test_the_command_line_walk_is_kept_for_its_scan_only(tmp_path: Path) -> None
     latest = discover_and_keep(tmp_path)
     forget_reads()
     assert discover_once(tmp_path) is not latest
+
+
+# --------------------------------------------------------------------------- left out, --verbose
+
+
+def test_generated_folders_are_one_list_and_verbose_prints_what_was_left_out(
+    tmp_path: Path,
+) -> None:
+    from click.testing import CliRunner
+
+    from reviewer.cli import main
+
+    for name in (".serverless", ".aws-sam", "cdk.out", "node_modules", ".terraform", "vendor"):
+        assert name in discover_mod.GENERATED_DIRS
+        write(tmp_path, f"app/{name}/template.yaml")
+    write(tmp_path, "app/template.yaml")
+    write(tmp_path, ".gitignore", "local/\n")
+    write(tmp_path, "local/template.yaml")
+    inv = discover(tmp_path)
+    assert kinds(inv) == {"app/template.yaml": "template"}
+    left = {item.path: item.why for item in inv.left_out}
+    assert left["app/.serverless/"] == discover_mod.GENERATED_DIRS[".serverless"]
+    assert left["local/"].startswith("untracked and ignored by .gitignore line 1")
+    result = CliRunner().invoke(
+        main, ["scan", str(tmp_path), "--verbose", "--no-cache", "--fail-on", "never"]
+    )
+    assert result.exit_code == 0, result.output
+    shown = [line for line in result.stderr.splitlines() if "left out" in line]
+    assert len(shown) == 7 and any("app/cdk.out/: CDK synthesised" in s for s in shown)
+    quiet = CliRunner().invoke(main, ["scan", str(tmp_path), "--no-cache", "--fail-on", "never"])
+    assert "left out" not in quiet.stderr
+
+
+def test_the_content_test_is_linear_on_hostile_text() -> None:
+    """Texts built to make a backtracking matcher quadratic (a key line of blanks, strings of
+    escaped quotes, unterminated braces), 2 MB each, all decided in a child process that is
+    killed after 60 s (a hang is a failure; no timing is asserted)."""
+    code = (
+        "from reviewer.discover import classify_text\n"
+        "n = 2_000_000\n"
+        "texts = [\n"
+        "    'AWS::x\\na' + ' ' * n,\n"
+        "    '{\"AWSTemplateFormatVersion\": \"' + '\\\\\"' * (n // 2),\n"
+        "    'AWS:: ' + '{{' + ' ' * n,\n"
+        "    'AWS::\\n' + 'a:' * (n // 2),\n"
+        "    'AWS::\\n' + ('- ' * 1000 + '\\n') * (n // 2000),\n"
+        "    'Resources:\\n' + '  Type: AWS::S3::Bucket\\n' * (n // 25),\n"
+        "    \"'\" + 'AWS::' * (n // 5),\n"
+        "]\n"
+        "print([classify_text(t) for t in texts])\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True
+    )
+    assert done.stdout.strip() == "[None, 'template', None, None, None, 'template', None]"

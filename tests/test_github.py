@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 import threading
@@ -23,12 +24,15 @@ from click.testing import CliRunner
 from reviewer import cli_comment, scan
 from reviewer.cli import main
 from reviewer.github import (
+    ACTIONS_BOT,
     CHUNK,
+    LEGACY_MARKER,
     MARKER,
     MAX_BODY,
     MAX_ERROR_BODY,
     GitHub,
     GitHubError,
+    marker,
     next_link,
     upsert_comment,
 )
@@ -40,6 +44,8 @@ from .conftest import FIXTURES
 
 EXAMPLE = FIXTURES / "repos" / "chariot-platform"
 TOKEN = "ghs_testtoken0123456789abcdefSECRET"
+PERSONAL = "ghp_personal0123456789abcdefSECRET"
+APP = "ghs_apptoken0123456789abcdefSECRET"
 REPO = "acme/platform"
 
 
@@ -55,6 +61,13 @@ class FakeGitHub:
     log: list[tuple[str, str, str | None]] = field(default_factory=list)
     next_id: int = 1000
     url: str = ""
+    # token -> login it posts as; None: an installation token (GET /user is refused to it)
+    users: dict[str, str | None] = field(
+        default_factory=lambda: {TOKEN: None, PERSONAL: "octocat", APP: None}
+    )
+    posts_as: dict[str, str] = field(
+        default_factory=lambda: {TOKEN: "github-actions[bot]", APP: "acme-reviewer[bot]"}
+    )
 
     def add(self, number: int, body: str, login: str = "someone") -> int:
         self.next_id += 1
@@ -70,8 +83,10 @@ class FakeGitHub:
         self, method: str, raw_path: str, auth: str | None, body: bytes
     ) -> tuple[int, dict[str, str], Any]:
         self.log.append((method, raw_path, auth))
-        if auth != f"Bearer {TOKEN}":
+        token = (auth or "").removeprefix("Bearer ")
+        if token not in self.users:
             return 401, {}, {"message": "Bad credentials"}
+        poster = self.users[token] or self.posts_as[token]
         if self.mode == "echo-token":
             return 422, {}, {"message": f"Validation failed for {auth}"}
         if self.mode == "down":
@@ -87,6 +102,11 @@ class FakeGitHub:
             )
         url = urlsplit(raw_path)
         parts = url.path.strip("/").split("/")
+        if url.path == "/user" and method == "GET":
+            login = self.users[token]
+            if login is None:
+                return 403, {}, {"message": "Resource not accessible by integration"}
+            return 200, {}, {"login": login, "id": 1}
         if (
             len(parts) == 6
             and parts[:1] == ["repos"]
@@ -115,7 +135,7 @@ class FakeGitHub:
                     return 403, {}, {"message": "Resource not accessible by integration"}
                 text = json.loads(body)["body"]
                 assert len(text) < 65_536
-                cid = self.add(number, text, "github-actions[bot]")
+                cid = self.add(number, text, poster)
                 return 201, {}, {"id": cid, "body": text}
         if len(parts) == 6 and parts[3:5] == ["issues", "comments"] and method == "PATCH":
             if self.mode == "forbidden":
@@ -124,6 +144,8 @@ class FakeGitHub:
             for items in self.comments.values():
                 for c in items:
                     if c["id"] == cid:
+                        if c["user"]["login"] != poster:  # as for a token that may not
+                            return 403, {}, {"message": "Resource not accessible by integration"}
                         c["body"] = json.loads(body)["body"]
                         return 200, {}, c
             return 404, {}, {"message": "Not Found"}
@@ -225,7 +247,7 @@ def test_creates_one_comment_then_updates_it_in_place(
     assert first.exit_code == 0, first.output
     assert "created comment" in first.output
     mine = [b for b in github.bodies(7) if b.startswith(MARKER)]
-    assert len(mine) == 1 and "## archreview: grade " in mine[0]
+    assert len(mine) == 1 and "## archreview: the gate " in mine[0]
     # file links are absolute blob URLs at the pull request's head
     assert f"https://github.com/{REPO}/blob/{'a' * 40}/fixtures/repos/chariot-platform/" in mine[0]
     # a second run with a changed report updates the same comment, never a second one
@@ -266,7 +288,7 @@ def test_forbidden_writes_the_job_summary_and_exits_0(
     assert "::notice title=archreview::" in result.output and "fork" in result.output
     assert TOKEN not in result.output
     summary = Path(env["GITHUB_STEP_SUMMARY"]).read_text(encoding="utf-8")
-    assert "## archreview: grade " in summary
+    assert "## archreview: the gate " in summary
     assert github.bodies(7) == []
 
 
@@ -379,11 +401,240 @@ def test_body_stays_under_the_limit_with_new_findings_first(
     (body,) = github.bodies(7)
     assert len(body) < 65_536
     assert body.startswith(MARKER)
-    assert "Left out to stay within the size limit" in body
-    assert "### New findings (429)" in body
-    assert body.index("### New findings") < body.index("already there")
+    assert "Left out to stay within GitHub's comment limit" in body
+    assert "### What this pull request introduces: 429 new findings" in body
+    assert body.index("What this pull request introduces") < body.index("already there")
     # the most severe new findings made it in
     assert "Resource00000" in body  # i=0: critical and new
+    assert body.count("<details>") == body.count("</details>")
+
+
+def _platform_pr(example: Report, new_modules: int, old_modules: int) -> Report:
+    """A pull request adding `new_modules` services, each with a new critical wildcard policy,
+    to a platform of `old_modules` modules that each have an existing medium finding."""
+    base = next(f for f in example.findings if f.resource and f.suppressed is None)
+    module = example.modules[0]
+    findings: list[Finding] = []
+    modules = []
+    for i in range(max(new_modules, old_modules)):
+        name = f"services/svc{i:03d}"
+        modules.append(replace(module, name=name, path=name))
+        if i < new_modules:
+            findings.append(
+                replace(
+                    base,
+                    rule_id="AR-IAM-001",
+                    title="IAM policy grants every action on every resource",
+                    severity=Severity.CRITICAL,
+                    module=name,
+                    file=f"{name}/template.yaml",
+                    line=12,
+                    resource="ServiceRole",
+                    property="Policies.AllowAll.PolicyDocument.Statement.Star.Action",
+                    message=f"ServiceRole of {name} allows Action '*' on Resource '*'",
+                    fingerprint=f"new{i:029x}",
+                    new=True,
+                )
+            )
+        if i < old_modules:
+            findings.append(
+                replace(
+                    base,
+                    severity=Severity.MEDIUM,
+                    module=name,
+                    file=f"{name}/old.yaml",
+                    resource=f"Queue{i:03d}",
+                    message="an existing medium finding " + "y" * 60,
+                    fingerprint=f"old{i:029x}",
+                    new=False,
+                )
+            )
+    return replace(
+        example, findings=tuple(findings), modules=tuple(modules), diff_base="origin/main"
+    )
+
+
+@pytest.mark.parametrize(("new_modules", "old_modules"), [(300, 300), (20, 700)])
+def test_a_large_pull_request_comment_leads_with_every_new_finding(
+    tmp_path: Path,
+    github: FakeGitHub,
+    example: Report,
+    sleeps: list[float],
+    new_modules: int,
+    old_modules: int,
+) -> None:
+    """Issue 18, item 1: 300 services each with a new critical wildcard policy, and a PR on a
+    700-module platform: the comment counts every new finding by rule and severity, lists them
+    as rows while they fit, points at the rest, and only then shows the tables."""
+    report = _platform_pr(example, new_modules, old_modules)
+    env = {**_env(tmp_path, github), "GITHUB_RUN_ID": "4242"}
+    result = _comment(_report_file(tmp_path, report), env, "--sarif-uploaded")
+    assert result.exit_code == 0, result.output
+    (body,) = github.bodies(7)
+    assert len(body) < 65_536
+    assert "## archreview: the gate failed against `origin/main`" in body
+    assert f"**Gate failed**: {new_modules} new findings at or above high." in body
+    intro = body.index(f"### What this pull request introduces: {new_modules} new findings")
+    assert intro < body.index("Scores by layer") < body.index("already there")
+    assert intro < 2_000  # the lead of the comment, not after the tables
+    # the count per rule and severity names every one of them
+    assert f"AR-IAM-001.md) | {new_modules} | IAM policy grants" in body
+    rows = [
+        line
+        for line in body.split("\n")
+        if line.startswith("| critical | [AR-IAM-001]") and "/template.yaml:12]" in line
+    ]
+    named = [i for i in range(new_modules) if f"services/svc{i:03d}/template.yaml" in body]
+    assert len(rows) == len(named) >= min(new_modules, 100)
+    if len(rows) < new_modules:  # the rest: "+N more" with the code scanning alerts of this PR
+        assert (
+            f"+{new_modules - len(rows)} more: every finding is in [the code scanning alerts of "
+            f"this pull request](https://github.com/{REPO}/security/code-scanning?query="
+            "is%3Aopen+pr%3A7)"
+        ) in body
+    assert body.count("<details>") == body.count("</details>")
+    assert body.count("```") % 2 == 0
+    # the job summary holds the whole report, every new finding as a row
+    summary = Path(env["GITHUB_STEP_SUMMARY"]).read_text(encoding="utf-8")
+    assert (
+        sum(
+            line.startswith("| critical | [AR-IAM-001]") and "/template.yaml:12]" in line
+            for line in summary.split("\n")
+        )
+        == new_modules
+    )
+
+
+def test_more_links_to_the_run_when_the_sarif_upload_did_not_happen(
+    tmp_path: Path, github: FakeGitHub, example: Report, sleeps: list[float]
+) -> None:
+    report = _platform_pr(example, 900, 0)
+    env = {**_env(tmp_path, github), "GITHUB_RUN_ID": "4242"}
+    assert _comment(_report_file(tmp_path, report), env).exit_code == 0
+    (body,) = github.bodies(7)
+    assert (
+        f"every finding is in [this run's job summary and its report artifact]"
+        f"(https://github.com/{REPO}/actions/runs/4242)"
+    ) in body
+    assert "code-scanning" not in body
+
+
+def test_repository_text_makes_no_link_mention_or_reference(
+    tmp_path: Path, github: FakeGitHub, example: Report, sleeps: list[float]
+) -> None:
+    """Issue 18, item 8: bare URLs, `GH-1`, `#12` and `@user` from the repository are shown
+    but GitHub links none of them (a ZWJ inside each)."""
+    base = next(f for f in example.findings if f.resource and f.suppressed is None)
+    hostile = replace(
+        base,
+        severity=Severity.CRITICAL,
+        new=True,
+        message="see https://evil.example/x and www.evil.example, GH-1, #12, @acme/admins, "
+        "x@evil.example",
+        resource="see https://evil.example/y|GH-2",
+        fingerprint="f" * 32,
+    )
+    report = replace(example, findings=(hostile,), diff_base="origin/main")
+    assert _comment(_report_file(tmp_path, report), _env(tmp_path, github)).exit_code == 0
+    (body,) = github.bodies(7)
+    for raw in ("https://evil", "www.evil", "GH-1", "GH-2", "#12", "@acme", "@evil"):
+        assert raw not in body, raw
+    assert "https:\u200d//evil.example/x" in body and "GH\u200d-1" in body
+
+
+# -- whose comment is ours (issue 18, item 3) ----------------------------------------------------
+
+
+def test_a_marked_comment_by_another_user_is_left_alone_and_ours_is_created(
+    tmp_path: Path, github: FakeGitHub, example: Report, sleeps: list[float]
+) -> None:
+    planted = f"{MARKER}\nLGTM, approved by the architecture board"
+    theirs = github.add(7, planted, "mallory")
+    legacy = github.add(7, f"{LEGACY_MARKER}\nan old report", "mallory")
+    env = _env(tmp_path, github)
+    first = _comment(_report_file(tmp_path, example), env)
+    assert first.exit_code == 0, first.output
+    assert "created comment" in first.output and "fork" not in first.output
+    bodies = github.comments[7]
+    assert [c["body"] for c in bodies if c["id"] in (theirs, legacy)] == [
+        planted,
+        f"{LEGACY_MARKER}\nan old report",
+    ]
+    ours = [c for c in bodies if c["user"]["login"] == ACTIONS_BOT]
+    assert len(ours) == 1 and ours[0]["body"].startswith(MARKER)
+    # the next run updates ours, still leaving theirs alone; nothing was ever PATCHed but ours
+    second = _comment(_report_file(tmp_path, replace(example, findings=())), env)
+    assert "updated comment" in second.output
+    assert len(github.comments[7]) == 3
+    patched = [p for m, p, _ in github.log if m == "PATCH"]
+    assert patched == [f"/repos/{REPO}/issues/comments/{ours[0]['id']}"]
+
+
+def test_the_marker_carries_the_category(
+    tmp_path: Path, github: FakeGitHub, example: Report, sleeps: list[float]
+) -> None:
+    report = _report_file(tmp_path, example)
+    env = _env(tmp_path, github)
+    for category in ("archreview", "archreview-infra", "archreview", "archreview-infra"):
+        assert _comment(report, env, "--category", category).exit_code == 0
+    bodies = github.bodies(7)
+    assert len(bodies) == 2
+    assert bodies[0].startswith(marker("archreview") + "\n")
+    assert bodies[1].startswith("<!-- archreview:report category=archreview-infra -->\n")
+    # a category cannot end the HTML comment or break the marker's line
+    assert (
+        marker("x --> <b>@team\n")
+        == "<!-- archreview:report category=x%20--%3E%20%3Cb%3E%40team%0A -->"
+    )
+
+
+def test_our_comment_with_the_marker_of_older_versions_is_adopted(
+    tmp_path: Path, github: FakeGitHub, example: Report, sleeps: list[float]
+) -> None:
+    old = github.add(7, f"{LEGACY_MARKER}\nthe report of 0.2", ACTIONS_BOT)
+    result = _comment(_report_file(tmp_path, example), _env(tmp_path, github))
+    assert "updated comment" in result.output
+    assert github.bodies(7)[0].startswith(MARKER) and github.comments[7][0]["id"] == old
+
+
+def test_a_personal_token_posts_as_the_login_get_user_names(
+    tmp_path: Path, github: FakeGitHub, example: Report, sleeps: list[float]
+) -> None:
+    bots = github.add(7, f"{MARKER}\nthe bot's", ACTIONS_BOT)
+    mine = github.add(7, f"{MARKER}\nmine", "octocat")
+    env = {**_env(tmp_path, github), "GITHUB_TOKEN": PERSONAL}
+    result = _comment(_report_file(tmp_path, example), env)
+    assert result.exit_code == 0, result.output
+    assert f"updated comment {mine}" in result.output and "as octocat" in result.output
+    assert github.bodies(7)[0] == f"{MARKER}\nthe bot's" and github.comments[7][0]["id"] == bots
+    assert ("GET", "/user", f"Bearer {PERSONAL}") in github.log
+
+
+def test_an_app_token_posts_as_the_author_it_is_given(
+    tmp_path: Path, github: FakeGitHub, example: Report, sleeps: list[float]
+) -> None:
+    """An installation token posts as `<app-slug>[bot]` and may not read GET /user: the
+    Action's comment-author input names it. Without it, the token is taken for the workflow's
+    and the app's own comment is not found (a second one is created, nothing is overwritten)."""
+    ours = github.add(7, f"{MARKER}\nthe app's", "acme-reviewer[bot]")
+    env = {**_env(tmp_path, github), "GITHUB_TOKEN": APP}
+    result = _comment(_report_file(tmp_path, example), env, "--author", "acme-reviewer[bot]")
+    assert result.exit_code == 0, result.output
+    assert f"updated comment {ours}" in result.output
+    assert not any(p == "/user" for _, p, _ in github.log)
+    assert len(github.bodies(7)) == 1
+
+
+def test_who_posts_cannot_be_told_is_a_usage_error_not_a_fork(
+    tmp_path: Path, github: FakeGitHub, example: Report, sleeps: list[float]
+) -> None:
+    github.users["ghp_revoked0123456789"] = None  # a personal token GET /user refuses
+    env = {**_env(tmp_path, github), "GITHUB_TOKEN": "ghp_revoked0123456789"}
+    result = _comment(_report_file(tmp_path, example), env)
+    assert result.exit_code == 2
+    assert "--author" in result.output and "fork" not in result.output
+    assert github.bodies(7) == []
+    assert "## archreview: the gate" in Path(env["GITHUB_STEP_SUMMARY"]).read_text("utf-8")
 
 
 def test_render_body_guard() -> None:
@@ -440,12 +691,12 @@ def test_network_errors_are_retried_then_reported() -> None:
 
 
 def test_upsert_matches_only_a_comment_that_starts_with_the_marker(github: FakeGitHub) -> None:
-    github.add(3, f"> quoting the bot:\n> {MARKER}\n> grade F")
+    github.add(3, f"> quoting the bot:\n> {MARKER}\n> grade F", ACTIONS_BOT)
     client = GitHub(TOKEN, github.url, sleep=lambda s: None)
-    action, cid = upsert_comment(client, REPO, 3, "grade A")
+    action, cid = upsert_comment(client, REPO, 3, "grade A", author=ACTIONS_BOT)
     assert action == "created"
     assert github.bodies(3)[1] == f"{MARKER}\ngrade A"
-    action2, cid2 = upsert_comment(client, REPO, 3, "grade B")
+    action2, cid2 = upsert_comment(client, REPO, 3, "grade B", author=ACTIONS_BOT)
     assert (action2, cid2) == ("updated", cid)
     assert github.bodies(3)[0].startswith("> quoting")
 
@@ -659,7 +910,7 @@ def test_urls_in_a_response_body_are_never_requested(elsewhere: Scripted) -> Non
 
     with _scripted(reply) as api:
         client = GitHub(TOKEN, api.url, sleep=lambda s: None)
-        assert upsert_comment(client, REPO, 7, "new") == ("updated", 41)
+        assert upsert_comment(client, REPO, 7, "new", author=ACTIONS_BOT) == ("updated", 41)
     assert [(m, p) for m, p, _ in api.log] == [
         ("GET", "/repos/acme/platform/issues/7/comments?per_page=100"),
         ("PATCH", "/repos/acme/platform/issues/comments/41"),
@@ -673,8 +924,11 @@ def test_urls_in_a_response_body_are_never_requested(elsewhere: Scripted) -> Non
         b"<html>not json</html>",
         b"[" * 100_000,  # nested past the parser's recursion limit
         b'{"comments": []}',  # an object where a list is expected
-        b'[{"id": "41/../../x", "body": "<!-- archreview:report -->"}]',  # an id not a number
-        b'[{"id": true, "body": "<!-- archreview:report -->"}]',
+        # an id not a number, in a comment that is ours
+        b'[{"id": "41/../../x", "body": "<!-- archreview:report category=archreview -->", '
+        b'"user": {"login": "github-actions[bot]"}}]',
+        b'[{"id": true, "body": "<!-- archreview:report -->", '
+        b'"user": {"login": "github-actions[bot]"}}]',
         b"\xff\xfe",
     ],
 )
@@ -688,7 +942,7 @@ def test_a_malformed_answer_is_an_error_not_a_crash(answer: bytes) -> None:
     with _scripted(reply) as api:
         client = GitHub(TOKEN, api.url, sleep=lambda s: None)
         with pytest.raises(GitHubError) as err:
-            upsert_comment(client, REPO, 7, "body")
+            upsert_comment(client, REPO, 7, "body", author=ACTIONS_BOT)
     assert "\n" not in str(err.value) and TOKEN not in str(err.value)
     assert [m for m, _, _ in api.log] == ["GET"]  # nothing written on the strength of it
 
@@ -864,3 +1118,131 @@ def test_a_malformed_token_in_a_real_process_leaves_no_traceback(
     assert "Traceback" not in proc.stderr and "SECRETPART" not in proc.stderr + proc.stdout
     assert "malformed" in proc.stderr
     assert github.log == []
+
+
+# -- files inside git submodules (issue 18, item 7) ----------------------------------------------
+
+
+def _git(cwd: Path, *args: str) -> str:
+    done = subprocess.run(
+        ["git", "-c", "protocol.file.allow=always", *args],
+        cwd=cwd,
+        check=True,
+        capture_output=True,
+        text=True,
+        env={
+            **os.environ,
+            "GIT_AUTHOR_NAME": "a",
+            "GIT_AUTHOR_EMAIL": "a@example.com",
+            "GIT_COMMITTER_NAME": "a",
+            "GIT_COMMITTER_EMAIL": "a@example.com",
+        },
+    )
+    return done.stdout.strip()
+
+
+def test_comment_links_for_submodule_files_point_at_the_submodules_repository(
+    tmp_path: Path, github: FakeGitHub, sleeps: list[float]
+) -> None:
+    """A finding in a submodule's file links to that line in the submodule's repository at the
+    commit the super-repository records (the head commit of this repository does not hold the
+    file); a finding of the super-repository still links at the head commit."""
+    queue = (FIXTURES / "templates" / "AR-EVT-003" / "fail.yaml").read_text(encoding="utf-8")
+    inner = tmp_path / "nebula"
+    inner.mkdir()
+    (inner / "template.yaml").write_text(queue, encoding="utf-8")
+    _git(inner, "init", "-q", "-b", "main")
+    _git(inner, "add", "-A")
+    _git(inner, "commit", "-qm", "nebula")
+    recorded = _git(inner, "rev-parse", "HEAD")
+    top = tmp_path / "platform"
+    (top / "infra").mkdir(parents=True)
+    (top / "infra" / "template.yaml").write_text(queue, encoding="utf-8")
+    _git(top, "init", "-q", "-b", "main")
+    _git(top, "submodule", "add", "-q", str(inner), "modules/nebula")
+    gitmodules = (top / ".gitmodules").read_text(encoding="utf-8")
+    (top / ".gitmodules").write_text(
+        gitmodules.replace(str(inner), "https://github.com/acme/nebula.git"), encoding="utf-8"
+    )
+    _git(top, "add", "-A")
+    _git(top, "commit", "-qm", "platform")
+    report = scan(top)
+    files = {f.file for f in report.findings}
+    assert {"modules/nebula/template.yaml", "infra/template.yaml"} <= files
+    report = replace(report, findings=tuple(replace(f, new=True) for f in report.findings))
+    result = _comment(_report_file(tmp_path, report), _env(tmp_path, github))
+    assert result.exit_code == 0, result.output
+    (body,) = github.bodies(7)
+    line = next(f.line for f in report.findings if f.file == "modules/nebula/template.yaml")
+    assert (
+        f"[modules/nebula/template.yaml:{line}]"
+        f"(https://github.com/acme/nebula/blob/{recorded}/template.yaml#L{line})"
+    ) in body
+    assert f"https://github.com/{REPO}/blob/{'a' * 40}/infra/template.yaml#L" in body
+    assert f"blob/{'a' * 40}/modules/nebula/" not in body.split("### Grade")[0]
+
+
+# -- a pull request that switches the review off (issue 18, item 9) ------------------------------
+
+
+def test_a_pull_request_that_excludes_everything_is_called_out(
+    tmp_path: Path, github: FakeGitHub, sleeps: list[float]
+) -> None:
+    """The PR adds `exclude: ["**"]` to .archreview.yml: nothing is left to judge and the gate
+    passes, but the comment names the changed review input and lists what it hides, before
+    the grade."""
+    repo = tmp_path / "repo"
+    shutil.copytree(EXAMPLE, repo)
+    _git(repo, "init", "-q", "-b", "main")
+    _git(repo, "add", "-A")
+    _git(repo, "commit", "-qm", "base")
+    base = _git(repo, "rev-parse", "HEAD")
+    with (repo / ".archreview.yml").open("a", encoding="utf-8") as fh:
+        fh.write('exclude: ["**"]\n')
+    _git(repo, "add", "-A")
+    _git(repo, "commit", "-qm", "switch the review off")
+    out = tmp_path / "pr.json"
+    args = ["scan", str(repo), "--diff-base", base, "--no-cache", "--format", "json"]
+    done = CliRunner().invoke(main, [*args, "--output", str(out), "--quiet"])
+    assert done.exit_code == 0, done.output  # nothing is judged: the gate itself passes
+    hidden = json.loads(out.read_text(encoding="utf-8"))["summary"]["pr"]["hidden_by_inputs"]
+    assert hidden
+    result = _comment(out, _env(tmp_path, github))
+    assert result.exit_code == 0, result.output
+    (body,) = github.bodies(7)
+    section = body.index("### Review inputs this pull request changed")
+    assert section < body.index("### Grade")
+    assert "- profile: `.archreview.yml`" in body
+    assert f"**These changes hide {len(hidden)} findings** that the base's review inputs" in body
+    worst = max(hidden, key=lambda f: Severity(f["severity"]).rank)
+    assert f"| {worst['severity']} | [{worst['rule_id']}]" in body[section:]
+
+
+def test_a_new_critical_suppressed_in_the_same_change_is_a_new_accepted_risk(
+    tmp_path: Path, github: FakeGitHub, example: Report, sleeps: list[float]
+) -> None:
+    """Issue 18, item 8: no longer "No new findings" and nothing else."""
+    from reviewer.model import PrDiff, Suppression
+
+    base = next(f for f in example.findings if f.resource and f.suppressed is None)
+    accepted = replace(
+        base,
+        severity=Severity.CRITICAL,
+        new=True,
+        suppressed=Suppression("inline", "the platform team accepts it until the rewrite"),
+        fingerprint="c" * 32,
+    )
+    report = replace(
+        example,
+        findings=(accepted,),
+        diff_base="origin/main",
+        pr=PrDiff(accepted_new=(accepted,)),
+    )
+    result = _comment(_report_file(tmp_path, report), _env(tmp_path, github))
+    assert result.exit_code == 0, result.output
+    (body,) = github.bodies(7)
+    lead = body.split("### Grade")[0]
+    assert "No new findings." in lead
+    assert "**This pull request accepts 1 new risk**" in lead
+    assert "accepted risk (inline): the platform team accepts it until the rewrite" in lead
+    assert f"| critical | [{accepted.rule_id}]" in lead

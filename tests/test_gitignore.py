@@ -27,6 +27,7 @@ from reviewer.gitignore import (
     Ignores,
     OverBudget,
     PatternList,
+    Tracked,
     compile_pattern,
     parse_gitignore,
     parse_line,
@@ -195,6 +196,41 @@ def test_tracked_files_are_never_ignored() -> None:
         "gen/u.yaml",
         "other/u.yaml",
     }
+
+
+def test_tracked_learns_nested_indexes_and_whole_folders() -> None:
+    tracked = Tracked({"a/t.yaml"})
+    assert tracked.file("a/t.yaml") and tracked.folder("a") and not tracked.file("a/u.yaml")
+    tracked.add("libs/one", {"src/template.yaml"}, {"vendor/sub"})
+    assert tracked.file("libs/one/src/template.yaml")
+    assert tracked.folder("libs") and tracked.folder("libs/one/src")
+    assert tracked.folder("libs/one/vendor/sub") and not tracked.file("libs/one/other.yaml")
+    tracked.add_all("everything")
+    assert tracked.file("everything/x/y.yaml") and tracked.folder("everything/x")
+    assert not tracked.file("everythingelse/y.yaml")
+    assert not Tracked() and Tracked({"x"})
+
+
+def test_why_ignored_names_the_file_line_and_pattern() -> None:
+    tracked = Tracked({"keep/t.yaml"})
+    top = Ignores(exclude=rules("fixtures/\n"), tracked=tracked).with_gitignore(
+        rules("# comment\n*.yaml\nkeep/\n")
+    )
+    assert top.why_ignored("u.yaml") == "untracked and ignored by .gitignore line 2 (`*.yaml`)"
+    assert top.why_ignored("keep/t.yaml") is None  # tracked
+    assert top.why_ignored("fixtures", True) == (
+        "excluded by the profile or --exclude (`fixtures/`)"
+    )
+    inner = top.folder("keep")
+    assert inner is not None  # entered for its tracked file
+    # inside an ignored folder entered for its tracked files, every untracked file is ignored
+    assert inner.why_ignored("keep/new.txt") == "untracked, inside a folder a .gitignore ignores"
+    deep = top.folder("sub")
+    assert deep is not None
+    deep = deep.with_gitignore(rules("*.json\n", "sub"))
+    assert deep.why_ignored("sub/a.json") == (
+        "untracked and ignored by sub/.gitignore line 1 (`*.json`)"
+    )
 
 
 def test_literal_suffix_and_general_patterns_share_last_match_wins() -> None:

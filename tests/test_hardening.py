@@ -977,7 +977,10 @@ def test_the_cli_run_from_inside_the_repository_imports_nothing_from_it(tmp_path
     root = _planted(tmp_path / "repo", sentinel)
     env = {k: v for k, v in os.environ.items() if not k.startswith("PYTHON")}
     done = subprocess.run(
-        [str(exe), "scan", ".", "--format", "json", "--format", "markdown", "--fail-on", "never"],
+        [
+            *(str(exe), "scan", ".", "--format", "json", "--format", "markdown"),
+            *("--output", f"markdown={tmp_path / 'report.md'}", "--fail-on", "never"),
+        ],
         cwd=root,
         env=env,
         capture_output=True,

@@ -9,7 +9,8 @@ no file the checkout held changed or removed; nothing created in the checkout ou
 cache folder and the ADR folder it was given.
 
 The tests named ``test_item<N>_...`` are issue 15's cases 1-8. The cases about size use the
-issue's sizes and are marked slow. ``test_short_fuzz`` checks a fixed list of generated trees;
+issue's sizes, or larger ones where the issue's quadratic work would stay under the hang limit,
+with the time budgets off (the work must end on its own), and are marked slow. ``test_short_fuzz`` checks a fixed list of generated trees;
 ``bench/fuzz_repo.py`` runs the long fuzz. A failure prints the tree (its seed) and every
 problem; ``bench/fuzz_repo.py --seed S`` replays a generated tree.
 """
@@ -46,8 +47,11 @@ def _clean(outcome: Outcome) -> Outcome:
 
 
 def _victim_intact(ws: Workspace) -> None:
+    """Every file of the victim folder is there with its content (the harness compares the
+    whole surroundings too; this names the file that went)."""
     for rel, data in harness.VICTIM.items():
-        assert (ws.victim / rel).read_bytes() == data, rel
+        path = ws.victim / rel
+        assert path.is_file() and path.read_bytes() == data, f"victim/{rel} changed or removed"
 
 
 def _stderr(outcome: Outcome, run: str = "cli") -> str:
@@ -519,7 +523,7 @@ def test_item6_the_token_never_follows_an_absolute_url_in_a_body(
 
         def listing(h: BaseHTTPRequestHandler) -> None:
             if h.command == "GET":
-                comment = {"body": f"{MARKER}\nold", "user": {"login": "archreview[bot]"}}
+                comment = {"body": f"{MARKER}\nold", "user": {"login": "github-actions[bot]"}}
                 _send(h, 200, [{**comment, **planted(f"{elsewhere}/steal")}])
             else:
                 _send(h, 200, {"id": 8})
@@ -764,7 +768,6 @@ HOSTILE_NAMES = {
 }
 
 
-@pytest.mark.xfail(strict=True, reason="issue 18 item 4")
 def test_no_workflow_command_reaches_the_actions_log() -> None:
     """The Action's own invocation (text on stdout, JSON and SARIF to files) under
     GITHUB_ACTIONS=true: no line of stdout or stderr starts with `::` or holds `##[`."""
@@ -919,3 +922,27 @@ def test_unreadable_files_are_unreadable_to_every_run() -> None:
         for f in seen["findings"]
         if f["file"].startswith(("locked/", "sealed/")) and f["rule_id"] != "AR-MOD-006"
     ]
+
+
+# -- issue 17 item 1: OpenAPI definitions a template includes -----------------------------------
+
+
+@pytest.mark.parametrize("kind", corpus.OPENAPI_CASES)
+def test_issue17_a_hostile_openapi_definition_is_one_info_finding_never_a_guess(kind: str) -> None:
+    """Each hostile definition (a link out of the root, over the size cap, an alias bomb, a
+    path out of the root, a folder, a FIFO, too deep, binary) ends as one info finding on the
+    API saying why it cannot be read: no traceback, no hang, nothing read outside the root, and
+    its routes and integrations are not judged (no high finding guessed without it)."""
+    seen: dict[str, Any] = {}
+    outcome = _clean(
+        harness.check(corpus.openapi_include(kind), keep=lambda ws: _json_report(ws, seen))
+    )
+    on_app = [f for f in seen["findings"] if f["file"].startswith("app/")]
+    unread = [f for f in on_app if f["rule_id"] == "AR-API-005"]
+    assert len(unread) == 1, unread
+    assert unread[0]["severity"] == "info" and "cannot be read" in unread[0]["message"], unread
+    assert not [f for f in on_app if f["rule_id"] == "AR-CMP-003"], on_app
+    for run in outcome.runs:
+        for marker in harness.SECRET_MARKERS:
+            assert marker not in run.stdout + run.stderr, (run.name, marker)
+            assert marker.decode() not in json.dumps(run.result), (run.name, marker)

@@ -790,3 +790,27 @@ def test_ranges_classified_without_parsing_are_ranges_for_nodesemver(spec: str) 
         npm._range_sets.cache_clear()
         assert npm._range_sets(spec.strip()) is not None
         assert spec_kind(spec) == "range"
+
+
+# -- engines.node (AR-STK-010) -----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "spec", "at"),
+    [
+        ('{\n  "name": "a",\n  "engines": {"node": ">=14 <17"}\n}', ">=14 <17", (3, 3)),
+        ('{"engines": {"npm": ">=9", "node": "^18"}}', "^18", (1, 2)),
+        ('{"engines": {"node": 18}}', None, None),  # not a string: npm ignores it
+        ('{"engines": ["node"]}', None, None),
+        ('{"engines": {"node": "' + "1" * 2000 + '"}}', None, None),  # over the spec cap
+    ],
+)
+def test_engines_node_and_its_position(
+    text: str, spec: str | None, at: tuple[int, int] | None
+) -> None:
+    fast = npm.parse_package_json(text)
+    exact = npm._parse_exact(text)  # the fallback parser agrees with the fast path
+    for pkg in (fast, exact):
+        assert (pkg.engines_node, pkg.engines_at) == (spec, at)
+        assert npm.locate(pkg, ("engines", "node")) == at
+    assert fast.deps == ()  # engines are not dependencies

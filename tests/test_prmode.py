@@ -230,7 +230,7 @@ def test_base_fingerprints_follow_renames(tmp_path: Path) -> None:
     report = scan(root, ScanOptions(persona=AUDITOR))
     fps = base_fingerprints(logical_keys(report.findings), {"old.yaml": "new.yaml"})
     f = next(f for f in report.findings if f.file == "old.yaml")
-    assert fingerprint(f.rule_id, "new.yaml", f.resource, f.property) in fps
+    assert fingerprint(f.rule_id, "new.yaml", f.resource, f.logical_path) in fps
     assert f.fingerprint not in fps
 
 

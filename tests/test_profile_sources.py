@@ -644,3 +644,22 @@ def test_the_short_fuzz_plants_agent_definitions_and_module_declarations() -> No
     notes = [note for seed in SMALL_FUZZ_SEEDS for note in generate(seed, "ci").pieces]
     assert sum("agent discovery" in n for n in notes) >= 20
     assert sum("module profile" in n or "modules: section" in n for n in notes) >= 20
+
+
+def test_a_named_profile_behind_a_folder_that_may_not_be_searched_is_a_profile_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Fuzz seed 15003263: `--profile` below a folder without search permission raised the
+    OSError of its `stat` out of the scan instead of the one-line profile error."""
+    from reviewer.profile_loader import ProfileError, resolve_profile
+
+    named = tmp_path / "sealed" / "architect.agent.md"
+
+    def denied(self: Path, *args: object, **kwargs: object) -> os.stat_result:
+        raise PermissionError(13, "Permission denied", str(self))
+
+    monkeypatch.setattr(Path, "stat", denied)
+    with pytest.raises(ProfileError, match="Permission denied"):
+        resolve_profile(tmp_path, named)
+    with pytest.raises(ProfileError, match="Permission denied"):
+        resolve_profile(tmp_path, tmp_path / "sealed" / "p.yml")

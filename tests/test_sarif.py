@@ -14,7 +14,7 @@ from dataclasses import replace
 from functools import cache
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import quote, unquote, urlsplit
 
 import jsonschema
 import pytest
@@ -88,10 +88,10 @@ def check_sarif(doc: dict[str, Any], root: Path | None = None) -> dict[str, Any]
         assert region["startLine"] >= 1
         assert region.get("endLine", region["startLine"]) == region["startLine"]
         fps = result["partialFingerprints"]
-        assert re.fullmatch(r"[0-9a-f]{32}", fps["archreview/v1"])
+        assert re.fullmatch(r"[0-9a-f]{32}", fps["archreview/v2"])
         for rel in result.get("relatedLocations", []):
             assert rel["physicalLocation"]["region"]["startLine"] >= 1
-        file = root / _strip_prefix(root, uri) if root is not None else None
+        file = root / unquote(_strip_prefix(root, uri)) if root is not None else None
         if file is not None and file.is_file():  # repository-level findings may name .gitmodules
             assert re.fullmatch(r"[0-9a-f]+:\d+", fps["primaryLocationLineHash"])
             expected = line_hashes(file.read_text(encoding="utf-8"))[region["startLine"] - 1]
@@ -470,3 +470,119 @@ def test_cli_streams_large_outputs_to_files_and_stdout(tmp_path: Path) -> None:
     report = review(root)  # the profile the command line resolves: the agent definition
     assert out.read_text(encoding="utf-8") == json_report.render(report)
     assert result.stdout == sarif_mod.render(report, RenderOptions())
+
+
+def test_artifact_uris_are_percent_encoded(tmp_path: Path) -> None:
+    """Issue 18 item 8: a file name with `<`, spaces, `#`, `%` or a newline is one valid
+    RFC 3986 URI reference that decodes to the file's name."""
+    template = (FIXTURES / "templates" / "AR-API-001" / "fail.yaml").read_text(encoding="utf-8")
+    names = ["a b <c>.yaml", "x#1%20y.yaml", "new\nline.yaml", "caf\u00e9.yaml"]
+    for name in names:
+        (tmp_path / name).write_text(template, encoding="utf-8")
+    doc = sarif_document(scan(tmp_path, ScanOptions(persona=Persona.AUDITOR)))
+    run = check_sarif(doc, tmp_path)
+    uris = set()
+    for result in run["results"]:
+        for loc in [*result["locations"], *result.get("relatedLocations", [])]:
+            uris.add(loc["physicalLocation"]["artifactLocation"]["uri"])
+    assert {unquote(u) for u in uris} >= set(names), uris
+    for uri in uris:
+        assert re.fullmatch(r"[A-Za-z0-9._~/%-]+", uri), uri
+    assert quote("a b <c>.yaml") in uris and "x%231%2520y.yaml" in uris
+
+
+def _submodule_repo(tmp_path: Path) -> tuple[Path, str]:
+    """A super-repository whose submodule `mods/svc` holds a template with findings; its
+    .gitmodules names the submodule's GitHub URL. Returns (super, the recorded commit)."""
+
+    def git(cwd: Path, *args: str) -> str:
+        done = subprocess.run(
+            ["git", "-c", "protocol.file.allow=always", *args],
+            cwd=cwd,
+            check=True,
+            capture_output=True,
+            text=True,
+        )
+        return done.stdout.strip()
+
+    svc = tmp_path / "svc"
+    svc.mkdir()
+    git(svc, "init", "-q", "-b", "main")
+    shutil.copy(FIXTURES / "templates" / "AR-API-001" / "fail.yaml", svc / "template.yaml")
+    git(svc, "add", "-A")
+    git(svc, "commit", "-q", "-m", "svc")
+    top = tmp_path / "super"
+    top.mkdir()
+    git(top, "init", "-q", "-b", "main")
+    (top / "README.md").write_text("super\n", encoding="utf-8")
+    git(top, "submodule", "add", "-q", str(svc), "mods/svc")
+    git(
+        top,
+        "config",
+        "-f",
+        ".gitmodules",
+        "submodule.mods/svc.url",
+        "https://github.com/acme/svc.git",
+    )
+    git(top, "add", "-A")
+    git(top, "commit", "-q", "-m", "super")
+    return top, git(svc, "rev-parse", "HEAD")
+
+
+def test_findings_in_a_submodule_are_anchored_at_gitmodules(tmp_path: Path) -> None:
+    """Issue 18 item 7: code scanning resolves only the super-repository's files."""
+    top, recorded = _submodule_repo(tmp_path)
+    report_ = scan(top, ScanOptions(persona=Persona.AUDITOR))
+    inside = [f for f in report_.findings if f.file.startswith("mods/svc/")]
+    assert inside
+    doc = sarif_document(report_)
+    run = check_sarif(doc, top)
+    gitmodules = (top / ".gitmodules").read_text(encoding="utf-8").split("\n")
+    header = next(i for i, line in enumerate(gitmodules, start=1) if line.startswith("[submodule"))
+    anchored = [
+        r
+        for r in run["results"]
+        if "in submodule mods/svc at template.yaml:" in r["message"]["text"]
+    ]
+    assert len(anchored) == len([f for f in inside if f.suppressed is None])
+    hashes = line_hashes((top / ".gitmodules").read_text(encoding="utf-8"))
+    for result in anchored:
+        phys = result["locations"][0]["physicalLocation"]
+        assert phys["artifactLocation"]["uri"] == ".gitmodules"
+        assert phys["region"] == {"startLine": header}
+        assert result["partialFingerprints"]["primaryLocationLineHash"] == hashes[header - 1]
+        line = int(
+            result["message"]["text"].split("at template.yaml:")[1].split(":")[0].split(")")[0]
+        )
+        link = f"https://github.com/acme/svc/blob/{recorded}/template.yaml#L{line}"
+        assert link in result["message"]["text"]
+        for rel in result.get("relatedLocations", []):
+            assert not rel["physicalLocation"]["artifactLocation"]["uri"].startswith("mods/svc/")
+    # files of the super-repository itself are not moved
+    assert all(
+        r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] != ".gitmodules"
+        or "in submodule" in r["message"]["text"]
+        or r["ruleId"].startswith("AR-MOD")
+        for r in run["results"]
+    )
+
+
+def test_a_submodule_url_that_is_not_plain_https_gives_no_link() -> None:
+    from reviewer.submodules import browse_url
+
+    commit = "a" * 40
+    assert browse_url("https://github.com/o/r.git", commit, "x y.yaml", 3) == (
+        f"https://github.com/o/r/blob/{commit}/x%20y.yaml#L3"
+    )
+    assert browse_url("git@github.com:o/r.git", commit, "t.yaml", 1) == (
+        f"https://github.com/o/r/blob/{commit}/t.yaml#L1"
+    )
+    for url in (
+        "../svc",
+        "https://user@evil/x",
+        "javascript:alert(1)",
+        "https://h/a b",
+        "https://h/x?y=1",
+    ):
+        assert browse_url(url, commit, "t.yaml", 1) is None
+    assert browse_url("https://github.com/o/r", "HEAD", "t.yaml", 1) is None

@@ -105,7 +105,7 @@ def test_baseline_round_trip(tmp_path: Path) -> None:
     first = runner.invoke(main, ["scan", str(root), "--write-baseline", str(baseline), "--format", "json", *audit])
     assert first.exit_code == 1
     data = json.loads(baseline.read_text())
-    assert data["version"] == 1 and all(i["reason"] == "baseline 2026-11-25" for i in data["findings"])
+    assert data["version"] == 2 and all(i["reason"] == "baseline 2026-11-25" for i in data["findings"])
     second = runner.invoke(main, ["scan", str(root), "--baseline", str(baseline), "--format", "json", *audit])
     assert second.exit_code == 0, second.output
     report = json.loads(second.stdout)
@@ -156,3 +156,21 @@ def test_rewriting_a_baseline_while_applying_it_keeps_its_entries(tmp_path: Path
     again = json.loads(second.read_text())
     assert [i["fingerprint"] for i in again["findings"]] == [i["fingerprint"] for i in data["findings"]]
     assert again["findings"][0]["reason"] == "accepted by the platform team"
+
+
+def test_a_baseline_never_records_mod_004(tmp_path: Path) -> None:
+    """AR-MOD-004 (a suppression that does not work) is never suppressed, so recording it in a
+    baseline would only be a line that never matches: it is left out, everything else is kept."""
+    root = _repo(tmp_path / "repo")
+    baseline = tmp_path / "baseline.json"
+    audit = ["--persona", "auditor", "--fail-on", "never", "--no-cache"]
+    result = CliRunner().invoke(
+        main, ["scan", str(root), "--format", "json", "--write-baseline", str(baseline), *audit]
+    )
+    report = json.loads(result.stdout)
+    mod4 = [f for f in report["findings"] if f["rule_id"] == "AR-MOD-004"]
+    assert len(mod4) >= 3, result.output  # no reason, expired, misspelled key
+    recorded = json.loads(baseline.read_text())["findings"]
+    assert recorded and all(i["rule_id"] != "AR-MOD-004" for i in recorded)
+    others = {f["fingerprint"] for f in report["findings"] if f["rule_id"] != "AR-MOD-004" and not f["suppressed"]}
+    assert others <= {i["fingerprint"] for i in recorded}

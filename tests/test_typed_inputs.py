@@ -1012,3 +1012,23 @@ def test_cli_agent_front_matter_with_yaml_typed_values(tmp_path: Path) -> None:
         "scan", str(root), "--no-cache", "--profile", str(agent), "--fail-on", "never"
     )
     assert done.returncode == 0 and "Traceback" not in done.stderr
+
+
+def test_a_lone_surrogate_in_a_profile_is_replaced_and_the_scan_goes_on(tmp_path: Path) -> None:
+    """Fuzz seed 15000754: a `modules:` glob written as "\\ud800..." (a lone surrogate, which
+    YAML's double quotes allow) crashed the module matcher when it encoded the glob."""
+    profile = parse_profile_text('modules:\n  "\\ud800svc/*":\n    stack: {go: {version: \"1.22\"}}\n', "p.yml")
+    assert all("\ud800" not in glob for glob, _ in profile.modules)
+    (tmp_path / ".archreview.yml").write_text(
+        'name: "x\\udc80y"\nmodules:\n  "\\ud800svc/*":\n    stack: {go: {version: \"1.22\"}}\n', encoding="utf-8"
+    )
+    (tmp_path / "svc").mkdir()
+    (tmp_path / "svc" / "go.mod").write_text("module x\n\ngo 1.21\n", encoding="utf-8")
+    result = subprocess.run(
+        [sys.executable, "-m", "reviewer", "scan", str(tmp_path), "--no-cache", "--fail-on", "never"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "Traceback" not in result.stderr

@@ -77,6 +77,8 @@ class Resource:
 
 
 def walk(node: Any, path: tuple[str | int, ...], default: Any = MISSING) -> Any:
+    """The value at ``path`` below ``node``, or ``default``. A null (a key written with
+    nothing after the colon) is not a value: it gives ``default`` too."""
     cur = node
     for elem in path:
         if isinstance(cur, Mapping) and isinstance(elem, str):
@@ -89,7 +91,46 @@ def walk(node: Any, path: tuple[str | int, ...], default: Any = MISSING) -> Any:
             cur = cur[elem]
         else:
             return default
-    return cur
+    return default if cur is None else cur
+
+
+def _intrinsic(node: Mapping[Any, Any]) -> bool:
+    if len(node) != 1:
+        return False
+    key = next(iter(node))
+    return isinstance(key, str) and (key == "Ref" or key == "Condition" or key.startswith("Fn::"))
+
+
+def drop_nulls(node: Any) -> int:
+    """Remove, in place, every null below ``node``: a mapping entry whose value is null and a
+    null list item. A property written with nothing after the colon (`AuthorizationType:`)
+    is not set, for CloudFormation and for every rule, so the model drops it once instead of
+    each check telling a null from a value. The arguments of intrinsic functions are left as
+    written. Each container is visited once (decoded trees may share nodes); returns the
+    number of nulls removed."""
+    removed = 0
+    seen: set[int] = set()
+    stack: list[Any] = [node]
+    while stack:
+        cur = stack.pop()
+        if id(cur) in seen:
+            continue
+        seen.add(id(cur))
+        if isinstance(cur, dict):
+            if _intrinsic(cur):
+                continue
+            nulls = [key for key, value in cur.items() if value is None]
+            for key in nulls:
+                del cur[key]
+            removed += len(nulls)
+            stack.extend(v for v in cur.values() if isinstance(v, (dict, list)))
+        elif isinstance(cur, list):
+            if any(item is None for item in cur):
+                kept = [item for item in cur if item is not None]
+                removed += len(cur) - len(kept)
+                cur[:] = kept
+            stack.extend(v for v in cur if isinstance(v, (dict, list)))
+    return removed
 
 
 _INDEX_FROM = 32  # mappings with fewer keys are searched; larger ones are indexed once
@@ -143,6 +184,9 @@ class Template:
     parameter_sources: dict[str, Any] = field(default_factory=dict)
     aliases: dict[str, str] = field(default_factory=dict)  # SAM: "MyApi.Stage" -> stage id
     repo: Any = None  # RepoIndex, set by the engine for ImportValue and nested stacks
+    # the local files the template includes (OpenAPI definitions), by repository path:
+    # reviewer.cfn.openapi.Document, read when the template is loaded
+    documents: dict[str, Any] = field(default_factory=dict)
     _edges: list[Edge] | None = field(default=None, repr=False)
     _incoming: dict[str, list[Edge]] | None = field(default=None, repr=False)
     # resolve.targets per node (id -> (node, result)): the same value is asked about often
@@ -353,6 +397,9 @@ def build(file: str, module: str, tree: dict[str, Any], text: str) -> Template:
 
     resources: dict[str, Resource] = {}
     section = tree.get("Resources")
+    globals_section = tree.get("Globals")
+    if isinstance(globals_section, dict):
+        drop_nulls(globals_section)  # a null in Globals sets nothing for the functions
     if isinstance(section, dict):
         for logical_id, node in section.items():
             anchor = anchor_of(section, logical_id)
@@ -360,6 +407,8 @@ def build(file: str, module: str, tree: dict[str, Any], text: str) -> Template:
                 node = {}
             rtype = node.get("Type")
             props = node.get("Properties")
+            if isinstance(props, dict):
+                drop_nulls(props)
             resources[str(logical_id)] = Resource(
                 logical_id=str(logical_id),
                 type=rtype if isinstance(rtype, str) else "",

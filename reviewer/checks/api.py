@@ -6,6 +6,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from reviewer.cfn.openapi import API_TYPES, definition, place
 from reviewer.cfn.template import MISSING, Resource, Template
 from reviewer.checks.edge import (
     Rendered,
@@ -20,7 +21,7 @@ from reviewer.checks.edge import (
     values,
     with_note,
 )
-from reviewer.checks.facts import pointed
+from reviewer.checks.facts import LAMBDA_TYPES, pointed
 from reviewer.checks.routes import (
     AWS_IAM,
     COGNITO,
@@ -62,13 +63,22 @@ class Stage:
     def is_deployment(self) -> bool:
         return self.resource.type == "AWS::ApiGateway::Deployment"
 
+    @property
+    def shown_name(self) -> str:
+        """The stage name for a message: the name, else as the template writes it (${Stage}
+        for a parameter without a value), else 'with an unresolved name'."""
+        if self.name is not None:
+            return self.name
+        unresolved = self.name_val.value
+        return getattr(unresolved, "text", None) or "with an unresolved name"
+
     def describe(self) -> str:
         res = self.resource
         api = self.api.logical_id if self.api else "its REST API"
         if res.implicit:
-            return f"stage {self.name or '?'} that SAM generates for {res.source or api} ({res.logical_id})"
+            return f"stage {self.shown_name} that SAM generates for {res.source or api} ({res.logical_id})"
         if self.is_deployment:
-            return f"stage {self.name or '?'} created by deployment {res.logical_id} of API {api}"
+            return f"stage {self.shown_name} created by deployment {res.logical_id} of API {api}"
         return f"REST API stage {res.logical_id} (API {api})"
 
 
@@ -107,7 +117,7 @@ def _stage_subject(stage: Stage) -> str:
     name when SAM generates it from an AWS::Serverless::Api, else as `Stage.describe` does."""
     sam = stage.api is not None and stage.api.type == "AWS::Serverless::Api"
     where = (
-        f"SAM API {stage.api.logical_id} (stage {stage.name or '?'})"
+        f"SAM API {stage.api.logical_id} (stage {stage.shown_name})"
         if sam and stage.api is not None
         else stage.describe()
     )
@@ -555,6 +565,30 @@ def _throttle_hit(subject: str, path: Path, head: str, open_: list[Route]) -> Hi
     )
 
 
+_DEFINITION_KEYS = ("Body", "BodyS3Location", "DefinitionBody", "DefinitionUri")
+
+
+def _mock_only(repo: RepoIndex, t: Template, api: Resource | None) -> bool:
+    """A plain REST API (no OpenAPI definition) every method of which, written in this
+    template, answers with a MOCK integration: there is no backend a burst could reach."""
+    if api is None or api.type != "AWS::ApiGateway::RestApi":
+        return False
+    if any(api.get(k) is not MISSING for k in _DEFINITION_KEYS):
+        return False
+    methods = [
+        m
+        for m in t.of_type("AWS::ApiGateway::Method")
+        if _api_of(repo, t, m.get("RestApiId"), ("AWS::ApiGateway::RestApi",)) is api
+    ]
+    if not methods:
+        return False
+    for method in methods:
+        kinds = values(t, method.get("Integration", "Type"))
+        if any(not k.known or (k.text() or "").upper() != "MOCK" for k in kinds):
+            return False
+    return True
+
+
 @template_check("AR-API-003", cross_file=True)
 def api_without_throttling(ctx: TemplateContext) -> Iterator[Yielded]:
     t = ctx.template
@@ -569,6 +603,8 @@ def api_without_throttling(ctx: TemplateContext) -> Iterator[Yielded]:
     for stage in rest_stages(repo, t):
         res = stage.resource
         yield Checked(res.logical_id)
+        if _mock_only(repo, t, stage.api):
+            continue  # MOCK integrations only: no backend for a burst to reach or bill
         if stage.is_deployment:
             desc = res.get("StageDescription")
             if isinstance(desc, Mapping) and (
@@ -689,7 +725,7 @@ def api_stage_without_access_logs(ctx: TemplateContext) -> Iterator[Yielded]:
 # -- AR-API-005 -----------------------------------------------------------------------------------
 
 
-def _route_message(route: Route) -> str:
+def _route_message(route: Route, t: Template | None = None) -> str:
     api = route.api.logical_id if route.api is not None else "its API"
     auth = route.auth
     key_note = " (an API key alone is not authorization)" if auth.api_key else ""
@@ -720,14 +756,23 @@ def _route_message(route: Route) -> str:
     elif route.source == "openapi":
         if auth.api_key:
             state = "is secured only by an API key (an API key alone is not authorization)"
+        elif auth.explicit and auth.path and auth.path[-1] == "x-amazon-apigateway-auth":
+            state = "sets x-amazon-apigateway-auth type NONE"
         elif auth.explicit:
             state = "has an empty security requirement"
         else:
             state = "has no security requirement and the API no default authorizer"
-        head = f"OpenAPI route {route.label} of API {api} {state}"
+        found = definition(t, route.api) if t is not None and route.api is not None else None
+        written = f" (in {found.file})" if found is not None and found.file else ""
+        head = f"OpenAPI route {route.label} of API {api}{written} {state}"
     else:
         head = f"WebSocket API {api} declares routes but no $connect route, so connections are accepted without an authorizer"
-    tail = ": anyone who can reach the API can call it"
+    tail = (
+        ": anyone holding an API key of the API's usage plans can call it; keys identify "
+        "client applications, are shared and long-lived, and name no user"
+        if auth.api_key
+        else ": anyone who can reach the API can call it"
+    )
     if route.private:
         tail += " (the API is PRIVATE: reachable only through VPC endpoints)"
     return head + tail + (f" [{auth.note}]" if auth.note else "")
@@ -742,7 +787,7 @@ def _hit_location(route: Route) -> tuple[str, Path]:
     return route.subject, route.where
 
 
-def _declared_by(route: Route) -> str:
+def _declared_by(t: Template, route: Route) -> str:
     """Where a route is declared, in a few words (related-location labels)."""
     if route.source == "method":
         return f"Method {route.subject}"
@@ -752,8 +797,53 @@ def _declared_by(route: Route) -> str:
         event = str(route.where[-1]) if route.where else "?"
         return f"event {event} of {route.subject}"
     if route.source == "openapi":
+        found = definition(t, route.api) if route.api is not None else None
+        if found is not None and found.file is not None:
+            return f"the OpenAPI definition in {found.file}"
         return "the inline OpenAPI definition"
     return "no $connect route"
+
+
+def placed(t: Template, subject: str | None, path: Path) -> tuple[str | None, Path]:
+    """Where a hit on (subject, path) goes: the template (None, path), or the included
+    OpenAPI file and the place there (reviewer.cfn.openapi.place)."""
+    return place(t, subject, path)
+
+
+def placed_related(t: Template, subject: str | None, path: Path, label: str) -> Related:
+    """A related location, in the template or in the included OpenAPI file it points into
+    (named explicitly: the hit itself may be in the other file)."""
+    file, where = place(t, subject, path)
+    return Related(subject, where, label, file=file or t.file)
+
+
+def _located(t: Template, rel: Related) -> Related:
+    """A related location in the template, located here (`("__line__", line, column)`): a hit
+    in another file (an included OpenAPI file) has no template to locate it with."""
+    if rel.file not in (None, t.file) or (rel.path and rel.path[0] == "__line__"):
+        return rel
+    span = t.locate(rel.subject, rel.path)
+    return Related(rel.subject, ("__line__", span.line, span.column), rel.label, file=t.file)
+
+
+def _unread_definitions(t: Template) -> Iterator[Hit]:
+    """AR-API-005 variant definition-unread: an API whose definition is a local file (or an
+    inline JSON string) that cannot be read; its routes are not judged, and this says why. A
+    definition read from S3 or computed at deploy time is not reported: nothing is wrong."""
+    for api in t.of_type(*API_TYPES):
+        if api.implicit:
+            continue
+        found = definition(t, api)
+        if found is None or found.body is not None or not found.local:
+            continue
+        what = f" {found.file}" if found.file is not None else ""
+        yield Hit(
+            api.logical_id,
+            found.where,
+            f"API {api.logical_id}: its OpenAPI definition{what} cannot be read: "
+            f"{found.problem}; the authorization of the routes it declares is not judged",
+            variant="definition-unread",
+        )
 
 
 MAX_RELATED_ROUTES = 50  # related locations of one AR-API-005 finding (an API's other routes)
@@ -782,6 +872,7 @@ def route_without_authorizer(ctx: TemplateContext) -> Iterator[Yielded]:
             continue
         key = route.api.logical_id if route.api is not None else f"?{route.subject}"
         groups.setdefault(key, []).append(route)
+    yield from _unread_definitions(t)
     for members in groups.values():
         # the most certain declaration leads (routes() lists explicit resources first)
         primary = min(members, key=lambda r: -r.auth.confidence.rank)
@@ -794,7 +885,7 @@ def route_without_authorizer(ctx: TemplateContext) -> Iterator[Yielded]:
                 continue
             rsubject, rpath = _hit_location(route)
             if _same_route(route, primary):
-                label = f"the same route {route.label}, also declared by {_declared_by(route)}"
+                label = f"the same route {route.label}, also declared by {_declared_by(t, route)}"
             else:
                 methods = listed.setdefault(route.path, set())
                 if not (
@@ -804,15 +895,22 @@ def route_without_authorizer(ctx: TemplateContext) -> Iterator[Yielded]:
                 ):
                     others.append(route)
                 methods.add(route.method)
-                label = (
-                    f"also reachable without an authorizer: {route.label} ({_declared_by(route)})"
-                )
+                label = f"also reachable without an authorizer: {route.label} ({_declared_by(t, route)})"
             if len(related) < MAX_RELATED_ROUTES:  # the message counts them all
-                related.append(Related(rsubject, rpath, label))
+                related.append(placed_related(t, rsubject, rpath, label))
         api = primary.api
-        if api is not None and api.logical_id != subject:
-            related.append(Related(api.logical_id, (), "API"))
-        message = _route_message(primary)
+        file, where = placed(t, subject, path)
+        if api is not None and (api.logical_id != subject or file is not None):
+            found = definition(t, api) if file is not None else None
+            if found is not None:  # the finding is in the included file: where it is included
+                related.append(
+                    Related(api.logical_id, found.where, f"API {api.logical_id}", file=t.file)
+                )
+            else:
+                related.append(Related(api.logical_id, (), "API", file=t.file))
+        if file is not None:  # the hit is in the included file: its related, located here
+            related = [_located(t, r) for r in related]
+        message = _route_message(primary, t)
         if others:
             count = len(others)
             message += (
@@ -821,10 +919,11 @@ def route_without_authorizer(ctx: TemplateContext) -> Iterator[Yielded]:
             )
         yield Hit(
             subject,
-            path,
+            where,
             message,
             confidence=max((r.auth.confidence for r in members), key=lambda c: c.rank),
             related=tuple(related),
+            file=file,
             variant="private" if primary.private else None,
         )
 
@@ -891,12 +990,14 @@ def undeclared_authorizer_kind(ctx: TemplateContext) -> Iterator[Yielded]:
         reported.add((subject, path))
         count = f"{len(members)} route{'s' if len(members) > 1 else ''}"
         labels = ", ".join(r.label for r in members[:3]) + (", ..." if len(members) > 3 else "")
+        file, where = placed(t, subject, path)  # a scheme in an included OpenAPI file: there
         yield Hit(
             subject,
-            path,
+            where,
             f"API {api}: {count} ({labels}) authorized by {KIND_LABELS[kind]}, a kind the "
             f"profile does not declare (declared: {', '.join(sorted(declared)) or 'none'}); this "
             "is a decision record, not a defect: adopt a declared kind or record why this one",
+            file=file,
         )
     for res, kind, path in _authorizer_resources(t):
         yield Checked(res.logical_id)
@@ -993,13 +1094,17 @@ def _tls_findings(
             why = f"below the declared minimum TLS {floor.label}"
         else:
             why = "which RFC 8996 deprecates"
+        fix = (  # TLS_1_2 meets a floor of 1.2 only; above it, only a TLS 1.3 policy does
+            "set SecurityPolicy TLS_1_2 or an enhanced SecurityPolicy_TLS13_* policy"
+            if floor.version <= DEPRECATED_BELOW
+            else "set an enhanced SecurityPolicy_TLS13_* policy, which REST API domains offer"
+        )
         yield Hit(
             subject,
             path,
             with_note(
                 f"{what} {how}: clients can still connect with {protocol_label(policy.min)}, "
-                f"{why} (set SecurityPolicy TLS_1_2 or an enhanced SecurityPolicy_TLS13_* "
-                "policy)",
+                f"{why} ({fix})",
                 v,
             ),
             confidence=lower_confidence(v.confidence, Confidence.MEDIUM)
@@ -1169,6 +1274,41 @@ def _internet_facing_alb(
     return found
 
 
+_API_TYPES = ("AWS::ApiGateway::", "AWS::ApiGatewayV2::", "AWS::Serverless::Api", "AWS::AppSync::")
+
+
+def _behind_an_api(repo: RepoIndex, t: Template, url: Resource) -> bool | None:
+    """Whether the function a Function URL serves is also reached through an API in this
+    template: a SAM Api/HttpApi event, or a reference to it from an API Gateway, AppSync or
+    Lambda permission resource for apigateway.amazonaws.com. Only then does the URL bypass
+    an edge; otherwise it is the function's only way in. None when the function is not in
+    this template (a parameter, an import): what else serves it is not known here."""
+    target = url.source
+    if target is None:
+        found = pointed(repo, t, url.get("TargetFunctionArn"), LAMBDA_TYPES)
+        if found is None or found[0] is not t:
+            return None
+        target = found[1].logical_id
+    function = t.get(target)
+    if function is not None:
+        events = function.get("Events")
+        if isinstance(events, Mapping) and any(
+            isinstance(e, Mapping) and e.get("Type") in ("Api", "HttpApi") for e in events.values()
+        ):
+            return True
+    for edge in t.incoming(target):
+        source = t.get(edge.source)
+        if source is None:
+            continue
+        if source.type.startswith(_API_TYPES):
+            return True
+        if source.type == "AWS::Lambda::Permission":
+            principal = values(t, source.get("Principal"))
+            if any("apigateway" in (v.text() or "") for v in principal):
+                return True
+    return False
+
+
 @template_check("AR-API-008", cross_file=True)
 def entry_point_bypassing_edge(ctx: TemplateContext) -> Iterator[Yielded]:
     t = ctx.template
@@ -1183,16 +1323,35 @@ def entry_point_bypassing_edge(ctx: TemplateContext) -> Iterator[Yielded]:
                 if url.implicit
                 else f"Function URL {url.logical_id}"
             )
+            behind = _behind_an_api(repo, t, url)
+            confidence = v.confidence
+            if behind is None:
+                said = (
+                    f"{who} has AuthType NONE: anyone with the URL can invoke the function; no "
+                    "authorizer, WAF or throttling applies to calls through the URL"
+                )
+                variant = "function-url-only"
+                confidence = lower_confidence(Confidence.MEDIUM, v.confidence)
+            elif behind:
+                said = (
+                    f"{who} has AuthType NONE: anyone with the URL can invoke the function, "
+                    "bypassing the API edge in front of it (WAF, throttling, authorizers)"
+                )
+                variant = "function-url"
+            else:
+                said = (
+                    f"{who} has AuthType NONE: anyone with the URL can invoke the function, its "
+                    "only way in; no authorizer, WAF or throttling stands in front of it, so "
+                    "authenticating callers and limiting their rate is left to its code and its "
+                    "reserved concurrency"
+                )
+                variant = "function-url-only"
             yield Hit(
                 url.logical_id,
                 ("Properties", "AuthType"),
-                with_note(
-                    f"{who} has AuthType NONE: anyone with the URL can invoke the function, "
-                    "bypassing the API edge (WAF, throttling, authorizers)",
-                    v,
-                ),
-                confidence=v.confidence,
-                variant="function-url",
+                with_note(said, v),
+                confidence=confidence,
+                variant=variant,
             )
             break
     listeners: list[tuple[Resource, Path, Resource, Template, Resource]] = []

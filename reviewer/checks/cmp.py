@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import date
@@ -11,10 +12,12 @@ from typing import Any
 
 import yaml
 
+from reviewer.cfn.openapi import API_TYPES, definition, file_label, node_at, place
 from reviewer.cfn.resolve import (
     NOVALUE,
     Outcome,
     Unresolved,
+    first,
     intrinsic,
     number,
     resolve,
@@ -74,19 +77,24 @@ def _fmt(value: float) -> str:
 
 
 def _openapi_integrations(repo: RepoIndex, t: Template) -> Iterator[Integration]:
-    """Lambda integrations written inline in an OpenAPI body (x-amazon-apigateway-integration)."""
+    """Lambda integrations of OpenAPI definitions (x-amazon-apigateway-integration), inline or
+    read from a local file (reviewer.cfn.openapi; their paths go into the definition as if it
+    were inline, and `openapi.place` locates them in the file)."""
     bodies = (
-        ("AWS::ApiGateway::RestApi", "Body", "REST"),
-        ("AWS::Serverless::Api", "DefinitionBody", "REST"),
-        ("AWS::ApiGatewayV2::Api", "Body", "HTTP"),
-        ("AWS::Serverless::HttpApi", "DefinitionBody", "HTTP"),
+        ("AWS::ApiGateway::RestApi", "REST"),
+        ("AWS::Serverless::Api", "REST"),
+        ("AWS::ApiGatewayV2::Api", "HTTP"),
+        ("AWS::Serverless::HttpApi", "HTTP"),
     )
-    for rtype, key, kind in bodies:
+    for rtype, kind in bodies:
         for api in t.of_type(rtype):
             if api.implicit:
                 continue
-            body = api.get(key)
-            paths = body.get("paths") if isinstance(body, Mapping) else None
+            spec = definition(t, api)
+            if spec is None or spec.body is None:
+                continue  # none, or not readable: its integrations are not judged
+            body, key = spec.body, spec.key
+            paths = body.get("paths")
             if not isinstance(paths, Mapping):
                 continue
             for route, methods in paths.items():
@@ -131,7 +139,7 @@ def invoked_asynchronously(t: Template, integ: Integration) -> bool:
     holder = t.get(integ.subject)
     if holder is None or integ.subject == integ.function.logical_id or len(integ.path) < 2:
         return False
-    parent = holder.attr(*integ.path[:-1])
+    parent = node_at(t, holder, integ.path[:-1])
     if not isinstance(parent, Mapping):
         return False
     for key in ("RequestParameters", "requestParameters"):
@@ -150,7 +158,7 @@ def streams_response(t: Template, integ: Integration) -> bool:
     holder = t.get(integ.subject)
     if holder is None or integ.subject == integ.function.logical_id or len(integ.path) < 2:
         return False
-    parent = holder.attr(*integ.path[:-1])
+    parent = node_at(t, holder, integ.path[:-1])
     if not isinstance(parent, Mapping):
         return False
     for key in ("ResponseTransferMode", "responseTransferMode"):
@@ -279,6 +287,28 @@ class _Assignment:
     confidence: Confidence
 
 
+# CDK's singleton functions (one per stack, named by a fixed UUID: the bucket-notification
+# handler, log retention, AwsCustomResource, bucket deployment) and its custom-resource
+# providers keep these logical ids even when the path metadata is switched off
+_RE_CDK_SINGLETON = re.compile(r"[0-9a-fA-F]{32}")
+_RE_CDK_PROVIDER = re.compile(r"^Custom.*CustomResourceProvider(?:Handler|Role)[0-9A-F]{8}$")
+
+
+def generator_of(res: Resource) -> str | None:
+    """What made a resource, when a generator did rather than the template's author: "SAM"
+    for a resource SAM's transform makes from another, "CDK" for one synthesised by the CDK
+    (`aws:cdk:path` in its Metadata, or a logical id only CDK gives). A name such a resource
+    carries was chosen by the generator, so it says nothing about the author's intent."""
+    if res.implicit:
+        return "SAM"
+    metadata = res.attr("Metadata")
+    if isinstance(metadata, Mapping) and "aws:cdk:path" in metadata:
+        return "CDK"
+    if _RE_CDK_SINGLETON.search(res.logical_id) or _RE_CDK_PROVIDER.match(res.logical_id):
+        return "CDK"
+    return None
+
+
 def _assign(ctx: TemplateContext, fn: Resource, api_fns: set[str]) -> _Assignment | None:
     t = ctx.template
     profile = ctx.profile
@@ -291,6 +321,8 @@ def _assign(ctx: TemplateContext, fn: Resource, api_fns: set[str]) -> _Assignmen
     api = profile.sizing_class("api")
     if fn.logical_id in api_fns and api is not None:
         return _Assignment(api, "it is integrated with an API", Confidence.MEDIUM)
+    if generator_of(fn) is not None:
+        return None  # a generator chose its names: the profile's name patterns do not apply
     names = [fn.logical_id]
     fname = resolve(t, fn.get("FunctionName"))[0].value if fn.has("FunctionName") else None
     if isinstance(fname, str):
@@ -439,7 +471,7 @@ def _integration_limits(
     if integ.timeout_path is None:
         return [(default, None)]
     holder = t.get(integ.subject)
-    node = holder.attr(*integ.timeout_path) if holder is not None else MISSING
+    node = node_at(t, holder, integ.timeout_path) if holder is not None else MISSING
     if node is MISSING:
         return [(default, None)]
     out: list[tuple[float | None, Outcome | None]] = []
@@ -453,6 +485,34 @@ def _integration_limits(
             limit = min(limit, HTTP_LIMIT_S)
         out.append((limit, outcome))
     return out
+
+
+def _behind_unread_definition(repo: RepoIndex, t: Template, integ: Integration) -> bool:
+    """A SAM event, with no TimeoutInMillis of its own, on an API whose OpenAPI definition
+    cannot be read (S3, outside the repository, unparsable): that definition may hold the
+    route's integration and its timeout, so the event is not judged."""
+    fn = integ.function
+    if integ.subject != fn.logical_id or integ.timeout_path is not None or len(integ.path) < 3:
+        return False
+    props = fn.get("Events", str(integ.path[2]), "Properties")
+    key = "RestApiId" if integ.kind == "REST" else "ApiId"
+    if not isinstance(props, Mapping) or key not in props:
+        return False  # the implicit API: SAM writes its definition
+    found = pointed(repo, t, props[key], API_TYPES)
+    if found is None or found[0] is not t:
+        return False
+    spec = definition(t, found[1])
+    return spec is not None and spec.body is None
+
+
+def _integration_place(t: Template, integ: Integration) -> Related:
+    """The integration as a related location: in the template, or in the OpenAPI file that
+    declares it."""
+    path = integ.timeout_path or integ.path
+    file, where = place(t, integ.subject, path)
+    if file is None:
+        return Related(integ.subject, path, "API integration")
+    return Related(integ.subject, where, "API integration", file=file)
 
 
 @template_check("AR-CMP-003")
@@ -470,6 +530,8 @@ def timeout_over_integration(ctx: TemplateContext) -> Iterator[Yielded]:
         fn = integ.function
         yield Checked(fn.logical_id)
         if integ.subject == fn.logical_id and fn.logical_id in in_body:
+            continue
+        if _behind_unread_definition(ctx.repo, t, integ):
             continue
         if invoked_asynchronously(t, integ):
             continue
@@ -505,6 +567,8 @@ def timeout_over_integration(ctx: TemplateContext) -> Iterator[Yielded]:
                 confidence = lower_confidence(confidence, Confidence.MEDIUM)
             elif outcome is not None:
                 confidence = lower_confidence(confidence, confidence_of(outcome))
+        if fn.logical_id in worst and timeout.value - limit <= worst[fn.logical_id][0]:
+            continue  # one finding per function, on its widest margin: this one is not it
         if integ.timeout_path is not None and outcome is not None and outcome.value is not NOVALUE:
             source = f"the integration's TimeoutInMillis ({_fmt(limit * 1000)} ms{_when(outcome)})"
         elif unknown:
@@ -517,7 +581,7 @@ def timeout_over_integration(ctx: TemplateContext) -> Iterator[Yielded]:
         where = (
             f"its {integ.kind} API event {integ.path[2]}"
             if integ.subject == fn.logical_id and len(integ.path) > 2
-            else integ.subject
+            else integ.subject + file_label(t, integ.subject, integ.timeout_path or integ.path)
         )
         inherited = " (from Globals.Function)" if _from_globals(t, fn, "Timeout") else ""
         margin = timeout.value - limit
@@ -525,7 +589,13 @@ def timeout_over_integration(ctx: TemplateContext) -> Iterator[Yielded]:
         message = (
             f"Function {fn.logical_id} has Timeout {_fmt(timeout.value)} s{inherited}, over "
             f"{source} of "
-            f"{where}: the client gets a 504 while the function runs on"
+            f"{where}: "
+            + (
+                "API Gateway stops waiting for the integration at that limit while the function "
+                "runs on"
+                if fn.logical_id in streaming
+                else "the client gets a 504 while the function runs on"
+            )
             + (
                 f" (only for requests that run between {_fmt(limit)} and {_fmt(timeout.value)} s)"
                 if narrow
@@ -545,7 +615,7 @@ def timeout_over_integration(ctx: TemplateContext) -> Iterator[Yielded]:
             message,
             severity=Severity.LOW if narrow else None,
             confidence=confidence,
-            related=(Related(integ.subject, integ.timeout_path or integ.path, "API integration"),),
+            related=(_integration_place(t, integ),),
         )
         if fn.logical_id not in worst or margin > worst[fn.logical_id][0]:
             worst[fn.logical_id] = (margin, hit)
@@ -661,10 +731,17 @@ def queue_consumer_unbounded(ctx: TemplateContext) -> Iterator[Yielded]:
     for link in queue_links(ctx.repo, t):
         esm, fn = link.mapping, link.function
         yield Checked(esm.logical_id)
-        if esm.has("ScalingConfig", "MaximumConcurrency"):
-            values = resolve(t, esm.get("ScalingConfig", "MaximumConcurrency"))
-            if all(o.value is not NOVALUE for o in values):
-                continue
+        bounded = False
+        # provisioned mode bounds the pollers, and so the concurrency, by MaximumPollers
+        for bound in (
+            ("ScalingConfig", "MaximumConcurrency"),
+            ("ProvisionedPollerConfig", "MaximumPollers"),
+        ):
+            if esm.has(*bound):
+                values = resolve(t, esm.get(*bound))
+                bounded = bounded or all(o.value is not NOVALUE for o in values)
+        if bounded:
+            continue
         reserved = _values(link.fn_template, fn, "ReservedConcurrentExecutions")
         conditional: Outcome | None = None
         if reserved is not None:
@@ -687,13 +764,23 @@ def queue_consumer_unbounded(ctx: TemplateContext) -> Iterator[Yielded]:
             if link.fn_template is t
             else ()
         )
+        queue = pointed(ctx.repo, t, esm.get("EventSourceArn"), ("AWS::SQS::Queue",))
+        fifo = False
+        if queue is not None and queue[1].has("FifoQueue"):
+            fifo = truthy(first(queue[0], queue[1].get("FifoQueue")).value) is True
+        backlog = (
+            "a backlog spread over many message groups (Lambda runs one batch per group at a time)"
+            if fifo
+            else "a backlog"
+        )
         yield Hit(
             esm.logical_id,
             ("Properties", "ScalingConfig", "MaximumConcurrency"),
-            f"Function {fn.logical_id}{where} consumes an SQS queue through {via} with neither "
-            "ScalingConfig.MaximumConcurrency on the mapping nor ReservedConcurrentExecutions on "
-            f"the function{note}: a backlog can scale it up until it starves the account's "
-            "concurrency",
+            f"Function {fn.logical_id}{where} consumes {'a FIFO' if fifo else 'an'} SQS queue "
+            f"through {via} with neither ScalingConfig.MaximumConcurrency (or "
+            "ProvisionedPollerConfig.MaximumPollers) on the mapping nor "
+            f"ReservedConcurrentExecutions on the function{note}: {backlog} can scale it up "
+            "until it starves the account's concurrency",
             confidence=Confidence.MEDIUM if conditional is not None else None,
             related=related,
         )
@@ -746,6 +833,8 @@ def _containers(t: Template, task: Resource) -> Iterator[tuple[int, Mapping[str,
 def privileged_container(ctx: TemplateContext) -> Iterator[Yielded]:
     t = ctx.template
     for task in t.of_type("AWS::ECS::TaskDefinition"):
+        compat = first(t, task.get("RequiresCompatibilities", default=None)).value
+        fargate_only = isinstance(compat, list) and compat == ["FARGATE"]
         for i, container in _containers(t, task):
             name = resolve(t, container.get("Name"))[0].value
             label = f"container {name}" if isinstance(name, str) else f"container #{i}"
@@ -757,7 +846,13 @@ def privileged_container(ctx: TemplateContext) -> Iterator[Yielded]:
                             task.logical_id,
                             (*base, "Privileged"),
                             f"Task definition {task.logical_id}: {label} runs Privileged"
-                            f"{_when(outcome)}, with root access to the host and its devices",
+                            f"{_when(outcome)}, "
+                            + (
+                                "which Fargate does not support: a task definition that "
+                                "requires only FARGATE is rejected with it"
+                                if fargate_only
+                                else "with root access to the host and its devices"
+                            ),
                             confidence=confidence_of(outcome),
                         )
                         break
@@ -815,13 +910,29 @@ def rolling_without_circuit_breaker(ctx: TemplateContext) -> Iterator[Yielded]:
         breaker = svc.get("DeploymentConfiguration", "DeploymentCircuitBreaker")
         if isinstance(breaker, Mapping) and intrinsic(breaker) is not None:
             continue  # chosen by Fn::If: not judged
+        # CloudWatch alarms with Rollback also roll a deployment back, but only when they go
+        # off: a task that never starts may leave every alarm quiet
+        alarms = svc.get("DeploymentConfiguration", "Alarms")
+        alarm_rollback = isinstance(alarms, Mapping) and all(
+            truthy(first(t, alarms.get(k)).value) is True for k in ("Enable", "Rollback")
+        )
+        unless = (
+            "; only its deployment alarms (DeploymentConfiguration.Alarms) roll it back, when "
+            "they go off"
+            if alarm_rollback
+            else ""
+        )
         if not isinstance(breaker, Mapping):
             yield Hit(
                 svc.logical_id,
                 base,
                 f"ECS service {svc.logical_id} uses rolling updates without a "
                 "DeploymentCircuitBreaker: a task definition that never becomes healthy keeps "
-                "the deployment churning and nothing rolls it back",
+                + (
+                    f"the deployment churning{unless}"
+                    if alarm_rollback
+                    else "the deployment churning and nothing rolls it back"
+                ),
             )
             continue
         for key in ("Enable", "Rollback"):
@@ -835,7 +946,11 @@ def rolling_without_circuit_breaker(ctx: TemplateContext) -> Iterator[Yielded]:
                 (*base, key),
                 f"ECS service {svc.logical_id}: DeploymentCircuitBreaker.{key} is {state}; "
                 + (
-                    "a failed rolling deployment is neither stopped nor rolled back"
+                    (
+                        f"a failed rolling deployment is not stopped{unless}"
+                        if alarm_rollback
+                        else "a failed rolling deployment is neither stopped nor rolled back"
+                    )
                     if key == "Enable"
                     else "a failed deployment stops but the service is not returned to its last "
                     "working task definition"

@@ -15,7 +15,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
-from reviewer.cfn.resolve import intrinsic, number, resolve, targets, truthy
+from reviewer.cfn.resolve import intrinsic, number, references, resolve, targets, truthy
 from reviewer.cfn.template import MISSING, Resource, Template
 from reviewer.checks.facts import property_hits
 from reviewer.checks.iam import Doc, Leaf, branches, lowest, nested, statements, when
@@ -664,9 +664,54 @@ _REFERENCE_VALUE = re.compile(
     r"^(\$|\{\{resolve:|arn:|method\.|integration\.|context\.|stageVariables\.)", re.IGNORECASE
 )
 _PATH_LIKE = re.compile(r"^/?[A-Za-z0-9_.-]+(/[A-Za-z0-9_.-]+)+/?$")
-_PLACEHOLDER = re.compile(
-    r"<[^>]*>|\b(enter|replace|change[ _-]?me|update[ _-]?me|your[ _-]|todo|placeholder)|x{4,}",
-    re.IGNORECASE,
+# an AWS secret access key: 40 characters of base64's alphabet, which may include "/"
+_AWS_SECRET_KEY = re.compile(r"^(?=.*[A-Z])(?=.*[a-z])(?=.*[0-9])[A-Za-z0-9/+]{40}$")
+_DIGIT_IN_WORD = re.compile(r"[A-Za-z][0-9]+[A-Za-z]")
+# Placeholders: values that stand for a credential someone still has to supply
+_PLACEHOLDER_MARKS: tuple[tuple[re.Pattern[str], str], ...] = (
+    (re.compile(r"<[^<>]*>"), "text in angle brackets"),
+    (re.compile(r"EXAMPLE", re.IGNORECASE), "an EXAMPLE marker, as in AWS's documented keys"),
+    (
+        re.compile(
+            r"(?<![a-z])(change[ _-]?(me|it|this)|update[ _-]?me|replace|(enter|insert|"
+            r"fill[ _-]?in|todo|fixme|tbd|sample)(?![a-z])|placeholder|dummy|fake|unused|"
+            r"not[ _-]?used|redacted|your[ _-])",
+            re.IGNORECASE,
+        ),
+        "a word such as CHANGE_ME, REPLACE, DUMMY or your-...",
+    ),
+    (re.compile(r"^(.)\1{3,}$|x{4,}", re.IGNORECASE), "a repeated character such as xxxx"),
+)
+# a describing value names the thing rather than being it when one of these is in it
+_NAMING_WORDS = frozenset(
+    {"value", "here", "string", "your", "api", "key", "token", "client", "id", "access", "auth"}
+)
+# words a self-describing placeholder is made of ("MyApiKey", "KeyValue", "dummy-value")
+_DESCRIBING_WORDS = frozenset(
+    {
+        "my",
+        "your",
+        "the",
+        "a",
+        "api",
+        "key",
+        "keys",
+        "value",
+        "secret",
+        "password",
+        "passwd",
+        "pass",
+        "pwd",
+        "token",
+        "client",
+        "id",
+        "access",
+        "auth",
+        "bearer",
+        "basic",
+        "here",
+        "string",
+    }
 )
 _NOT_VALUES = frozenset({"true", "false", "yes", "no", "none", "null", "n/a", "undefined"})
 
@@ -698,6 +743,60 @@ def is_credential_name(name: str) -> bool:
     return False
 
 
+def path_like(text: str) -> bool:
+    """A value that names where a secret lives rather than being one: an absolute or relative
+    path (/aws/lambda/x, ./certs/key), a URL (s3://, https://), or slash-separated names
+    (prod/db/password). Slash-separated text that looks random (an AWS secret access key, a
+    segment with digits inside a word or made of very short case-alternating runs) is not
+    path-like: "/" is one of base64's characters."""
+    if text.startswith(("/", "./", "../", "~/")) or "://" in text:
+        return True
+    if _AWS_SECRET_KEY.match(text) or not _PATH_LIKE.match(text):
+        return False
+    return not any(_random_segment(seg) for seg in text.split("/"))
+
+
+def _random_segment(segment: str) -> bool:
+    for run in re.split(r"[_.-]+", segment):
+        if _DIGIT_IN_WORD.search(run):
+            return True
+        tokens = _WORD.findall(run)
+        if len(tokens) >= 3 and len(run) / len(tokens) < 3:
+            return True
+    return False
+
+
+def placeholder_kind(value: Any) -> str | None:
+    """Why a literal is a placeholder rather than a credential ('<>', '<<Enter your secret>>',
+    CHANGE_ME, DUMMY..., xxxx, AWS's documented ...EXAMPLE... keys, "MyApiKey"), or None."""
+    if not isinstance(value, str):
+        return None
+    text = value.strip()
+    for pattern, kind in _PLACEHOLDER_MARKS:
+        if pattern.search(text):
+            return kind
+    if len(text) > 64:
+        return None
+    split = [_describing(c.lower()) for c in re.split(r"[^A-Za-z]+", text) if c]
+    found = [w for ws in split if ws is not None for w in ws]
+    # "MyApiKey", "KeyValue": a name standing for the value; "MyPassword" may be the real one
+    if all(ws is not None for ws in split) and len(found) >= 2 and _NAMING_WORDS & set(found):
+        return "only words that describe a credential"
+    return None
+
+
+def _describing(chunk: str) -> list[str] | None:
+    """The describing words `chunk` is made of ("myapikey": my, api, key), or None."""
+    best: list[list[str] | None] = [[]] + [None] * len(chunk)
+    for end in range(1, len(chunk) + 1):
+        for start in range(max(0, end - 8), end):
+            prefix = best[start]
+            if prefix is not None and chunk[start:end] in _DESCRIBING_WORDS:
+                best[end] = [*prefix, chunk[start:end]]
+                break
+    return best[len(chunk)]
+
+
 def plaintext(value: Any) -> bool:
     """A literal that could be a secret: a non-empty string that is not an ARN, a boolean, a
     number, a dynamic reference, a path-like name or an expression."""
@@ -708,7 +807,7 @@ def plaintext(value: Any) -> bool:
         return False
     if _REFERENCE_VALUE.match(text) or "{{resolve:" in text or "${" in text:
         return False
-    return not _PATH_LIKE.match(text)
+    return not path_like(text)
 
 
 @dataclass(frozen=True)
@@ -807,10 +906,12 @@ def _secret_string(value: str, path: tuple[str | int, ...], where: str) -> Itera
                 return
 
 
-_PLACEHOLDER_NOTE = (
-    "; it looks like a placeholder, which invites pasting the real credential into the "
-    "template: take it from Secrets Manager instead"
-)
+# attributes that return a credential, by resource type
+SECRET_ATTRIBUTES = {
+    "AWS::AppSync::ApiKey": ("ApiKey", "AppSync API key"),
+    "AWS::IAM::AccessKey": ("SecretAccessKey", "IAM secret access key"),
+    "AWS::Cognito::UserPoolClient": ("ClientSecret", "Cognito app client secret"),
+}
 
 
 @template_check("AR-DAT-007")
@@ -821,17 +922,33 @@ def plaintext_secret(ctx: TemplateContext) -> Iterator[Yielded]:
             continue  # SAM-generated: judged on the SAM source
         for secret in _secrets_in(t, res.properties, ("Properties",), res.logical_id):
             leaf = secret.leaf
-            placeholder = bool(_PLACEHOLDER.search(str(leaf.value)))
-            conf = Confidence.MEDIUM if leaf.conditions else None
+            kind = placeholder_kind(leaf.value)
+            if kind is not None:
+                yield Hit(
+                    res.logical_id,
+                    leaf.path,
+                    f"{res.logical_id} writes a placeholder ({kind}) under the credential name "
+                    f"{secret.name}{when(leaf.conditions)}: it is not a credential, but the "
+                    "template has to be edited to put the real one here, where anyone who can "
+                    "read the template or the stack would read it; take it from a NoEcho "
+                    "parameter without a Default or a {{resolve:secretsmanager:...}} reference",
+                    variant="placeholder",
+                )
+                continue
             yield Hit(
                 res.logical_id,
                 leaf.path,
                 f"{res.logical_id} writes a {len(str(leaf.value).strip())}-character literal "
                 f"under the credential name {secret.name}{when(leaf.conditions)}: anyone who can "
                 "read the template, the stack or the resource configuration can read it (value "
-                "not shown)" + (_PLACEHOLDER_NOTE if placeholder else ""),
-                confidence=Confidence.LOW if placeholder else conf,
+                "not shown)",
+                confidence=Confidence.MEDIUM if leaf.conditions else None,
             )
+    yield from _parameter_defaults(t)
+    yield from _published_in_outputs(t)
+
+
+def _parameter_defaults(t: Template) -> Iterator[Hit]:
     for pname, decl in t.parameters.items():
         if not isinstance(pname, str) or not isinstance(decl, Mapping) or "Default" not in decl:
             continue
@@ -841,17 +958,120 @@ def plaintext_secret(ctx: TemplateContext) -> Iterator[Yielded]:
         if not is_credential_name(pname) or not plaintext(decl.get("Default")):
             continue
         noecho = truthy(decl.get("NoEcho")) is True
-        placeholder = bool(_PLACEHOLDER.search(str(decl.get("Default"))))
+        kind = placeholder_kind(decl.get("Default"))
+        if kind is not None:
+            yield Hit(
+                None,
+                ("Parameters", pname, "Default"),
+                f"Parameter {pname} has a placeholder Default ({kind}) under a credential name: "
+                "it is not a credential, but a deployment that does not pass the parameter runs "
+                "with the placeholder as the credential; remove the Default so the real value "
+                "must be given"
+                + ("" if noecho else ", and set NoEcho so it is masked in the console and API"),
+                variant="placeholder",
+            )
+            continue
         masked = " (NoEcho only masks it in the console and API, not in the template)"
         yield Hit(
             None,
             ("Parameters", pname, "Default"),
             f"Parameter {pname} has a literal Default under a credential name"
             + (masked if noecho else "")
-            + ": the secret is stored in the template (value not shown)"
-            + (_PLACEHOLDER_NOTE if placeholder else ""),
-            confidence=Confidence.LOW if placeholder else None,
+            + ": the secret is stored in the template (value not shown)",
         )
+
+
+def _published_in_outputs(t: Template) -> Iterator[Hit]:
+    """Outputs whose value is a credential the stack created (an AppSync API key, an IAM
+    secret access key, a Cognito client secret): DescribeStacks returns it to anyone allowed
+    to describe the stack, and an Export hands it to every stack of the account and region."""
+    for oname, node in t.outputs.items():
+        if not isinstance(oname, str) or not isinstance(node, Mapping) or "Value" not in node:
+            continue
+        exported = (
+            " and its Export hands it to every stack in the account and region"
+            if "Export" in node
+            else ""
+        )
+        secret_parameter = next(
+            (name for name in parameter_refs(t, node.get("Value")) if _secret_parameter(t, name)),
+            None,
+        )
+        if secret_parameter is not None:
+            yield Hit(
+                None,
+                ("Outputs", oname, "Value"),
+                f"Output {oname} shows the value of parameter {secret_parameter}, a credential: "
+                "CloudFormation masks NoEcho parameters in the console and API but not in "
+                f"Outputs, so anyone allowed cloudformation:DescribeStacks reads it{exported}; "
+                "remove the output",
+                variant="output",
+            )
+            continue
+        for ref in references(t, node.get("Value"), ("Outputs", oname, "Value")):
+            res = t.get(ref.target)
+            if res is None or res.type not in SECRET_ATTRIBUTES:
+                continue
+            attr, what = SECRET_ATTRIBUTES[res.type]
+            if ref.attr != attr:
+                continue  # Ref gives the ARN or the id, not the credential
+            yield Hit(
+                None,
+                ("Outputs", oname, "Value"),
+                f"Output {oname} publishes the {what} of {res.logical_id} "
+                f"({res.logical_id}.{attr}): anyone allowed cloudformation:DescribeStacks on the "
+                f"stack reads it{exported}; hand it over through Secrets Manager or read it "
+                "where it is needed",
+                variant="appsync-key-output" if res.type == "AWS::AppSync::ApiKey" else "output",
+                related=(Related(res.logical_id, (), what),),
+            )
+            break
+
+
+def _secret_parameter(t: Template, name: str) -> bool:
+    decl = t.parameters.get(name)
+    if not isinstance(decl, Mapping):
+        return False
+    ptype = decl.get("Type")
+    if isinstance(ptype, str) and ptype.startswith("AWS::SSM::Parameter"):
+        return False  # the value names an SSM parameter
+    return truthy(decl.get("NoEcho")) is True or is_credential_name(name)
+
+
+_SUB_NAME = re.compile(r"\$\{([A-Za-z0-9]+)\}")
+MAX_OUTPUT_NODES = 10_000
+
+
+def parameter_refs(t: Template, node: Any) -> list[str]:
+    """The template parameters a value reads (Ref and ${Name} in Fn::Sub), in order; the walk
+    stops after MAX_OUTPUT_NODES nodes."""
+    found: list[str] = []
+    stack: list[Any] = [node]
+    seen = 0
+    while stack and seen < MAX_OUTPUT_NODES:
+        cur = stack.pop()
+        seen += 1
+        fn = intrinsic(cur)
+        if fn is not None and fn[0] == "Ref" and isinstance(fn[1], str):
+            if fn[1] in t.parameters and fn[1] not in found:
+                found.append(fn[1])
+            continue
+        if fn is not None and fn[0] == "Fn::Sub":
+            body = fn[1][0] if isinstance(fn[1], list) and fn[1] else fn[1]
+            local = fn[1][1] if isinstance(fn[1], list) and len(fn[1]) > 1 else {}
+            if isinstance(body, str):
+                for name in _SUB_NAME.findall(body):
+                    own = isinstance(local, Mapping) and name in local
+                    if not own and name in t.parameters and name not in found:
+                        found.append(name)
+            if isinstance(local, Mapping):
+                stack.extend(local.values())
+            continue
+        if isinstance(cur, Mapping):
+            stack.extend(cur.values())
+        elif isinstance(cur, list):
+            stack.extend(cur)
+    return found
 
 
 # -- AR-DAT-008: data stores without encryption --------------------------------------------------

@@ -19,6 +19,7 @@ from reviewer.cfn.resolve import (
 )
 from reviewer.cfn.template import MISSING, Resource, Template
 from reviewer.checks.facts import confidence_of
+from reviewer.lifecycle import lifecycle
 from reviewer.model import Checked, Confidence, Hit, NotJudged, Path, Related, Severity
 from reviewer.registry import Check, TemplateContext, Yielded, template_check
 from reviewer.repo import RepoIndex
@@ -794,12 +795,102 @@ def cache_or_search_single_az(ctx: TemplateContext) -> Iterator[Yielded]:
         )
 
 
+# -- AR-DBS-006 -------------------------------------------------------------------------------
+
+_ENGINE_TYPES = ("AWS::RDS::DBInstance", "AWS::RDS::DBCluster", "AWS::RDS::GlobalCluster")
+_KIND = {
+    "AWS::RDS::DBInstance": "DB instance",
+    "AWS::RDS::DBCluster": "DB cluster",
+    "AWS::RDS::GlobalCluster": "global cluster",
+}
+_NO_EXTENDED_SUPPORT = "open-source-rds-extended-support-disabled"
+
+
+def _texts_of(t: Template, node: Any) -> list[tuple[str, Outcome]]:
+    """The literal strings a value can take, one per Fn::If branch (unresolved ones left out)."""
+    if node is MISSING or node is None:
+        return []
+    return [(o.value, o) for o in resolve(t, node) if isinstance(o.value, str)]
+
+
+@template_check("AR-DBS-006")
+def past_end_of_support(ctx: TemplateContext) -> Iterator[Yielded]:
+    t = ctx.template
+    table = lifecycle()
+    for res in t:
+        retired = table.service(res.type)
+        if retired is not None:
+            yield Checked(res.logical_id)
+            if retired.end <= ctx.today:
+                yield Hit(
+                    res.logical_id,
+                    (),
+                    f"{res.type} {res.logical_id} belongs to {retired.name}, which AWS ended on "
+                    f"{retired.end.isoformat()}: the service is discontinued, so the stack "
+                    f"cannot create or use it; move the data to {retired.successor}",
+                    variant="retired-service",
+                )
+            continue
+        if res.type not in _ENGINE_TYPES:
+            continue
+        if res.type == "AWS::RDS::DBInstance" and res.has("DBClusterIdentifier"):
+            continue  # an Aurora instance: its cluster carries the engine version
+        engines = _texts_of(t, res.get("Engine"))
+        if not engines:
+            continue
+        yield Checked(res.logical_id)
+        versions: list[tuple[str | None, Outcome | None]] = list(
+            _texts_of(t, res.get("EngineVersion"))
+        ) or [(None, None)]
+        for engine, e_out in engines:
+            for version, v_out in versions:
+                retired = table.engine(engine, version)
+                if retired is None or retired.end > ctx.today:
+                    continue
+                outcomes = [o for o in (e_out, v_out) if o is not None]
+                confidence = min(
+                    (confidence_of(o) for o in outcomes), key=lambda c: c.rank, default=None
+                )
+                when = "".join(_when(o) for o in outcomes)
+                written = f"{engine} {version}" if version else engine
+                lifecycle_support = [v for v, _ in _texts_of(t, res.get("EngineLifecycleSupport"))]
+                end = retired.end.isoformat()
+                if not retired.extended_support:
+                    consequence = (
+                        f"it reached its end of life on {end}, before RDS Extended Support "
+                        "existed, and is no longer offered: creating it fails"
+                    )
+                elif _NO_EXTENDED_SUPPORT in lifecycle_support:
+                    consequence = (
+                        f"its standard support ended on {end} and EngineLifecycleSupport turns "
+                        "RDS Extended Support off, so RDS refuses to create a database on this "
+                        "version and upgrades an existing one to a supported major version"
+                    )
+                else:
+                    consequence = (
+                        f"its standard support ended on {end}, so RDS enrols it in RDS Extended "
+                        "Support, billed per vCPU-hour with fixes for critical and high CVEs "
+                        "only, and upgrades it automatically when that ends"
+                    )
+                kind = _KIND[res.type]
+                yield Hit(
+                    res.logical_id,
+                    ("Properties", "EngineVersion" if version else "Engine"),
+                    f"{kind[0].upper()}{kind[1:]} {res.logical_id} runs {written}{when} "
+                    f"({retired.name}): {consequence}; move to {retired.successor}",
+                    confidence=None if confidence is Confidence.HIGH else confidence,
+                    variant=None if retired.extended_support else "not-offered",
+                )
+                break
+
+
 CHECKS: tuple[Check, ...] = (
     provisioned_without_autoscaling,
     stateful_without_retain,
     too_many_tables,
     no_multi_region_copy,
     cache_or_search_single_az,
+    past_end_of_support,
 )
 
 # Rules of this layer whose check is not built yet (their YAML exists in rules/).

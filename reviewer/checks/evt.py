@@ -818,6 +818,25 @@ def _present(t: Template, node: Any, *path: str) -> tuple[bool, tuple[str, ...]]
     return (not gaps), tuple(gaps)
 
 
+def _async_limits(repo: RepoIndex, t: Template, fn: Resource) -> tuple[str, str]:
+    """How many retries and how much event age Lambda allows before it discards an event,
+    for a message: the EventInvokeConfig's MaximumRetryAttempts and MaximumEventAgeInSeconds
+    when written as numbers, else Lambda's defaults (two retries, six hours)."""
+    retries, age = "Lambda's two retries", "six hours"
+    for cfg, _ in _on_failure_configs(repo, t, fn):
+        n = number(resolve(t, cfg.get("MaximumRetryAttempts"))[0].value)
+        if cfg.has("MaximumRetryAttempts") and n is not None:
+            retries = (
+                "its first attempt (MaximumRetryAttempts 0)"
+                if n == 0
+                else f"{n:g} retr{'y' if n == 1 else 'ies'} (MaximumRetryAttempts)"
+            )
+        a = number(resolve(t, cfg.get("MaximumEventAgeInSeconds"))[0].value)
+        if cfg.has("MaximumEventAgeInSeconds") and a is not None:
+            age = f"{a:g} s (MaximumEventAgeInSeconds)"
+    return retries, age
+
+
 @template_check("AR-EVT-004")
 def async_function_without_dlq(ctx: TemplateContext) -> Iterator[Yielded]:
     t = ctx.template
@@ -856,16 +875,17 @@ def async_function_without_dlq(ctx: TemplateContext) -> Iterator[Yielded]:
             (res := t.get(rid)) is not None and recurring_schedule(t, res)
             for rid, _ in invokers[fid]
         )
+        retries, age = _async_limits(ctx.repo, t, fn)
         if scheduled:
             consequence = (
-                "a run that still fails after Lambda's two retries is dropped with no record; "
+                f"a run that still fails after {retries} is dropped with no record; "
                 "the schedule's event carries no data and the next tick runs again, so what is "
                 "lost is the knowledge that a run failed"
             )
         else:
             consequence = (
-                "an event that still fails after Lambda's two retries (or is older than six "
-                "hours) is discarded with no record"
+                f"an event that still fails after {retries}, or is older than {age}, is "
+                "discarded with no record"
             )
         yield Hit(
             fid,
@@ -966,7 +986,7 @@ def _delivery(service: str, kind: str | None, local: Resource | None) -> str:
     what = "events" if service == "EventBridge" else "messages"
     if kind == "http-endpoint":
         within = (
-            "EventBridge's retries (up to 24 hours)"
+            "EventBridge's retries (up to 24 hours by default)"
             if service == "EventBridge"
             else "SNS's retries"
         )
@@ -1300,6 +1320,232 @@ def _ordering(t: Template, queue: Resource, patterns: tuple[str, ...]) -> Iterat
         return
 
 
+# -- AR-EVT-008 -------------------------------------------------------------------------------
+
+_STREAM_TYPES = {
+    "AWS::Kinesis::Stream": "Kinesis",
+    "AWS::Kinesis::StreamConsumer": "Kinesis",
+    "AWS::DynamoDB::Table": "DynamoDB",
+    "AWS::DynamoDB::GlobalTable": "DynamoDB",
+    "AWS::MSK::Cluster": "MSK",
+    "AWS::MSK::ServerlessCluster": "MSK",
+}
+_SAM_STREAM_EVENTS = {
+    "Kinesis": "Kinesis",
+    "DynamoDB": "DynamoDB",
+    "MSK": "MSK",
+    "SelfManagedKafka": "Kafka",
+}
+_STREAM_LABEL = {
+    "Kinesis": "Kinesis stream",
+    "DynamoDB": "DynamoDB stream",
+    "MSK": "Amazon MSK topic",
+    "Kafka": "self-managed Kafka topic",
+}
+
+
+def stream_source(
+    repo: RepoIndex, template: Template, esm: Resource
+) -> tuple[str, tuple[Template, Resource] | None] | None:
+    """The kind of stream an event source mapping reads (Kinesis, DynamoDB, MSK, Kafka) and
+    the stream's resource when the template declares it, or None for a queue, a broker or a
+    source that cannot be told."""
+    event = sam_event(template, esm)
+    if event is not None:
+        kind = event[2].get("Type")
+        if not isinstance(kind, str) or kind not in _SAM_STREAM_EVENTS:
+            return None
+        found = pointed(repo, template, esm.get("EventSourceArn"), tuple(_STREAM_TYPES))
+        return _SAM_STREAM_EVENTS[kind], found
+    if esm.has("SelfManagedEventSource"):
+        return "Kafka", None
+    node = esm.get("EventSourceArn")
+    found = pointed(repo, template, node, tuple(_STREAM_TYPES))
+    if found is not None:
+        return _STREAM_TYPES[found[1].type], found
+    for text, _ in _texts(template, node):
+        low = text.lower()
+        if ":kinesis:" in low:
+            return "Kinesis", None
+        if ":dynamodb:" in low and "/stream/" in low:
+            return "DynamoDB", None
+        if ":kafka:" in low:
+            return "MSK", None
+    return None
+
+
+def _unbounded(template: Template, esm: Resource, name: str) -> bool:
+    """The setting is unset or -1 (no limit) in every branch; an unresolvable value counts as
+    a limit (benefit of the doubt)."""
+    node = esm.get(name)
+    if node is MISSING:
+        return True
+    outcomes = resolve(template, node)
+    return all(o.value is NOVALUE or number(o.value) == -1 for o in outcomes)
+
+
+def _expiry(kind: str, stream: tuple[Template, Resource] | None) -> str:
+    """When a record leaves the stream, for the message."""
+    if kind == "DynamoDB":
+        return "after 24 hours, when it leaves the DynamoDB stream"
+    if kind == "Kinesis":
+        if stream is not None and stream[1].type == "AWS::Kinesis::Stream":
+            hours = number(resolve(stream[0], stream[1].get("RetentionPeriodHours"))[0].value)
+            if stream[1].has("RetentionPeriodHours") and hours is not None:
+                return f"after {hours:g} hours, the stream's RetentionPeriodHours"
+            if not stream[1].has("RetentionPeriodHours"):
+                return "after 24 hours, the stream's default retention"
+        return "when it leaves the stream, after 24 hours by default and up to 365 days"
+    return "when the topic's retention removes it"
+
+
+def _no_limit(esm: Resource) -> str:
+    """How a mapping leaves its retries unlimited, for a message."""
+    retry = (
+        "MaximumRetryAttempts -1" if esm.has("MaximumRetryAttempts") else "no MaximumRetryAttempts"
+    )
+    age = (
+        "MaximumRecordAgeInSeconds -1"
+        if esm.has("MaximumRecordAgeInSeconds")
+        else "no MaximumRecordAgeInSeconds"
+    )
+    return f"{retry} and {age} (unlimited retries)"
+
+
+def _stalled(template: Template, esm: Resource, kind: str) -> str:
+    """What waits behind a batch that keeps failing, for a message."""
+    if kind in ("MSK", "Kafka"):
+        return "the partition processes nothing else"
+    factor = number(resolve(template, esm.get("ParallelizationFactor"))[0].value)
+    if esm.has("ParallelizationFactor") and (factor is None or factor > 1):
+        return "the shard's later records with the same partition key wait"
+    return "the shard processes nothing else"
+
+
+def _written(template: Template, res: Resource, name: str) -> str:
+    """A property's value as written, for a message."""
+    value = resolve(template, res.get(name))[0].value
+    found = number(value)
+    return f"{found:g}" if found is not None else "(unresolved)"
+
+
+def _batch_isolated(template: Template, esm: Resource) -> bool:
+    """BisectBatchOnFunctionError true, or the function reports batch item failures."""
+    if any(
+        truthy(o.value) is True for o in resolve(template, esm.get("BisectBatchOnFunctionError"))
+    ):
+        return True
+    types = esm.get("FunctionResponseTypes")
+    for outcome in resolve(template, types) if types is not MISSING else ():
+        value = outcome.value
+        if isinstance(value, list) and "ReportBatchItemFailures" in value:
+            return True
+    return False
+
+
+def _function_dlq(
+    repo: RepoIndex, template: Template, esm: Resource
+) -> tuple[Resource, str] | None:
+    """The consuming function and the property holding its dead-letter queue, when set."""
+    fn = _lambda_of(repo, template, esm.get("FunctionName"))
+    if fn is None or fn[0] is not template:
+        return None
+    prop = "DeadLetterQueue" if fn[1].type == "AWS::Serverless::Function" else "DeadLetterConfig"
+    ok, _gaps = _present(template, fn[1].get(prop), "TargetArn")
+    return (fn[1], prop) if ok else None
+
+
+@template_check("AR-EVT-008", cross_file=True)
+def stream_without_failure_handling(ctx: TemplateContext) -> Iterator[Yielded]:
+    t = ctx.template
+    for esm in t.of_type("AWS::Lambda::EventSourceMapping"):
+        source = stream_source(ctx.repo, t, esm)
+        if source is None:
+            continue
+        kind, stream = source
+        yield Checked(esm.logical_id)
+        where = _where(t, esm)
+        fn = _lambda_of(ctx.repo, t, esm.get("FunctionName"))
+        fname = fn[1].logical_id if fn is not None else "its function"
+        if where != esm.logical_id:
+            article = "an" if kind == "MSK" else "a"
+            head = f"{where[0].upper()}{where[1:]} ({article} {_STREAM_LABEL[kind]})"
+        else:
+            head = f"Event source mapping {where} ({_STREAM_LABEL[kind]} to {fname})"
+        destination, gaps = _present(t, esm.get("DestinationConfig"), "OnFailure", "Destination")
+        retries_unbounded = _unbounded(t, esm, "MaximumRetryAttempts")
+        age_unbounded = _unbounded(t, esm, "MaximumRecordAgeInSeconds")
+        # Kafka: with an on-failure destination and unlimited retries Lambda caps them at 10
+        unbounded = (
+            retries_unbounded and age_unbounded and not (kind in ("MSK", "Kafka") and destination)
+        )
+        expiry = _expiry(kind, stream)
+        dlq = _function_dlq(ctx.repo, t, esm)
+        conf = Confidence.MEDIUM if gaps else None
+        if not destination:
+            when = f" when {' and '.join(gaps)}" if gaps else ""
+            if unbounded:
+                what = (
+                    f"has no DestinationConfig.OnFailure{when}, {_no_limit(esm)}: a batch that "
+                    f"keeps failing is retried until its oldest record expires ({expiry}); "
+                    f"{_stalled(t, esm, kind)} meanwhile, and the expired records are then "
+                    "dropped with no copy kept"
+                )
+            else:
+                limits = [
+                    f"{name} {_written(t, esm, name)}"
+                    for name in ("MaximumRetryAttempts", "MaximumRecordAgeInSeconds")
+                    if not _unbounded(t, esm, name)
+                ] or ["its retries"]
+                what = (
+                    f"has no DestinationConfig.OnFailure{when}: the records of a batch that still "
+                    f"fails when {' or '.join(limits)} run{'s' if len(limits) == 1 else ''} out "
+                    "are skipped with no copy kept"
+                )
+            related: tuple[Related, ...] = ()
+            if dlq is not None:
+                what += (
+                    f"; the DeadLetter{'Queue' if dlq[1] == 'DeadLetterQueue' else 'Config'} of "
+                    f"{dlq[0].logical_id} does not catch them: Lambda sends only failed "
+                    "asynchronous invocations there, never stream records"
+                )
+                related = (
+                    Related(
+                        dlq[0].logical_id,
+                        ("Properties", dlq[1]),
+                        "function-level dead-letter queue, never used for stream records",
+                    ),
+                )
+            yield Hit(
+                esm.logical_id,
+                ("Properties", "DestinationConfig", "OnFailure"),
+                f"{head} {what} (set DestinationConfig.OnFailure.Destination to a queue, topic "
+                f"or bucket{', and MaximumRetryAttempts' if unbounded else ''})",
+                confidence=conf,
+                related=related,
+                variant="function-dlq" if dlq is not None else None,
+            )
+        elif unbounded:
+            yield Hit(
+                esm.logical_id,
+                ("Properties", "MaximumRetryAttempts"),
+                f"{head} has {_no_limit(esm)}: a batch that keeps failing is retried until its "
+                f"oldest record expires ({expiry}) before the on-failure destination receives "
+                f"it, and {_stalled(t, esm, kind)} meanwhile (set MaximumRetryAttempts)",
+                variant="unbounded-retries",
+            )
+        if kind in ("Kinesis", "DynamoDB") and not _batch_isolated(t, esm):
+            yield Hit(
+                esm.logical_id,
+                ("Properties", "BisectBatchOnFunctionError"),
+                f"{head} neither sets BisectBatchOnFunctionError nor reports batch item failures "
+                "(FunctionResponseTypes ReportBatchItemFailures): one record that fails makes its "
+                "whole batch fail, so the batch's other records are retried with it and, when "
+                "Lambda gives up on the batch, discarded with it",
+                variant="no-bisect",
+            )
+
+
 CHECKS: tuple[Check, ...] = (
     queue_without_dlq,
     dlq_retention_not_longer,
@@ -1308,6 +1554,7 @@ CHECKS: tuple[Check, ...] = (
     delivery_without_dlq,
     sqs_without_partial_batch,
     queue_differs_from_profile,
+    stream_without_failure_handling,
 )
 
 # Rules of this layer whose check is not built yet (their YAML exists in rules/).

@@ -3,6 +3,12 @@
 Policies are walked as written: every `Fn::If` branch is followed with its text path (so a
 finding points into the branch at fault and names its condition), parameter defaults lower
 the confidence, and what cannot be resolved never yields a high-confidence finding.
+
+An identity's explicit Deny statements (its own policies, the policies attached to it in the
+template, its SAM Policies) are read with its Allows: a certain Deny that covers a grant
+removes it, one that may cover part of it is said in the finding. Facts about AWS come from
+dated data files in reviewer/data/: action classes (iam_actions.yaml), IAM service prefixes
+(iam_prefixes.yaml) and the AWS managed policies that grant too much (managed_policies.yaml).
 """
 
 from __future__ import annotations
@@ -10,8 +16,9 @@ from __future__ import annotations
 import functools
 import json
 import re
+import weakref
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import IntEnum
 from pathlib import Path as FsPath
 from typing import Any, TypeVar
@@ -25,7 +32,11 @@ from reviewer.checks.facts import IDENTITY_TYPES, LAMBDA_TYPES
 from reviewer.model import Confidence, Hit, Path, Related
 from reviewer.registry import Check, TemplateContext, Yielded, template_check
 
-_DATA = FsPath(__file__).resolve().parent.parent / "data" / "iam_actions.yaml"
+_DATA_DIR = FsPath(__file__).resolve().parent.parent / "data"
+_DATA = _DATA_DIR / "iam_actions.yaml"
+_PREFIX_DATA = _DATA_DIR / "iam_prefixes.yaml"
+_MANAGED_DATA = _DATA_DIR / "managed_policies.yaml"
+_ACCOUNT_LEVEL_DATA = _DATA_DIR / "iam_no_resource_level.json"
 
 # -- walking written values ---------------------------------------------------------------------
 
@@ -319,28 +330,33 @@ _Verdict = TypeVar("_Verdict")
 
 
 def judged_identity_docs(
-    t: Template, judge: Callable[[Template, Doc], list[_Verdict]]
+    t: Template, judge: Callable[[Template, Doc, DenyGroups], list[_Verdict]]
 ) -> Iterator[tuple[Doc, _Verdict]]:
     """(document, verdict) for each identity policy document (as identity_docs gives them) and
-    each verdict `judge` gives on it. A document written once and held by many resources (SAM
-    Globals merged into every function) is judged once: the work grows with what is written,
-    not with the number of functions times the statements. `judge` must not depend on which
-    resource holds the document (its messages name the resource: the caller adds it)."""
+    each verdict `judge` gives on it, knowing the explicit Denies that apply to its holder. A
+    document written once and held by many resources (SAM Globals merged into every function)
+    is judged once per distinct set of Denies: the work grows with what is written, not with
+    the number of functions times the statements. `judge` must not depend on which resource
+    holds the document (its messages name the resource: the caller adds it)."""
     items: _ItemMemo = {}
-    verdicts: dict[tuple[int, Path, tuple[str, ...], bool], tuple[Any, list[_Verdict]]] = {}
+    denies = identity_denies(t)
+    verdicts: dict[
+        tuple[int, Path, tuple[str, ...], bool, DenyGroups], tuple[Any, list[_Verdict]]
+    ] = {}
     for res in _identity_holders(t):
+        held = denies.get(res.logical_id, ())
         for written in _written(t, res, items):
-            key = (id(written.document), written.path, written.conditions, written.assumed)
+            key = (id(written.document), written.path, written.conditions, written.assumed, held)
             known = verdicts.get(key)
             if known is None or known[0] is not written.document:
-                known = (written.document, judge(t, written.held_by(res)))
+                known = (written.document, judge(t, written.held_by(res), held))
                 verdicts[key] = known
             for verdict in known[1]:
                 yield written.held_by(res), verdict
 
 
 def judged_identity_groups(
-    t: Template, judge: Callable[[Template, Doc], list[_Verdict]]
+    t: Template, judge: Callable[[Template, Doc, DenyGroups], list[_Verdict]]
 ) -> Iterator[tuple[tuple[Doc, ...], _Verdict]]:
     """Each verdict of judged_identity_docs once, with every resource that holds the written
     document, in the order they come: a policy written once in SAM Globals (or through a YAML
@@ -557,10 +573,25 @@ def _facts() -> _Facts:
     )
 
 
+@functools.cache
+def _account_level() -> dict[str, frozenset[str]]:
+    """The actions the Service Authorization Reference gives no resource type, by service
+    prefix (reviewer/data/iam_no_resource_level.json, dated; bench/refresh_iam_prefixes.py)."""
+    data = json.loads(_ACCOUNT_LEVEL_DATA.read_text(encoding="utf-8"))
+    return {str(k): frozenset(str(a) for a in v) for k, v in data["actions"].items()}
+
+
 def without_resource_level(action: str) -> bool:
-    """True for actions that accept only Resource "*" (a wildcard only when the data lists it,
-    or it lies inside a listed prefix: "xray:Put*" passes, "s3:Put*" does not)."""
-    return _facts().no_resource_level.covers(action)
+    """True for actions that accept only Resource "*": a named action the Service
+    Authorization Reference gives no resource type (bedrock:CreateAgent), or one the hand-kept
+    list in iam_actions.yaml covers (a wildcard only when it lies inside a listed prefix:
+    "xray:Put*" passes, "s3:Put*" does not)."""
+    if _facts().no_resource_level.covers(action):
+        return True
+    service, sep, name = action.strip().lower().partition(":")
+    if not sep or "*" in name or "?" in name:
+        return False
+    return name in _account_level().get(service, frozenset())
 
 
 def is_write_action(action: str) -> bool:
@@ -707,6 +738,19 @@ _WILDCARD_VARIANTS: dict[Reach, str] = {
 }
 
 
+_ESCALATION_SAID = {
+    "iam": "grant itself any other permission, which makes it an administrator",
+    "sts": "assume every role whose trust policy trusts this account, with that role's permissions",
+    "organizations": "change the organization: create and remove accounts and change "
+    "service control policies",
+}
+_TELEMETRY_SAID = {
+    "logs": "read and delete every log group",
+    "cloudwatch": "change and delete every metric alarm and dashboard",
+    "xray": "read every trace",
+}
+
+
 def _wildcard_said(worst: _Grant, names: list[str], count: int) -> str:
     services = list(dict.fromkeys(n.split(":")[0] for n in names if n not in ("*", "*:*")))
     scope = f"every action of {', '.join(services)} on every resource in the account"
@@ -715,9 +759,9 @@ def _wildcard_said(worst: _Grant, names: list[str], count: int) -> str:
         why = "which is full administrator access"
     elif worst.reach is Reach.ESCALATION:
         esc = [n for n in names if service_reach(n) is Reach.ESCALATION]
-        why = (
-            f"{', '.join(esc)} lets the holder grant itself any other permission, which makes "
-            "it an administrator"
+        why = "; ".join(
+            f"{n} lets the holder {_ESCALATION_SAID.get(n.split(':')[0].lower(), _ESCALATION_SAID['iam'])}"
+            for n in esc
         )
     elif worst.reach is Reach.DATA:
         why = "the holder can read, change or delete everything these services hold"
@@ -727,9 +771,14 @@ def _wildcard_said(worst: _Grant, names: list[str], count: int) -> str:
             "account's cost"
         )
     else:
+        parts = [
+            _TELEMETRY_SAID.get(svc.lower(), "read and delete its telemetry")
+            for svc in services
+            if service_reach(f"{svc}:*") is Reach.TELEMETRY
+        ]
         why = (
-            "the holder can read and delete every log group, metric, trace and alarm (though "
-            "not application data or permissions)"
+            f"the holder can {_names(list(dict.fromkeys(parts)))} (though not application data "
+            "or permissions)"
         )
     sep = ", " if worst.reach is Reach.ADMIN else "; "
     return (
@@ -739,19 +788,75 @@ def _wildcard_said(worst: _Grant, names: list[str], count: int) -> str:
     )
 
 
-def _star_on_star(t: Template, doc: Doc) -> list[Verdict]:
+def _star_on_star(t: Template, doc: Doc, denies: DenyGroups) -> list[Verdict]:
     grants: list[_Grant] = []
+    narrowed: list[Deny] = []
+    limits: list[Deny] = []
     for index, stmt in enumerate(statements(t, doc)):
         allow, wild, star = _full_wildcards(t, stmt)
         if allow is None or not wild or star is None:
             continue
-        names = tuple(dict.fromkeys(str(a.value) for a in wild))
-        conds, assumed, conf = _merge(allow, wild[0], star)
+        kept: list[Leaf] = []
+        left: list[str] = []
+        for leaf in wild:
+            if unknown_prefix(str(leaf.value)) is not None:
+                continue  # grants nothing: AR-IAM-008
+            cover, deny = cover_all(str(leaf.value), denies)
+            if cover is Cover.REMOVED:
+                continue
+            kept.append(leaf)
+            if deny is not None:
+                limited = _left_by_not_action(str(leaf.value), deny)
+                if limited:
+                    left.extend(limited)  # what a Deny with NotAction on "*" leaves
+                    limits.append(deny)
+                    continue
+                narrowed.append(deny)
+            left.append(str(leaf.value))
+        if not kept:
+            continue
+        names = tuple(dict.fromkeys(left))
+        conds, assumed, conf = _merge(allow, kept[0], star)
         reach = max(service_reach(n) for n in names)
-        grants.append(_Grant(index, reach, _at(wild[0], star), names, conds, assumed, conf))
-    return _one_per_document(
-        grants, lambda w, names: _wildcard_said(w, names, len(grants)), _WILDCARD_VARIANTS
+        grants.append(_Grant(index, reach, _at(kept[0], star), names, conds, assumed, conf))
+    verdicts = _narrowed(
+        _one_per_document(
+            grants, lambda w, names: _wildcard_said(w, names, len(grants)), _WILDCARD_VARIANTS
+        ),
+        narrowed,
     )
+    if limits:
+        where = ", ".join(dict.fromkeys(d.where for d in limits))
+        note = f" (what the Deny of everything else in {where} leaves of the written actions)"
+        verdicts = [replace(v, said=v.said.replace(": ", note + ": ", 1)) for v in verdicts]
+    return verdicts
+
+
+def _left_by_not_action(action: str, deny: Deny) -> list[str]:
+    """The whole-service wildcards an Allow of `action` keeps under a Deny of everything but
+    them (NotAction) on every resource: what the identity is really granted."""
+    if not deny.not_action or deny.not_resource or "*" not in deny.resources:
+        return []
+    text = action.strip().lower()
+    left = [q for q in deny.actions if _actions_overlap(q, text)]
+    if left and all(_is_full_wildcard(q) and _action_covers(text, q) for q in left):
+        return left
+    return []
+
+
+def _narrowed(verdicts: list[Verdict], denies: list[Deny]) -> list[Verdict]:
+    """A document's verdicts, saying so (at medium confidence at most) when a Deny of the
+    identity takes part of the grant away."""
+    if not denies:
+        return verdicts
+    return [
+        replace(
+            v,
+            said=v.said + _narrowed_note(denies),
+            confidence=lowest(v.confidence, Confidence.MEDIUM),
+        )
+        for v in verdicts
+    ]
 
 
 @template_check("AR-IAM-001")
@@ -861,6 +966,10 @@ def resource_docs(t: Template) -> Iterator[Doc]:
         yield from _docs_at(t, res, res.get(key), ("Properties", key), label)
 
 
+def _shown(names: list[str]) -> str:
+    return ", ".join(names[:4]) + (", ..." if len(names) > 4 else "")
+
+
 def _first_actions(t: Template, stmt: Stmt, key: str = "Action") -> str:
     names = [str(a.value) for a in _leaves_of(t, stmt, key) if isinstance(a.value, str)]
     if not names:
@@ -869,15 +978,108 @@ def _first_actions(t: Template, stmt: Stmt, key: str = "Action") -> str:
     return shown
 
 
+def _pins_by_deny(t: Template, condition: Any) -> bool:
+    """A Deny's Condition that applies to every caller but the pinned ones: every entry is a
+    negated operator (StringNotEquals, ArnNotLike, NotIpAddress, ...) on a key such as
+    aws:PrincipalOrgID or aws:SourceVpce, with values other than "*". ...IfExists variants do
+    not count (a request without the key would pass the Deny), nor does a Deny whose other
+    entries hold only sometimes (the entries of a Condition must all match)."""
+    block = resolve(t, condition)[0].value if intrinsic(condition) is not None else condition
+    if not isinstance(block, Mapping) or not block:
+        return False
+    for operator, entries in block.items():
+        if not isinstance(operator, str) or not isinstance(entries, Mapping) or not entries:
+            return False
+        op = operator.split(":", 1)[1] if ":" in operator else operator
+        if "Not" not in op or op.endswith("IfExists") or op == "Null":
+            return False
+        for key, value in entries.items():
+            if not isinstance(key, str) or key.lower() not in RESTRICTING_KEYS:
+                return False
+            values = value if isinstance(value, list) else [value]
+            if not values or not all(isinstance(v, str) and v != "*" for v in values):
+                return False
+    return True
+
+
+_MAX_PINNING = 50  # pinning Denies read per policy document
+
+
+def _pinning_denies(t: Template, found: list[Stmt]) -> list[Stmt]:
+    """The certain Deny statements of a resource policy, for everyone, whose Condition spares
+    only pinned callers (at most _MAX_PINNING of them)."""
+    out: list[Stmt] = []
+    for other in found:
+        if other.conditions or other.assumed or "NotAction" in other.node:
+            continue
+        if "NotResource" in other.node or "NotPrincipal" in other.node:
+            continue
+        if [e.value for e in _effects(t, other)] != ["Deny"]:
+            continue
+        principal, _ = _everyone(t, other)
+        if principal is None or not _pins_by_deny(t, other.node.get("Condition")):
+            continue
+        out.append(other)
+        if len(out) >= _MAX_PINNING:
+            break
+    return out
+
+
+def _pinned_actions(t: Template, stmt: Stmt, siblings: list[Stmt]) -> set[str]:
+    """The actions (lower case) of an Allow to everyone that a Deny of the same policy covers,
+    for everyone but the callers its Condition pins, on every resource the Allow names."""
+    actions = [
+        str(a.value).strip().lower()
+        for a in _leaves_of(t, stmt, "Action")
+        if isinstance(a.value, str)
+    ]
+    resources = [_text_leaf(r) for r in _leaves_of(t, stmt, "Resource")]
+    pinned: set[str] = set()
+    for other in siblings:
+        tick("iam.deny")
+        covered = [_text_leaf(r) for r in _leaves_of(t, other, "Resource")]
+        if not (
+            "*" in covered
+            or (
+                resources
+                and all(
+                    r is not None and any(c is not None and glob_match(c, r) for c in covered)
+                    for r in resources
+                )
+            )
+        ):
+            continue
+        denied = [
+            str(a.value).strip().lower()
+            for a in _leaves_of(t, other, "Action")
+            if isinstance(a.value, str)
+        ]
+        pinned.update(a for a in actions if any(_action_covers(p, a) for p in denied))
+    return pinned
+
+
 @template_check("AR-IAM-002")
 def public_principal(ctx: TemplateContext) -> Iterator[Yielded]:
     t = ctx.template
-    stmts = [s for doc in resource_docs(t) for s in statements(t, doc)]
+    by_doc: dict[int, list[Stmt]] = {}
+    stmts: list[Stmt] = []
+    for doc in resource_docs(t):
+        found = list(statements(t, doc))
+        by_doc[id(doc)] = _pinning_denies(t, found)
+        stmts.extend(found)
     for stmt in [*stmts, *_bus_statements(t)]:
         allow = _allows(t, stmt)
         principal, what = _everyone(t, stmt) if allow is not None else (None, "")
         if allow is None or principal is None or _restricting(t, stmt.node.get("Condition")):
             continue
+        spared = _pinned_actions(t, stmt, by_doc.get(id(stmt.doc), []))
+        open_actions = [
+            str(a.value)
+            for a in _leaves_of(t, stmt, "Action")
+            if isinstance(a.value, str) and a.value.strip().lower() not in spared
+        ]
+        if spared and not open_actions:
+            continue  # a Deny for everyone but the pinned callers stands behind every action
         conds, assumed, conf = _merge(allow, principal)
         name = stmt.resource.logical_id
         # critical: anyone may assume the role, or do everything the resource allows; a
@@ -888,7 +1090,8 @@ def public_principal(ctx: TemplateContext) -> Iterator[Yielded]:
         yield Hit(
             name,
             principal.path,
-            f"{name} {stmt.doc.label} allows {what} to {_first_actions(t, stmt)}{when(conds)}"
+            f"{name} {stmt.doc.label} allows {what} to "
+            f"{_shown(open_actions) if spared else _first_actions(t, stmt)}{when(conds)}"
             f"{_assumed_note(assumed)} with no Condition pinning the caller (aws:SourceArn, "
             "aws:SourceAccount, aws:PrincipalOrgID, ...): any AWS account, or anyone, can "
             "use it",
@@ -1093,8 +1296,7 @@ def _writes_said(worst: _Grant, names: list[str], count: int) -> str:
         esc = [n for n in worst.names if write_reach(n) is Reach.ESCALATION]
         why = (
             f"{', '.join(esc[:3])} on every resource lets the holder change who may do what, or "
-            "act as another principal: a path to the permissions of every other role in the "
-            "account"
+            "act as another principal, so what it can reach is not bounded by this policy"
         )
     elif worst.reach is Reach.TELEMETRY:
         why += "; the holder can change or delete other workloads' logs, metrics and alarms"
@@ -1109,21 +1311,33 @@ def _writes_said(worst: _Grant, names: list[str], count: int) -> str:
     )
 
 
-def _writes_on_star(t: Template, doc: Doc) -> list[Verdict]:
+def _writes_on_star(t: Template, doc: Doc, denies: DenyGroups) -> list[Verdict]:
     grants: list[_Grant] = []
+    narrowed: list[Deny] = []
     for index, stmt in enumerate(statements(t, doc)):
         allow, wild, star = _full_wildcards(t, stmt)
         if allow is None or star is None or wild:
             continue  # no Allow on "*", or AR-IAM-001 already reports the statement
         if _tag_scoped(t, stmt.node.get("Condition")):
             continue
-        writes = [
-            (a, write_reach(a.value))
-            for a in _leaves_of(t, stmt, "Action")
-            if isinstance(a.value, str)
-            and is_write_action(a.value)
-            and not without_resource_level(a.value)
-        ]
+        writes: list[tuple[Leaf, Reach]] = []
+        for a in _leaves_of(t, stmt, "Action"):
+            if not (
+                isinstance(a.value, str)
+                and is_write_action(a.value)
+                and not without_resource_level(a.value)
+            ):
+                continue
+            if unknown_prefix(a.value) is not None:
+                continue  # grants nothing: AR-IAM-008
+            if secret_read(a.value) is not None and not stmt.node.get("Condition"):
+                continue  # reads every secret: AR-IAM-009
+            cover, deny = cover_all(a.value, denies)
+            if cover is Cover.REMOVED:
+                continue
+            if deny is not None:
+                narrowed.append(deny)
+            writes.append((a, write_reach(a.value)))
         writes = [(a, r) for a, r in writes if r is not Reach.NONE]
         if not writes:
             continue
@@ -1132,8 +1346,11 @@ def _writes_on_star(t: Template, doc: Doc) -> list[Verdict]:
         names = tuple(dict.fromkeys(str(a.value) for a, _ in writes))
         reach = max(r for _, r in writes)
         grants.append(_Grant(index, reach, _at(first, star), names, conds, assumed, conf))
-    return _one_per_document(
-        grants, lambda w, names: _writes_said(w, names, len(grants)), _WRITE_VARIANTS
+    return _narrowed(
+        _one_per_document(
+            grants, lambda w, names: _writes_said(w, names, len(grants)), _WRITE_VARIANTS
+        ),
+        narrowed,
     )
 
 
@@ -1273,6 +1490,639 @@ def shared_task_role(ctx: TemplateContext) -> Iterator[Yielded]:
         )
 
 
+# -- explicit Deny: what an identity's Deny statements take away from its Allows ----------------
+
+# per document holder (over all the identities it stands for); past it no Deny narrows
+# anything and the findings stand: each action of a document is compared with each Deny
+_MAX_DENIES = 200
+_MAX_GROUPS = 32  # identities a policy is attached to; past it its Allows are not narrowed
+
+
+@dataclass(frozen=True)
+class Deny:
+    """An unconditional Deny statement that applies to an identity: its action patterns (lower
+    case, from Action or NotAction) and resource patterns (from Resource or NotResource; None
+    where a value is not known), and where it is written, for messages."""
+
+    actions: tuple[str, ...]
+    not_action: bool
+    resources: tuple[str | None, ...]
+    not_resource: bool
+    path: Path
+    where: str
+
+
+Denies = tuple[Deny, ...]
+# one group of Denies per identity that holds a document
+DenyGroups = tuple[Denies, ...]
+
+
+class Cover(IntEnum):
+    """What the Denies of an identity do to an Allow of one action pattern on Resource "*"."""
+
+    NONE = 0
+    NARROWED = 1  # part of the actions or resources is denied: the rest stands
+    REMOVED = 2  # every call the Allow grants on a resource ARN is denied
+
+
+def _text_leaf(leaf: Leaf) -> str | None:
+    if isinstance(leaf.value, str):
+        return leaf.value.strip()
+    if isinstance(leaf.value, Unresolved) and leaf.value.text is not None:
+        return leaf.value.text.strip()
+    return None
+
+
+def _denies_in(t: Template, doc: Doc, where: str) -> list[Deny]:
+    """The certain Deny statements of a document: Effect Deny outside any Fn::If, no Condition,
+    no value from a parameter default, every action known. Others never narrow an Allow."""
+    out: list[Deny] = []
+    for stmt in statements(t, doc):
+        effects = _effects(t, stmt)
+        if not any(e.value == "Deny" for e in effects):
+            continue
+        if len(effects) != 1 or effects[0].conditions or effects[0].assumed:
+            continue
+        if "Condition" in stmt.node:
+            continue
+        akey = next((k for k in ("Action", "NotAction") if k in stmt.node), None)
+        rkey = next((k for k in ("Resource", "NotResource") if k in stmt.node), None)
+        if akey is None or rkey is None:
+            continue
+        acts = _leaves_of(t, stmt, akey)
+        ress = _leaves_of(t, stmt, rkey)
+        if not acts or not ress:
+            continue
+        if any(x.conditions or x.assumed for x in (*acts, *ress)):
+            continue
+        if not all(isinstance(a.value, str) for a in acts):
+            continue
+        out.append(
+            Deny(
+                tuple(str(a.value).strip().lower() for a in acts),
+                akey == "NotAction",
+                tuple(_text_leaf(r) for r in ress),
+                rkey == "NotResource",
+                stmt.path,
+                where,
+            )
+        )
+    return out
+
+
+def _holder_of(t: Template, target: str) -> str | None:
+    """The identity a reference names: a SAM-generated role is its function's."""
+    res = t.resources.get(target)
+    if res is None:
+        return None
+    if res.implicit and res.type == "AWS::IAM::Role":
+        return res.source
+    return target
+
+
+_ATTACH_KEYS = {
+    "AWS::IAM::Policy": ("Roles", "Users", "Groups"),
+    "AWS::IAM::ManagedPolicy": ("Roles", "Users", "Groups"),
+    "AWS::IAM::RolePolicy": ("RoleName",),
+    "AWS::IAM::UserPolicy": ("UserName",),
+    "AWS::IAM::GroupPolicy": ("GroupName",),
+}
+
+
+def _attached_to(t: Template) -> dict[str, list[str]]:
+    """policy resource -> the identities of this template it is attached to (Roles/Users/
+    Groups of a policy, a role's ManagedPolicyArns, a SAM function's Policies)."""
+    out: dict[str, list[str]] = {}
+
+    def add(policy: str, identity: str | None) -> None:
+        if identity is not None and identity not in out.setdefault(policy, []):
+            out[policy].append(identity)
+
+    for pol in t.of_type(*_ATTACH_KEYS):
+        for key in _ATTACH_KEYS[pol.type]:
+            if pol.has(key):
+                for ref in targets(t, pol.get(key)):
+                    if ref.file == t.file:
+                        add(pol.logical_id, _holder_of(t, ref.target))
+    for ident in _identity_holders(t):
+        key = "ManagedPolicyArns" if ident.type.startswith("AWS::IAM::") else "Policies"
+        if not ident.has(key) or _ATTACH_KEYS.get(ident.type):
+            continue
+        for ref in targets(t, ident.get(key)):
+            found = t.resources.get(ref.target)
+            if ref.file == t.file and found is not None and found.type == "AWS::IAM::ManagedPolicy":
+                add(found.logical_id, ident.logical_id)
+    return out
+
+
+# the last template's Denies: the IAM checks of one template ask in turn (a weak reference,
+# so a template is never kept alive, and one assignment, so threads see a whole pair)
+_LAST_DENIES: tuple[weakref.ref[Template], dict[str, DenyGroups]] | None = None
+
+
+def identity_denies(t: Template) -> dict[str, DenyGroups]:
+    """holder logical id -> the certain Denies that apply to it: its own documents' and those of
+    the policies attached to it in the template. A policy resource gets the Denies that apply
+    to every identity it is attached to (its own only, when it is attached to none here).
+    Computed once per template."""
+    global _LAST_DENIES
+    last = _LAST_DENIES
+    if last is not None and last[0]() is t:
+        return last[1]
+    found = _identity_denies(t)
+    _LAST_DENIES = (weakref.ref(t), found)
+    return found
+
+
+def _identity_denies(t: Template) -> dict[str, DenyGroups]:
+    own: dict[str, list[Deny]] = {}
+    memo: dict[tuple[int, Path], list[Deny]] = {}
+    holders = list(_identity_holders(t))
+    for res in holders:
+        for written in _written(t, res):
+            key = (id(written.document), written.path)
+            if key not in memo:
+                doc = written.held_by(res)
+                memo[key] = _denies_in(t, doc, f"{res.logical_id} ({written.label})")
+            own.setdefault(res.logical_id, []).extend(memo[key])
+    if not any(own.values()):
+        return {}
+    attached = _attached_to(t)
+    per_identity: dict[str, list[Deny]] = {}
+    for policy, identities in attached.items():
+        for ident in identities:
+            per_identity.setdefault(ident, []).extend(own.get(policy, ()))
+
+    def capped(denies: list[Deny]) -> Denies:
+        found = tuple(dict.fromkeys(denies))
+        return found if len(found) <= _MAX_DENIES else ()
+
+    out: dict[str, DenyGroups] = {}
+    for res in holders:
+        name = res.logical_id
+        # a policy resource: the Denies of each identity it is attached to, one group each
+        idents = attached.get(name) or [name]
+        if len(idents) > _MAX_GROUPS:
+            continue  # attached to too many identities to judge each: nothing is narrowed
+        groups = tuple(capped([*own.get(i, ()), *per_identity.get(i, ())]) for i in idents)
+        if sum(len(g) for g in groups) > _MAX_DENIES:
+            continue  # too many to compare with every action: nothing is narrowed
+        if any(groups):
+            out[name] = groups
+    return out
+
+
+def cover_all(action: str, groups: DenyGroups) -> tuple[Cover, Deny | None]:
+    """deny_cover for a document held for several identities (a policy attached to each): an
+    Allow is removed only when every identity's Denies remove it, and narrowed when they
+    remove or narrow it for each."""
+    if not groups:
+        return Cover.NONE, None
+    results = [deny_cover(action, g) for g in groups]
+    return min(results, key=lambda r: int(r[0]))
+
+
+def _fixed(pattern: str) -> str:
+    return re.split(r"[*?]", pattern, maxsplit=1)[0]
+
+
+def _action_covers(pattern: str, action: str) -> bool:
+    """Every action `action` names is matched by `pattern` (both lower case)."""
+    if pattern in ("*", "*:*"):
+        return True
+    if "*" not in action and "?" not in action:
+        return glob_match(pattern, action)
+    # a pattern "x*" (one trailing star) covers every action that starts with "x"
+    return (
+        pattern.endswith("*")
+        and "*" not in pattern[:-1]
+        and "?" not in pattern
+        and action.startswith(pattern[:-1])
+    )
+
+
+def _actions_overlap(pattern: str, action: str) -> bool:
+    """Some action could match both (conservative: True when unsure)."""
+    if "*" not in pattern and "?" not in pattern:
+        return (
+            glob_match(action, pattern) if ("*" in action or "?" in action) else pattern == action
+        )
+    if "*" not in action and "?" not in action:
+        return glob_match(pattern, action)
+    a, b = _fixed(pattern), _fixed(action)
+    return a.startswith(b) or b.startswith(a)
+
+
+# services whose ARNs have no region (and for S3 no account) field
+_ARN_SHAPES: dict[str, tuple[str, str]] = {
+    "s3": ("", ""),
+    "iam": ("", "123456789012"),
+    "cloudfront": ("", "123456789012"),
+    "route53": ("", ""),
+    "organizations": ("", "123456789012"),
+}
+
+
+def _every_arn(pattern: str, service: str) -> bool:
+    """Whether a resource pattern matches every ARN of `service` in the aws partition."""
+    text = pattern.replace("${AWS::Partition}", "aws")
+    if "${" in text:
+        return False  # this stack's region or account: other ones stay allowed
+    region, account = _ARN_SHAPES.get(service, ("us-east-1", "123456789012"))
+    probes = [f"arn:aws:{service}:{region}:{account}:{r}" for r in ("x", "x/y", "x:y", "x/y/z")]
+    return all(glob_match(text, probe) for probe in probes)
+
+
+def deny_cover(action: str, denies: Denies) -> tuple[Cover, Deny | None]:
+    """What `denies` do to an Allow of `action` (a pattern) on Resource "*": REMOVED when one
+    Deny surely covers every action it names on every resource ARN of its service (or limits
+    it to resources named without wildcards, through NotResource), NARROWED when one may take
+    part of it away, NONE otherwise."""
+    text = action.strip().lower()
+    service = text.split(":", 1)[0] if ":" in text else "*"
+    best: tuple[Cover, Deny | None] = (Cover.NONE, None)
+    for deny in denies:
+        tick("iam.deny")
+        if deny.not_action:
+            if any(_actions_overlap(q, text) for q in deny.actions):
+                acts = (
+                    Cover.NARROWED
+                    if not any(_action_covers(q, text) for q in deny.actions)
+                    else Cover.NONE
+                )
+            else:
+                acts = Cover.REMOVED
+        elif any(_action_covers(p, text) for p in deny.actions):
+            acts = Cover.REMOVED
+        elif any(_actions_overlap(p, text) for p in deny.actions):
+            acts = Cover.NARROWED
+        else:
+            acts = Cover.NONE
+        if acts is Cover.NONE:
+            continue
+        if deny.not_resource:
+            # denied everywhere but the listed resources: the Allow is limited to them
+            exact = all(r is not None and "*" not in r and "?" not in r for r in deny.resources)
+            res = Cover.REMOVED if exact else Cover.NARROWED
+        elif any(r == "*" for r in deny.resources) or (
+            service != "*"
+            and "*" not in service
+            and any(r is not None and _every_arn(r, service) for r in deny.resources)
+        ):
+            res = Cover.REMOVED
+        else:
+            res = Cover.NARROWED
+        found = Cover(min(int(acts), int(res)))
+        if found > best[0]:
+            best = (found, deny)
+            if found is Cover.REMOVED:
+                break
+    return best
+
+
+def _narrowed_note(denies: list[Deny]) -> str:
+    if not denies:
+        return ""
+    where = ", ".join(dict.fromkeys(d.where for d in denies))
+    return f" (except what the Deny in {where} takes away)"
+
+
+# -- AR-IAM-008: actions whose service prefix is not an IAM service prefix ----------------------
+
+
+@dataclass(frozen=True)
+class _Prefixes:
+    date: str
+    prefixes: frozenset[str]
+    aliases: Mapping[str, str]
+
+
+@functools.cache
+def _prefix_table() -> _Prefixes:
+    data = yaml.safe_load(_PREFIX_DATA.read_text(encoding="utf-8")) or {}
+    return _Prefixes(
+        str(data.get("date", "")),
+        frozenset(str(p).strip().lower() for p in data.get("prefixes") or ()),
+        {str(k).lower(): str(v) for k, v in (data.get("aliases") or {}).items()},
+    )
+
+
+_PREFIX_SHAPE = re.compile(r"^[a-z0-9][a-z0-9-]*$")
+
+
+def unknown_prefix(action: str) -> str | None:
+    """The service prefix of `action` when it is not an IAM service prefix (lower case); None
+    when it is one, or when the action has no prefix to judge ("*", a wildcard or a
+    placeholder in the prefix)."""
+    service, sep, name = action.strip().partition(":")
+    if not sep or not name:
+        return None
+    service = service.lower()
+    if not _PREFIX_SHAPE.match(service):
+        return None
+    return None if service in _prefix_table().prefixes else service
+
+
+def _unknown_prefixes(t: Template, doc: Doc, denies: DenyGroups) -> list[Verdict]:
+    found: list[tuple[Leaf, str, str]] = []  # (action leaf, prefix, effect)
+    allowed: list[str] = []  # the document's certain Allow actions (lower case)
+    for stmt in statements(t, doc):
+        effects = [e.value for e in _effects(t, stmt) if e.value in ("Allow", "Deny")]
+        if not effects:
+            continue
+        for leaf in _leaves_of(t, stmt, "Action"):
+            if isinstance(leaf.value, str):
+                prefix = unknown_prefix(leaf.value)
+                if prefix is not None:
+                    found.append((leaf, prefix, str(effects[0])))
+                elif effects == ["Allow"] and not leaf.conditions and "Condition" not in stmt.node:
+                    allowed.append(leaf.value.strip().lower())
+    if not found:
+        return []
+    table = _prefix_table()
+    first, prefix, effect = found[0]
+    names = list(
+        dict.fromkeys(str(leaf.value) for leaf, p, e in found if (p, e) == (prefix, effect))
+    )
+    shown = ", ".join(names[:5]) + (f" and {len(names) - 5} more" if len(names) > 5 else "")
+    others = list(
+        dict.fromkeys(str(leaf.value) for leaf, p, e in found if (p, e) != (prefix, effect))
+    )
+    rest = (
+        f"; {', '.join(others[:5])}{' and more' if len(others) > 5 else ''} "
+        f"{'names' if len(others) == 1 else 'name'} no IAM service either"
+        if others
+        else ""
+    )
+    right = table.aliases.get(prefix)
+    hint = (
+        f" (the service's actions are under '{right}:')"
+        if right
+        else f" (not in the list of IAM service prefixes taken on {table.date})"
+    )
+    verb = "allows" if effect == "Allow" else "denies"
+    variant = None if effect == "Allow" else "deny"
+    result = (
+        "the statement grants nothing: a call it was meant to allow is denied at run time "
+        "unless another policy grants it under the right prefix"
+        if effect == "Allow"
+        else "the Deny matches no call and protects nothing"
+    )
+    if effect == "Allow" and right:
+        meant = [f"{right}:{n.split(':', 1)[1]}".lower() for n in names]
+        if all(any(glob_match(a, m) for a in allowed) for m in meant):
+            # the same calls are granted under the right prefix: dead text, no failure
+            result = (
+                f"it grants nothing; this policy already allows the same actions under "
+                f"'{right}:', so no call fails: the action is dead text"
+            )
+            variant = "redundant"
+    said = (
+        f"{verb} {shown}{when(first.conditions)}{_assumed_note(first.assumed)}: '{prefix}' is "
+        f"not an IAM service prefix{hint}, so {result}{rest}"
+    )
+    confidence = lowest(first.confidence, None if right else Confidence.MEDIUM)
+    also = tuple(
+        (leaf.path, f"also names {leaf.value}")
+        for leaf, _, _ in found[1:]
+        if leaf.path != first.path
+    )
+    return [Verdict(first.path, said, confidence, variant, also)]
+
+
+@template_check("AR-IAM-008")
+def unknown_service_prefix(ctx: TemplateContext) -> Iterator[Yielded]:
+    for docs, verdict in judged_identity_groups(ctx.template, _unknown_prefixes):
+        yield _document_hit(docs, verdict)
+
+
+# -- AR-IAM-007: AWS managed policies that grant admin, escalation or full service access -------
+
+
+@dataclass(frozen=True)
+class ManagedPolicy:
+    path: str  # after arn:<partition>:iam::aws:policy/
+    kind: str  # escalation | admin | full | telemetry
+    grants: str
+    rule: str
+    sam: bool
+
+    @property
+    def name(self) -> str:
+        return self.path.rsplit("/", 1)[-1]
+
+
+@dataclass(frozen=True)
+class _Managed:
+    date: str
+    by_path: Mapping[str, ManagedPolicy]
+    by_short: Mapping[str, ManagedPolicy]
+
+
+@functools.cache
+def _managed_table() -> _Managed:
+    data = yaml.safe_load(_MANAGED_DATA.read_text(encoding="utf-8")) or {}
+    by_path: dict[str, ManagedPolicy] = {}
+    by_short: dict[str, ManagedPolicy] = {}
+    for item in data.get("policies") or ():
+        pol = ManagedPolicy(
+            str(item["path"]),
+            str(item["kind"]),
+            str(item["grants"]),
+            str(item.get("rule", "AR-IAM-007")),
+            bool(item.get("sam", True)),
+        )
+        by_path[pol.path] = pol
+        if pol.sam:
+            by_short[pol.name] = pol
+    return _Managed(str(data.get("date", "")), by_path, by_short)
+
+
+_MANAGED_ARN = re.compile(
+    r"^arn:(?:aws|aws-cn|aws-us-gov|aws-iso[a-z-]*|\$\{AWS::Partition\}):iam::aws:policy/(.+)$"
+)
+
+_MANAGED_VARIANTS = {"escalation": "escalation", "full": "full-service", "telemetry": "telemetry"}
+
+
+def managed_policy(text: str, bare_names: bool) -> ManagedPolicy | None:
+    """The listed AWS managed policy an ARN (or, in SAM Policies, a short name) names."""
+    table = _managed_table()
+    text = text.strip()
+    match = _MANAGED_ARN.match(text)
+    if match:
+        return table.by_path.get(match.group(1))
+    return table.by_short.get(text) if bare_names else None
+
+
+def _attached_managed(t: Template) -> Iterator[tuple[Resource, Leaf, str, ManagedPolicy]]:
+    for res in t.of_type("AWS::IAM::Role", "AWS::IAM::User", "AWS::IAM::Group"):
+        if res.implicit:
+            continue  # SAM-generated roles: judged on the SAM Policies below
+        for leaf in leaves(t, res.get("ManagedPolicyArns"), ("Properties", "ManagedPolicyArns")):
+            if _plain_map(leaf.value):
+                continue
+            text = leaf.value if isinstance(leaf.value, str) else _text_of(t, res.attr(*leaf.path))
+            found = managed_policy(text, bare_names=False) if isinstance(text, str) else None
+            if found is not None:
+                yield res, leaf, "ManagedPolicyArns", found
+    for res in t.of_type("AWS::Serverless::Function", "AWS::Serverless::StateMachine"):
+        for leaf in leaves(t, res.get("Policies"), ("Properties", "Policies")):
+            if _plain_map(leaf.value):
+                continue  # an inline policy document or a SAM policy template
+            text = leaf.value if isinstance(leaf.value, str) else _text_of(t, res.attr(*leaf.path))
+            found = managed_policy(text, bare_names=True) if isinstance(text, str) else None
+            if found is not None:
+                yield res, leaf, "Policies", found
+
+
+_HOLDER_KIND = {
+    "AWS::IAM::User": "user",
+    "AWS::IAM::Group": "group",
+    "AWS::Serverless::Function": "function's generated role",
+    "AWS::Serverless::StateMachine": "state machine's generated role",
+}
+
+
+@template_check("AR-IAM-007")
+def broad_managed_policy(ctx: TemplateContext) -> Iterator[Yielded]:
+    for res, leaf, where, pol in _attached_managed(ctx.template):
+        if pol.rule != "AR-IAM-007":
+            continue  # AdministratorAccess and PowerUserAccess are AR-IAM-003's
+        kind = _HOLDER_KIND.get(res.type, "role")
+        yield Hit(
+            res.logical_id,
+            leaf.path,
+            f"{res.logical_id} attaches the AWS managed policy {pol.name} through {where}"
+            f"{when(leaf.conditions)}{_assumed_note(leaf.assumed)}: the {kind} may {pol.grants}",
+            confidence=Confidence.MEDIUM if leaf.conditions or leaf.assumed else None,
+            variant=_MANAGED_VARIANTS.get(pol.kind),
+        )
+
+
+# -- AR-IAM-009: reading every secret ------------------------------------------------------------
+
+# what reads a secret's value; kms:Decrypt is what the others need under a customer key
+_SECRET_READS = {
+    "secretsmanager": ("secretsmanager:getsecretvalue",),
+    "ssm": (
+        "ssm:getparameter",
+        "ssm:getparameters",
+        "ssm:getparametersbypath",
+        "ssm:getparameterhistory",
+    ),
+    "kms": ("kms:decrypt",),
+}
+# a resource pattern that names every secret, parameter or key of the service
+_EVERY_SECRET = {
+    "secretsmanager": ("secret:*",),
+    "ssm": ("parameter*", "parameter/*"),
+    "kms": ("key/*",),
+}
+
+
+def secret_read(action: str) -> str | None:
+    """The service whose secrets `action` reads ("secretsmanager", "ssm", "kms"), or None.
+    Whole-service wildcards are AR-IAM-001's."""
+    text = action.strip().lower()
+    if _is_full_wildcard(text):
+        return None
+    service = text.split(":", 1)[0]
+    names = _SECRET_READS.get(service, ())
+    return service if any(glob_match(text, n) for n in names) else None
+
+
+def _every_secret(text: str, service: str) -> bool:
+    if text == "*":
+        return True
+    text = re.sub(r"\$\{[^}]*\}", "x", text.replace("${AWS::Partition}", "aws"))
+    parts = text.split(":", 5)
+    if len(parts) != 6 or parts[0] != "arn" or parts[2] not in (service, "*"):
+        return False
+    if not parts[3] or not parts[4]:
+        return False  # an empty region or account matches no secret, parameter or key
+    return parts[5] == "*" or parts[5] in _EVERY_SECRET[service]
+
+
+_SECRET_SAID = {
+    "secretsmanager": (
+        "can read every secret in Secrets Manager (those encrypted under the default key "
+        "aws/secretsmanager need no other permission)"
+    ),
+    "ssm": (
+        "can read every SSM parameter, SecureString values under the default key aws/ssm included"
+    ),
+    "kms": (
+        "can decrypt whatever is encrypted under every KMS key whose key policy lets IAM "
+        "policies grant its use (the default key policy does)"
+    ),
+}
+
+
+def _secret_reads(t: Template, doc: Doc, denies: DenyGroups) -> list[Verdict]:
+    hits: list[tuple[int, Leaf, Leaf, str, str, Leaf]] = []  # rank, action, resource, ...
+    narrowed: list[Deny] = []
+    for stmt in statements(t, doc):
+        allow = _allows(t, stmt)
+        if allow is None or stmt.node.get("Condition"):
+            continue  # a Condition (kms:ViaService, a tag, ...) may narrow what it reads
+        resources = _leaves_of(t, stmt, "Resource")
+        for action in _leaves_of(t, stmt, "Action"):
+            if not isinstance(action.value, str):
+                continue
+            service = secret_read(action.value)
+            if service is None:
+                continue
+            every = next(
+                (
+                    r
+                    for r in resources
+                    if (x := _text_leaf(r)) is not None and _every_secret(x, service)
+                ),
+                None,
+            )
+            if every is None:
+                continue
+            cover, deny = cover_all(action.value, denies)
+            if cover is Cover.REMOVED:
+                continue
+            if cover is Cover.NARROWED and deny is not None:
+                narrowed.append(deny)
+            rank = {"secretsmanager": 3, "kms": 2, "ssm": 1}[service]
+            hits.append((rank, action, every, service, str(action.value), allow))
+    if not hits:
+        return []
+    rank, action, every, service, _, allow = max(hits, key=lambda h: h[0])
+    services = list(dict.fromkeys(h[3] for h in sorted(hits, key=lambda h: -h[0])))
+    names = list(dict.fromkeys(h[4] for h in hits))
+    text = _text_leaf(every) or ""
+    if isinstance(every.value, Unresolved) and not re.sub(r"\$\{AWS::[A-Za-z]+\}", "", text).count(
+        "${"
+    ):
+        # only pseudo parameters (this stack's partition, region, account): a certain pattern
+        every = Leaf(text, every.path, every.conditions, every.assumed)
+    conds, assumed, conf = _merge(allow, action, every)
+    on = "Resource '*'" if text == "*" else repr(text)
+    region = text.split(":")[3] if text.count(":") >= 5 and "${AWS::Region}" not in text else "*"
+    if "${AWS::Region}" in text or region not in ("*", ""):
+        on += " (one region)"
+    said = (
+        f"allows {', '.join(names[:5])} on {on}{when(conds)}{_assumed_note(assumed)}: the "
+        "holder " + "; and ".join(_SECRET_SAID[s] for s in services) + _narrowed_note(narrowed)
+    )
+    if narrowed:
+        conf = lowest(conf, Confidence.MEDIUM)
+    variant = None if service in ("secretsmanager", "kms") else "parameters"
+    also = tuple((h[1].path, f"also allows {h[4]}") for h in hits if h[1].path != action.path)
+    return [Verdict(_at(action, every), said, conf, variant, also)]
+
+
+@template_check("AR-IAM-009")
+def reads_every_secret(ctx: TemplateContext) -> Iterator[Yielded]:
+    for docs, verdict in judged_identity_groups(ctx.template, _secret_reads):
+        yield _document_hit(docs, verdict)
+
+
 CHECKS: tuple[Check, ...] = (
     allow_star_on_star,
     public_principal,
@@ -1280,6 +2130,9 @@ CHECKS: tuple[Check, ...] = (
     write_on_star,
     shared_function_role,
     shared_task_role,
+    broad_managed_policy,
+    unknown_service_prefix,
+    reads_every_secret,
 )
 
 # Rules of this layer whose check is not built yet (their YAML exists in rules/).

@@ -1,4 +1,7 @@
-"""MOD: repository and module structure. AR-MOD-003/005/006 are produced by the engine."""
+"""MOD: repository and module structure. AR-MOD-003/005 are produced by the engine, and so is
+AR-MOD-006 for files and stages left out; AR-MOD-006's repository check here says, once per
+repository, what discovery found but cannot review (templating sources, an unreadable git
+index)."""
 
 from __future__ import annotations
 
@@ -45,10 +48,48 @@ def no_decision_records(ctx: RepoContext) -> Iterator[Yielded]:
         None,
         (),
         f"The repository holds no architecture decision records (nothing under {places} "
-        "and no *.adr.md file): the decisions behind the architecture are not written down, "
-        "so reviews cannot tell a deliberate choice from drift (`archreview adr` can start them)",
+        "and no *.adr.md file): the decisions behind the architecture are not recorded beside "
+        "it, so a review of this repository cannot tell a deliberate choice from drift "
+        "(`archreview adr` can start them)",
         file=anchor,
     )
+
+
+MAX_NAMED = 10  # templating sources named in the message; the count says how many there are
+
+
+@repo_check("AR-MOD-006")
+def not_reviewable(ctx: RepoContext) -> Iterator[Yielded]:
+    """Once per repository: the templating sources discovery recognised (cookiecutter, Jinja,
+    Go/Helm templates that speak of CloudFormation), which no rule can read as written; and
+    once per git index that could not be read (the .gitignore files then apply to tracked
+    files too)."""
+    inventory = ctx.repo.inventory
+    sources = sorted(f.path for f in inventory.files if f.kind == "templating")
+    if sources:
+        yield Checked(None, file=sources[0])
+        named = ", ".join(sources[:MAX_NAMED])
+        more = f" and {len(sources) - MAX_NAMED:,} more" if len(sources) > MAX_NAMED else ""
+        count = "1 file is" if len(sources) == 1 else f"{len(sources):,} files are"
+        yield Hit(
+            None,
+            (),
+            f"{count} templating sources (cookiecutter, Jinja or Go templates) that produce "
+            f"CloudFormation: {named}{more}. They are not valid templates until rendered, so "
+            "no rule reviewed them; review the rendered templates instead",
+            file=sources[0],
+            variant="templating-source",
+        )
+    for file, message in inventory.notices:
+        yield Checked(None, file=file)
+        yield Hit(
+            None,
+            (),
+            f"The git index could not be read ({message}): a committed file that a .gitignore "
+            "line matches is left out of the review, as if it were untracked",
+            file=file,
+            variant="git-index",
+        )
 
 
 CHECKS: tuple[Check, ...] = (
@@ -57,7 +98,7 @@ CHECKS: tuple[Check, ...] = (
     engine_rule("AR-MOD-003"),
     engine_rule("AR-MOD-004"),
     engine_rule("AR-MOD-005"),
-    engine_rule("AR-MOD-006"),
+    not_reviewable,
 )
 
 # Rules of this layer whose check is not built yet (their YAML exists in rules/).

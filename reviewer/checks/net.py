@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from reviewer.cfn.resolve import number, references, resolve
+from reviewer.cfn.resolve import intrinsic, number, references, resolve
 from reviewer.cfn.template import MISSING, Resource, Template
 from reviewer.checks.edge import (
     TlsPolicy,
@@ -273,6 +274,15 @@ PUBLIC_FLAG_TYPES = {
     "AWS::RDS::DBInstance": "RDS DB instance",
     "AWS::RDS::DBCluster": "RDS DB cluster",
     "AWS::Neptune::DBInstance": "Neptune DB instance",
+    "AWS::AmazonMQ::Broker": "Amazon MQ broker",
+    "AWS::Redshift::Cluster": "Redshift cluster",
+    "AWS::DMS::ReplicationInstance": "DMS replication instance",
+}
+# what guards a store that has a public address, by type (RDS-like stores: the default below)
+_GUARDS = {
+    "AWS::AmazonMQ::Broker": "its security group and the broker's users",
+    "AWS::DMS::ReplicationInstance": "its security group, while it holds the credentials of "
+    "its source and target endpoints",
 }
 DOMAIN_TYPES = {
     "AWS::OpenSearchService::Domain": "OpenSearch domain",
@@ -323,6 +333,17 @@ def datastore_reachable_from_internet(ctx: TemplateContext) -> Iterator[Yielded]
         kind = PUBLIC_FLAG_TYPES[res.type]
         yield Checked(res.logical_id)
         node = res.get("PubliclyAccessible")
+        if node is MISSING and res.type == "AWS::DMS::ReplicationInstance":
+            yield Hit(
+                res.logical_id,
+                ("Properties", "PubliclyAccessible"),
+                f"{kind} {res.logical_id} does not set PubliclyAccessible, which defaults to "
+                "true for DMS: the instance gets a public IP address, reachable from the "
+                "internet wherever its subnets route to an internet gateway, and it holds the "
+                "credentials of its source and target endpoints; set PubliclyAccessible: false",
+                confidence=Confidence.MEDIUM,
+            )
+            continue
         if node is MISSING:
             if (
                 res.type == "AWS::RDS::DBInstance"
@@ -340,6 +361,12 @@ def datastore_reachable_from_internet(ctx: TemplateContext) -> Iterator[Yielded]
                     confidence=Confidence.LOW,
                 )
             continue
+        guard = _GUARDS.get(res.type, "its security group and credentials")
+        engine = values(t, res.get("EngineType"))
+        if res.type == "AWS::AmazonMQ::Broker" and all(
+            (v.text() or "").upper() == "RABBITMQ" for v in engine
+        ):
+            guard = "the broker's users (a public RabbitMQ broker takes no security group)"
         for v in values(t, node):
             if is_true(v):
                 yield Hit(
@@ -347,8 +374,7 @@ def datastore_reachable_from_internet(ctx: TemplateContext) -> Iterator[Yielded]
                     ("Properties", "PubliclyAccessible"),
                     with_note(
                         f"{kind} {res.logical_id} has PubliclyAccessible true: it gets an "
-                        "address that the internet can route to, guarded only by its security "
-                        "group and credentials",
+                        f"address that the internet can route to, guarded only by {guard}",
                         v,
                     ),
                     confidence=v.confidence,
@@ -361,18 +387,80 @@ def datastore_reachable_from_internet(ctx: TemplateContext) -> Iterator[Yielded]
         for v in values(t, node):
             if v.missing:
                 absent = "has no VPCOptions" if v.value is MISSING else "drops VPCOptions"
+                open_to = open_domain_statement(t, res)
+                if open_to is not None:
+                    yield Hit(
+                        res.logical_id,
+                        ("Properties", "AccessPolicies"),
+                        with_note(
+                            f"{kind} {res.logical_id} {absent}, so its endpoint is public, and "
+                            f"its access policy allows {open_to} to Principal * without a "
+                            "condition, with no fine-grained access control: anyone on the "
+                            "internet can call it, reading, writing and deleting every index",
+                            v,
+                        ),
+                        confidence=v.confidence,
+                        variant="open-domain",
+                        related=(Related(res.logical_id, ("Properties",), absent),),
+                    )
+                    break
+                fgac = res.get("AdvancedSecurityOptions", "Enabled")
+                guarded = (
+                    "by its access policy and fine-grained access control"
+                    if fgac is not MISSING and any(is_true(f) for f in values(t, fgac))
+                    else "only by the access policy"
+                )
                 yield Hit(
                     res.logical_id,
                     ("Properties", "VPCOptions"),
                     with_note(
                         f"{kind} {res.logical_id} {absent}: its endpoint is public, "
-                        "reachable from the internet and guarded only by the access policy",
+                        f"reachable from the internet and guarded {guarded}",
                         v,
                     ),
                     confidence=v.confidence,
+                    variant="public-domain",
                 )
                 break
     yield from _self_managed_databases(ctx)
+
+
+def _principal_everyone(value: Any) -> bool:
+    if value == "*":
+        return True
+    if isinstance(value, Mapping):
+        aws = value.get("AWS")
+        return aws == "*" or (isinstance(aws, list) and "*" in aws)
+    return False
+
+
+def open_domain_statement(t: Template, domain: Resource) -> str | None:
+    """The actions a search domain's access policy allows to everyone (Principal *) without a
+    Condition, when fine-grained access control does not stand behind it; else None."""
+    fgac = domain.get("AdvancedSecurityOptions", "Enabled")
+    if fgac is not MISSING and any(is_true(v) for v in values(t, fgac)):
+        return None  # users must still sign in to the domain
+    for v in values(t, domain.get("AccessPolicies")):
+        doc = v.value
+        if isinstance(doc, str):
+            try:
+                doc = json.loads(doc)
+            except (ValueError, RecursionError):
+                continue
+        if not isinstance(doc, Mapping):
+            continue
+        body = doc.get("Statement")
+        for stmt in body if isinstance(body, list) else [body]:
+            if not isinstance(stmt, Mapping) or stmt.get("Effect") != "Allow":
+                continue
+            if "Condition" in stmt or not _principal_everyone(stmt.get("Principal")):
+                continue
+            action = stmt.get("Action", "*")
+            if isinstance(action, list):
+                shown = ", ".join(str(a) for a in action[:3] if isinstance(a, str))
+                return shown or "every action"
+            return str(action) if isinstance(action, str) else "every action"
+    return None
 
 
 def _self_managed_databases(ctx: TemplateContext) -> Iterator[Yielded]:
@@ -490,7 +578,12 @@ VPC_INTERNAL_TYPES = frozenset(
 )
 # Resources public only when a flag says so (PubliclyAccessible true)
 PUBLIC_WHEN_FLAGGED = frozenset(
-    {"AWS::RDS::DBCluster", "AWS::AmazonMQ::Broker", "AWS::Neptune::DBInstance"}
+    {
+        "AWS::RDS::DBCluster",
+        "AWS::AmazonMQ::Broker",
+        "AWS::Neptune::DBInstance",
+        "AWS::Redshift::Cluster",
+    }
 )
 # what references a security group without attaching it
 _NOT_ATTACHED = frozenset(
@@ -506,12 +599,17 @@ _NOT_ATTACHED = frozenset(
 @dataclass(frozen=True)
 class Reach:
     """Who a world-open rule of a security group exposes, from what the template attaches the
-    group to: `internet` (something that can have a public address, or attachments this
-    template does not show), `vpc` (only resources that live inside the VPC), `none` (only
-    Lambda functions, which accept no inbound connections)."""
+    group to and how its network is routed: `internet` (something that can have a public
+    address, or attachments this template does not show), `vpc` (only resources that live
+    inside the VPC), `no-route` (resources that could face the internet, but the template
+    gives them no route from it: a VPC without an internet gateway, private subnets, no public
+    address), `none` (only Lambda functions, which accept no inbound connections). `route`
+    says why for `no-route`; `unknown_vpc` names the VpcId the template takes from outside."""
 
     kind: str
     attached: tuple[str, ...] = ()
+    route: str = ""
+    unknown_vpc: str = ""
 
 
 def _public_flag(t: Template, res: Resource) -> bool:
@@ -528,15 +626,118 @@ def output_targets(t: Template) -> frozenset[str]:
     )
 
 
+def vpc_gateways(repo: RepoIndex, t: Template) -> dict[str, str]:
+    """VPC logical id -> the AWS::EC2::VPCGatewayAttachment that attaches an internet gateway to
+    it (a VPN gateway attachment does not count)."""
+    key = f"net:vpc_gateways:{t.file}"
+    cached: dict[str, str] | None = repo.cache.get(key)
+    if cached is not None:
+        return cached
+    out: dict[str, str] = {}
+    for att in t.of_type("AWS::EC2::VPCGatewayAttachment"):
+        if att.get("InternetGatewayId") is MISSING:
+            continue
+        vpc = pointed(repo, t, att.get("VpcId"), ("AWS::EC2::VPC",))
+        if vpc is not None and vpc[0] is t:
+            out.setdefault(vpc[1].logical_id, att.logical_id)
+    repo.cache[key] = out
+    return out
+
+
+@dataclass(frozen=True)
+class _Vpc:
+    kind: str  # default (no VpcId), routed (an internet gateway), closed (none), unknown
+    name: str
+
+
+def _group_vpc(repo: RepoIndex, t: Template, group: Resource) -> _Vpc:
+    node = group.get("VpcId")
+    if node is MISSING:
+        return _Vpc("default", "the default VPC")
+    found = pointed(repo, t, node, ("AWS::EC2::VPC",))
+    if found is None:
+        return _Vpc("unknown", _origin(t, node))
+    owner, vpc = found
+    if vpc.logical_id in vpc_gateways(repo, owner):
+        return _Vpc("routed", vpc.logical_id)
+    return _Vpc("closed", vpc.logical_id)
+
+
+def _origin(t: Template, node: Any) -> str:
+    """Where a value the template does not define comes from, for a message."""
+    fn = intrinsic(node)
+    if fn is not None and fn[0] == "Ref" and isinstance(fn[1], str):
+        return f"parameter {fn[1]}" if fn[1] in t.parameters else f"{fn[1]}"
+    if fn is not None and fn[0] == "Fn::ImportValue":
+        return "an imported value (Fn::ImportValue)"
+    if isinstance(node, str):
+        return f"the literal {node[:40]}"
+    return "a value computed at deployment"
+
+
+def _placement(repo: RepoIndex, t: Template, res: Resource) -> str | None:
+    """Why an instance or an ECS service has no path from the internet (no public address, or
+    only subnets without a route to an internet gateway), or None when it may have one or the
+    template does not say. A load balancer's target is not judged: an internet-facing network
+    load balancer hands it the clients' own addresses, which the world-open rule admits."""
+    behind = {
+        "AWS::ElasticLoadBalancingV2::TargetGroup",
+        "AWS::ElasticLoadBalancing::LoadBalancer",
+    }
+    if any(
+        (src := t.get(e.source)) is not None and src.type in behind
+        for e in t.incoming(res.logical_id)
+    ):
+        return None
+    if res.type == "AWS::EC2::Instance":
+        nics = [n for _, n in _items(res.get("NetworkInterfaces")) if isinstance(n, Mapping)]
+        nodes = [res.get("SubnetId")] + [n.get("SubnetId", MISSING) for n in nics]
+        nodes = [n for n in nodes if n is not MISSING]
+        if not nodes:
+            return None  # the default VPC's subnets: public addresses by default
+        facts = [subnet_facts(repo, t, n) for n in nodes]
+        known = [f for f in facts if f is not None]
+        if len(known) != len(facts):
+            return None
+        if all(f.igw_route is None for f in known):
+            names = ", ".join(f.subnet.logical_id for f in known)
+            return (
+                f"{res.logical_id} sits in subnet {names}, which has no route to an internet "
+                "gateway"
+            )
+        associate = any(
+            is_true(v) for n in nics for v in values(t, n.get("AssociatePublicIpAddress", MISSING))
+        )
+        if associate or _eip_attached(t, res) or any(f.map_public_ip for f in known):
+            return None
+        return f"{res.logical_id} gets no public address"
+    if res.type in ("AWS::ECS::Service", "AWS::ECS::TaskSet"):
+        cfg, _ = awsvpc_configuration(res)
+        balanced = res.get("LoadBalancers")
+        if cfg is None or (isinstance(balanced, list) and balanced) or intrinsic(balanced):
+            return None
+        flags = values(t, cfg.get("AssignPublicIp", MISSING))
+        if all(v.missing or v.value == "DISABLED" for v in flags):
+            return f"{res.logical_id} runs tasks without public IPs (AssignPublicIp DISABLED)"
+        facts = [subnet_facts(repo, t, n) for _, n in _items(cfg.get("Subnets"))]
+        if facts and all(f is not None and f.igw_route is None for f in facts):
+            return f"{res.logical_id} runs in subnets without a route to an internet gateway"
+    return None
+
+
 def security_group_reach(
-    t: Template, group: str | None, handed_out: frozenset[str] | None = None
+    t: Template,
+    group: str | None,
+    handed_out: frozenset[str] | None = None,
+    repo: RepoIndex | None = None,
 ) -> Reach:
     if group is None:
         return Reach("internet")
-    if group in (output_targets(t) if handed_out is None else handed_out):
-        return Reach("internet")  # attached elsewhere too, where this template cannot see
     kinds: set[str] = set()
     attached: list[str] = []
+    routes: list[str] = []
+    certain = False  # attached to something the internet can only reach through a gateway
+    exported = group in (output_targets(t) if handed_out is None else handed_out)
     for edge in t.incoming(group):
         res = t.get(edge.source)
         if res is None or res.type in _NOT_ATTACHED:
@@ -548,20 +749,47 @@ def security_group_reach(
         elif res.type in VPC_INTERNAL_TYPES:
             kinds.add("vpc")
         elif res.type in PUBLIC_WHEN_FLAGGED:
-            kinds.add("internet" if _public_flag(t, res) else "vpc")
+            public = _public_flag(t, res)
+            certain = certain or public
+            kinds.add("internet" if public else "vpc")
+        elif res.type == "AWS::DMS::ReplicationInstance":  # public unless said otherwise
+            flags = values(t, res.get("PubliclyAccessible"))
+            kinds.add("vpc" if all(is_false(v) for v in flags) else "internet")
         elif res.type == "AWS::RDS::DBInstance":
             private = not _public_flag(t, res) and (
                 res.has("DBSubnetGroupName") or res.has("DBClusterIdentifier")
             )
+            certain = certain or not private
             kinds.add("vpc" if private else "internet")
         elif res.type == "AWS::ElasticLoadBalancingV2::LoadBalancer":
             schemes = values(t, res.get("Scheme"))
             internal = all((v.text() or "").lower() == "internal" for v in schemes)
+            certain = certain or not internal
             kinds.add("vpc" if internal else "internet")
         else:
-            kinds.add("internet")
-    if not kinds or "internet" in kinds:
+            why = _placement(repo, t, res) if repo is not None else None
+            if why is not None:
+                routes.append(why)
+                kinds.add("no-route")
+            else:
+                kinds.add("internet")
+    # handed to other stacks: attached there too, unseen here (but still in its own VPC)
+    internet = exported or not kinds or "internet" in kinds
+    owner = t.get(group)
+    if repo is not None and owner is not None and owner.type == "AWS::EC2::SecurityGroup":
+        vpc = _group_vpc(repo, t, owner)
+        if vpc.kind == "closed" and (internet or "no-route" in kinds):
+            return Reach(
+                "no-route",
+                tuple(attached),
+                f"its VPC {vpc.name} has no internet gateway attached in the template",
+            )
+        if internet and vpc.kind == "unknown" and not certain:
+            return Reach("internet", tuple(attached), unknown_vpc=vpc.name)
+    if internet:
         return Reach("internet", tuple(attached))
+    if "no-route" in kinds:
+        return Reach("no-route", tuple(attached), "; ".join(routes[:2]))
     return Reach("vpc" if "vpc" in kinds else "none", tuple(attached))
 
 
@@ -642,7 +870,7 @@ def security_group_open_to_world(ctx: TemplateContext) -> Iterator[Yielded]:
         primary = max(rules, key=lambda r: r.rank)  # the first of the most severe
         ing = primary.ing
         reach = security_group_reach(
-            t, None if group_key.startswith("?") else group_key, handed_out
+            t, None if group_key.startswith("?") else group_key, handed_out, ctx.repo
         )
         owner = t.get(ing.subject)
         if owner is not None and owner.type == "AWS::EC2::SecurityGroupIngress":
@@ -668,6 +896,15 @@ def security_group_open_to_world(ctx: TemplateContext) -> Iterator[Yielded]:
                 "today and would expose whatever the group is attached to next; remove it"
             )
             severity = None
+        elif reach.kind == "no-route":
+            variant = "no-internet-route"
+            message = (
+                f"{opened}, but the internet has no way in: {reach.route}; everything in the "
+                "VPC and in the networks routed into it can connect, and the rule would expose "
+                "the port as soon as a route or a public address is added; name the caller's "
+                "security group as the source instead"
+            )
+            severity = None
         elif reach.kind == "vpc":
             variant = "vpc-internal"
             message = (
@@ -685,6 +922,11 @@ def security_group_open_to_world(ctx: TemplateContext) -> Iterator[Yielded]:
                 else "only 80/443 of a public endpoint may be open to the world"
             )
             severity = Severity.CRITICAL if any(r.critical for r in rules) else None
+            if reach.unknown_vpc:
+                message += (
+                    f" (the group's VPC comes from {reach.unknown_vpc}: whether the internet can "
+                    "route to it is not in the template)"
+                )
         note_val = Val(
             primary.cidr.value,
             (*primary.conditions, *primary.cidr.conditions),
@@ -695,7 +937,9 @@ def security_group_open_to_world(ctx: TemplateContext) -> Iterator[Yielded]:
             (*ing.path, primary.key),
             with_note(message, note_val, *primary.rng.vals),
             severity=severity,
-            confidence=primary.confidence,
+            confidence=lower_confidence(
+                primary.confidence, Confidence.MEDIUM if reach.unknown_vpc else Confidence.HIGH
+            ),
             variant=variant,
             related=tuple(
                 Related(r.ing.subject, (*r.ing.path, r.key), f"also open: {r.short()}")
@@ -885,38 +1129,95 @@ def _viewer_certificate(
     declared: bool,
 ) -> Iterator[Hit]:
     tables = tls_tables()
-    cert = config.get("ViewerCertificate", MISSING)
     fixed = tables.cloudfront_default_certificate
-    if cert is MISSING:
-        yield Hit(
-            did,
-            (*base, "ViewerCertificate"),
-            f"Distribution {did} has no ViewerCertificate, so it serves the default "
-            f"*.cloudfront.net certificate, with which CloudFront fixes the security policy at "
-            f"{fixed} whatever MinimumProtocolVersion says: serve an ACM certificate with "
-            f"MinimumProtocolVersion {floor} or newer",
-            variant="default-certificate",
-        )
-        return
-    if not isinstance(cert, Mapping):
-        return
-    for v in values(t, cert.get("CloudFrontDefaultCertificate", MISSING)):
-        if is_true(v):
+    for branch in values(t, config.get("ViewerCertificate", MISSING)):
+        cert = branch.value
+        if branch.missing or (isinstance(cert, Mapping) and not cert):
+            what = (
+                "an empty ViewerCertificate"
+                if isinstance(cert, Mapping)
+                else ("no ViewerCertificate")
+            )
             yield Hit(
                 did,
-                (*base, "ViewerCertificate", "CloudFrontDefaultCertificate"),
+                (*base, "ViewerCertificate"),
                 with_note(
-                    f"Distribution {did} uses CloudFrontDefaultCertificate, with which CloudFront "
-                    f"fixes the security policy at {fixed} whatever MinimumProtocolVersion says: "
-                    f"serve an ACM certificate with MinimumProtocolVersion {floor} or newer",
-                    v,
+                    f"Distribution {did} has {what}, so it serves the default "
+                    f"*.cloudfront.net certificate, with which CloudFront fixes the security "
+                    f"policy at {fixed} whatever MinimumProtocolVersion says: serve an ACM "
+                    f"certificate with MinimumProtocolVersion {floor} or newer",
+                    branch,
                 ),
-                confidence=v.confidence,
+                confidence=branch.confidence,
                 variant="default-certificate",
             )
             return
-    if "AcmCertificateArn" not in cert and "IamCertificateId" not in cert:
-        return
+        if isinstance(cert, Mapping):
+            hit = _certificate_hit(t, did, cert, base, floor, floor_rank, declared, branch)
+            if hit is not None:
+                yield hit
+                return
+
+
+def _certificate_sources(t: Template, cert: Mapping[str, Any]) -> list[str]:
+    """The certificate sources a ViewerCertificate names: an ACM certificate, an IAM server
+    certificate, or CloudFrontDefaultCertificate true (a false flag is no source)."""
+    sources = [k for k in ("AcmCertificateArn", "IamCertificateId") if k in cert]
+    flag = cert.get("CloudFrontDefaultCertificate", MISSING)
+    if flag is not MISSING and any(is_true(v) for v in values(t, flag)):
+        sources.append("CloudFrontDefaultCertificate")
+    return sources
+
+
+def _certificate_hit(
+    t: Template,
+    did: str,
+    cert: Mapping[str, Any],
+    base: Path,
+    floor: str,
+    floor_rank: int,
+    declared: bool,
+    branch: Val,
+) -> Hit | None:
+    tables = tls_tables()
+    fixed = tables.cloudfront_default_certificate
+    sources = _certificate_sources(t, cert)
+    if len(sources) != 1:
+        written = ", ".join(str(k) for k in cert if isinstance(k, str))
+        problem = (
+            f"names no certificate source ({written} but no AcmCertificateArn, IamCertificateId "
+            "or CloudFrontDefaultCertificate true)"
+            if not sources
+            else f"names {len(sources)} certificate sources ({', '.join(sources)})"
+        )
+        return Hit(
+            did,
+            (*base, "ViewerCertificate"),
+            with_note(
+                f"Distribution {did} ViewerCertificate {problem}: CloudFront requires exactly "
+                "one, so the distribution does not deploy; name the ACM certificate (with "
+                f"SslSupportMethod sni-only and MinimumProtocolVersion {floor} or newer) or "
+                "only CloudFrontDefaultCertificate true",
+                branch,
+            ),
+            confidence=branch.confidence,
+            variant="no-certificate-source",
+        )
+    if sources == ["CloudFrontDefaultCertificate"]:
+        flag = next(v for v in values(t, cert.get("CloudFrontDefaultCertificate")) if is_true(v))
+        return Hit(
+            did,
+            (*base, "ViewerCertificate", "CloudFrontDefaultCertificate"),
+            with_note(
+                f"Distribution {did} uses CloudFrontDefaultCertificate, with which CloudFront "
+                f"fixes the security policy at {fixed} whatever MinimumProtocolVersion says: "
+                f"serve an ACM certificate with MinimumProtocolVersion {floor} or newer",
+                branch,
+                flag,
+            ),
+            confidence=lower_confidence(branch.confidence, flag.confidence),
+            variant="default-certificate",
+        )
     for v in values(t, cert.get("MinimumProtocolVersion", MISSING)):
         name = tables.cloudfront_default if v.missing else v.value
         if not isinstance(name, str):
@@ -936,7 +1237,7 @@ def _viewer_certificate(
             protocol_version(tables.cloudfront[floor].min) or (1, 2)
         )
         below = f"below the declared minimum ({floor})" if breaks_declared else f"below {floor}"
-        yield Hit(
+        return Hit(
             did,
             (*base, "ViewerCertificate", "MinimumProtocolVersion"),
             with_note(f"Distribution {did} {how}, {below}: {_weaker(policy, floor)}", v),
@@ -945,7 +1246,7 @@ def _viewer_certificate(
             # a protocol floor the repository declared is a defect to say by default
             persona=Persona.REGULAR if breaks_declared and not deprecated else None,
         )
-        return
+    return None
 
 
 def _weaker(policy: TlsPolicy, floor: str) -> str:

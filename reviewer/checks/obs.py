@@ -5,10 +5,12 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Any
 
+from reviewer.cfn.openapi import definition
 from reviewer.cfn.resolve import NOVALUE, resolve, targets, truthy
 from reviewer.cfn.template import MISSING, Resource, Template
 from reviewer.checks.alarms import Watched, alarms_naming, points_at, same_text, text_of
 from reviewer.checks.evt import (
+    FailureLink,
     consumers_in,
     failure_sources,
     is_dead_letter_queue,
@@ -351,23 +353,32 @@ def logs_without_retention(ctx: TemplateContext) -> Iterator[Yielded]:
 # -- AR-OBS-004 -------------------------------------------------------------------------------
 
 
+def redrive_sources(links: list[FailureLink]) -> str | None:
+    """How SQS itself moves messages into a dead-letter queue ("by the RedrivePolicy of A, B"),
+    or None when no source is a queue. NumberOfMessagesSent does not count such moves. Every
+    other failure source (a Lambda DeadLetterConfig or OnFailure destination, an EventBridge
+    rule or schedule target's DeadLetterConfig, an SNS subscription's RedrivePolicy, a pipe's
+    DeadLetterConfig) sends with SendMessage, which it counts."""
+    queues = sorted({k.owner.logical_id for k in links if k.owner.type == "AWS::SQS::Queue"})
+    return f"by the RedrivePolicy of {', '.join(queues)}" if queues else None
+
+
 def _queue_alarm(
-    repo: RepoIndex, t: Template, queue: Resource
+    repo: RepoIndex, t: Template, queue: Resource, redriven: str | None
 ) -> tuple[list[Watched], list[Watched], list[str]]:
-    """(unconditional matches, conditional matches, near misses explained)."""
+    """(unconditional matches, conditional matches, near misses explained). `redriven` says
+    how SQS moves messages here by redrive, None when no source is a queue's redrive: then an
+    alarm on NumberOfMessagesSent counts too (every message arrives by SendMessage)."""
     names = [text_of(t, queue.get("QueueName"))] if queue.has("QueueName") else []
     sure: list[Watched] = []
     conditional: list[Watched] = []
     near: list[str] = []
     qrefs = ((t.file, queue.logical_id, "QueueName"), (t.file, queue.logical_id, None))
-    for w in alarms_naming(
-        repo,
-        "AWS/SQS",
-        ("ApproximateNumberOfMessagesVisible",),
-        "QueueName",
-        refs=qrefs,
-        texts=tuple(names),
-    ):
+    sent_counts = not redriven
+    metrics = ("ApproximateNumberOfMessagesVisible",) + (
+        ("NumberOfMessagesSent",) if sent_counts else ()
+    )
+    for w in alarms_naming(repo, "AWS/SQS", metrics, "QueueName", refs=qrefs, texts=tuple(names)):
         dim = w.dimension("QueueName")
         if points_at(w.template, dim, t, queue.logical_id, "QueueName") or any(
             same_text(w.template, dim, t, n) for n in names
@@ -378,6 +389,8 @@ def _queue_alarm(
                 f"alarm {w.alarm.logical_id} names the queue with !Ref, which is its URL, not "
                 "the QueueName dimension: it never fires"
             )
+    if sent_counts:
+        return sure, conditional, near
     for w in alarms_naming(
         repo, "AWS/SQS", ("NumberOfMessagesSent",), "QueueName", refs=qrefs, texts=tuple(names)
     ):
@@ -387,7 +400,7 @@ def _queue_alarm(
         ):
             near.append(
                 f"alarm {w.alarm.logical_id} watches NumberOfMessagesSent, which does not count "
-                "messages moved to a dead-letter queue by a redrive"
+                f"the messages SQS moves here {redriven}"
             )
     return sure, conditional, near
 
@@ -402,7 +415,12 @@ def dlq_without_alarm(ctx: TemplateContext) -> Iterator[Yielded]:
         ):
             continue
         yield Checked(queue.logical_id)
-        sure, conditional, near = _queue_alarm(ctx.repo, t, queue)
+        links = failure_sources(ctx.repo, t, queue) if declared else []
+        redriven = redrive_sources(links)
+        if declared and not links:
+            # declared by RedriveAllowPolicy alone: its sources are queues elsewhere
+            redriven = "from the source queues its RedriveAllowPolicy admits"
+        sure, conditional, near = _queue_alarm(ctx.repo, t, queue, redriven)
         if sure:
             continue
         qid = queue.logical_id
@@ -425,13 +443,14 @@ def dlq_without_alarm(ctx: TemplateContext) -> Iterator[Yielded]:
         extra = f" ({'; '.join(near)})" if near else ""
         if not declared:
             extra += " (no template uses it as one, but its name says it is a dead-letter queue)"
-        links = failure_sources(ctx.repo, t, queue) if declared else []
         scheduled = bool(links) and all(recurring_schedule(k.template, k.owner) for k in links)
         yield Hit(
             qid,
             (),
             f"{what[0].upper()}{what[1:]} has no CloudWatch alarm on "
-            "ApproximateNumberOfMessagesVisible with a QueueName dimension naming it, as a "
+            "ApproximateNumberOfMessagesVisible"
+            + ("" if redriven else " or NumberOfMessagesSent")
+            + " with a QueueName dimension naming it, as a "
             f"literal name or !GetAtt {qid}.QueueName{extra}: "
             + (
                 "only a recurring schedule sends to it, so what goes unseen is that runs failed "
@@ -472,6 +491,9 @@ def _rest_api_name(t: Template, api: Resource) -> tuple[str | None, bool]:
         return text_of(t, api.get("Name")), True
     body_key = "DefinitionBody" if api.type == "AWS::Serverless::Api" else "Body"
     body = api.get(body_key)
+    spec = definition(t, api)  # a definition read from a local file (reviewer.cfn.openapi)
+    if spec is not None and spec.file is not None and spec.body is not None:
+        body = spec.body
     if isinstance(body, Mapping) and "Fn::Transform" not in body:
         info = body.get("info")
         if isinstance(info, Mapping) and "title" in info:

@@ -2,18 +2,21 @@
 
 Routes come from explicit AWS::ApiGateway::Method and AWS::ApiGatewayV2::Route resources, from
 SAM `Api` / `HttpApi` events (with the API's Auth.DefaultAuthorizer, Globals merged), and from
-inline OpenAPI definitions (`DefinitionBody` of SAM APIs, `Body` of RestApi / ApiGatewayV2 Api).
-Each route names where it is declared and where the setting that decides its authorization is
-written, so that a finding points at the right line.
+OpenAPI definitions (reviewer.cfn.openapi: `DefinitionBody` of SAM APIs, `Body` of RestApi /
+ApiGatewayV2 Api, inline or included with AWS::Include from a local file, and a local
+`DefinitionUri` / `BodyS3Location`). Each route names where it is declared and where the setting
+that decides its authorization is written, so that a finding points at the right line; a path
+into a definition read from a file is placed in that file (`openapi.place`). The routes of a
+definition that cannot be read (S3, outside the repository, unparsable) are not judged.
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from reviewer.cfn.openapi import Definition, definition
 from reviewer.cfn.resolve import intrinsic
 from reviewer.cfn.template import MISSING, Resource, Template
 from reviewer.checks.edge import Val, values
@@ -388,24 +391,27 @@ def _sam_event_auth(
 ) -> Auth | None:
     oid = owner.logical_id
     auth_node = props.get("Auth")
-    api_key = False
-    if isinstance(auth_node, Mapping):
-        api_key = any(
-            v.text() == "true" for v in values(t, auth_node.get("ApiKeyRequired", MISSING))
-        )
-        if "Authorizer" in auth_node:
-            setting: Path = (*event_path, "Properties", "Auth", "Authorizer")
-            text, v = _first_text(t, auth_node["Authorizer"])
-            if text is None:
-                return Auth(UNKNOWN, oid, setting, (oid, setting), True, Confidence.LOW)
-            if text.upper() == NONE:
-                return Auth(NONE, oid, setting, (oid, setting), True, v.confidence, v.note, api_key)
-            if api is None:
-                kind = AWS_IAM if text.upper() == AWS_IAM else UNKNOWN
-                return Auth(kind, oid, setting, (oid, setting), True, Confidence.MEDIUM)
-            kind, origin_path = _sam_authorizer_kind(api, text, http)
-            origin = (api.logical_id, origin_path) if kind != AWS_IAM else (api.logical_id, ())
-            return Auth(kind, oid, setting, origin, True, v.confidence, v.note, api_key)
+    # SAM: the Api's Auth.ApiKeyRequired applies to every method unless the event says otherwise
+    api_key = (
+        not http
+        and api is not None
+        and any(v.text() == "true" for v in values(t, api.get("Auth", "ApiKeyRequired")))
+    )
+    if isinstance(auth_node, Mapping) and "ApiKeyRequired" in auth_node:
+        api_key = any(v.text() == "true" for v in values(t, auth_node["ApiKeyRequired"]))
+    if isinstance(auth_node, Mapping) and "Authorizer" in auth_node:
+        setting: Path = (*event_path, "Properties", "Auth", "Authorizer")
+        text, v = _first_text(t, auth_node["Authorizer"])
+        if text is None:
+            return Auth(UNKNOWN, oid, setting, (oid, setting), True, Confidence.LOW)
+        if text.upper() == NONE:
+            return Auth(NONE, oid, setting, (oid, setting), True, v.confidence, v.note, api_key)
+        if api is None:
+            kind = AWS_IAM if text.upper() == AWS_IAM else UNKNOWN
+            return Auth(kind, oid, setting, (oid, setting), True, Confidence.MEDIUM)
+        kind, origin_path = _sam_authorizer_kind(api, text, http)
+        origin = (api.logical_id, origin_path) if kind != AWS_IAM else (api.logical_id, ())
+        return Auth(kind, oid, setting, origin, True, v.confidence, v.note, api_key)
     if not known or api is None:
         return None  # the API (and its default authorizer) lives elsewhere
     default = api.get("Auth", "DefaultAuthorizer")
@@ -430,29 +436,20 @@ def _sam_event_auth(
         kind, origin_path = _sam_authorizer_kind(api, text, http)
         origin = (api.logical_id, origin_path) if kind != AWS_IAM else (api.logical_id, ())
         return Auth(kind, api.logical_id, setting, origin, False, v.confidence, v.note, api_key)
-    inline = _inline_security(api, method, route_path)
+    found = definition(t, api)
+    if found is not None and found.body is None:
+        return None  # the definition decides, and it cannot be read: not judged
+    inline = _inline_security(found, method, route_path)
     if inline is not None:
         kind, setting, origin_path, api_key_only = inline
         aid = api.logical_id
         return Auth(kind, aid, setting, (aid, origin_path), True, api_key=api_key or api_key_only)
-    confidence = Confidence.HIGH
-    note = ""
-    if api.has("DefinitionUri") or (
-        api.has("DefinitionBody") and not isinstance(api.get("DefinitionBody"), Mapping)
-    ):
-        confidence = Confidence.LOW
-        note = "the API's OpenAPI definition is not inline; it may declare security"
-    return Auth(NONE, oid, event_path, (oid, event_path), False, confidence, note, api_key)
+    return Auth(NONE, oid, event_path, (oid, event_path), False, Confidence.HIGH, "", api_key)
 
 
-def _inline_security(
-    api: Resource, method: str, route_path: str
-) -> tuple[str, Path, Path, bool] | None:
-    """The security an inline OpenAPI definition gives a route: (kind, setting path, origin path,
-    API key only), or None when the definition says nothing about it."""
-    body, key = _definition(api)
-    if body is None:
-        return None
+def _operation(body: Mapping[str, Any], route_path: str, method: str) -> tuple[Any, str]:
+    """The operation of a definition for a route (the any-method one when the method has
+    none), and its key."""
     paths = body.get("paths")
     item = paths.get(route_path) if isinstance(paths, Mapping) else None
     op: Any = None
@@ -462,33 +459,64 @@ def _inline_security(
         if not isinstance(op, Mapping):
             op_key = "x-amazon-apigateway-any-method"
             op = item.get(op_key)
-    if isinstance(op, Mapping) and "security" in op:
-        security = op["security"]
-        setting: Path = ("Properties", key, "paths", route_path, op_key, "security")
-    elif "security" in body:
-        security = body["security"]
-        setting = ("Properties", key, "security")
-    else:
+    return op, op_key
+
+
+def _inline_security(
+    found: Definition | None, method: str, route_path: str
+) -> tuple[str, Path, Path, bool] | None:
+    """The security an OpenAPI definition gives a route: (kind, setting path, origin path,
+    API key only), or None when the definition says nothing about it."""
+    if found is None or found.body is None:
         return None
-    kind, scheme, api_key = _requirement_kind(security, _schemes(body))
+    body, key = found.body, found.key
+    op, op_key = _operation(body, route_path, method)
+    where: Path = ("Properties", key, "paths", route_path, op_key)
+    decided = operation_security(body, op if isinstance(op, Mapping) else None, where, key)
+    if decided is None:
+        return None
+    kind, setting, scheme, api_key = decided
     origin: Path = ("Properties", key, *_schemes_path(body), scheme) if scheme else setting
     return kind, setting, origin, api_key
 
 
-# -- inline OpenAPI -----------------------------------------------------------------------------
+# -- OpenAPI definitions ------------------------------------------------------------------------
 
 
-def _definition(api: Resource) -> tuple[Mapping[str, Any] | None, str]:
-    key = "DefinitionBody" if api.type.startswith("AWS::Serverless::") else "Body"
-    body = api.get(key)
-    if isinstance(body, str):
-        try:
-            body = json.loads(body)
-        except (ValueError, RecursionError):  # RecursionError: nested too deep
-            return None, key
-    if not isinstance(body, Mapping) or intrinsic(body) is not None:
-        return None, key
-    return body, key
+def _gateway_auth(op: Mapping[str, Any]) -> str | None:
+    """The kind an operation's `x-amazon-apigateway-auth: {type: AWS_IAM|NONE}` sets (values
+    are case-insensitive), UNKNOWN for another value, None when it has none."""
+    ext = op.get("x-amazon-apigateway-auth")
+    if not isinstance(ext, Mapping):
+        return None
+    kind = ext.get("type")
+    if not isinstance(kind, str):
+        return UNKNOWN
+    upper = kind.strip().upper()
+    return upper if upper in (AWS_IAM, NONE) else UNKNOWN
+
+
+def operation_security(
+    body: Mapping[str, Any], op: Mapping[str, Any] | None, where: Path, key: str
+) -> tuple[str, Path, str | None, bool] | None:
+    """How an operation is authorized by its definition: (kind, the setting's path, the
+    security scheme's name, API key only), or None when neither the operation nor the API
+    level says anything. The operation's `security` wins (an empty list: no authorizer), then
+    its `x-amazon-apigateway-auth`, then the API-level `security`."""
+    schemes = _schemes(body)
+    if op is not None and "security" in op:
+        kind, scheme, api_key = _requirement_kind(op["security"], schemes)
+        if kind == NONE and not api_key and _gateway_auth(op) == AWS_IAM:
+            return AWS_IAM, (*where, "x-amazon-apigateway-auth"), None, False
+        return kind, (*where, "security"), scheme, api_key
+    if op is not None:
+        gateway = _gateway_auth(op)
+        if gateway is not None:
+            return gateway, (*where, "x-amazon-apigateway-auth"), None, False
+    if "security" in body:
+        kind, scheme, api_key = _requirement_kind(body["security"], schemes)
+        return kind, ("Properties", key, "security"), scheme, api_key
+    return None
 
 
 def _schemes(body: Mapping[str, Any]) -> Mapping[str, Any]:
@@ -562,9 +590,10 @@ def openapi_routes(
     for api in t.of_type(*REST_API_TYPES, *HTTP_API_TYPES):
         if api.implicit:
             continue
-        body, key = _definition(api)
-        if body is None:
-            continue
+        found = definition(t, api)
+        if found is None or found.body is None:
+            continue  # no definition, or one that cannot be read: its routes are not judged
+        body, key = found.body, found.key
         paths = body.get("paths")
         if not isinstance(paths, Mapping):
             continue
@@ -572,11 +601,11 @@ def openapi_routes(
         protocol = "HTTP" if http else "REST"
         if http and protocol_of(t, api) == "WEBSOCKET":
             continue
-        schemes = _schemes(body)
-        root = body.get("security", MISSING)
+        # SAM applies the API's DefaultAuthorizer to the operations of a definition it edits
+        # (inline or included), never to a DefinitionUri file
         default = (
             api.get("Auth", "DefaultAuthorizer")
-            if api.type.startswith("AWS::Serverless::")
+            if api.type.startswith("AWS::Serverless::") and found.sam_auth
             else MISSING
         )
         aid = api.logical_id
@@ -591,11 +620,8 @@ def openapi_routes(
                 if (aid, method, str(p)) in skip:
                     continue
                 where: Path = ("Properties", key, "paths", str(p), str(m))
-                security = op.get("security", root)
-                setting: Path = (
-                    (*where, "security") if "security" in op else ("Properties", key, "security")
-                )
-                if security is MISSING and default is not MISSING:
+                decided = operation_security(body, op, where, key)
+                if decided is None and default is not MISSING:
                     text, v = _first_text(t, default)
                     dpath: Path = ("Properties", "Auth", "DefaultAuthorizer")
                     if text is None:
@@ -611,10 +637,10 @@ def openapi_routes(
                             v.confidence,
                             v.note,
                         )
-                elif security is MISSING:
+                elif decided is None:
                     auth = Auth(NONE, aid, where, (aid, where), False)
                 else:
-                    kind, scheme, api_key = _requirement_kind(security, schemes)
+                    kind, setting, scheme, api_key = decided
                     scheme_path: Path = (
                         ("Properties", key, *(_schemes_path(body)), scheme) if scheme else setting
                     )

@@ -32,6 +32,7 @@ from functools import lru_cache
 
 from reviewer.discover import SKIP_DIRS
 from reviewer.gitignore import Budget, Matcher, OverBudget, workspace_glob
+from reviewer.lifecycle import lifecycle
 from reviewer.model import Checked, Hit, Related, Severity
 from reviewer.profile import Profile
 from reviewer.registry import Check, RepoContext, Yielded, repo_check
@@ -1177,6 +1178,95 @@ def package_json_without_lockfile(ctx: RepoContext) -> Iterator[Yielded]:
         yield notice
 
 
+# -- AR-STK-010 -------------------------------------------------------------------------------
+
+
+def _go_past_support(ctx: RepoContext) -> Iterator[Yielded]:
+    table = lifecycle()
+    for file, mod in sorted(ctx.repo.gomods.items()):
+        best = newest_go(mod)
+        if best is None:
+            continue
+        key = go_version_key(best.value)
+        if len(key) < 3 or key[1] != 1 or not isinstance(key[2], int):
+            continue
+        yield Checked(None, file=file)
+        end = table.go_end(key[2])
+        if end is None or end > ctx.today:
+            continue
+        toolchain = mod.toolchain
+        from_toolchain = toolchain is not None and (best.line, best.column) == (
+            toolchain.line,
+            toolchain.column,
+        )
+        supported = table.go_supported(ctx.today)
+        yield Hit(
+            _subject(mod),
+            ("toolchain",) if from_toolchain else ("go",),
+            f"{file} declares Go {best.value} ({_written(mod)}): Go 1.{key[2]} has had no "
+            f"security or bug fixes since {end.isoformat()} (Go supports only its two newest "
+            f"releases, now {' and '.join(supported)}), and a "
+            "toolchain of that release satisfies this go.mod, so builds can use a compiler "
+            "and standard library with known, unfixed vulnerabilities; raise the go line (or "
+            f"add a toolchain line) to go {supported[-1] if supported else 'a supported release'}"
+            " or newer",
+            file=file,
+        )
+
+
+def _node_lines(spec: str) -> tuple[list[int], bool] | None:
+    """The Node.js release lines of the lifecycle table a range admits, and whether it also
+    admits a line newer than the table; None when the spec is not a range."""
+    table = lifecycle().node_eol
+    admitted: list[int] = []
+    for major, _ in table:
+        low, high = (0, 1) if major == 0 else (major, major + 1)
+        meets = ranges_intersect(spec, f">={low}.0.0 <{high}.0.0")
+        if meets is None:
+            return None
+        if meets:
+            admitted.append(major)
+    newest = table[-1][0] if table else 0
+    return admitted, bool(ranges_intersect(spec, f">={newest + 1}.0.0"))
+
+
+def _node_past_support(ctx: RepoContext) -> Iterator[Yielded]:
+    eol = dict(lifecycle().node_eol)
+    for file, pkg in sorted(ctx.repo.packages.items()):
+        spec = pkg.engines_node
+        if spec is None or spec_kind(spec) != "range":
+            continue
+        found = _node_lines(spec)
+        if found is None:
+            continue
+        yield Checked(None, file=file)
+        admitted, newer = found
+        if newer or not admitted or any(eol[m] > ctx.today for m in admitted):
+            continue
+        last = max(admitted, key=lambda m: eol[m])
+        lines = ", ".join("0.x" if m == 0 else str(m) for m in admitted)
+        supported = [m for m, day in sorted(eol.items()) if day > ctx.today and m % 2 == 0]
+        shown = spec if len(spec) <= 60 else spec[:57] + "..."
+        yield Hit(
+            pkg.name,
+            ("engines", "node"),
+            f"{file} declares engines.node {shown!r}, which admits only Node.js {lines}, every "
+            f"one past its end of life (the last on {eol[last].isoformat()}): the package says "
+            "it runs only on releases that get no security fixes, so a runtime chosen to match "
+            "the range has known, unfixed vulnerabilities, and installing on a supported release "
+            "warns (or fails under engine-strict); admit a supported line"
+            + (f" such as {' or '.join(str(m) for m in supported[:2])}" if supported else ""),
+            file=file,
+            variant="node",
+        )
+
+
+@repo_check("AR-STK-010", manifests_only=True)
+def toolchain_past_support(ctx: RepoContext) -> Iterator[Yielded]:
+    yield from _go_past_support(ctx)
+    yield from _node_past_support(ctx)
+
+
 CHECKS: tuple[Check, ...] = (
     go_version_below_declared,
     aws_sdk_go_v1,
@@ -1187,6 +1277,7 @@ CHECKS: tuple[Check, ...] = (
     declared_test_framework,
     dependency_outside_repository,
     package_json_without_lockfile,
+    toolchain_past_support,
 )
 
 # Rules of this layer whose check is not built yet (their YAML exists in rules/).

@@ -504,10 +504,18 @@ def _masthead(report: Report, name: str) -> str:
     lead, command = insights.hidden_parts(report)
     shown_command = f": <code>{_e(command, PATH_CHARS)}</code>" if command else ""
     hidden = f'<p class="meta" id="hidden-note">{_e(lead)}{shown_command}</p>'
+    found = insights.nothing_found_parts(report)
+    nothing = (
+        f'<p class="notice" role="alert" id="nothing-found"><strong>{_e(found[0], PATH_CHARS)}'
+        f"</strong> {_e(found[1])}</p>"
+        if found
+        else ""
+    )
     return (
         '<header class="top">'
         f'<p class="tool">archreview {_e(report.tool_version)}</p>'
         f'<h1>Architecture review of <span id="root-name">{_e(name)}</span></h1>'
+        f"{nothing}"
         f'<p class="verdict" id="verdict">{verdict}</p>'
         f'<p class="meta" id="profile-line">{_e(insights.profile_line(report), PATH_CHARS)}</p>'
         f"{notice}"

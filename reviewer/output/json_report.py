@@ -5,7 +5,10 @@ Version 2 adds, per product.md *JSON report*: `profile_source` (option|file|agen
 in the summary `persona` (who the report is for), `grade_cap` ({grade, reason} when the worst
 finding capped the grade, else null; also on every layer and module) and `hidden` (per persona
 above the chosen one, the unsuppressed findings not reported); per finding `persona` and
-`related` locations with their `message`. `load_report` reads versions 1 and 2."""
+`related` locations with their `message`. In PR mode only, `summary.pr` (`pr_dict`): the new
+accepted risks, the review inputs the change edits and the findings they hide, what was not
+reviewed, what the change fixed (the base's findings it no longer has: whole while under a cap,
+counted per severity and rule always) and the base's score overall and per layer. `load_report` reads versions 1 and 2."""
 
 from __future__ import annotations
 
@@ -22,6 +25,7 @@ from reviewer.model import (
     Location,
     ModuleSummary,
     Persona,
+    PrDiff,
     Reference,
     Report,
     ScoreBlock,
@@ -273,6 +277,59 @@ class _Writer:
         )
 
 
+def pr_dict(pr: PrDiff) -> dict[str, Any]:
+    """The PR diff (summary.pr, PR mode only): new accepted risks by fingerprint (they are in
+    `findings`), the review inputs the change edits, the findings those edits hide (whole: they
+    are not in `findings`), what was not reviewed, and whose inputs judged."""
+    return {
+        "accepted_new": [f.fingerprint for f in pr.accepted_new],
+        "changed_inputs": [{"path": clip_path(p), "kind": k} for p, k in pr.changed_inputs],
+        "hidden_by_inputs": [finding_dict(f) for f in pr.hidden_by_inputs],
+        "incomplete": [clip(line) for line in pr.incomplete],
+        "judged_with": pr.judged_with,
+        "fixed": [finding_dict(f) for f in pr.fixed],
+        "fixed_total": pr.fixed_total,
+        "fixed_counts": [
+            {"severity": sev, "rule_id": rule, "count": n} for sev, rule, n in pr.fixed_counts
+        ],
+        "base_score": None
+        if pr.base_score is None
+        else {
+            **_block(pr.base_score),
+            "grade": pr.base_score.grade,
+            "grade_cap": _cap(pr.base_score),
+        },
+        "base_layers": _layers(pr.base_layers),
+    }
+
+
+def load_pr(data: Any, findings: tuple[Finding, ...]) -> PrDiff | None:
+    """`pr_dict` read back (None when absent); accepted risks are looked up in `findings`.
+    A report written before `fixed` and `base_score` existed reads back with none."""
+    if data is None:
+        return None
+    accepted = set(data.get("accepted_new") or ())
+    fixed = tuple(_finding(f) for f in data.get("fixed") or ())
+    base = data.get("base_score")
+    return PrDiff(
+        accepted_new=tuple(f for f in findings if f.fingerprint in accepted),
+        changed_inputs=tuple(
+            (str(c["path"]), str(c["kind"])) for c in data.get("changed_inputs") or ()
+        ),
+        hidden_by_inputs=tuple(_finding(f) for f in data.get("hidden_by_inputs") or ()),
+        incomplete=tuple(str(line) for line in data.get("incomplete") or ()),
+        judged_with=str(data.get("judged_with") or "head"),
+        fixed=fixed,
+        fixed_total=int(data.get("fixed_total") or len(fixed)),
+        fixed_counts=tuple(
+            (str(Severity(c["severity"]).value), str(c["rule_id"]), int(c["count"]))
+            for c in data.get("fixed_counts") or ()
+        ),
+        base_score=None if base is None else _score_block(base),
+        base_layers=_layer_blocks(data.get("base_layers")),
+    )
+
+
 def report_dict(report: Report, *, findings: bool = True) -> dict[str, Any]:
     return {
         "schema_version": report.schema_version,
@@ -298,6 +355,7 @@ def report_dict(report: Report, *, findings: bool = True) -> dict[str, Any]:
                 "skipped": report.files.skipped,
             },
             "diff_base": report.diff_base,
+            **({"pr": pr_dict(report.pr)} if report.pr is not None else {}),
             "evaluations": [
                 {
                     "rule_id": e.rule_id,
@@ -426,6 +484,7 @@ def load_report(data: dict[str, Any]) -> Report:
     try:
         summary = data["summary"]
         files = summary.get("files") or {}
+        found = tuple(_finding(f) for f in data.get("findings") or ())
         return Report(
             schema_version=int(data["schema_version"]),
             tool_version=str((data.get("tool") or {}).get("version") or ""),
@@ -449,7 +508,7 @@ def load_report(data: dict[str, Any]) -> Report:
                 )
                 for m in data.get("modules") or ()
             ),
-            findings=tuple(_finding(f) for f in data.get("findings") or ()),
+            findings=found,
             evaluations=tuple(
                 Evaluation(
                     rule_id=str(e["rule_id"]),
@@ -463,6 +522,7 @@ def load_report(data: dict[str, Any]) -> Report:
                 for e in summary.get("evaluations") or ()
             ),
             diff_base=summary.get("diff_base"),
+            pr=load_pr(summary.get("pr"), found),
             persona=Persona(summary.get("persona") or "regular"),
             hidden=tuple((str(k), int(v)) for k, v in (summary.get("hidden") or {}).items()),
             profile_source=str(data.get("profile_source") or "file"),

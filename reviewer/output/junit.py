@@ -1,7 +1,11 @@
-"""JUnit XML for CI dashboards: one testcase per evaluation (rule x resource, or rule x file for
-repository rules), a failure per unsuppressed finding, `skipped` when every finding of the
-evaluation is suppressed. One testsuite per layer; each names the run's persona (and the findings
-a higher persona would add) in its properties."""
+"""JUnit XML for CI dashboards, one testsuite per layer. A testcase is either a passing
+evaluation (rule x resource, or rule x file for repository rules, that no finding names) or one
+finding: so a failing testcase holds exactly one `<failure>`, as JUnit readers expect (several
+failures in one testcase are shown as one, or counted wrongly). An unsuppressed finding above
+info is a failure; an info finding is a passing testcase that says what it found in
+`<system-out>` (info is a remark, it fails nothing, as it gates nothing); a suppressed finding
+is `<skipped>` with its reason. Each suite names the run's persona (and the findings a higher
+persona would add) in its properties."""
 
 from __future__ import annotations
 
@@ -9,7 +13,7 @@ import re
 import xml.etree.ElementTree as ET
 from collections.abc import Iterable
 
-from reviewer.model import LAYER_LABELS, LAYER_ORDER, Evaluation, Finding, Report
+from reviewer.model import LAYER_LABELS, LAYER_ORDER, Evaluation, Finding, Report, Severity
 from reviewer.output import RenderOptions
 from reviewer.output.limits import clip, clip_path
 
@@ -23,23 +27,29 @@ def _xml(text: str) -> str:
     return _INVALID_XML.sub("\ufffd", text)
 
 
-def _case_name(rule_id: str, file: str, subject: str | None) -> str:
-    return f"{rule_id} {clip_path(file)}" + (f" {clip(subject)}" if subject else "")
+def _case_name(rule_id: str, file: str, subject: str | None, prop: str | None = None) -> str:
+    name = f"{rule_id} {clip_path(file)}" + (f" {clip(subject)}" if subject else "")
+    return name + (f" {clip(prop)}" if prop else "")
 
 
 def _group(
     evaluations: Iterable[Evaluation], findings: Iterable[Finding]
-) -> dict[_Key, tuple[str, str, list[Finding]]]:
-    """(rule, file, subject) -> (layer, module, findings), evaluations first, in a stable order."""
-    cases: dict[_Key, tuple[str, str, list[Finding]]] = {}
-    for e in evaluations:
-        cases.setdefault((e.rule_id, e.file, e.subject), (e.layer, e.module, []))
+) -> list[tuple[_Key, str, str, Finding | None]]:
+    """Testcases as (rule, file, subject), layer, module and the finding (None: a pass): every
+    finding, and every evaluation that no finding names."""
+    named: set[_Key] = set()
+    cases: list[tuple[_Key, str, str, Finding | None]] = []
     for f in findings:
-        key: _Key = (f.rule_id, f.file, f.resource)
-        if key not in cases:
-            fallback: _Key = (f.rule_id, f.file, None)
-            key = fallback if fallback in cases else key
-        cases.setdefault(key, (f.layer, f.module, []))[2].append(f)
+        cases.append(((f.rule_id, f.file, f.resource), f.layer, f.module, f))
+        named.add((f.rule_id, f.file, f.resource))
+        named.add((f.rule_id, f.file, None))
+    seen: set[_Key] = set()
+    for e in evaluations:
+        key: _Key = (e.rule_id, e.file, e.subject)
+        if key in named or key in seen:
+            continue
+        seen.add(key)
+        cases.append((key, e.layer, e.module, None))
     return cases
 
 
@@ -65,15 +75,21 @@ def _properties(suite: ET.Element, report: Report) -> None:
         ET.SubElement(props, "property", name=f"hidden.{_xml(clip(name))}", value=str(count))
 
 
+def _sort_key(case: tuple[_Key, str, str, Finding | None]) -> tuple[object, ...]:
+    (rule_id, file, subject), layer, _, f = case
+    where = (f.line, f.property or "", f.message) if f is not None else (0, "", "")
+    return (_ORDER.get(layer, 99), rule_id, file, subject or "", *where)
+
+
+_ORDER = {layer: i for i, layer in enumerate(LAYER_ORDER)}
+
+
 def junit_tree(report: Report) -> ET.Element:
-    cases = _group(report.evaluations, report.findings)
     suites: dict[str, ET.Element] = {}
     totals = {"tests": 0, "failures": 0, "skipped": 0}
-    order = {layer: i for i, layer in enumerate(LAYER_ORDER)}
     root = ET.Element("testsuites", name="archreview")
-    for key in sorted(cases, key=lambda k: (order.get(cases[k][0], 99), k[0], k[1], k[2] or "")):
-        layer, module, found = cases[key]
-        rule_id, file, subject = key
+    for case_key in sorted(_group(report.evaluations, report.findings), key=_sort_key):
+        (rule_id, file, subject), layer, module, f = case_key
         suite = suites.get(layer)
         if suite is None:
             label = LAYER_LABELS.get(layer, layer)
@@ -81,38 +97,35 @@ def junit_tree(report: Report) -> ET.Element:
             suite.set("tests", "0")
             _properties(suite, report)
             suites[layer] = suite
+        prop = f.property if f is not None else None
         case = ET.SubElement(
             suite,
             "testcase",
-            name=_xml(_case_name(rule_id, file, subject)),
+            name=_xml(_case_name(rule_id, file, subject, prop)),
             classname=_xml(f"archreview.{layer}.{rule_id}"),
             file=_xml(clip_path(file)),
             time="0",
         )
-        live = [f for f in found if f.suppressed is None]
-        if found:
-            case.set("line", str(min(f.line for f in found)))
+        if f is not None:
+            case.set("line", str(f.line))
         case.set("module", _xml(clip_path(module)))
         totals["tests"] += 1
-        if live:
-            totals["failures"] += 1
-            for f in live:
-                failure = ET.SubElement(
-                    case,
-                    "failure",
-                    message=_xml(clip(f.message)),
-                    type=f"{f.rule_id} {f.severity}",
-                )
-                failure.text = _xml(_failure_text(f))
-        elif found:
+        if f is None:
+            continue
+        if f.suppressed is not None:
             totals["skipped"] += 1
-            s = found[0].suppressed
-            reason = (
-                f"suppressed ({clip(s.kind)}): {clip(s.reason or 'no reason')}"
-                if s
-                else "suppressed"
-            )
+            s = f.suppressed
+            reason = f"suppressed ({clip(s.kind)}): {clip(s.reason or 'no reason')}"
             ET.SubElement(case, "skipped", message=_xml(reason))
+        elif f.severity is Severity.INFO:
+            out = ET.SubElement(case, "system-out")
+            out.text = _xml(_failure_text(f))
+        else:
+            totals["failures"] += 1
+            failure = ET.SubElement(
+                case, "failure", message=_xml(clip(f.message)), type=f"{f.rule_id} {f.severity}"
+            )
+            failure.text = _xml(_failure_text(f))
     for suite in suites.values():
         tests = suite.findall("testcase")
         suite.set("tests", str(len(tests)))

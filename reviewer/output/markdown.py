@@ -68,7 +68,22 @@ def text(value: object, limit: int = TEXT_CHARS) -> str:
             out.append(ch + ZWJ)
         else:
             out.append(ch)
-    return "".join(out)
+    return no_autolinks("".join(out))
+
+
+# what GitHub turns into a link by itself: `http://`, `https://`, `ftp://`, `www.`, `GH-123`
+_AUTOLINK = re.compile(
+    r"(?i:(?:(?<=http:)|(?<=https:)|(?<=ftp:))(?=//)|(?<=\bwww)(?=\.)|(?<=\bgh)(?=-\d))"
+)
+
+
+def no_autolinks(value: str) -> str:
+    """Text GitHub would link by itself, made inert with a ZERO WIDTH JOINER (U+200D, invisible)
+    inside the pattern: `https:\u200d//host`, `www\u200d.host`, `GH\u200d-12` (other schemes, such
+    as the `aws://` of live findings, are not linked by GitHub and stay as written). With the ZWJ
+    after `@` and `#` that `text` inserts, a comment shows repository text as it reads and
+    GitHub makes no link, mention or issue reference of it (code spans are never linked)."""
+    return _AUTOLINK.sub(ZWJ, value)
 
 
 def code(value: object, limit: int = TEXT_CHARS) -> str:
@@ -81,11 +96,22 @@ def code(value: object, limit: int = TEXT_CHARS) -> str:
     return text(s, limit)
 
 
+def url_path(path: str) -> str:
+    """A repository path percent-encoded for a link. A name that was not UTF-8 on disk (held
+    with surrogate escapes) is encoded as its original bytes; any other lone surrogate (from a
+    JSON escape) as U+FFFD: a link must never fail to render."""
+    try:
+        return quote(path, safe="/._-~", errors="surrogateescape")
+    except UnicodeEncodeError:
+        clean = "".join("\ufffd" if "\ud800" <= c <= "\udfff" else c for c in path)
+        return quote(clean, safe="/._-~")
+
+
 def link(label: str, path: str, line: int | None = None, base: str = "") -> str:
     """A link to a repository file (relative unless a base URL is given), label escaped."""
     if _SCHEME.match(path):  # aws://REGION/STACK: nothing to link to
         return text(label)
-    target = base + quote(clip(path, PATH_CHARS), safe="/._-~")
+    target = base + url_path(clip(path, PATH_CHARS))
     if line is not None:
         target += f"#L{line}"
     return f"[{text(label)}]({target})"
@@ -246,7 +272,8 @@ def _grade(block: ScoreBlock) -> str:
 
 
 def _header(report: Report) -> str:
-    """Grade and cap, the profile used (and its notice), the counts, the hidden findings."""
+    """Grade and cap, nothing to review (when so), the profile used (and its notice), the
+    counts, the hidden findings."""
     block = report.score
     if block.score is None:
         title = "## archreview: no score (nothing was weighed)"
@@ -260,7 +287,11 @@ def _header(report: Report) -> str:
     by_sev = ", ".join(f"{counts.get(s.value, 0)} {s.value}" for s in Severity)
     accepted = len(insights.accepted_risks(report))
     files = report.files
-    lines = [title, "", text(insights.profile_line(report), PATH_CHARS) + "."]
+    lines = [title]
+    nothing = insights.nothing_found_parts(report)
+    if nothing:  # said before anything else: every score below judges nothing
+        lines += ["", "> [!WARNING]", f"> **{text(nothing[0], PATH_CHARS)}** {text(nothing[1])}"]
+    lines += ["", text(insights.profile_line(report), PATH_CHARS) + "."]
     if report.profile_notice:
         lines += ["", "> [!NOTE]", f"> {text(report.profile_notice)}"]
     lines += [
@@ -275,10 +306,16 @@ def _header(report: Report) -> str:
     ]
     if report.diff_base is not None:
         new = sum(1 for f in report.findings if f.new is True and f.suppressed is None)
-        lines += [
-            "",
-            f"**{new} new** against {code(report.diff_base)}; scores are of the full scan.",
-        ]
+        pr, was = report.pr, report.pr.base_score if report.pr is not None else None
+        fixed = f", **{pr.fixed_total} fixed**" if pr is not None else ""
+        change = "scores are of the full scan"
+        if was is not None and was.score is not None and block.score is not None:
+            change = (
+                f"grade {text(str(was.grade), 10)} {was.score:.1f} -> "
+                f"{text(str(block.grade), 10)} {block.score:.1f} "
+                f"({round(block.score, 1) - round(was.score, 1):+.1f}; full scans)"
+            )
+        lines += ["", f"**{new} new**{fixed} against {code(report.diff_base)}; {change}."]
     lead, command = insights.hidden_parts(report)
     lines += ["", text(lead) + (f": {code(command, PATH_CHARS)}" if command else "")]
     return "\n".join(lines) + "\n"
@@ -493,3 +530,27 @@ def _accepted(findings: list[Finding], base: str) -> str:
             f"| {text(insights.suppression_note(f))} |"
         )
     return "\n".join(lines) + "\n"
+
+
+# -- the parts the PR comment (reviewer.output.comment) reuses ----------------------------------
+
+
+def score_tables(report: Report, base: str = "") -> str:
+    """The layer scores (and what moved them) and the module x layer table."""
+    return _tables(report, base)
+
+
+def module_map(report: Report) -> str:
+    """The mermaid map of modules and layers coloured by score."""
+    return _mermaid(report)
+
+
+def rule_summary(report: Report) -> str:
+    """One row per rule: rule, count, severity, title ('' when nothing is unsuppressed)."""
+    groups = insights.report_groups(report)
+    return _rule_summary(groups) if groups else ""
+
+
+def accepted_table(findings: list[Finding], base: str = "") -> str:
+    """The accepted risks (suppressed findings) as a table."""
+    return _accepted(findings, base)

@@ -7,7 +7,14 @@ resource and the finding's related locations (with what each adds) as related lo
 persona in the result's properties (the run's persona and the findings it left out, per persona,
 in the run's) and two partial fingerprints: `primaryLocationLineHash`, computed
 the way GitHub's upload action computes it (so uploads through the REST API match uploads through
-the Action), and our logical fingerprint under `archreview/v1`.
+the Action), and our logical fingerprint under `archreview/v2` (list items named by what
+identifies them, never by index: reviewer.fingerprint).
+
+Artifact URIs are relative to the enclosing git repository and percent-encoded (RFC 3986: a
+file name with a space, `<`, `#` or a newline is still one valid URI). A finding in a file of a
+git submodule is anchored at the submodule's line in `.gitmodules` (code scanning resolves only
+files of the repository that was checked out), and its message names the submodule, the file
+and line in it and a link to that line at the recorded commit (reviewer.submodules).
 
 Findings on deployed stacks (file `aws://...`) have no file in the repository and are left out.
 GitHub ignores SARIF suppressions, so suppressed findings are left out unless asked for.
@@ -34,10 +41,11 @@ from reviewer.model import (
 )
 from reviewer.output import RenderOptions
 from reviewer.output.limits import clip, clip_opt, clip_path
+from reviewer.submodules import Submodules, encode_path
 
 SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"
 SARIF_VERSION = "2.1.0"
-FINGERPRINT_KEY = "archreview/v1"
+FINGERPRINT_KEY = "archreview/v2"  # reviewer.fingerprint.SCHEME
 LINE_HASH_KEY = "primaryLocationLineHash"
 
 # GitHub code scanning limits (docs: "SARIF results exceed limit").
@@ -367,6 +375,7 @@ class _Files:
 
     def __init__(self, root: Path) -> None:
         self.root = root
+        self.submodules = Submodules(root)
         self._hashes: dict[str, list[str] | None] = {}
         self._lines: dict[str, list[str] | None] = {}
         self._declarations: dict[str, dict[str, tuple[int, int]]] = {}
@@ -378,6 +387,16 @@ class _Files:
             lines = self.lines(file)
             known = self._declarations[file] = declarations(lines) if lines is not None else {}
         return known.get(logical_id)
+
+    def gitmodules_hash(self, region: Mapping[str, int]) -> str | None:
+        """The line hash of a submodule's line in the repository's .gitmodules."""
+        key = "\0.gitmodules"
+        if key not in self._hashes:
+            path = _inside(self.submodules.top, ".gitmodules")
+            self._hashes[key] = file_line_hashes(path) if path is not None else None
+        hashes = self._hashes[key]
+        line = region.get("startLine", 1)
+        return hashes[line - 1] if hashes is not None and 1 <= line <= len(hashes) else None
 
     def hash_of(self, file: str, line: int) -> str | None:
         if file not in self._hashes:
@@ -413,18 +432,36 @@ def _region(line: int, column: int, end_line: int, end_column: int) -> dict[str,
 
 
 def _physical(uri: str, region: dict[str, int]) -> dict[str, Any]:
-    return {"artifactLocation": {"uri": uri, "uriBaseId": "%SRCROOT%"}, "region": region}
+    return {
+        "artifactLocation": {"uri": encode_path(uri), "uriBaseId": "%SRCROOT%"},
+        "region": region,
+    }
+
+
+def _place(
+    file: str, region: dict[str, int], uri_prefix: str, files: _Files
+) -> tuple[dict[str, Any], str]:
+    """The physical location of `region` in `file` (relative to the scanned root), and a note
+    for the message: empty, or where a finding inside a submodule really is (it is shown at the
+    submodule's line in .gitmodules)."""
+    anchor = files.submodules.anchor(file, region["startLine"])
+    if anchor is None:
+        return _physical(uri_prefix + file, region), ""
+    where = f"{clip_path(anchor.inner)}:{region['startLine']}"
+    note = f" (in submodule {clip_path(anchor.submodule)} at {where}"
+    note += f": {anchor.url})" if anchor.url else ")"
+    return _physical(anchor.gitmodules, {"startLine": max(anchor.line, 1)}), note
 
 
 def _result(
     f: Finding, rule_index: int, uri_prefix: str, files: _Files, include_suppressed: bool
 ) -> dict[str, Any]:
     file = _uri_file(files.root, f.file)
-    uri = uri_prefix + file
     line = max(f.line, 1)
-    location: dict[str, Any] = {
-        "physicalLocation": _physical(uri, _region(line, f.column, f.end_line, f.end_column))
-    }
+    physical, note = _place(
+        file, _region(line, f.column, f.end_line, f.end_column), uri_prefix, files
+    )
+    location: dict[str, Any] = {"physicalLocation": physical}
     resource = clip_opt(f.resource)
     if resource:
         fq = f"{resource}.{clip(f.property)}" if f.property else resource
@@ -436,11 +473,14 @@ def _result(
         decl = files.declaration(file, resource)
         rline, rcol = decl if decl is not None else (line, max(f.column, 1))
         what = f"{resource} ({clip(f.resource_type)})"
+        rphysical, rnote = _place(
+            file, {"startLine": rline, "startColumn": rcol}, uri_prefix, files
+        )
         related.append(
             {
                 "id": 0,
-                "physicalLocation": _physical(uri, {"startLine": rline, "startColumn": rcol}),
-                "message": {"text": f"resource {what}"},
+                "physicalLocation": rphysical,
+                "message": {"text": f"resource {what}{rnote}"},
             }
         )
     for loc in f.related:
@@ -453,25 +493,25 @@ def _result(
         if loc.path:
             label += f".{clip(loc.path)}"
         text = f"{label}: {clip(loc.message)}" if loc.message else f"related: {label}"
+        lphysical, lnote = _place(
+            rfile, _region(loc.line, loc.column, loc.end_line, loc.end_column), uri_prefix, files
+        )
         related.append(
             {
                 "id": len(related),
-                "physicalLocation": _physical(
-                    uri_prefix + rfile,
-                    _region(loc.line, loc.column, loc.end_line, loc.end_column),
-                ),
-                "message": {"text": text},
+                "physicalLocation": lphysical,
+                "message": {"text": text + lnote},
             }
         )
     fingerprints = {FINGERPRINT_KEY: f.fingerprint}
-    line_hash = files.hash_of(file, line)
+    line_hash = files.hash_of(file, line) if not note else files.gitmodules_hash(physical["region"])
     if line_hash is not None:
         fingerprints[LINE_HASH_KEY] = line_hash
     result: dict[str, Any] = {
         "ruleId": f.rule_id,
         "ruleIndex": rule_index,
         "level": _LEVEL[f.severity],
-        "message": {"text": clip(f.message or f.title)},
+        "message": {"text": clip(f.message or f.title) + note},
         "locations": [location],
     }
     if related:

@@ -193,13 +193,21 @@ def render_text(report: Report, *, color: bool = False, summary: bool = True) ->
 
 
 def _opening(report: Report, paint: Callable[[str, str], str]) -> list[str]:
-    """Grade and cap, the profile used (and its notice), the counts, the hidden findings."""
+    """Nothing to review (when so), grade and cap, the profile used (and its notice), the
+    counts, the hidden findings."""
     block = report.score
     grade = block.grade or "-"
     score = "n/a" if block.score is None else f"{block.score:.1f}"
     cap = insights.cap_note(block)
-    out = [
-        paint(_BOLD, f"Grade {grade}  score {score}/100")
+    nothing = insights.nothing_found_parts(report)
+    out = [paint(_BOLD, _clean(nothing[0], PATH_CHARS)), nothing[1]] if nothing else []
+    headline = (
+        "Grade n/a: nothing was reviewed"
+        if nothing and block.score is None
+        else f"Grade {grade}  score {score}/100"
+    )
+    out += [
+        paint(_BOLD, headline)
         + (f" — {cap}" if cap else "")
         + f"  ({block.evaluated} evaluations, {block.failed} failed)",
         _clean(insights.profile_line(report), PATH_CHARS),

@@ -106,6 +106,10 @@ class PackageJson:
     workspaces: tuple[str, ...]
     private: bool
     line_of_name: int  # line of the "name" key; 1 when there is none
+    # engines.node when it is a string (npm ignores other shapes), and the (line, column) of the
+    # "engines" key that holds it
+    engines_node: str | None = None
+    engines_at: tuple[int, int] | None = None
 
 
 # --------------------------------------------------------------------------------------------
@@ -411,6 +415,15 @@ def _interpret(root: _Obj, lines: LineIndex) -> PackageJson:
             raise fail('"workspaces" must be an array of folder patterns', value_pos)
         workspaces = [w for w in value.items if isinstance(w, str)]
 
+    engines_node: str | None = None
+    engines_at: tuple[int, int] | None = None
+    if "engines" in fields:
+        key_pos, value, _ = fields["engines"]
+        if isinstance(value, _Obj):
+            wanted = {k: v for k, _, v, _ in value.entries}.get("node")
+            if isinstance(wanted, str) and len(wanted) <= _MAX_SPEC:
+                engines_node, engines_at = wanted, lines.at(key_pos)
+
     name_pos = fields["name"][0] if "name" in fields else None
     return PackageJson(
         name=text_field("name"),
@@ -419,6 +432,8 @@ def _interpret(root: _Obj, lines: LineIndex) -> PackageJson:
         workspaces=tuple(workspaces),
         private=_js_truthy(fields["private"][1]) if "private" in fields else False,
         line_of_name=lines.at(name_pos)[0] if name_pos is not None else 1,
+        engines_node=engines_node,
+        engines_at=engines_at,
     )
 
 
@@ -469,7 +484,10 @@ def _where(pkg: PackageJson) -> _Where:
 
 def locate(pkg: PackageJson, path: tuple[str | int, ...]) -> tuple[int, int] | None:
     """(line, column) of a dependency key: ``(section, name)`` or ``(name,)`` (the first
-    occurrence in file order, whatever the section); None when absent."""
+    occurrence in file order, whatever the section), or ``("engines", "node")`` (the "engines"
+    key); None when absent."""
+    if path == ("engines", "node"):
+        return pkg.engines_at
     if len(path) == 2:
         return _where(pkg).get((path[0], path[1]))
     if len(path) == 1 and isinstance(path[0], str):

@@ -525,6 +525,21 @@ def _resource(rng: random.Random, n: int, sam: bool) -> dict[str, Any]:
                         ]
                     ),
                 ),
+                # an included definition (issue 17): the same files, links and paths
+                "DefinitionBody": m(
+                    rng,
+                    {
+                        "Fn::Transform": {
+                            "Name": "AWS::Include",
+                            "Parameters": {
+                                "Location": rng.choice(
+                                    ["./api.yaml", "api/openapi.yaml", "../victim/api.yaml", "api"]
+                                )
+                            },
+                        }
+                    },
+                    0.3,
+                ),
                 "Auth": m(
                     rng,
                     {
@@ -659,6 +674,44 @@ def template_globals(rng: random.Random, limit: int) -> bytes:
     return encode("\n".join(lines) + "\n")
 
 
+@kind("template-denies", places=("template.yaml", "sam/template.yaml"))
+def template_denies(rng: random.Random, limit: int) -> bytes:
+    """Allow and Deny statements (NotAction, NotResource, wildcards, unknown prefixes,
+    hostile text) in a policy attached to many roles, and managed policy ARNs (issue 17)."""
+    count = max(1, min(limit // 400, 2_000))
+    roles = max(1, min(60, limit // 2_000))
+    shapes = ["Action: 's3:*'", "NotAction: ['s3:Put*', '*']", "Action: 'bedrock-runtime:*'"]
+    targets = ["Resource: '*'", "NotResource: 'arn:aws:s3:::b/*'", "Resource: 'arn:*:*:*:*:*'"]
+    stmts = [
+        f"          - {{Effect: {rng.choice(['Allow', 'Deny'])}, {rng.choice(shapes)}, "
+        f"{rng.choice(targets)}}}"
+        for _ in range(count)
+    ]
+    # hostile text without braces: a "{{" would make it a templating source, never reviewed
+    text = hostile_text(rng).replace("{", "(").replace("}", ")")
+    stmts.append(f"          - {{Effect: Deny, Action: {json.dumps(text)}, Resource: '*'}}")
+    lines = ["Resources:"]
+    for i in range(roles):
+        lines += [
+            f"  R{i}:",
+            "    Type: AWS::IAM::Role",
+            "    Properties:",
+            "      AssumeRolePolicyDocument: {Statement: []}",
+            "      ManagedPolicyArns: ['arn:aws:iam::aws:policy/IAMFullAccess', "
+            f"{json.dumps('arn:aws:iam::aws:policy/' + text)}]",
+        ]
+    lines += [
+        "  Shared:",
+        "    Type: AWS::IAM::ManagedPolicy",
+        "    Properties:",
+        f"      Roles: [{', '.join(f'!Ref R{i}' for i in range(roles))}]",
+        "      PolicyDocument:",
+        "        Statement:",
+        *stmts,
+    ]
+    return encode("\n".join(lines) + "\n")
+
+
 @kind("template-deep", places=("template.yaml", "deep.json"))
 def template_deep(rng: random.Random, limit: int) -> bytes:
     """Nesting, alias expansion and a policy document as a deeply nested JSON string."""
@@ -788,7 +841,7 @@ def package_json(rng: random.Random, limit: int) -> bytes:
     if rng.random() < 0.2:
         doc["workspaces"] = _maybe(rng, ["packages/*", "../../victim", "**"], 0.5)
     if rng.random() < 0.2:
-        doc["engines"] = {"node": scalar(rng)}
+        doc["engines"] = {"node": scalar(rng) if rng.random() < 0.5 else rng.choice(specs)}
     text = to_json(doc, rng)
     if rng.random() < 0.1:  # what JSON does not allow but package.json files hold
         text = text.replace("{", "{ // comment\n", 1).replace("}", ",}", 1)

@@ -306,3 +306,132 @@ def profile_link_leaving_root(target: bytes = b"settings.yml") -> Tree:
         "profile link out",
         [Entry(b".archreview.yml", "link", target=to_victim(b".archreview.yml", target))],
     )
+
+
+# -- issue 17 item 9: the git index is repository content -------------------------------------
+
+
+def index_bytes(paths: list[bytes], *, version: int = 2, checksum: bool = True) -> bytes:
+    """A git index (version 2 or 3) naming `paths` as they are given, even paths git would
+    never write (`../x`, `/etc/passwd`), with a valid SHA-1 checksum unless told not to."""
+    import hashlib
+    import struct
+
+    body = b"DIRC" + struct.pack(">II", version, len(paths))
+    for path in sorted(paths):
+        entry = bytes(24) + struct.pack(">I", 0o100644) + bytes(12) + bytes(20)
+        entry += struct.pack(">H", min(len(path), 0xFFF)) + path
+        entry += b"\0" * (8 - (len(entry) % 8))
+        body += entry
+    return body + (hashlib.sha1(body).digest() if checksum else bytes(19) + b"\1")
+
+
+def git_index(kind: str) -> Tree:
+    """A checkout whose `.git/index` is hostile, beside a `.gitignore` that ignores every
+    `.yaml` and two templates: a corrupt, cut or oversized index, or one naming paths outside
+    the root. The scan must neither fail nor read outside the root; the index is not used."""
+    good = index_bytes([b"svc/template.yaml"])
+    data = {
+        "corrupt": b"DIRC" + bytes(range(256)) * 8,
+        "cut": good[: len(good) // 2],
+        "bad-checksum": index_bytes([b"svc/template.yaml"], checksum=False),
+        "huge-count": good[:8] + b"\xff\xff\xff\xff" + good[12:],
+        "outside": index_bytes([b"../victim/secret.yaml", b"/etc/passwd", b"svc/template.yaml"]),
+    }[kind]
+    entries = [
+        _file(".gitignore", "*.yaml\n!good/template.yaml\n"),
+        _file(".git/index", data),
+        _file(".git/HEAD", "ref: refs/heads/main\n"),
+        _file("svc/template.yaml", QUEUE),
+    ]
+    return case(f"hostile git index: {kind}", entries)
+
+
+def git_file_pointing_outside() -> Tree:
+    """`.git` as a file whose `gitdir:` names the victim folder beside the checkout."""
+    return case(
+        "a .git file pointing outside",
+        [_file(".git", "gitdir: ../victim\n"), _file("svc/template.yaml", QUEUE)],
+    )
+
+
+# -- issue 17 item 1: OpenAPI definitions a template includes -----------------------------------
+
+OPENAPI_CASES = (
+    "link-leaving-root",
+    "folder-link-leaving-root",
+    "huge",
+    "billion-laughs",
+    "dotdot",
+    "absolute",
+    "directory",
+    "fifo",
+    "deep",
+    "binary",
+)
+
+
+def _api_template(location: str, *, uri: bool = False) -> str:
+    """A SAM API whose definition is `location` (AWS::Include, or DefinitionUri), and a
+    function event on it."""
+    if uri:
+        definition = f"      DefinitionUri: {json.dumps(location)}\n"
+    else:
+        definition = (
+            "      DefinitionBody:\n        Fn::Transform:\n          Name: AWS::Include\n"
+            f"          Parameters:\n            Location: {json.dumps(location)}\n"
+        )
+    return (
+        "Transform: AWS::Serverless-2016-10-31\nResources:\n  Api:\n"
+        "    Type: AWS::Serverless::Api\n    Properties:\n      StageName: prod\n"
+        + definition
+        + "  Fn:\n    Type: AWS::Serverless::Function\n    Properties:\n"
+        "      Runtime: python3.12\n      Handler: app.handler\n      CodeUri: src/\n"
+        "      Timeout: 60\n      Events:\n        Get:\n          Type: Api\n"
+        "          Properties: {RestApiId: !Ref Api, Path: /items, Method: get}\n"
+    )
+
+
+def openapi_include(kind: str, huge: int = 5_100_000) -> Tree:
+    """`app/template.yaml` includes (or names by DefinitionUri) an OpenAPI file that is hostile:
+    a link leaving the root (the file, or a folder on its path), over the size cap, an alias
+    bomb, `..` or an absolute path out of the root, a folder, a FIFO (a read would block),
+    nested deeper than any parser's stack, or binary. Each is at most one info finding on the
+    API (the definition cannot be read), never a traceback, a hang or a read outside."""
+    entries: list[Entry] = []
+    location = "./api.yaml"
+    uri = False
+    if kind == "link-leaving-root":
+        target = to_victim(b"app/api.yaml", b"api.yaml")
+        entries.append(Entry(b"app/api.yaml", "link", target=target))
+    elif kind == "folder-link-leaving-root":
+        entries.append(Entry(b"app/specs", "link", target=to_victim(b"app/specs")))
+        location = "specs/api.yaml"
+    elif kind == "huge":
+        entries.append(_file("app/api.yaml", "openapi: 3.0.1\npaths: {}\n#" + "x" * huge + "\n"))
+    elif kind == "billion-laughs":
+        lines = ["openapi: 3.0.1", 'l0: &l0 ["lol", "lol", "lol", "lol", "lol", "lol", "lol"]']
+        lines += [f"l{i}: &l{i} [*l{i - 1}, *l{i - 1}, *l{i - 1}, *l{i - 1}]" for i in range(1, 16)]
+        lines.append("paths: {/x: {get: {security: *l15}}}")
+        entries.append(_file("app/api.yaml", "\n".join(lines) + "\n"))
+    elif kind == "dotdot":
+        location = "../../victim/api.yaml"
+    elif kind == "absolute":
+        location = "/etc/passwd"
+        uri = True
+    elif kind == "directory":
+        entries.append(_file("app/specs/readme.md", "not a definition\n"))
+        location = "./specs"
+        uri = True
+    elif kind == "fifo":
+        entries.append(Entry(b"app/api.yaml", "fifo"))
+    elif kind == "deep":
+        depth = 200_000
+        entries.append(_file("app/api.json", '{"paths": ' + "[" * depth + "]" * depth + "}"))
+        location = "api.json"
+    elif kind == "binary":
+        entries.append(_file("app/api.yaml", b"openapi: 3.0.1\n\0\0\0" + bytes(range(256))))
+    else:
+        raise ValueError(kind)
+    entries.append(_file("app/template.yaml", _api_template(location, uri=uri)))
+    return case(f"hostile OpenAPI include: {kind}", entries, Plan(formats=("text", "json")))
