@@ -150,11 +150,13 @@ def _readme_section(title: str) -> str:
     return text[start : text.index("\n## ", start + 1)]
 
 
-def test_the_readme_quick_start_is_two_commands_that_install_and_review() -> None:
+def test_the_readme_quick_start_is_two_commands_that_review_the_example_and_test() -> None:
     quick = _readme_section("Quick start")
     block = quick.split("```sh\n", 1)[1].split("```", 1)[0]
     commands = [line.split("#", 1)[0].strip() for line in block.splitlines()]
-    assert commands == ["pip install .", "archreview scan path/to/your/repo"]
+    assert commands == ["make example", "make test"]
+    makefile = (ROOT / "Makefile").read_text(encoding="utf-8")
+    assert "fixtures/repos/" in makefile.split("\nexample:", 1)[1].split("\n\n", 1)[0]
 
 
 def test_every_command_of_the_first_hour_is_one_archreview_accepts() -> None:

@@ -544,15 +544,31 @@ def _labels(found: list[Route], most: int = 3) -> str:
     return ", ".join(labels[:most]) + (", ..." if len(labels) > most else "")
 
 
-def _throttle_hit(subject: str, path: Path, head: str, open_: list[Route]) -> Hit:
+def has_resource_policy(api: Resource | None) -> bool:
+    """Whether the API carries a resource policy (RestApi Policy, SAM Auth.ResourcePolicy):
+    it then decides who may call the API at all, which a template reader cannot settle
+    (source IPs, VPC endpoints, accounts, times)."""
+    if api is None:
+        return False
+    if api.type == "AWS::ApiGateway::RestApi":
+        return api.get("Policy") not in (MISSING, None)
+    if api.type == "AWS::Serverless::Api":
+        return api.get("Auth", "ResourcePolicy") not in (MISSING, None)
+    return False
+
+
+def _throttle_hit(
+    subject: str, path: Path, head: str, open_: list[Route], api: Resource | None = None
+) -> Hit:
     """AR-API-003's finding: a defect when the API has routes anyone can call, else a nudge."""
     if open_:
+        who = "anyone the API's resource policy admits" if has_resource_policy(api) else "anyone"
         return Hit(
             subject,
             path,
             f"{head}: only the account-wide limit (shared by every API of the account in the "
             f"Region) stands between a burst and the backend, and {_labels(open_)} "
-            f"{'is' if len(open_) == 1 else 'are'} reachable without an authorizer, so anyone "
+            f"{'is' if len(open_) == 1 else 'are'} reachable without an authorizer, so {who} "
             "can drive that burst, run up the backend's cost and starve the other APIs",
             variant="open",
         )
@@ -626,6 +642,7 @@ def api_without_throttling(ctx: TemplateContext) -> Iterator[Yielded]:
             f"{where} sets no ThrottlingRateLimit/ThrottlingBurstLimit in MethodSettings and no "
             "usage plan with a Throttle covers it",
             exposed.get(stage.api.logical_id, []) if stage.api is not None else [],
+            stage.api,
         )
     for stage_res, api in http_stages(repo, t):
         yield Checked(stage_res.logical_id)
@@ -773,6 +790,8 @@ def _route_message(route: Route, t: Template | None = None) -> str:
         if auth.api_key
         else ": anyone who can reach the API can call it"
     )
+    if has_resource_policy(route.api):
+        tail += ", within what the API's resource policy admits"
     if route.private:
         tail += " (the API is PRIVATE: reachable only through VPC endpoints)"
     return head + tail + (f" [{auth.note}]" if auth.note else "")
@@ -1386,8 +1405,8 @@ def entry_point_bypassing_edge(ctx: TemplateContext) -> Iterator[Yielded]:
             path,
             f"{what} of internet-facing load balancer {lb.logical_id} forwards to a target group "
             "with no authenticate-cognito or authenticate-oidc action before the forward, and no "
-            "WAF web ACL is associated with the load balancer: a public entry point that bypasses "
-            "the API edge",
+            "WAF web ACL is associated with the load balancer: anyone on the internet reaches "
+            "its targets with no authentication or request filtering in front of them",
             related=(Related(lb.logical_id, (), "load balancer"),) if lb_tpl is t else (),
             variant="load-balancer",
         )

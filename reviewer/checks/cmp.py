@@ -931,7 +931,9 @@ def rolling_without_circuit_breaker(ctx: TemplateContext) -> Iterator[Yielded]:
                 + (
                     f"the deployment churning{unless}"
                     if alarm_rollback
-                    else "the deployment churning and nothing rolls it back"
+                    else "the deployment churning: ECS never stops it, and a stack update waits "
+                    "for the service to stabilise until CloudFormation gives up, hours later, "
+                    "and rolls the stack back"
                 ),
             )
             continue
@@ -949,7 +951,9 @@ def rolling_without_circuit_breaker(ctx: TemplateContext) -> Iterator[Yielded]:
                     (
                         f"a failed rolling deployment is not stopped{unless}"
                         if alarm_rollback
-                        else "a failed rolling deployment is neither stopped nor rolled back"
+                        else "a failed rolling deployment is not stopped: it churns until "
+                        "CloudFormation gives up waiting for the service to stabilise, hours "
+                        "later, and rolls the stack back"
                     )
                     if key == "Enable"
                     else "a failed deployment stops but the service is not returned to its last "

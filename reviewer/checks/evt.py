@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import fnmatch
+import json
 import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
@@ -11,6 +12,7 @@ from typing import Any
 from reviewer.cfn.resolve import (
     NOVALUE,
     Unresolved,
+    first,
     intrinsic,
     number,
     resolve,
@@ -1202,15 +1204,43 @@ def sqs_without_partial_batch(ctx: TemplateContext) -> Iterator[Yielded]:
                 f"Event source mapping {esm.logical_id} ({queue} -> {fname}) has no "
                 "FunctionResponseTypes [ReportBatchItemFailures]"
             )
+        once = _receives_once(t, qid)
         yield Hit(
             esm.logical_id,
             ("Properties", "FunctionResponseTypes"),
             what
             + _when((*gaps, *(c for c in batch_conds if c not in gaps)))
-            + ": one failing message makes the whole batch return to the queue, and the "
-            "messages that succeeded are processed again",
+            + (
+                ": one failing message fails the whole batch, and with maxReceiveCount 1 every "
+                "message of it, those that succeeded too, is moved to the dead-letter queue"
+                if once
+                else ": one failing message makes the whole batch return to the queue, and the "
+                "messages that succeeded are processed again"
+            ),
             confidence=confidence,
         )
+
+
+def _receives_once(t: Template, qid: str | None) -> bool:
+    """Whether the queue's RedrivePolicy moves a message to its dead-letter queue after one
+    receive (maxReceiveCount 1 in every branch): a failed batch then goes there whole."""
+    queue = t.get(qid) if qid else None
+    if queue is None or queue.type != "AWS::SQS::Queue":
+        return False
+    policy = queue.get("RedrivePolicy")
+    outcomes = resolve(t, policy) if policy is not MISSING else []
+    counts = []
+    for o in outcomes:
+        value = o.value
+        if isinstance(value, str):
+            try:
+                value = json.loads(value)
+            except ValueError:
+                return False
+        if not isinstance(value, Mapping):
+            return False
+        counts.append(number(first(t, value.get("maxReceiveCount", MISSING)).value))
+    return bool(counts) and all(c == 1 for c in counts)
 
 
 # -- AR-EVT-007 -------------------------------------------------------------------------------

@@ -745,7 +745,10 @@ _ESCALATION_SAID = {
     "service control policies",
 }
 _TELEMETRY_SAID = {
-    "logs": "read and delete every log group",
+    "logs": (
+        "read, export and delete every log group (and the application data its events carry) "
+        "and set the log groups' resource and account policies"
+    ),
     "cloudwatch": "change and delete every metric alarm and dashboard",
     "xray": "read every trace",
 }
@@ -776,10 +779,7 @@ def _wildcard_said(worst: _Grant, names: list[str], count: int) -> str:
             for svc in services
             if service_reach(f"{svc}:*") is Reach.TELEMETRY
         ]
-        why = (
-            f"the holder can {_names(list(dict.fromkeys(parts)))} (though not application data "
-            "or permissions)"
-        )
+        why = f"the holder can {_names(list(dict.fromkeys(parts)))}"
     sep = ", " if worst.reach is Reach.ADMIN else "; "
     return (
         f"allows {', '.join(repr(n) for n in names)} on Resource "

@@ -6,7 +6,7 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from reviewer.cfn.openapi import definition
-from reviewer.cfn.resolve import NOVALUE, resolve, targets, truthy
+from reviewer.cfn.resolve import NOVALUE, intrinsic, resolve, targets, truthy
 from reviewer.cfn.template import MISSING, Resource, Template
 from reviewer.checks.alarms import Watched, alarms_naming, points_at, same_text, text_of
 from reviewer.checks.evt import (
@@ -18,7 +18,8 @@ from reviewer.checks.evt import (
     recurring_schedule,
     sam_event,
 )
-from reviewer.checks.facts import LAMBDA_TYPES, api_integrations
+from reviewer.checks.facts import LAMBDA_TYPES, api_integrations, pointed
+from reviewer.checks.iam import glob_match
 from reviewer.model import Checked, Confidence, Hit, Path, Related, lower_confidence
 from reviewer.registry import (
     Check,
@@ -322,6 +323,8 @@ def logs_without_retention(ctx: TemplateContext) -> Iterator[Yielded]:
             continue
         if _function_log_group(t, fn) is not None:
             continue
+        if _cannot_log(ctx.repo, t, fn):
+            continue  # its role cannot create a log group: Lambda creates none
         if _inherited(t, fn, "Function", "LoggingConfig") and not conds:
             inherited.append(fn)  # one finding at the Globals line for all of them
             continue
@@ -420,6 +423,8 @@ def dlq_without_alarm(ctx: TemplateContext) -> Iterator[Yielded]:
         if declared and not links:
             # declared by RedriveAllowPolicy alone: its sources are queues elsewhere
             redriven = "from the source queues its RedriveAllowPolicy admits"
+        if _consumed(ctx.repo, t, queue):
+            continue  # a function drains it (a redrive stage): failures do not rest here
         sure, conditional, near = _queue_alarm(ctx.repo, t, queue, redriven)
         if sure:
             continue
@@ -461,6 +466,63 @@ def dlq_without_alarm(ctx: TemplateContext) -> Iterator[Yielded]:
             confidence=None if declared else Confidence.LOW,
             variant="schedule-only" if scheduled else None,
         )
+
+
+_CREATE_LOG_GROUP = "logs:createloggroup"
+
+
+def _cannot_log(repo: RepoIndex, t: Template, fn: Resource) -> bool:
+    """Whether the function's execution role, declared in this template, surely cannot create
+    its log group: no managed policy, no policy of the template attached to it, and no inline
+    statement allowing logs:CreateLogGroup. Lambda then creates no log group (and the function
+    logs nothing). Anything not written plainly counts as able to."""
+    if fn.type == "AWS::Serverless::Function" and not fn.has("Role"):
+        return False  # SAM's role carries AWSLambdaBasicExecutionRole
+    found = pointed(repo, t, fn.get("Role"), ("AWS::IAM::Role",))
+    if found is None or found[0] is not t:
+        return False
+    role = found[1]
+    if role.get("ManagedPolicyArns") not in (MISSING, None, []):
+        return False
+    for res in t.of_type("AWS::IAM::Policy", "AWS::IAM::ManagedPolicy", "AWS::IAM::RolePolicy"):
+        if any(e.target == role.logical_id for e in t.edges() if e.source == res.logical_id):
+            return False
+    policies = role.get("Policies")
+    if policies in (MISSING, None):
+        return True
+    if not isinstance(policies, list):
+        return False
+    for policy in policies:
+        document = policy.get("PolicyDocument") if isinstance(policy, Mapping) else None
+        statements = document.get("Statement") if isinstance(document, Mapping) else None
+        if isinstance(statements, Mapping):
+            statements = [statements]
+        if not isinstance(statements, list):
+            return False
+        for stmt in statements:
+            if not isinstance(stmt, Mapping) or stmt.get("Effect") != "Allow":
+                if not isinstance(stmt, Mapping) or intrinsic(stmt) is not None:
+                    return False
+                continue
+            if "NotAction" in stmt:
+                return False
+            actions = stmt.get("Action")
+            actions = [actions] if isinstance(actions, str) else actions
+            if not isinstance(actions, list) or not all(isinstance(a, str) for a in actions):
+                return False
+            if any(glob_match(a.lower(), _CREATE_LOG_GROUP) for a in actions):
+                return False
+    return True
+
+
+def _consumed(repo: RepoIndex, t: Template, queue: Resource) -> bool:
+    """Whether a Lambda event source mapping of this template reads the queue: its messages
+    are then processed (retried, routed on), not left to pile up."""
+    for esm in t.of_type("AWS::Lambda::EventSourceMapping"):
+        found = pointed(repo, t, esm.get("EventSourceArn"), ("AWS::SQS::Queue",))
+        if found is not None and found[0] is t and found[1].logical_id == queue.logical_id:
+            return True
+    return False
 
 
 def _sam_where(t: Template, res: Resource) -> str:

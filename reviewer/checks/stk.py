@@ -842,11 +842,19 @@ def _npm_drift(repo: RepoIndex) -> Iterator[Yielded]:
             )
             variant = "dev-dependencies"
             severity = None
+        others = len(found) - len(entries)
+        besides = (
+            f"; {others} more {'module names' if others == 1 else 'modules name'} it by a "
+            "tag, path or URL instead of a range"
+            if others
+            else ""
+        )
         yield Hit(
             name,
             (dep.section, name),
-            f"{name}: {_some_of(len(clashing), len(entries))} that declare it admit no common "
-            f"version ({disagree}); {consequence}. Align them on one range",
+            f"{name}: {_some_of(len(clashing), len(entries))} that declare it with a version "
+            f"range admit no common version ({disagree}){besides}; {consequence}. Align them "
+            "on one range",
             file=file,
             severity=severity,
             variant=variant,
