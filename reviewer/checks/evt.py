@@ -983,7 +983,16 @@ def _sns_kind(
     return ("local-target" if local is not None else None), local
 
 
-def _delivery(service: str, kind: str | None, local: Resource | None) -> str:
+# EventBridge's built-in targets (EBS snapshots, EC2 reboot/stop/terminate): the ARN as written,
+# pseudo parameters of a Sub included
+_BUILT_IN_TARGET = re.compile(
+    r"^arn:(?:\$\{AWS::Partition\}|aws[a-z-]*):events:.{0,80}:target/([A-Za-z0-9._-]{1,64})$"
+)
+
+
+def _delivery(
+    service: str, kind: str | None, local: Resource | None, built_in: str | None = None
+) -> str:
     """What an undelivered event costs, by the kind of target (the variants of AR-EVT-005)."""
     what = "events" if service == "EventBridge" else "messages"
     if kind == "http-endpoint":
@@ -1011,6 +1020,11 @@ def _delivery(service: str, kind: str | None, local: Resource | None) -> str:
                 "function needs the function's own dead-letter queue or OnFailure destination)"
             )
         return text
+    if built_in is not None:
+        return (
+            f"{dropped}; the target is EventBridge's built-in {built_in} action, so a call that "
+            "fails (a permission of the rule's role, a resource that is gone) leaves no trace"
+        )
     return (
         f"{dropped}; the target is not declared in this template (another stack, account or "
         "Region), so its policy and availability can change without this template"
@@ -1038,6 +1052,12 @@ def delivery_without_dlq(ctx: TemplateContext) -> Iterator[Yielded]:
                 conds = (*outcome.conditions, *gaps)
                 tid = resolve(t, target.get("Id"))[0].value
                 kind, local = _target_kind(t, rule, target, names)
+                arn = item.get("Arn") if isinstance(item, Mapping) else None
+                if isinstance(arn, Mapping) and "Fn::Sub" in arn:
+                    sub = arn["Fn::Sub"]
+                    arn = sub[0] if isinstance(sub, list) and sub else sub
+                found = _BUILT_IN_TARGET.match(arn) if isinstance(arn, str) else None
+                built_in = found.group(1) if found else None
                 if event is not None:
                     fn, name, spec = event
                     etype = spec.get("Type")
@@ -1050,13 +1070,14 @@ def delivery_without_dlq(ctx: TemplateContext) -> Iterator[Yielded]:
                     message = (
                         f"The {etype} event {name} of {fn.logical_id} creates EventBridge rule "
                         f"{rule.logical_id} whose target has no dead-letter queue"
-                        f"{_when(conds)}: {_delivery('EventBridge', kind, local)} ({fix})"
+                        f"{_when(conds)}: {_delivery('EventBridge', kind, local, built_in)} "
+                        f"({fix})"
                     )
                 else:
                     message = (
                         f"Target {tid if isinstance(tid, str) else i} of EventBridge rule "
                         f"{rule.logical_id} has no DeadLetterConfig{_when(conds)}: "
-                        f"{_delivery('EventBridge', kind, local)}"
+                        f"{_delivery('EventBridge', kind, local, built_in)}"
                     )
                 yield Hit(
                     rule.logical_id,

@@ -610,6 +610,8 @@ class Reach:
     attached: tuple[str, ...] = ()
     route: str = ""
     unknown_vpc: str = ""
+    # attachments public only when a parameter (whose default says private) says so
+    public_by_parameter: tuple[str, ...] = ()
 
 
 def _public_flag(t: Template, res: Resource) -> bool:
@@ -737,6 +739,7 @@ def security_group_reach(
     attached: list[str] = []
     routes: list[str] = []
     certain = False  # attached to something the internet can only reach through a gateway
+    by_parameter: list[str] = []
     exported = group in (output_targets(t) if handed_out is None else handed_out)
     for edge in t.incoming(group):
         res = t.get(edge.source)
@@ -749,9 +752,14 @@ def security_group_reach(
         elif res.type in VPC_INTERNAL_TYPES:
             kinds.add("vpc")
         elif res.type in PUBLIC_WHEN_FLAGGED:
-            public = _public_flag(t, res)
+            flags = values(t, res.get("PubliclyAccessible"))
+            public = any(is_true(v) for v in flags)
+            # a parameter's default is one choice of the deployer: the flag may be true
+            maybe = not public and any(v.assumed for v in flags)
+            if maybe:
+                by_parameter.append(res.logical_id)
             certain = certain or public
-            kinds.add("internet" if public else "vpc")
+            kinds.add("internet" if public or maybe else "vpc")
         elif res.type == "AWS::DMS::ReplicationInstance":  # public unless said otherwise
             flags = values(t, res.get("PubliclyAccessible"))
             kinds.add("vpc" if all(is_false(v) for v in flags) else "internet")
@@ -785,9 +793,14 @@ def security_group_reach(
                 f"its VPC {vpc.name} has no internet gateway attached in the template",
             )
         if internet and vpc.kind == "unknown" and not certain:
-            return Reach("internet", tuple(attached), unknown_vpc=vpc.name)
+            return Reach(
+                "internet",
+                tuple(attached),
+                unknown_vpc=vpc.name,
+                public_by_parameter=tuple(by_parameter),
+            )
     if internet:
-        return Reach("internet", tuple(attached))
+        return Reach("internet", tuple(attached), public_by_parameter=tuple(by_parameter))
     if "no-route" in kinds:
         return Reach("no-route", tuple(attached), "; ".join(routes[:2]))
     return Reach("vpc" if "vpc" in kinds else "none", tuple(attached))
@@ -927,6 +940,12 @@ def security_group_open_to_world(ctx: TemplateContext) -> Iterator[Yielded]:
                     f" (the group's VPC comes from {reach.unknown_vpc}: whether the internet can "
                     "route to it is not in the template)"
                 )
+            if reach.public_by_parameter:
+                message += (
+                    f" (when {', '.join(reach.public_by_parameter)} is deployed with "
+                    "PubliclyAccessible true, which its parameter allows; by default it stays "
+                    "inside the VPC)"
+                )
         note_val = Val(
             primary.cidr.value,
             (*primary.conditions, *primary.cidr.conditions),
@@ -938,7 +957,10 @@ def security_group_open_to_world(ctx: TemplateContext) -> Iterator[Yielded]:
             with_note(message, note_val, *primary.rng.vals),
             severity=severity,
             confidence=lower_confidence(
-                primary.confidence, Confidence.MEDIUM if reach.unknown_vpc else Confidence.HIGH
+                primary.confidence,
+                Confidence.MEDIUM
+                if reach.unknown_vpc or reach.public_by_parameter
+                else Confidence.HIGH,
             ),
             variant=variant,
             related=tuple(

@@ -447,7 +447,10 @@ def dlq_without_alarm(ctx: TemplateContext) -> Iterator[Yielded]:
         )
         extra = f" ({'; '.join(near)})" if near else ""
         if not declared:
-            extra += " (no template uses it as one, but its name says it is a dead-letter queue)"
+            extra += (
+                " (no redrive policy, Lambda, EventBridge or SNS setting of the templates names "
+                "it as one, but its name says it is a dead-letter queue)"
+            )
         scheduled = bool(links) and all(recurring_schedule(k.template, k.owner) for k in links)
         yield Hit(
             qid,
@@ -473,8 +476,8 @@ _CREATE_LOG_GROUP = "logs:createloggroup"
 
 def _cannot_log(repo: RepoIndex, t: Template, fn: Resource) -> bool:
     """Whether the function's execution role, declared in this template, surely cannot create
-    its log group: no managed policy, no policy of the template attached to it, and no inline
-    statement allowing logs:CreateLogGroup. Lambda then creates no log group (and the function
+    its log group: no managed policy, and no statement allowing logs:CreateLogGroup inline or in
+    a policy of the template attached to it. Lambda then creates no log group (and the function
     logs nothing). Anything not written plainly counts as able to."""
     if fn.type == "AWS::Serverless::Function" and not fn.has("Role"):
         return False  # SAM's role carries AWSLambdaBasicExecutionRole
@@ -484,16 +487,16 @@ def _cannot_log(repo: RepoIndex, t: Template, fn: Resource) -> bool:
     role = found[1]
     if role.get("ManagedPolicyArns") not in (MISSING, None, []):
         return False
+    documents: list[Any] = []
     for res in t.of_type("AWS::IAM::Policy", "AWS::IAM::ManagedPolicy", "AWS::IAM::RolePolicy"):
         if any(e.target == role.logical_id for e in t.edges() if e.source == res.logical_id):
-            return False
+            documents.append(res.get("PolicyDocument"))
     policies = role.get("Policies")
-    if policies in (MISSING, None):
-        return True
-    if not isinstance(policies, list):
-        return False
-    for policy in policies:
-        document = policy.get("PolicyDocument") if isinstance(policy, Mapping) else None
+    if policies not in (MISSING, None):
+        if not isinstance(policies, list):
+            return False
+        documents += [p.get("PolicyDocument") if isinstance(p, Mapping) else None for p in policies]
+    for document in documents:
         statements = document.get("Statement") if isinstance(document, Mapping) else None
         if isinstance(statements, Mapping):
             statements = [statements]

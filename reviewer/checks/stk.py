@@ -1152,6 +1152,10 @@ def _pnpm_root(folder: str, markers: frozenset[str]) -> str | None:
         current = parent
 
 
+# an exact version ("2.80.0", "=2.80.0"): npm installs that release and no other
+_EXACT_VERSION = re.compile(r"^=?v?\d{1,9}\.\d{1,9}\.\d{1,9}(?:[-+][0-9A-Za-z.+-]{1,80})?$")
+
+
 @repo_check("AR-STK-009")
 def package_json_without_lockfile(ctx: RepoContext) -> Iterator[Yielded]:
     if not ctx.repo.packages:
@@ -1172,13 +1176,33 @@ def package_json_without_lockfile(ctx: RepoContext) -> Iterator[Yielded]:
         if any(_lockfile_in(root, markers) for root in roots):
             continue
         where = f" or at its workspace root ({', '.join(r or '.' for r in roots)})" if roots else ""
+        ranges = sum(1 for dep in pkg.deps if not _EXACT_VERSION.match(dep.spec.strip()))
+        lockfile = (
+            "commit the package manager's lockfile (package-lock.json, yarn.lock, "
+            "pnpm-lock.yaml or bun.lock)"
+        )
+        if ranges == 0:
+            # every direct dependency pinned: only what they depend on in turn can float
+            yield Hit(
+                pkg.name,
+                (),
+                f"{file} has no lockfile beside it{where}: its {len(pkg.deps)} "
+                + (
+                    "dependency is pinned to an exact version, but whatever it depends on"
+                    if len(pkg.deps) == 1
+                    else "dependencies are pinned to exact versions, but whatever they depend on"
+                )
+                + f" in turn (if anything) is resolved afresh on each install; {lockfile}",
+                file=file,
+                variant="pinned",
+            )
+            continue
         yield Hit(
             pkg.name,
             (),
             f"{file} has no lockfile beside it{where}: installs resolve its "
-            f"{len(pkg.deps)} dependency range(s) afresh each time, so builds are not "
-            "reproducible and a compromised release can slip in; commit the package manager's "
-            "lockfile (package-lock.json, yarn.lock, pnpm-lock.yaml or bun.lock)",
+            f"{ranges} dependency range(s) afresh each time, so builds are not "
+            f"reproducible and a compromised release can slip in; {lockfile}",
             file=file,
         )
     notice = _workspaces(ctx.repo).notice()
