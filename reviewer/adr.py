@@ -48,8 +48,8 @@ from reviewer.catalogue import RuleMeta, load_catalogue
 from reviewer.model import LAYER_LABELS, Finding, Report, Severity
 from reviewer.output.markdown import code as md_code
 from reviewer.output.markdown import text as md_text
-from reviewer.output.markdown import url_path
 from reviewer.profile import LAYER_FAMILIES, Profile
+from reviewer.submodules import encode_path
 
 INDEX_NAME = "index.json"
 INDEX_VERSION = 1
@@ -397,7 +397,7 @@ def _relative_link(root: Path, out_dir: Path, file: str) -> str | None:
 def _affected_context(a: Affected, root: Path | None, out_dir: Path | None) -> dict[str, Any]:
     location = md_text(f"{a.file}:{a.line}")
     target = _relative_link(root, out_dir, a.file) if root and out_dir else None
-    link = f"[{location}]({url_path(target)}#L{a.line})" if target else location
+    link = f"[{location}]({encode_path(target)}#L{a.line})" if target else location
     note = ""
     if a.suppressed_kind is not None:
         reason = (a.suppressed_reason or "").strip()

@@ -72,12 +72,16 @@ def browse_url(url: str | None, commit: str | None, inner: str, line: int) -> st
 def encode_path(path: str) -> str:
     """`path` percent-encoded for a URI path (RFC 3986): every byte but the unreserved
     characters and `/`. Names read from the file system keep their original bytes
-    (surrogateescape); any other lone surrogate is encoded as written (surrogatepass)."""
+    (surrogateescape); any other lone surrogate (from a JSON escape) becomes U+FFFD, so the
+    URI stays valid UTF-8 and encoding never fails."""
     try:
         raw = path.encode("utf-8", "surrogateescape")
     except UnicodeEncodeError:
-        raw = path.encode("utf-8", "surrogatepass")
+        raw = _LONE_SURROGATE.sub("\ufffd", path).encode("utf-8")
     return quote(raw, safe="/")
+
+
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 class Submodules:

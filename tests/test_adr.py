@@ -381,7 +381,7 @@ def test_a_file_named_in_bytes_that_are_not_utf8_gets_records_with_working_links
 
 
 def test_a_link_never_fails_on_a_lone_surrogate() -> None:
-    from reviewer.output.markdown import url_path
+    from reviewer.submodules import encode_path
 
-    assert url_path("a b/\udcff.json") == "a%20b/%FF.json"
-    assert url_path("x\ud800y") == "x%EF%BF%BDy"
+    assert encode_path("a b/\udcff.json") == "a%20b/%FF.json"
+    assert encode_path("x\ud800y") == "x%EF%BF%BDy"

@@ -23,6 +23,7 @@ from reviewer.prmode import (
     relative_renames,
 )
 
+from . import gitrepo
 from .conftest import FIXTURES
 
 PROTECTED = FIXTURES / "templates" / "AR-API-001" / "pass-join.yaml"
@@ -42,21 +43,8 @@ def _declare_a_waf(repo: Path) -> None:
     (repo / ".archreview.yml").write_text(DECLARES_A_WAF, encoding="utf-8")
 
 
-def _git(cwd: Path, *args: str) -> str:
-    done = subprocess.run(
-        ["git", "-c", "protocol.file.allow=always", *args],
-        cwd=cwd,
-        check=True,
-        capture_output=True,
-        text=True,
-    )
-    return done.stdout.strip()
-
-
-def _init(path: Path) -> Path:
-    path.mkdir(parents=True, exist_ok=True)
-    _git(path, "init", "-q", "-b", "main")
-    return path
+_git = gitrepo.git
+_init = gitrepo.init
 
 
 def _commit(path: Path, message: str) -> str:

@@ -6,7 +6,7 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from reviewer.cfn.openapi import definition
-from reviewer.cfn.resolve import NOVALUE, intrinsic, resolve, targets, truthy
+from reviewer.cfn.resolve import NOVALUE, resolve, targets, truthy
 from reviewer.cfn.template import MISSING, Resource, Template
 from reviewer.checks.alarms import Watched, alarms_naming, points_at, same_text, text_of
 from reviewer.checks.evt import (
@@ -19,7 +19,7 @@ from reviewer.checks.evt import (
     sam_event,
 )
 from reviewer.checks.facts import LAMBDA_TYPES, api_integrations, pointed
-from reviewer.checks.iam import glob_match
+from reviewer.checks.iam import Doc, glob_match, identity_docs, leaves, statements
 from reviewer.model import Checked, Confidence, Hit, Path, Related, lower_confidence
 from reviewer.registry import (
     Check,
@@ -316,6 +316,7 @@ def logs_without_retention(ctx: TemplateContext) -> Iterator[Yielded]:
             confidence=_confidence(conds, assumed) or Confidence.HIGH,
         )
     inherited: list[Resource] = []
+    silent: frozenset[str] | None = None  # read only when a function lacks its log group
     for fn in t.functions():
         yield Checked(fn.logical_id)
         ok, conds, _assumed = _setting(t, fn.get("LoggingConfig", "LogGroup"), _non_empty)
@@ -323,7 +324,9 @@ def logs_without_retention(ctx: TemplateContext) -> Iterator[Yielded]:
             continue
         if _function_log_group(t, fn) is not None:
             continue
-        if _cannot_log(ctx.repo, t, fn):
+        if silent is None:
+            silent = roles_that_cannot_log(t)
+        if _cannot_log(ctx.repo, t, fn, silent):
             continue  # its role cannot create a log group: Lambda creates none
         if _inherited(t, fn, "Function", "LoggingConfig") and not conds:
             inherited.append(fn)  # one finding at the Globals line for all of them
@@ -472,50 +475,53 @@ def dlq_without_alarm(ctx: TemplateContext) -> Iterator[Yielded]:
 
 
 _CREATE_LOG_GROUP = "logs:createloggroup"
+_POLICY_TYPES = ("AWS::IAM::Policy", "AWS::IAM::ManagedPolicy", "AWS::IAM::RolePolicy")
 
 
-def _cannot_log(repo: RepoIndex, t: Template, fn: Resource) -> bool:
-    """Whether the function's execution role, declared in this template, surely cannot create
-    its log group: no managed policy, and no statement allowing logs:CreateLogGroup inline or in
-    a policy of the template attached to it. Lambda then creates no log group (and the function
-    logs nothing). Anything not written plainly counts as able to."""
+def _grants_log_group(t: Template, doc: Doc) -> bool:
+    """Whether a policy document may allow logs:CreateLogGroup (anything not written plainly
+    counts as allowing it)."""
+    for stmt in statements(t, doc):
+        effect = stmt.node.get("Effect")
+        if effect == "Deny":
+            continue
+        if effect != "Allow" or "NotAction" in stmt.node:
+            return True
+        for leaf in leaves(t, stmt.node.get("Action", MISSING), (*stmt.path, "Action")):
+            if not isinstance(leaf.value, str) or glob_match(leaf.value.lower(), _CREATE_LOG_GROUP):
+                return True
+    return False
+
+
+def roles_that_cannot_log(t: Template) -> frozenset[str]:
+    """The IAM roles of the template that surely cannot create a log group: no managed policy,
+    and no statement that may allow logs:CreateLogGroup inline or in a policy of the template
+    attached to them (identity_docs and statements of the IAM checks, read once per template).
+    A function running as one gets no log group from Lambda (and logs nothing)."""
+    roles = {r.logical_id for r in t.of_type("AWS::IAM::Role") if not r.implicit}
+    may = {
+        rid for rid in roles if t.resources[rid].get("ManagedPolicyArns") not in (MISSING, None, [])
+    }
+    attached: dict[str, set[str]] = {}  # policy resource -> the roles it attaches to
+    for rid in roles:
+        for edge in t.incoming(rid):
+            source = t.get(edge.source)
+            if source is not None and source.type in _POLICY_TYPES:
+                attached.setdefault(edge.source, set()).add(rid)
+    for doc in identity_docs(t):
+        held = doc.resource.logical_id
+        holders = {held} if held in roles else attached.get(held, set())
+        if holders and not holders <= may and _grants_log_group(t, doc):
+            may |= holders
+    return frozenset(roles - may)
+
+
+def _cannot_log(repo: RepoIndex, t: Template, fn: Resource, silent: frozenset[str]) -> bool:
+    """Whether the function's execution role is one of `silent` (roles_that_cannot_log)."""
     if fn.type == "AWS::Serverless::Function" and not fn.has("Role"):
         return False  # SAM's role carries AWSLambdaBasicExecutionRole
     found = pointed(repo, t, fn.get("Role"), ("AWS::IAM::Role",))
-    if found is None or found[0] is not t:
-        return False
-    role = found[1]
-    if role.get("ManagedPolicyArns") not in (MISSING, None, []):
-        return False
-    documents: list[Any] = []
-    for res in t.of_type("AWS::IAM::Policy", "AWS::IAM::ManagedPolicy", "AWS::IAM::RolePolicy"):
-        if any(e.target == role.logical_id for e in t.edges() if e.source == res.logical_id):
-            documents.append(res.get("PolicyDocument"))
-    policies = role.get("Policies")
-    if policies not in (MISSING, None):
-        if not isinstance(policies, list):
-            return False
-        documents += [p.get("PolicyDocument") if isinstance(p, Mapping) else None for p in policies]
-    for document in documents:
-        statements = document.get("Statement") if isinstance(document, Mapping) else None
-        if isinstance(statements, Mapping):
-            statements = [statements]
-        if not isinstance(statements, list):
-            return False
-        for stmt in statements:
-            if not isinstance(stmt, Mapping) or stmt.get("Effect") != "Allow":
-                if not isinstance(stmt, Mapping) or intrinsic(stmt) is not None:
-                    return False
-                continue
-            if "NotAction" in stmt:
-                return False
-            actions = stmt.get("Action")
-            actions = [actions] if isinstance(actions, str) else actions
-            if not isinstance(actions, list) or not all(isinstance(a, str) for a in actions):
-                return False
-            if any(glob_match(a.lower(), _CREATE_LOG_GROUP) for a in actions):
-                return False
-    return True
+    return found is not None and found[0] is t and found[1].logical_id in silent
 
 
 def _consumed(repo: RepoIndex, t: Template, queue: Resource) -> bool:

@@ -19,12 +19,12 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
-from urllib.parse import quote
 
 from reviewer import insights
 from reviewer.model import LAYER_LABELS, Finding, Persona, Report, ScoreBlock, Severity
 from reviewer.output import RenderOptions
 from reviewer.output.limits import PATH_CHARS, TEXT_CHARS, clip
+from reviewer.submodules import encode_path
 
 GITHUB_COMMENT_LIMIT = 65_536
 ZWJ = "\u200d"
@@ -96,22 +96,11 @@ def code(value: object, limit: int = TEXT_CHARS) -> str:
     return text(s, limit)
 
 
-def url_path(path: str) -> str:
-    """A repository path percent-encoded for a link. A name that was not UTF-8 on disk (held
-    with surrogate escapes) is encoded as its original bytes; any other lone surrogate (from a
-    JSON escape) as U+FFFD: a link must never fail to render."""
-    try:
-        return quote(path, safe="/._-~", errors="surrogateescape")
-    except UnicodeEncodeError:
-        clean = "".join("\ufffd" if "\ud800" <= c <= "\udfff" else c for c in path)
-        return quote(clean, safe="/._-~")
-
-
 def link(label: str, path: str, line: int | None = None, base: str = "") -> str:
     """A link to a repository file (relative unless a base URL is given), label escaped."""
     if _SCHEME.match(path):  # aws://REGION/STACK: nothing to link to
         return text(label)
-    target = base + url_path(clip(path, PATH_CHARS))
+    target = base + encode_path(clip(path, PATH_CHARS))
     if line is not None:
         target += f"#L{line}"
     return f"[{text(label)}]({target})"
