@@ -33,10 +33,10 @@ snapshots: $(STAMP)
 	UPDATE_SNAPSHOTS=1 $(BIN)/pytest tests/test_rules.py tests/test_example_repo.py
 
 docs: $(STAMP)
-	$(BIN)/python -m reviewer.docs write
+	$(BIN)/python -m reviewer.outputs.ruledocs write
 
 check-docs: $(STAMP)
-	$(BIN)/python -m reviewer.docs check
+	$(BIN)/python -m reviewer.outputs.ruledocs check
 
 bench: $(STAMP)
 	$(BIN)/python bench/run.py

@@ -7,7 +7,7 @@
 Each case runs in a fresh process (so one case's memory does not hide another's): the process
 imports archreview, scans a one-template repository once to load everything a scan loads
 (cfn-lint's decoder included), then scans the case's repository --repeat times with
-``reviewer.engine.scan``. Reported per case:
+``reviewer.runner.engine.scan``. Reported per case:
 
 - ``cold``: the first scan of the case in a fresh process, imports included (what one CI run
   pays when the bad file is the first template it meets);
@@ -159,8 +159,8 @@ def run_case(name: str, repeat: int) -> dict[str, Any]:
     sys.path.insert(0, str(REPO))
     from datetime import date
 
-    from reviewer.engine import ScanOptions, scan
-    from reviewer.profile_loader import ProfileError, parse_profile_text
+    from reviewer.profile.loader import ProfileError, parse_profile_text
+    from reviewer.runner.engine import ScanOptions, scan
 
     options = ScanOptions(today=date(2026, 11, 25))
     started = time.perf_counter()
@@ -168,7 +168,7 @@ def run_case(name: str, repeat: int) -> dict[str, Any]:
         Path(warm, "template.yaml").write_text(
             "AWSTemplateFormatVersion: '2010-09-09'\nResources:\n  Q:\n    Type: AWS::SQS::Queue\n"
         )
-        from reviewer.cfn.load import decode_cfnlint
+        from reviewer.decode.load import decode_cfnlint
 
         decode_cfnlint("a: &a [1]\nb: *a\n")  # the alias path: cfn-lint imported
         scan(warm, options)

@@ -86,8 +86,8 @@ def find_templates(root: str | os.PathLike[str]) -> list[str]:
 
 # The decoders compare() runs, each in a fresh process: cfn-lint's `decode(filename)` (the
 # baseline above); archreview's old path, cfn-lint's decoder then a conversion into archreview
-# nodes (reviewer.cfn.load.decode_reference, now the fallback); and the new path on libyaml's
-# events and the C JSON scanner (reviewer.cfn.load.decode). The last two read each file
+# nodes (reviewer.decode.load.decode_reference, now the fallback); and the new path on libyaml's
+# events and the C JSON scanner (reviewer.decode.load.decode). The last two read each file
 # inside the timed loop, as cfn-lint's decode does.
 WAYS = ("cfnlint.decode", "old path", "new path")
 
@@ -108,12 +108,12 @@ def _decode_way(way: str, root: Path) -> int:
             return not matches
     else:
         sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-        from reviewer.cfn import load
+        from reviewer.decode import load
 
         load.import_decoder()
         decode = load.decode if way == "new path" else load.decode_reference
         if way == "old path":
-            from reviewer.cfn import decoder
+            from reviewer.decode import cfnlint as decoder
 
             decoder.load()
 

@@ -6,7 +6,7 @@
 
 Each input is one file written into a temporary folder (a template.yaml / template.json, a
 go.mod, a package.json, or a samconfig.toml next to a small template) and reviewed with
-``reviewer.engine.scan`` — discovery, reading (size, binary, encodings), decoding, the SAM
+``reviewer.runner.engine.scan`` — discovery, reading (size, binary, encodings), decoding, the SAM
 model, every check, locating, scoring — in this one process, the folder reused from input to
 input. Inputs come from a fixed seed, so a run is repeatable:
 
@@ -54,10 +54,10 @@ sys.path.insert(0, str(REPO))
 
 import yaml  # noqa: E402
 
-from reviewer.cfn.load import decode  # noqa: E402
-from reviewer.engine import ScanOptions, scan  # noqa: E402
-from reviewer.model import Report  # noqa: E402
-from reviewer.output import FORMATS, RenderOptions, renderer  # noqa: E402
+from reviewer.core.types import Report  # noqa: E402
+from reviewer.decode.load import decode  # noqa: E402
+from reviewer.outputs import FORMATS, RenderOptions, renderer  # noqa: E402
+from reviewer.runner.engine import ScanOptions, scan  # noqa: E402
 
 FIXTURES = REPO / "fixtures"
 DEFAULT_COUNT = 100_000

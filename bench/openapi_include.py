@@ -6,7 +6,7 @@
 Builds, per size, a repository in a temporary folder: one template whose API includes
 (`Fn::Transform: AWS::Include`) an OpenAPI file of N operations, each without security and with
 a Lambda integration (`Fn::Sub` of the function's Arn) and no timeoutInMillis, and a function
-with Timeout 60. Each is scanned in a fresh process (`reviewer.engine.scan`, no cache, serial),
+with Timeout 60. Each is scanned in a fresh process (`reviewer.runner.engine.scan`, no cache, serial),
 which prints the wall time, the peak RSS and the findings of AR-API-005 and AR-CMP-003 (one each:
 the routes of one API are one finding, the integrations of one function one finding).
 
@@ -56,7 +56,7 @@ OPERATION = """\
 
 CHILD = """
 import collections, json, resource, sys, time
-from reviewer.engine import ScanOptions, scan
+from reviewer.runner.engine import ScanOptions, scan
 start = time.monotonic()
 report = scan(sys.argv[1], ScanOptions(jobs=1))
 seconds = time.monotonic() - start

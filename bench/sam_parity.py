@@ -4,7 +4,7 @@
 
 For every template with the SAM transform that decodes (default corpus:
 ../shared/corpora/serverless-patterns), compare the set of (type, logical id) that
-aws-sam-translator generates with the set our native model (`reviewer.cfn.template.build`)
+aws-sam-translator generates with the set our native model (`reviewer.model.build.build`)
 holds, for the resource types the rules read:
 
     AWS::ApiGateway::Stage, AWS::ApiGatewayV2::Stage, AWS::ApiGateway::Method,
@@ -107,7 +107,7 @@ class Source:
 
 def sam_templates(corpus: Path) -> tuple[list[Source], int, float]:
     """(decoded SAM templates, SAM-looking files that did not decode, decode seconds)."""
-    from reviewer.cfn.load import decode
+    from reviewer.decode.load import decode
 
     out: list[Source] = []
     undecodable = 0
@@ -144,7 +144,7 @@ def in_scope(rtype: str, all_types: bool) -> bool:
 # -- our model ------------------------------------------------------------------------------
 def model_pairs(src: Source, all_types: bool = False) -> tuple[set[Pair], set[str]]:
     """(our (type, logical id) pairs in scope, the logical ids our model keeps as SAM types)."""
-    from reviewer.cfn.template import build
+    from reviewer.model.build import build
 
     template = build(src.rel, ".", src.tree, src.text)
     pairs = {
@@ -197,7 +197,7 @@ def _includes(node: Any, base: Path | None, key: str = "") -> Any:
 
 
 def _read_include(path: Path) -> Any:
-    from reviewer.cfn.load import decode
+    from reviewer.decode.load import decode
 
     try:
         text = path.read_text(encoding="utf-8")

@@ -7,8 +7,8 @@ Builds the repository in a temporary folder (48,000 environments of three lines 
 template in its own folder taking the root's samconfig.toml), then runs, each in a fresh process:
 
 - ``parse``: tomllib on the file once (what each template paid before the fix);
-- ``scan``: ``reviewer.engine.scan`` without the cache, serially, with the number of samconfig
-  parses the scan made (reviewer.samconfig.COUNTERS) and the process's peak RSS.
+- ``scan``: ``reviewer.runner.engine.scan`` without the cache, serially, with the number of samconfig
+  parses the scan made (reviewer.model.samconfig.COUNTERS) and the process's peak RSS.
 
 Before the fix the scan parsed the file once per template: 100 x ``parse`` (278 s on the
 machine the issue was measured on). After it, the scan parses it once.
@@ -45,8 +45,8 @@ if what == "parse":
     tomllib.loads((root / "samconfig.toml").read_text())
     parses = 1
 else:
-    from reviewer import samconfig
-    from reviewer.engine import ScanOptions, scan
+    from reviewer.model import samconfig
+    from reviewer.runner.engine import ScanOptions, scan
     scan(root, ScanOptions(jobs=1))
     parses = samconfig.COUNTERS["parses"]
 seconds = time.perf_counter() - start

@@ -8,37 +8,34 @@ __version__: str  # looked up on first use (importlib.metadata costs a tenth of 
 
 
 def __getattr__(name: str) -> str:
+    """`reviewer.__version__` for users; archreview's own modules ask reviewer.core.version."""
     if name != "__version__":
         raise AttributeError(f"module 'reviewer' has no attribute {name!r}")
-    from importlib import metadata
+    from reviewer.core.version import version
 
-    try:
-        version = metadata.version("archreview")
-    except metadata.PackageNotFoundError:  # running from a source tree
-        version = "0.2.0"
-    globals()["__version__"] = version
-    return version
+    globals()["__version__"] = found = version()
+    return found
 
 
 if TYPE_CHECKING:
     import os
 
-    from reviewer.model import Report
+    from reviewer.core.types import Report
     from reviewer.profile import Profile
 
 
 def scan(path: str | os.PathLike[str], profile: Profile | None = None) -> Report:
     """Review a checkout with a profile; when None, the one the repository declares, found as
     the command line finds it (its .archreview.yml, else an agent definition it commits, else
-    the built-in baseline: reviewer.profile_loader.resolve_profile). Raises
-    reviewer.profile_loader.ProfileError for a .archreview.yml that cannot be used."""
+    the built-in baseline: reviewer.profile.loader.resolve_profile). Raises
+    reviewer.profile.loader.ProfileError for a .archreview.yml that cannot be used."""
     from pathlib import Path
 
-    from reviewer.engine import ScanOptions
-    from reviewer.engine import scan as _scan
+    from reviewer.runner.engine import ScanOptions
+    from reviewer.runner.engine import scan as _scan
 
     if profile is None:
-        from reviewer.profile_loader import resolve_profile
+        from reviewer.profile.loader import resolve_profile
 
         profile = resolve_profile(Path(path))
     return _scan(path, ScanOptions(profile=profile))

@@ -1,3 +1,3 @@
-from reviewer.cli import run
+from reviewer.cli.main import run
 
 run()

@@ -9,7 +9,7 @@ from typing import Any
 
 from click.testing import CliRunner
 
-from reviewer.cli import main
+from reviewer.cli.main import main
 
 
 def git(cwd: Path, *args: str) -> str:

@@ -8,7 +8,7 @@ import hashlib
 from collections.abc import Iterable
 from typing import Any
 
-from reviewer.model import (
+from reviewer.core.types import (
     AdrText,
     Confidence,
     Evaluation,

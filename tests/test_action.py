@@ -22,8 +22,8 @@ from click.testing import CliRunner
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
-from reviewer.cli import main
-from reviewer.github import MARKER
+from reviewer.cli.main import main
+from reviewer.github.api import MARKER
 
 from .conftest import FIXTURES, ROOT
 from .test_github import REPO, TOKEN, FakeGitHub
@@ -44,9 +44,11 @@ INPUTS = {
     "diff",
     "comment",
     "comment-author",
+    "suggest-fixes",
     "sarif",
     "category",
     "github-token",
+    "cache",
 }
 OUTPUTS = {"grade", "score", "new-count", "report-file", "sarif-file"}
 VENV = Path(sys.executable).parent.parent  # the test environment stands for the action's venv
@@ -108,7 +110,8 @@ def test_scripts_take_inputs_through_env_only() -> None:
             assert step.get("shell") == "bash"
     referenced = set()
     for step in _steps():
-        for value in (step.get("env") or {}).values():
+        # an input reaches a script through env:, or decides whether a step runs (cache)
+        for value in [*(step.get("env") or {}).values(), step.get("if", "")]:
             referenced |= set(re.findall(r"inputs\.([\w-]+)", str(value)))
     for key in INPUTS:
         assert key in referenced, key
@@ -143,7 +146,7 @@ def test_the_action_leaves_the_callers_path_alone() -> None:
 def test_install_uses_the_actions_checkout_pinned_requirements_and_a_pip_cache() -> None:
     python = next(s for s in _steps() if "setup-python" in str(s.get("uses", "")))
     assert python["with"]["python-version"] == "3.11"
-    cache = next(s for s in _steps() if "actions/cache" in str(s.get("uses", "")))
+    cache = next(s for s in _steps() if str(s.get("uses", "")).startswith("actions/cache@"))
     assert cache["with"]["path"] == "~/.cache/pip"
     assert "steps.pip-key.outputs.hash" in cache["with"]["key"]
     key = _step("Pip cache key")
@@ -590,6 +593,232 @@ def test_a_push_writes_the_job_summary_without_a_comment(
     assert code == 0, log
     assert "## archreview: the gate passed" in (tmp_path / "summary.md").read_text("utf-8")
     assert github.log == []  # no comment, no API call
+
+
+# -- archreview's cache between runs (issue 20, item 3) ---------------------------------------
+
+GH_TOKEN = re.compile(r"'(?:[^']|'')*'|&&|\|\||==|!=|!|\(|\)|,|[A-Za-z_][\w.-]*|\s+")
+
+
+def _condition(expr: str, context: dict[str, Any], *, cancelled: bool = False) -> bool:
+    """Evaluate a step's `if:` the way the runner does, for the subset action.yml uses:
+    strings, context lookups (missing: ''), == != && || ! ( ), cancelled() and format()."""
+    expr = EXPR.sub(lambda m: m.group(1), expr.strip())
+    tokens = GH_TOKEN.findall(expr)
+    assert "".join(tokens) == expr, f"unsupported expression: {expr}"
+    words = [t for t in tokens if not t.isspace()]
+    functions = {
+        "cancelled": lambda: cancelled,
+        "always": lambda: True,
+        "format": lambda text, *args: text.format(*args),
+    }
+    code = []
+    for at, word in enumerate(words):
+        if word.startswith("'"):
+            code.append(repr(word[1:-1].replace("''", "'")))
+        elif word in ("&&", "||", "!"):
+            code.append({"&&": " and ", "||": " or ", "!": " not "}[word])
+        elif word in ("==", "!=", "(", ")", ","):
+            code.append(word)
+        elif at + 1 < len(words) and words[at + 1] == "(":
+            assert word in functions, word
+            code.append(word)
+        else:
+            code.append(repr(_lookup(context, word)))
+    return bool(eval("".join(code), {"__builtins__": {}}, functions))
+
+
+def _event(name: str, ref: str, *, cache: str = "true", scan: str = "success") -> dict[str, Any]:
+    return {
+        "inputs": {"cache": cache},
+        "github": {
+            "event_name": name,
+            "ref": ref,
+            "event": {"repository": {"default_branch": "main"}},
+        },
+        "steps": {
+            "cache-key": {"outputs": {"dir": "/runner/temp/archreview-cache"}},
+            "scan": {"outcome": scan},
+        },
+    }
+
+
+def _cache_step(kind: str) -> dict[str, Any]:
+    (step,) = [s for s in _steps() if str(s.get("uses", "")).startswith(f"actions/cache/{kind}@")]
+    return step
+
+
+def test_the_condition_evaluator_reads_what_the_runner_reads() -> None:
+    """The evaluator below the cache tests can say no: each operator changes its answer."""
+    ctx = _event("push", "refs/heads/main")
+    assert _condition("github.event_name == 'push'", ctx)
+    assert not _condition("github.event_name != 'push'", ctx)
+    assert not _condition("!cancelled() && inputs.cache == 'true'", ctx, cancelled=True)
+    assert _condition("${{ inputs.missing == '' || false_value }}", ctx)
+    assert _condition(
+        "github.ref == format('refs/heads/{0}', github.event.repository.default_branch)", ctx
+    )
+    assert not _condition("github.ref == format('refs/tags/{0}', 'main')", ctx)
+    with pytest.raises(AssertionError):
+        _condition("github.ref == `main`", ctx)
+
+
+SAVE_CASES = [
+    # (event, ref, cache input, scan outcome, cancelled) -> saved?
+    (("push", "refs/heads/main", "true", "success", False), True),
+    (("push", "refs/heads/main", "true", "failure", False), True),  # findings fail the gate
+    (("push", "refs/heads/main", "true", "skipped", False), False),  # the install failed
+    (("push", "refs/heads/main", "true", "success", True), False),
+    (("push", "refs/heads/main", "false", "success", False), False),
+    (("push", "refs/heads/feature", "true", "success", False), False),
+    (("push", "refs/tags/main", "true", "success", False), False),  # a tag named like it
+    (("pull_request", "refs/pull/7/merge", "true", "success", False), False),
+    # pull_request_target runs with the base branch's ref: still never saved
+    (("pull_request_target", "refs/heads/main", "true", "success", False), False),
+    (("schedule", "refs/heads/main", "true", "success", False), False),
+    (("workflow_dispatch", "refs/heads/main", "true", "success", False), False),
+]
+
+
+@pytest.mark.parametrize(("case", "saved"), SAVE_CASES)
+def test_the_cache_is_saved_only_by_a_push_to_the_default_branch(
+    case: tuple[str, str, str, str, bool], saved: bool
+) -> None:
+    event, ref, cache, outcome, cancelled = case
+    ctx = _event(event, ref, cache=cache, scan=outcome)
+    assert _condition(_cache_step("save")["if"], ctx, cancelled=cancelled) is saved
+
+
+@pytest.mark.parametrize(
+    ("event", "ref"),
+    [
+        ("pull_request", "refs/pull/7/merge"),
+        ("pull_request_target", "refs/heads/main"),
+        ("push", "refs/heads/main"),
+        ("push", "refs/heads/feature"),
+    ],
+)
+def test_the_cache_is_restored_by_every_run_unless_turned_off(event: str, ref: str) -> None:
+    restore = _cache_step("restore")
+    key = _step_by_id("cache-key")
+    assert _condition(restore["if"], _event(event, ref))
+    assert _condition(key["if"], _event(event, ref))
+    assert not _condition(restore["if"], _event(event, ref, cache="false"))
+    assert not _condition(key["if"], _event(event, ref, cache="false"))
+
+
+def _step_by_id(step_id: str) -> dict[str, Any]:
+    (step,) = [s for s in _steps() if s.get("id") == step_id]
+    return step
+
+
+def test_the_cache_steps_keep_the_folder_the_scan_uses() -> None:
+    names = [s.get("id") or s.get("name") for s in _steps()]
+    restore, save = _cache_step("restore"), _cache_step("save")
+    order = [
+        names.index(x) for x in ("install", "cache-key", restore["name"], "scan", save["name"])
+    ]
+    assert order == sorted(order), names  # key, restore before the scan; save after it
+    folder = "${{ steps.cache-key.outputs.dir }}"
+    assert restore["with"]["path"] == save["with"]["path"] == folder
+    assert _step_by_id("scan")["env"]["CACHE_HOME"] == folder
+    assert 'export XDG_CACHE_HOME="$CACHE_HOME"' in _step_by_id("scan")["run"]
+    assert restore["with"]["key"] == save["with"]["key"] == "${{ steps.cache-key.outputs.key }}"
+    assert restore["with"]["restore-keys"].splitlines() == [
+        "${{ steps.cache-key.outputs.profile-prefix }}",
+        "${{ steps.cache-key.outputs.prefix }}",
+    ]
+    # restore and save from the same pinned release of actions/cache
+    pins = {
+        PINNED.match(line).group(2)
+        for line in ACTION.read_text("utf-8").splitlines()  # type: ignore[union-attr]
+        if "uses: actions/cache" in line
+    }
+    assert len(pins) == 1, pins
+
+
+def _cache_key_outputs(tmp_path: Path, repo: Path, profile: str = "") -> dict[str, str]:
+    context = {
+        "inputs": {"path": str(repo), "profile": profile, "cache": "true"},
+        "steps": {"install": {"outputs": {"venv": str(VENV)}}},
+    }
+    runner_temp = tmp_path / "runner-temp"
+    runner_temp.mkdir(exist_ok=True)
+    env = {
+        "PATH": os.environ.get("PATH", ""),
+        "HOME": str(tmp_path),
+        "XDG_CACHE_HOME": str(tmp_path / "user-cache"),
+        "RUNNER_TEMP": str(runner_temp),
+        "RUNNER_OS": "Linux",
+        "GITHUB_RUN_ID": "4242",
+        "GITHUB_RUN_ATTEMPT": "1",
+        "ARCHREVIEW_TODAY": os.environ.get("ARCHREVIEW_TODAY", ""),
+    }
+    code, log, outputs = _run_step(_step_by_id("cache-key"), context, env, tmp_path, repo)
+    assert code == 0, log
+    return outputs
+
+
+def test_the_cache_key_is_os_version_and_profile_with_restore_prefixes(tmp_path: Path) -> None:
+    from importlib.metadata import version
+
+    repo = tmp_path / "repo"
+    shutil.copytree(EXAMPLE, repo)
+    first = _cache_key_outputs(tmp_path, repo)
+    assert first["dir"] == str(tmp_path / "runner-temp" / "archreview-cache")
+    assert first["prefix"] == f"archreview-Linux-{version('archreview')}-"
+    assert first["profile-prefix"].startswith(first["prefix"])
+    assert re.fullmatch(re.escape(first["prefix"]) + r"[0-9a-f]{16}-", first["profile-prefix"])
+    assert first["key"] == first["profile-prefix"] + "4242-1"
+    assert _cache_key_outputs(tmp_path, repo) == first  # the same inputs: the same key
+    # another declared architecture: another profile digest, the same broad prefix
+    (repo / ".archreview.yml").write_text("version: 1\nextends: baseline\n", encoding="utf-8")
+    other = _cache_key_outputs(tmp_path, repo)
+    assert other["prefix"] == first["prefix"]
+    assert other["profile-prefix"] != first["profile-prefix"]
+    # the profile input is what the scan reads too: it decides the digest
+    chosen = tmp_path / "team.yml"
+    chosen.write_text("version: 1\nextends: chariot\n", encoding="utf-8")
+    given = _cache_key_outputs(tmp_path, repo, str(chosen))
+    assert given["profile-prefix"] not in (first["profile-prefix"], other["profile-prefix"])
+
+
+def test_a_restored_cache_makes_the_next_job_warm(
+    tmp_path: Path, github: FakeGitHub, workspace: tuple[Path, str]
+) -> None:
+    """The scan keeps its cache in the folder the steps save, with the secret that signs it:
+    a later job (a new runner temp, the folder restored) reads it instead of writing anew."""
+    repo, base = workspace
+    folder = tmp_path / "job1" / "archreview-cache"
+    context = _context({"diff": "false", "fail-on": "never"}, base, ROOT)
+    context["steps"]["cache-key"] = {"outputs": {"dir": str(folder)}}
+    env = _base_env(tmp_path, github, repo, base)
+    code, log, first = _run_step(_step("Review"), context, env, tmp_path, repo)
+    assert code == 0, log
+    own = folder / "archreview"
+    assert (own / "secret").is_file()  # the secret travels with the entries it signs
+    (tree,) = (own / "trees").iterdir()
+    assert (tree / "archreview-cache.mark").is_file()
+    written = sorted(p.relative_to(folder) for p in folder.rglob("*") if p.is_file())
+    assert len(written) > 3
+    # the next job: actions/cache restores the folder into a new runner temp
+    restored = tmp_path / "job2" / "archreview-cache"
+    shutil.copytree(folder, restored)
+    context["steps"]["cache-key"] = {"outputs": {"dir": str(restored)}}
+    code, log, second = _run_step(_step("Review"), context, env, tmp_path, repo)
+    assert code == 0, log
+    assert "archreview-cache.mark" not in log and "another secret" not in log
+    again = sorted(p.relative_to(restored) for p in restored.rglob("*") if p.is_file())
+    assert again == written  # every entry was read back, none written anew
+    assert second["new-count"] == first["new-count"]
+    # without the secret that signed them (caching the tree folder alone), nothing is reused
+    unsigned = tmp_path / "job3" / "archreview-cache"
+    shutil.copytree(folder, unsigned)
+    (unsigned / "archreview" / "secret").unlink()
+    context["steps"]["cache-key"] = {"outputs": {"dir": str(unsigned)}}
+    code, log, _ = _run_step(_step("Review"), context, env, tmp_path, repo)
+    assert code == 0, log
+    assert "another secret" in log
 
 
 # -- pre-commit -------------------------------------------------------------------------------

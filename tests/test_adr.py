@@ -14,7 +14,9 @@ import pytest
 from click.testing import CliRunner
 
 from reviewer import scan as review
-from reviewer.adr import (
+from reviewer.checks.catalogue import load_catalogue
+from reviewer.cli.main import main
+from reviewer.outputs.adr import (
     AdrError,
     merge_keep,
     read_index,
@@ -22,9 +24,7 @@ from reviewer.adr import (
     slug,
     write_adrs,
 )
-from reviewer.catalogue import load_catalogue
-from reviewer.cli import main
-from reviewer.engine import scan
+from reviewer.runner.engine import scan
 
 from .conftest import FIXTURES, ROOT
 
@@ -381,7 +381,7 @@ def test_a_file_named_in_bytes_that_are_not_utf8_gets_records_with_working_links
 
 
 def test_a_link_never_fails_on_a_lone_surrogate() -> None:
-    from reviewer.submodules import encode_path
+    from reviewer.outputs.submodules import encode_path
 
     assert encode_path("a b/\udcff.json") == "a%20b/%FF.json"
     assert encode_path("x\ud800y") == "x%EF%BF%BDy"

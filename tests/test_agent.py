@@ -14,15 +14,7 @@ import pytest
 import yaml
 from click.testing import CliRunner
 
-from reviewer.agent import (
-    AgentError,
-    mapped_profile,
-    mojibake,
-    profile_from_agent,
-    read_agent,
-    read_agent_text,
-)
-from reviewer.cli import main
+from reviewer.cli.main import main
 from reviewer.profile import (
     ARCHITECTURE_FIELDS,
     CHARIOT_ADDITIONS,
@@ -30,7 +22,15 @@ from reviewer.profile import (
     Profile,
     SizingClass,
 )
-from reviewer.profile_loader import load_profile, preset
+from reviewer.profile.agent import (
+    AgentError,
+    mapped_profile,
+    mojibake,
+    profile_from_agent,
+    read_agent,
+    read_agent_text,
+)
+from reviewer.profile.loader import load_profile, preset
 
 from .conftest import FIXTURES, require_shared
 

@@ -30,10 +30,10 @@ from typing import Any
 
 import pytest
 
-from reviewer.aws import AwsOptions, AwsUsageError, fetch, samconfig_stack, stack_names
-from reviewer.catalogue import load_catalogue
-from reviewer.engine import ScanError, ScanOptions, all_checks, scan
-from reviewer.model import Persona, Report
+from reviewer.aws.live import AwsOptions, AwsUsageError, fetch, samconfig_stack, stack_names
+from reviewer.checks.catalogue import load_catalogue
+from reviewer.core.types import Persona, Report
+from reviewer.runner.engine import ScanError, ScanOptions, all_checks, scan
 
 from .aws_proxy import FaultProxy
 from .conftest import FIXTURES, ROOT, snapshot
@@ -155,7 +155,7 @@ def processed(rel: str) -> str:
     """A SAM template as real AWS returns it with TemplateStage=Processed (aws-sam-translator,
     offline: placeholder policies, no SAR)."""
     from bench.sam_parity import translate
-    from reviewer.cfn.load import decode
+    from reviewer.decode.load import decode
 
     tree, problems = decode(fixture_text(rel))
     assert tree is not None, problems
@@ -284,7 +284,7 @@ def test_deployed_stacks_are_reviewed_with_the_same_rules(account: Account, tmp_
 
 
 def test_every_format_carries_live_findings_but_sarif(account: Account, tmp_path: Path) -> None:
-    from reviewer.output import FORMATS, RenderOptions, renderer
+    from reviewer.outputs import FORMATS, RenderOptions, renderer
 
     account.deploy("orders", fixture_text("aws/orders.yaml"))
     repo = repo_from(tmp_path, ("billing/template.yaml", fixture_text("aws/orders.yaml")))
@@ -392,8 +392,8 @@ def test_stacks_without_a_repository_template_are_reviewed_not_compared(
 
 
 def test_stack_names_mapping_samconfig_and_own_name(tmp_path: Path) -> None:
-    from reviewer.discover import discover
-    from reviewer.repo import RepoIndex
+    from reviewer.discover.inventory import discover
+    from reviewer.model.repo import RepoIndex
 
     body = "Resources:\n  Q:\n    Type: AWS::SQS::Queue\n"
     root = repo_from(
@@ -530,7 +530,7 @@ def test_botocore_uses_adaptive_retries(account: Account) -> None:
     """The retry mode is botocore's adaptive one (client-side rate limiting on throttling)."""
     import boto3
 
-    from reviewer.aws import client_config
+    from reviewer.aws.live import client_config
 
     client = boto3.client(
         "cloudformation",
@@ -743,10 +743,10 @@ def test_scan_without_aws_never_imports_boto3(tmp_path: Path) -> None:
         f"""
         import sys
         from click.testing import CliRunner
-        from reviewer.cli import main
+        from reviewer.cli.main import main
         result = CliRunner().invoke(main, ["scan", {str(repo)!r}, "--format", "json", "--fail-on", "never"])
         assert result.exit_code == 0, result.output
-        loaded = sorted(m for m in sys.modules if m.split(".")[0] in ("boto3", "botocore") or m == "reviewer.aws")
+        loaded = sorted(m for m in sys.modules if m.split(".")[0] in ("boto3", "botocore") or m == "reviewer.aws.live")
         print("LOADED", loaded)
         """
     )

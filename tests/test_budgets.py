@@ -1,4 +1,4 @@
-"""Every stage that works on repository content is bounded (reviewer.bounds): a template's
+"""Every stage that works on repository content is bounded (reviewer.core.bounds): a template's
 decoding, modelling and checks share one time budget, each repository check has its own, and
 findings and Globals copies are capped; going over is one AR-MOD-006 naming the stage, the
 other files keep their findings, and nothing cut short is cached as a complete result.
@@ -23,11 +23,12 @@ from typing import Any
 
 import pytest
 
-from reviewer import bounds, pipeline
-from reviewer.cfn import sam
-from reviewer.engine import ScanOptions, all_checks, scan
-from reviewer.model import Finding, Hit, Report
-from reviewer.registry import Check, RepoContext, TemplateContext, repo_check, template_check
+from reviewer.checks.registry import Check, RepoContext, TemplateContext, repo_check, template_check
+from reviewer.core import bounds
+from reviewer.core.types import Finding, Hit, Report
+from reviewer.model import sam
+from reviewer.runner import pipeline
+from reviewer.runner.engine import ScanOptions, all_checks, scan
 
 from .conftest import ROOT
 
@@ -260,7 +261,7 @@ def test_the_checks_of_one_template_share_a_findings_cap(
     monkeypatch.setenv("TEST_BUDGET_HITS", "8")
     root = _repo(tmp_path / "repo")
     # the chariot preset declares what the queue and topic are judged against (retention, keys)
-    from reviewer.profile_loader import preset
+    from reviewer.profile.loader import preset
 
     options = ScanOptions(checks=_checks(MANY), profile=preset("chariot"))
     report = scan(root, options)
@@ -408,8 +409,8 @@ def test_findings_on_a_huge_line_keep_a_window_of_it(
     (tmp_path / "template.json").write_text(text, encoding="utf-8")
     # queues nothing reads (AR-EVT-001 nudges: pedantic), judged against the chariot preset's
     # declared retention (AR-EVT-007)
-    from reviewer.model import Persona
-    from reviewer.profile_loader import preset
+    from reviewer.core.types import Persona
+    from reviewer.profile.loader import preset
 
     report = scan(tmp_path, ScanOptions(persona=Persona.PEDANTIC, profile=preset("chariot")))
     findings = [f for f in report.findings if f.file == "template.json" and f.source]
@@ -426,9 +427,10 @@ def test_findings_on_a_huge_line_keep_a_window_of_it(
 
 RUNNER = """
 import sys, time
-from reviewer import bounds, checks
-from reviewer.model import Hit, Severity
-from reviewer.registry import template_check
+from reviewer import checks
+from reviewer.core import bounds
+from reviewer.core.types import Hit, Severity
+from reviewer.checks.registry import template_check
 
 def slow(ctx):
     for queue in ctx.template.of_type("AWS::SQS::Queue"):
@@ -439,7 +441,7 @@ def slow(ctx):
                 pass  # a pure-Python loop: the alarm stops it
 
 checks.CHECKS = (template_check("AR-EVT-001")(slow),)  # the only check: its findings are low
-from reviewer.cli import run
+from reviewer.cli.main import run
 run()
 """
 

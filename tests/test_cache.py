@@ -1,4 +1,4 @@
-"""The content-hash cache (reviewer.cache, reviewer.pipeline): a warm scan reports exactly what
+"""The content-hash cache (reviewer.cache.store, reviewer.runner.pipeline): a warm scan reports exactly what
 a cold one does, an edit in one template reaches the findings of the others, a damaged or
 foreign cache is ignored, and a warm scan never imports cfn-lint."""
 
@@ -16,13 +16,13 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
-from reviewer import pipeline
-from reviewer.cache import MARKER_NAME, Cache, default_cache_dir, digest
-from reviewer.cli import main
-from reviewer.engine import ScanOptions, scan
-from reviewer.model import Persona, Report
-from reviewer.output.json_report import render
+from reviewer.cache.store import MARKER_NAME, Cache, default_cache_dir, digest
+from reviewer.cli.main import main
+from reviewer.core.types import Persona, Report
+from reviewer.outputs.json_report import render
 from reviewer.profile import DEFAULT
+from reviewer.runner import pipeline
+from reviewer.runner.engine import ScanOptions, scan
 
 from .conftest import FIXTURES
 
@@ -37,7 +37,7 @@ def _write(root: Path, files: dict[str, str]) -> None:
 def _everything(options: dict[str, Any]) -> dict[str, Any]:
     """Every rule and every finding: the chariot preset (the rules that require a declaration
     run) and the auditor persona (nothing hidden), unless a test says otherwise."""
-    from reviewer.profile_loader import preset
+    from reviewer.profile.loader import preset
 
     return {"persona": Persona.AUDITOR, "profile": preset("chariot"), **options}
 
@@ -449,10 +449,10 @@ def test_cli_caches_outside_the_tree_unless_told_otherwise(
 
 PROBE = """
 import sys
-from reviewer.engine import ScanOptions, scan
+from reviewer.runner.engine import ScanOptions, scan
 scan(sys.argv[1], ScanOptions(cache_dir=sys.argv[2], jobs=1))
 assert "cfnlint" not in sys.modules, "the linter was imported (only its decoder is needed)"
-print("reviewer.cfn.fastyaml" in sys.modules)  # the decoder is loaded when a file is decoded
+print("reviewer.decode.fastyaml" in sys.modules)  # the decoder is loaded when a file is decoded
 """
 
 
@@ -528,8 +528,8 @@ def _same_tree(a: Any, b: Any) -> bool:
 def test_cached_trees_keep_cfnlint_marks() -> None:
     """What the cache and the workers carry: cfn-lint's tree as archreview nodes, pickled and
     loaded back without cfn-lint, every mark the locator reads intact."""
-    from reviewer.cfn.load import decode, decode_cfnlint
-    from reviewer.cfn.nodes import DictNode, ListNode, StrNode
+    from reviewer.decode.load import decode, decode_cfnlint
+    from reviewer.decode.nodes import DictNode, ListNode, StrNode
 
     count = 0
     for path in sorted((FIXTURES / "templates").rglob("*")):
@@ -570,7 +570,7 @@ def test_outputs_to_special_files_are_written_not_renamed_over(tmp_path: Path) -
     a temporary file over its target, which for a special file would replace it."""
     import stat
 
-    from reviewer.safefs import write_user_file
+    from reviewer.core.safefs import write_user_file
 
     def _write_atomic(path: Path, payload: str) -> None:
         write_user_file(path, payload, tree=tmp_path / "repo")

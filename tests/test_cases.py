@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from reviewer.engine import ScanOptions, scan
-from reviewer.model import Finding, Persona
-from reviewer.profile_loader import load_profile
+from reviewer.core.types import Finding, Persona
+from reviewer.profile.loader import load_profile
+from reviewer.runner.engine import ScanOptions, scan
 
 from .conftest import FIXTURES, ROOT, text_snapshot
 from .test_rules import CATALOGUE, CHECKS, ENGINE_PROBES, RULES_WITH_CASES, case_profile

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from reviewer.catalogue import ID_RE, load_catalogue
-from reviewer.engine import all_checks
+from reviewer.checks.catalogue import ID_RE, load_catalogue
+from reviewer.runner.engine import all_checks
 
 from .conftest import FIXTURES, ROOT, SHARED
 
@@ -84,7 +84,7 @@ def test_the_parsed_catalogue_is_kept_in_the_user_cache_and_follows_the_rule_fil
 
     import yaml
 
-    from reviewer import catalogue
+    from reviewer.checks import catalogue
 
     rules = tmp_path / "rules"
     shutil.copytree(catalogue.rules_dir(), rules)
@@ -123,14 +123,14 @@ def test_the_parsed_catalogue_is_kept_in_the_user_cache_and_follows_the_rule_fil
 def _rule_text(rule_id: str = "AR-EVT-001") -> dict[str, object]:
     import yaml
 
-    from reviewer import catalogue
+    from reviewer.checks import catalogue
 
     return yaml.safe_load((catalogue.rules_dir() / f"{rule_id}.yaml").read_text(encoding="utf-8"))
 
 
 @pytest.mark.parametrize("key", ["persona", "profile", "calibration"])
 def test_persona_profile_and_calibration_are_required(key: str) -> None:
-    from reviewer.catalogue import CatalogueError, parse_rule
+    from reviewer.checks.catalogue import CatalogueError, parse_rule
 
     data = _rule_text()
     parse_rule(data, "AR-EVT-001.yaml")  # as shipped: valid
@@ -140,7 +140,7 @@ def test_persona_profile_and_calibration_are_required(key: str) -> None:
 
 
 def test_the_first_versions_profile_keys_is_no_longer_read() -> None:
-    from reviewer.catalogue import CatalogueError, parse_rule
+    from reviewer.checks.catalogue import CatalogueError, parse_rule
 
     data = _rule_text()
     data["profile_keys"] = ["events.retention_days"]
@@ -163,7 +163,7 @@ def test_the_first_versions_profile_keys_is_no_longer_read() -> None:
     ],
 )
 def test_wrong_issue_16_keys_are_catalogue_errors(key: str, value: object) -> None:
-    from reviewer.catalogue import CatalogueError, parse_rule
+    from reviewer.checks.catalogue import CatalogueError, parse_rule
 
     data = _rule_text()
     data[key] = value

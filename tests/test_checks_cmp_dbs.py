@@ -11,10 +11,10 @@ from pathlib import Path
 import pytest
 
 from reviewer.checks.cmp import runtime_table
-from reviewer.engine import ScanOptions, all_checks, scan
-from reviewer.model import Finding, Persona
+from reviewer.core.types import Finding, Persona
 from reviewer.profile import BASELINE, Profile, SizingClass
-from reviewer.profile_loader import preset
+from reviewer.profile.loader import preset
+from reviewer.runner.engine import ScanOptions, all_checks, scan
 
 from .conftest import FIXTURES
 

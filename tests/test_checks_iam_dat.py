@@ -20,9 +20,9 @@ from reviewer.checks.iam import (
     without_resource_level,
     write_reach,
 )
-from reviewer.engine import ScanOptions, all_checks, scan
-from reviewer.model import Finding, Persona, Report
+from reviewer.core.types import Finding, Persona, Report
 from reviewer.profile import DEFAULT, Profile
+from reviewer.runner.engine import ScanOptions, all_checks, scan
 
 from .conftest import FIXTURES, ROOT
 

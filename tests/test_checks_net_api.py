@@ -10,15 +10,16 @@ from typing import Any
 
 import pytest
 
-from reviewer.cfn.load import decode
-from reviewer.cfn.template import Template, build
 from reviewer.checks import net
 from reviewer.checks import routes as routes_mod
 from reviewer.checks.edge import protocol_version, render, tls_tables
-from reviewer.engine import ScanOptions, all_checks, scan
-from reviewer.model import Finding, Persona, Severity
+from reviewer.core.types import Finding, Persona, Severity
+from reviewer.decode.load import decode
+from reviewer.model.build import build
+from reviewer.model.template import Template
 from reviewer.profile import BASELINE, Profile
-from reviewer.profile_loader import preset
+from reviewer.profile.loader import preset
+from reviewer.runner.engine import ScanOptions, all_checks, scan
 
 from .conftest import FIXTURES
 
@@ -166,8 +167,8 @@ Resources:
           Properties: {Path: /health, Method: get, Auth: {Authorizer: NONE}}
 """
     )
-    from reviewer.discover import Inventory
-    from reviewer.repo import RepoIndex
+    from reviewer.discover.inventory import Inventory
+    from reviewer.model.repo import RepoIndex
 
     repo = RepoIndex(Inventory(root=Path("."), files=(), skipped=(), modules=(), submodules=()))
     repo.templates[t.file] = t

@@ -8,9 +8,9 @@ import shutil
 from pathlib import Path
 from typing import Any
 
-from reviewer.engine import ScanOptions, all_checks, scan
-from reviewer.model import Finding, Persona, Report
+from reviewer.core.types import Finding, Persona, Report
 from reviewer.profile import DEFAULT, Profile
+from reviewer.runner.engine import ScanOptions, all_checks, scan
 
 from .conftest import FIXTURES
 

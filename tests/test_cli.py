@@ -10,7 +10,7 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
-from reviewer.cli import main
+from reviewer.cli.main import main
 
 BAD = textwrap.dedent(
     """\
@@ -176,7 +176,7 @@ def test_the_program_exits_with_the_scan_code_and_complete_output(tmp_path: Path
 
 _BOOM = """
 import sys
-import reviewer.engine
+import reviewer.runner.engine
 
 MESSAGE = sys.argv.pop()
 
@@ -185,9 +185,9 @@ def boom(*args, **kwargs):
     raise RuntimeError(MESSAGE)
 
 
-reviewer.engine.scan = boom
+reviewer.runner.engine.scan = boom
 sys.argv = ["archreview", *sys.argv[1:]]
-from reviewer.cli import run
+from reviewer.cli.main import run
 
 run()
 """
@@ -254,8 +254,8 @@ def test_a_crashing_check_is_still_mod_005_and_the_scan_goes_on(tmp_path: Path) 
     """Exit 3 is only for errors outside a check: a check that raises is a finding."""
     from dataclasses import replace
 
-    from reviewer.engine import ScanOptions, all_checks, scan
-    from reviewer.model import Hit
+    from reviewer.core.types import Hit
+    from reviewer.runner.engine import ScanOptions, all_checks, scan
 
     def explode(_ctx: object) -> list[Hit]:
         raise RuntimeError("check bug")

@@ -1,4 +1,4 @@
-"""cfn-lint's decoder loaded on its own (reviewer.cfn.decoder) decodes exactly as the ordinary
+"""cfn-lint's decoder loaded on its own (reviewer.decode.cfnlint) decodes exactly as the ordinary
 `import cfnlint.decode` does, without importing the linter. It is the fallback of the fast
 decoder (tests/test_fast_decoder.py holds the two equal) and is loaded only when a document
 needs it."""
@@ -15,8 +15,9 @@ from typing import Any
 
 import pytest
 
-from reviewer.cfn import decoder, load
-from reviewer.cfn.nodes import convert
+from reviewer.decode import cfnlint as decoder
+from reviewer.decode import load
+from reviewer.decode.nodes import convert
 from tests.conftest import require_shared
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -100,14 +101,15 @@ def test_private_decoder_matches_cfnlint_on_the_corpus() -> None:
 
 PROBE = """
 import sys
-from reviewer.cfn import decoder, load
+from reviewer.decode import cfnlint as decoder
+from reviewer.decode import load
 tree, problems = load.decode(sys.argv[1])
 print(decoder.PRIVATE, bool(tree), [p.message for p in problems])
 print(",".join(sorted(m for m in ("cfnlint", "cfnlint.rules", "sympy", "networkx") if m in sys.modules)))
 print(decoder.PREFIX + ".decode.decode" in sys.modules)
 """
 
-# a merge key: the fast decoder (reviewer.cfn.fastyaml) refuses it, cfn-lint's decoder decodes it
+# a merge key: the fast decoder (reviewer.decode.fastyaml) refuses it, cfn-lint's decoder decodes it
 REFUSED = "Resources:\n  T:\n    <<: {Type: AWS::SNS::Topic}\n"
 
 

@@ -1,4 +1,4 @@
-"""Tests for reviewer.discover: one walk that classifies a repository's files."""
+"""Tests for reviewer.discover.inventory: one walk that classifies a repository's files."""
 
 from __future__ import annotations
 
@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from reviewer import discover as discover_mod
-from reviewer.discover import (
+from reviewer.discover import inventory as discover_mod
+from reviewer.discover.inventory import (
     Budget,
     Inventory,
     Module,
@@ -445,7 +445,7 @@ def test_special_files_are_never_read(tmp_path: Path) -> None:
         write(tmp_path, "real/template.yaml")
         out = _in_fresh_process(
             "import json, sys\n"
-            "from reviewer.discover import discover\n"
+            "from reviewer.discover.inventory import discover\n"
             f"inv = discover({str(tmp_path)!r})\n"
             "print(json.dumps([[f.path for f in inv.files],"
             " sorted([s.path, s.reason, s.detail] for s in inv.skipped)]))\n"
@@ -470,7 +470,7 @@ def test_a_file_swapped_for_a_fifo_after_its_stat_is_not_waited_on(tmp_path: Pat
     os.mkfifo(tmp_path / "template.yaml")
     out = _in_fresh_process(
         "import os\n"
-        "from reviewer import discover as d\n"
+        "from reviewer.discover import inventory as d\n"
         f"root = {str(tmp_path)!r}\n"
         "real_stat = os.stat\n"
         "def stat(path, *a, **k):\n"
@@ -940,8 +940,8 @@ def test_serverless_patterns_corpus() -> None:
 def test_the_command_line_walk_is_kept_for_its_scan_only(tmp_path: Path) -> None:
     """The walk that keys the output replay serves the scan that follows (taken once); a
     forgotten or taken walk is never reused, so a later scan sees a changed tree."""
-    from reviewer.cache import forget_reads
-    from reviewer.discover import discover_and_keep, discover_once
+    from reviewer.cache.store import forget_reads
+    from reviewer.discover.inventory import discover_and_keep, discover_once
 
     (tmp_path / "a.yaml").write_text(SAM, encoding="utf-8")
     kept = discover_and_keep(tmp_path)
@@ -965,7 +965,7 @@ def test_generated_folders_are_one_list_and_verbose_prints_what_was_left_out(
 ) -> None:
     from click.testing import CliRunner
 
-    from reviewer.cli import main
+    from reviewer.cli.main import main
 
     for name in (".serverless", ".aws-sam", "cdk.out", "node_modules", ".terraform", "vendor"):
         assert name in discover_mod.GENERATED_DIRS
@@ -993,7 +993,7 @@ def test_the_content_test_is_linear_on_hostile_text() -> None:
     escaped quotes, unterminated braces), 2 MB each, all decided in a child process that is
     killed after 60 s (a hang is a failure; no timing is asserted)."""
     code = (
-        "from reviewer.discover import classify_text\n"
+        "from reviewer.discover.inventory import classify_text\n"
         "n = 2_000_000\n"
         "texts = [\n"
         "    'AWS::x\\na' + ' ' * n,\n"

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from reviewer.docs import expected_pages
+from reviewer.outputs.ruledocs import expected_pages
 
 
 def test_generated_rule_docs_are_current() -> None:

@@ -7,13 +7,13 @@ from pathlib import Path
 
 import pytest
 
-from reviewer.cfn.load import decode
-from reviewer.cfn.resolve import RefTo, Unresolved, resolve, targets
-from reviewer.cfn.template import build
-from reviewer.discover import discover
-from reviewer.engine import ScanOptions, scan
-from reviewer.model import Persona
-from reviewer.repo import RepoIndex
+from reviewer.core.types import Persona
+from reviewer.decode.load import decode
+from reviewer.discover.inventory import discover
+from reviewer.model.build import build
+from reviewer.model.repo import RepoIndex
+from reviewer.model.resolve import RefTo, Unresolved, resolve, targets
+from reviewer.runner.engine import ScanOptions, scan
 
 SAM = textwrap.dedent(
     """\
@@ -240,7 +240,7 @@ def test_empty_sections_are_data(tmp_path: Path) -> None:
 
 def test_a_crashing_check_is_contained(tmp_path: Path) -> None:
     from reviewer.checks import evt
-    from reviewer.registry import template_check
+    from reviewer.checks.registry import template_check
 
     @template_check("AR-EVT-003")
     def boom(ctx):  # type: ignore[no-untyped-def]
@@ -270,7 +270,7 @@ def test_refto_for_getatt() -> None:
 def test_evolve_is_replace_without_init() -> None:
     import dataclasses
 
-    from reviewer.model import AdrText, Finding, evolve
+    from reviewer.core.types import AdrText, Finding, evolve
 
     from .conftest import FIXTURES
 

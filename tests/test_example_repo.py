@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 
 from reviewer import scan
-from reviewer.output.json_report import report_dict
+from reviewer.outputs.json_report import report_dict
 
 from .conftest import FIXTURES, ROOT, snapshot
 

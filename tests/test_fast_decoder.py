@@ -1,4 +1,4 @@
-"""The fast decoder (reviewer.cfn.fastyaml, reviewer.cfn.fastjson_decode) gives what cfn-lint's
+"""The fast decoder (reviewer.decode.fastyaml, reviewer.decode.fastjson) gives what cfn-lint's
 decoder gives, held against it as the oracle: the same nodes of the same types with the same
 marks, or the same matches (message, line, column) before archreview merges them, on every
 fixture, the corpus, the hard cases and fuzzed texts. What it refuses, cfn-lint decodes.
@@ -20,8 +20,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from reviewer.cfn import fastjson_decode, fastyaml, load
-from reviewer.cfn.nodes import DictNode, ListNode, StrNode, convert
+from reviewer.decode import fastjson as fastjson_decode
+from reviewer.decode import fastyaml, load
+from reviewer.decode.nodes import DictNode, ListNode, StrNode, convert
 from tests.conftest import require_shared
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -103,7 +104,7 @@ def _templates(root: Path) -> list[Path]:
 def _parity(files: list[Path]) -> int:
     """Both readings of every file (as YAML, and JSON first); the fast path refuses none."""
     checked = 0
-    from reviewer.discover import classify_text
+    from reviewer.discover.inventory import classify_text
 
     for path in files:
         text = path.read_text(encoding="utf-8", errors="replace")
@@ -394,7 +395,7 @@ def test_billion_laughs_is_cfnlint_s_error() -> None:
 
 HANG = """
 import sys
-from reviewer.cfn import load
+from reviewer.decode import load
 text = sys.stdin.read()
 fast = load.decode_fast(text, json_first=sys.argv[1] == "json")
 assert fast is not None, "refused"

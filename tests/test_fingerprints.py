@@ -9,9 +9,9 @@ from typing import Any
 
 import pytest
 
-from reviewer import fingerprint as fp
-from reviewer.engine import ScanOptions, scan
-from reviewer.model import Finding, Persona
+from reviewer.core.types import Finding, Persona
+from reviewer.findings import fingerprint as fp
+from reviewer.runner.engine import ScanOptions, scan
 
 from .gitrepo import commit, init, scan_json, write
 

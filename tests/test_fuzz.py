@@ -1,7 +1,7 @@
 """Property tests over the parsers that read repository content (issue 10, fuzzing).
 
 For each reader: no exception escapes but the documented error type, and the same input gives
-the same output. The readers are the template loader (reviewer.cfn.load.decode, then the
+the same output. The readers are the template loader (reviewer.decode.load.decode, then the
 template model's build), the resolver (resolve / targets / references over generated
 intrinsic trees), the go.mod parser, package.json and its range helpers, the profile loader
 and the agent-definition reader. Examples are few here to keep the suite fast; bench/fuzz.py
@@ -17,15 +17,11 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from reviewer.agent import AgentError, profile_from_agent, read_agent_text
-from reviewer.cfn.load import ParseProblem, decode
-from reviewer.cfn.resolve import MAX_OUTCOMES, Outcome, RefTo, references, resolve, targets
-from reviewer.cfn.template import Template, build
-from reviewer.profile import Profile
-from reviewer.profile_loader import TOP_KEYS, ProfileError, parse_profile_text
-from reviewer.stack import ManifestError
-from reviewer.stack.gomod import GoMod, parse_gomod
-from reviewer.stack.npm import (
+from reviewer.decode.load import ParseProblem, decode
+from reviewer.model.build import build
+from reviewer.model.manifests import ManifestError
+from reviewer.model.manifests.gomod import GoMod, parse_gomod
+from reviewer.model.manifests.npm import (
     PackageJson,
     admits,
     major_of_range,
@@ -35,6 +31,12 @@ from reviewer.stack.npm import (
     ranges_intersect,
     spec_kind,
 )
+from reviewer.model.resolve import MAX_OUTCOMES, Outcome, RefTo, references, resolve, targets
+from reviewer.model.template import Template
+from reviewer.profile import Profile
+from reviewer.profile.agent import AgentError, profile_from_agent, read_agent_text
+from reviewer.profile.document import TOP_KEYS
+from reviewer.profile.loader import ProfileError, parse_profile_text
 
 PROPERTY = settings(
     derandomize=True,
@@ -657,7 +659,7 @@ def test_agent_reader_reads_yaml_typed_scalars_or_names_their_line(text: str) ->
 TOML_VALUES = [
     '"x"',
     "'A=1 B=2'",
-    "\"A='unterminated\"",
+    '"A=\'unterminated"',
     "1979-05-27T07:32:00Z",
     "1979-05-27",
     "07:32:00",
@@ -696,7 +698,7 @@ samconfigs = st.one_of(
 def test_samconfig_reader_returns_values_or_a_problem_and_is_deterministic(
     text: str, env: str | None
 ) -> None:
-    from reviewer.samconfig import Overrides, parse_samconfig
+    from reviewer.model.samconfig import Overrides, parse_samconfig
 
     first = parse_samconfig(text, "samconfig.toml", env)
     assert isinstance(first, Overrides)
@@ -740,7 +742,7 @@ def test_baseline_reader_raises_only_value_error(text: str) -> None:
     import tempfile
     from pathlib import Path
 
-    from reviewer.suppress import read_baseline
+    from reviewer.findings.suppress import read_baseline
 
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "baseline.json"
@@ -785,7 +787,7 @@ GITMODULES_BITS = [
     )
 )
 def test_gitmodules_parser_never_raises_and_keeps_paths_inside(text: str) -> None:
-    from reviewer.discover import parse_gitmodules
+    from reviewer.discover.inventory import parse_gitmodules
 
     first = parse_gitmodules(text)
     assert parse_gitmodules(text) == first

@@ -1,11 +1,14 @@
 """`archreview comment` and its GitHub client, against a real HTTP server on 127.0.0.1 that keeps
-state and speaks the REST endpoints used (list with Link pagination, create, update), with a 403
-mode, a 5xx-then-OK mode and a secondary-rate-limit mode."""
+state and speaks the REST endpoints used (list with Link pagination, create, update; for the
+review of fix suggestions, tests/test_review_suggestions.py: a pull request's files, its reviews,
+a review's comments, create and update a review, delete a review comment), with a 403 mode, a
+5xx-then-OK mode and a secondary-rate-limit mode."""
 
 from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -21,9 +24,11 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from click.testing import CliRunner
 
-from reviewer import cli_comment, scan
-from reviewer.cli import main
-from reviewer.github import (
+from reviewer import scan
+from reviewer.cli import comment as cli_comment
+from reviewer.cli.main import main
+from reviewer.core.types import Finding, Report, Severity
+from reviewer.github.api import (
     ACTIONS_BOT,
     CHUNK,
     LEGACY_MARKER,
@@ -36,9 +41,8 @@ from reviewer.github import (
     next_link,
     upsert_comment,
 )
-from reviewer.model import Finding, Report, Severity
-from reviewer.output.json_report import load_report, report_dict
-from reviewer.output.markdown import render_markdown
+from reviewer.outputs.json_report import load_report, report_dict
+from reviewer.outputs.markdown import render_markdown
 
 from .conftest import FIXTURES
 
@@ -68,6 +72,11 @@ class FakeGitHub:
     posts_as: dict[str, str] = field(
         default_factory=lambda: {TOKEN: "github-actions[bot]", APP: "acme-reviewer[bot]"}
     )
+    # pull request reviews (fix suggestions): number -> files as `GET /pulls/{n}/files` lists
+    # them (filename, status, patch); number -> reviews; review comment id -> comment
+    files: dict[int, list[dict[str, Any]]] = field(default_factory=dict)
+    reviews: dict[int, list[dict[str, Any]]] = field(default_factory=dict)
+    review_comments: dict[int, dict[str, Any]] = field(default_factory=dict)
 
     def add(self, number: int, body: str, login: str = "someone") -> int:
         self.next_id += 1
@@ -78,6 +87,100 @@ class FakeGitHub:
 
     def bodies(self, number: int) -> list[str]:
         return [c["body"] for c in self.comments.get(number, [])]
+
+    def add_review(
+        self, number: int, body: str, login: str, comments: list[dict[str, Any]] | None = None
+    ) -> int:
+        """A submitted review (state COMMENTED) and its comments, as someone posted them."""
+        self.next_id += 1
+        rid = self.next_id
+        self.reviews.setdefault(number, []).append(
+            {"id": rid, "body": body, "user": {"login": login}, "state": "COMMENTED"}
+        )
+        for c in comments or []:
+            self.next_id += 1
+            self.review_comments[self.next_id] = {
+                **c,
+                "id": self.next_id,
+                "pull_request_review_id": rid,
+                "user": {"login": login},
+            }
+        return rid
+
+    def comments_of(self, review_id: int) -> list[dict[str, Any]]:
+        return [
+            c for c in self.review_comments.values() if c["pull_request_review_id"] == review_id
+        ]
+
+    def _page(self, url: Any, items: list[dict[str, Any]]) -> tuple[int, dict[str, str], Any]:
+        """One page of a listing, with GitHub's Link header when more follow."""
+        query = parse_qs(url.query)
+        page = int(query.get("page", ["1"])[0])
+        start = (page - 1) * self.page_size
+        chunk = items[start : start + self.page_size]
+        headers = {}
+        last = max(1, -(-len(items) // self.page_size))
+        if page < last:
+            base = f"{self.url}{url.path}?per_page={self.page_size}"
+            headers["Link"] = (
+                f'<{base}&page={page + 1}>; rel="next", <{base}&page={last}>; rel="last"'
+            )
+        return 200, headers, chunk
+
+    def _right_side(self, number: int, path: str) -> list[tuple[int, int]]:
+        """(first, last) new-side line of each hunk of a file's patch: where GitHub lets a
+        review comment sit."""
+        for f in self.files.get(number, []):
+            if f["filename"] == path and "patch" in f:
+                spans = []
+                heads = r"^@@ -\d+(?:,\d+)? \+(\d+)(?:,(\d+))? @@"
+                for m in re.finditer(heads, f["patch"], re.M):
+                    first, count = int(m.group(1)), int(m.group(2) or 1)
+                    spans.append((first, first + count - 1))
+                return spans
+        return []
+
+    def _review(
+        self, number: int, method: str, parts: list[str], url: Any, body: bytes, poster: str
+    ) -> tuple[int, dict[str, str], Any]:
+        """The pull request review endpoints: files, reviews, a review's comments."""
+        if len(parts) == 6 and parts[5] == "files" and method == "GET":
+            return self._page(url, self.files.get(number, []))
+        if len(parts) == 6 and parts[5] == "reviews" and method == "GET":
+            return self._page(url, self.reviews.get(number, []))
+        if len(parts) == 6 and parts[5] == "reviews" and method == "POST":
+            if self.mode == "forbidden":
+                return 403, {}, {"message": "Resource not accessible by integration"}
+            data = json.loads(body)
+            if data.get("event") != "COMMENT" or not data.get("body"):
+                return 422, {}, {"message": "Unprocessable Entity"}
+            for c in data.get("comments", []):
+                assert len(c["body"]) < 65_536
+                first = c.get("start_line", c["line"])
+                spans = self._right_side(number, c["path"])
+                if c.get("side") != "RIGHT" or not any(
+                    lo <= first <= c["line"] <= hi for lo, hi in spans
+                ):
+                    unresolved = {
+                        "message": "Unprocessable Entity",
+                        "errors": ["Line could not be resolved"],
+                    }
+                    return 422, {}, unresolved
+            self.add_review(number, data["body"], poster, data.get("comments", []))
+            review = self.reviews[number][-1]
+            review["commit_id"] = data.get("commit_id")
+            return 200, {}, review
+        if len(parts) == 7 and parts[5] == "reviews" and method == "PUT":
+            for review in self.reviews.get(number, []):
+                if review["id"] == int(parts[6]):
+                    if review["user"]["login"] != poster:
+                        return 403, {}, {"message": "Resource not accessible by integration"}
+                    review["body"] = json.loads(body)["body"]
+                    return 200, {}, review
+            return 404, {}, {"message": "Not Found"}
+        if len(parts) == 8 and parts[5] == "reviews" and parts[7] == "comments" and method == "GET":
+            return self._page(url, self.comments_of(int(parts[6])))
+        return 404, {}, {"message": "Not Found"}
 
     def handle(
         self, method: str, raw_path: str, auth: str | None, body: bytes
@@ -137,6 +240,23 @@ class FakeGitHub:
                 assert len(text) < 65_536
                 cid = self.add(number, text, poster)
                 return 201, {}, {"id": cid, "body": text}
+        if len(parts) == 6 and parts[3:5] == ["pulls", "comments"] and method == "DELETE":
+            found = self.review_comments.get(int(parts[5]))
+            if found is None:
+                return 404, {}, {"message": "Not Found"}
+            if found["user"]["login"] != poster:
+                return 403, {}, {"message": "Resource not accessible by integration"}
+            del self.review_comments[int(parts[5])]
+            return 204, {}, None
+        if (
+            len(parts) >= 6
+            and parts[:1] == ["repos"]
+            and parts[3] == "pulls"
+            and parts[4].isdigit()
+        ):
+            if f"{parts[1]}/{parts[2]}" != REPO:
+                return 404, {}, {"message": "Not Found"}
+            return self._review(int(parts[4]), method, parts, url, body, poster)
         if len(parts) == 6 and parts[3:5] == ["issues", "comments"] and method == "PATCH":
             if self.mode == "forbidden":
                 return 403, {}, {"message": "Resource not accessible by integration"}
@@ -165,7 +285,7 @@ def github() -> Iterator[FakeGitHub]:
                 status, headers, data = state.handle(
                     self.command, self.path, self.headers.get("Authorization"), body
                 )
-            payload = json.dumps(data).encode()
+            payload = b"" if status == 204 else json.dumps(data).encode()
             self.send_response(status)
             self.send_header("Content-Type", "application/json")
             self.send_header("Content-Length", str(len(payload)))
@@ -174,7 +294,7 @@ def github() -> Iterator[FakeGitHub]:
             self.end_headers()
             self.wfile.write(payload)
 
-        do_GET = do_POST = do_PATCH = _serve
+        do_GET = do_POST = do_PATCH = do_PUT = do_DELETE = _serve
 
         def log_message(self, format: str, *args: Any) -> None:  # quiet
             return
@@ -1222,7 +1342,7 @@ def test_a_new_critical_suppressed_in_the_same_change_is_a_new_accepted_risk(
     tmp_path: Path, github: FakeGitHub, example: Report, sleeps: list[float]
 ) -> None:
     """Issue 18, item 8: no longer "No new findings" and nothing else."""
-    from reviewer.model import PrDiff, Suppression
+    from reviewer.core.types import PrDiff, Suppression
 
     base = next(f for f in example.findings if f.resource and f.suppressed is None)
     accepted = replace(

@@ -1,4 +1,4 @@
-"""Tests for reviewer.gitignore: git's .gitignore semantics, matched in linear time.
+"""Tests for reviewer.discover.gitignore: git's .gitignore semantics, matched in linear time.
 
 The semantics are checked three ways: hand-written cases for each rule, a differential test
 against ``git check-ignore --no-index`` itself on generated trees and .gitignore files (a git
@@ -21,7 +21,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from reviewer.gitignore import (
+from reviewer.discover.gitignore import (
     MAX_FILE_BYTES,
     Budget,
     Ignores,
@@ -268,7 +268,7 @@ def test_matching_work_is_linear_in_the_path() -> None:
 def test_the_backtracking_pattern_finishes_in_a_fresh_process() -> None:
     """A hang guard: a regression to a backtracking matcher would never finish."""
     code = (
-        "from reviewer.gitignore import wildmatch\n"
+        "from reviewer.discover.gitignore import wildmatch\n"
         f"assert not wildmatch({BACKTRACKING!r}.encode(), b'a' * 200_000)\n"
         "assert not wildmatch(b'a/**/' * 500 + b'b', b'a/' * 20_000)\n"
         "print('done')\n"

@@ -1,4 +1,4 @@
-"""Tests for reviewer.gitindex (the tracked paths, read from .git/index without running git)
+"""Tests for reviewer.discover.gitindex (the tracked paths, read from .git/index without running git)
 and for discovery applying .gitignore to untracked files only (issue 17 item 9)."""
 
 from __future__ import annotations
@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from reviewer import gitindex
-from reviewer.discover import discover
-from reviewer.gitindex import parse_index, read_tracked
+from reviewer.discover import gitindex
+from reviewer.discover.gitindex import parse_index, read_tracked
+from reviewer.discover.inventory import discover
 from tests.hostile import corpus, harness
 
 SAM = "AWSTemplateFormatVersion: '2010-09-09'\nResources:\n  Q:\n    Type: AWS::SQS::Queue\n"

@@ -1,4 +1,4 @@
-"""Tests for reviewer.stack.gomod: the go.mod parser and the Go version helpers."""
+"""Tests for reviewer.model.manifests.gomod: the go.mod parser and the Go version helpers."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from reviewer.stack import ManifestError
-from reviewer.stack.gomod import (
+from reviewer.model.manifests import ManifestError
+from reviewer.model.manifests.gomod import (
     GoDirective,
     GoMod,
     GoReplace,

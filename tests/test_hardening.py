@@ -33,14 +33,14 @@ from xml.sax.saxutils import escape as xml_escape
 import pytest
 from click.testing import CliRunner
 
-from reviewer import discover as discover_mod
-from reviewer.adr import write_adrs
-from reviewer.cfn import load as load_mod
-from reviewer.cli import main
-from reviewer.engine import ScanOptions, scan
-from reviewer.model import Persona, Report
-from reviewer.output import FORMATS, RenderOptions, renderer
-from reviewer.profile_loader import ProfileError, load_profile, parse_profile_text
+from reviewer.cli.main import main
+from reviewer.core.types import Persona, Report
+from reviewer.decode import load as load_mod
+from reviewer.discover import inventory as discover_mod
+from reviewer.outputs import FORMATS, RenderOptions, renderer
+from reviewer.outputs.adr import write_adrs
+from reviewer.profile.loader import ProfileError, load_profile, parse_profile_text
+from reviewer.runner.engine import ScanOptions, scan
 
 from .conftest import ROOT, require_shared
 
@@ -343,7 +343,7 @@ def test_a_deeply_nested_samconfig_does_not_end_the_scan(tmp_path: Path) -> None
 
 
 def test_a_deeply_nested_samconfig_names_no_stack() -> None:
-    from reviewer.aws import samconfig_stack
+    from reviewer.aws.live import samconfig_stack
 
     assert samconfig_stack("x = " + "[" * DEEP + "]" * DEEP) == (None, None)
 
@@ -1034,7 +1034,7 @@ def test_pr_mode_runs_git_with_fixed_arguments_and_no_hooks(
 ) -> None:
     if shutil.which("git") is None:
         pytest.skip("git is not installed")
-    from reviewer import prmode
+    from reviewer.github import prmode
 
     sentinel = tmp_path / "SENTINEL"
     root = _planted(tmp_path / "repo", sentinel)
@@ -1182,7 +1182,7 @@ def echo() -> Iterator[str]:
 
 @pytest.mark.parametrize("statuses", [[422], [401], [403], [500] * 5, [404]])
 def test_the_comment_client_never_shows_the_token(echo: str, statuses: list[int]) -> None:
-    from reviewer.github import GitHub, GitHubError
+    from reviewer.github.api import GitHub, GitHubError
 
     _Echo.statuses = list(statuses)
     client = GitHub(GITHUB_CANARY, api_url=echo, sleep=lambda _: None)
@@ -1198,8 +1198,8 @@ def test_the_comment_client_never_shows_the_token(echo: str, statuses: list[int]
 def test_the_comment_command_never_shows_the_token(
     tmp_path: Path, echo: str, canaries: None, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from reviewer import cli_comment
-    from reviewer.output.json_report import report_dict
+    from reviewer.cli import comment as cli_comment
+    from reviewer.outputs.json_report import report_dict
 
     monkeypatch.setattr(cli_comment, "sleep", lambda _: None)
     report = tmp_path / "report.json"
@@ -1233,7 +1233,7 @@ def test_the_comment_command_never_shows_the_token(
 def test_aws_errors_never_show_the_credentials(
     tmp_path: Path, echo: str, canaries: None, caplog: pytest.LogCaptureFixture
 ) -> None:
-    from reviewer.aws import AwsFailure, AwsOptions, AwsUsageError, fetch
+    from reviewer.aws.live import AwsFailure, AwsOptions, AwsUsageError, fetch
 
     caplog.set_level("WARNING")
     caplog.set_level("DEBUG", logger="reviewer")
@@ -1320,7 +1320,7 @@ def hostile_report(tmp_path_factory: pytest.TempPathFactory) -> Report:
 
 
 def test_text_output_never_drives_the_terminal(hostile_report: Report) -> None:
-    from reviewer.output import text as text_mod
+    from reviewer.outputs import text as text_mod
 
     plain = renderer("text")(hostile_report, RenderOptions(color=False))
     assert "\x1b" not in plain and "\x07" not in plain
@@ -1542,7 +1542,7 @@ def test_a_file_over_the_time_budget_is_mod_006_and_the_others_finish(
 ) -> None:
     """The per-file time budget: a template that takes too long to decode and model becomes
     AR-MOD-006 naming the budget; the other files keep their findings."""
-    from reviewer.engine import ScanOptions, scan
+    from reviewer.runner.engine import ScanOptions, scan
 
     big = ["AWSTemplateFormatVersion: '2010-09-09'", "Resources:"]
     for i in range(6000):
@@ -1570,7 +1570,7 @@ def test_a_file_over_the_time_budget_is_mod_006_and_the_others_finish(
 
 def _every_output(report: Report) -> dict[str, str]:
     """Every format, whole and streamed, as the UTF-8 bytes a file or a terminal gets."""
-    from reviewer.output import streamer
+    from reviewer.outputs import streamer
 
     outputs = {}
     for fmt in FORMATS:
@@ -1637,7 +1637,7 @@ def test_a_fifo_where_a_file_is_read_never_blocks(tmp_path: Path, name: str) -> 
     path = root / name
     path.parent.mkdir(parents=True, exist_ok=True)
     os.mkfifo(path)
-    code = f"import sys; sys.path.insert(0, {str(ROOT)!r}); from reviewer.cli import run; run()"
+    code = f"import sys; sys.path.insert(0, {str(ROOT)!r}); from reviewer.cli.main import run; run()"
     done = subprocess.run(
         [sys.executable, "-I", "-c", code, "scan", str(root), "--format", "json", "--no-cache", "--persona", "auditor"],
         capture_output=True,

@@ -13,7 +13,7 @@ import click
 import pytest
 from click.testing import CliRunner
 
-from reviewer.cli import SCAN_EXAMPLES, SCAN_SECTIONS, main, scan
+from reviewer.cli.main import SCAN_EXAMPLES, SCAN_SECTIONS, main, scan
 
 from .conftest import FIXTURES, ROOT, text_snapshot
 
@@ -85,7 +85,7 @@ def test_scan_help_groups_every_option_under_what_it_is_for() -> None:
     named = {name for _, names in SCAN_SECTIONS for name in names}
     options = [p for p in scan.params if isinstance(p, click.Option)]
     assert {p.name for p in options if p.name != "help"} <= named, (
-        "a new scan option: add it to reviewer.cli.SCAN_SECTIONS"
+        "a new scan option: add it to reviewer.cli.main.SCAN_SECTIONS"
     )
     assert sections["Other options"].split() == [
         "-h,",

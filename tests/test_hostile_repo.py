@@ -191,16 +191,16 @@ def test_item2_a_git_command_that_hangs_is_a_clear_error(
 ) -> None:
     """Every git command archreview runs has a timeout; hitting it is an error that names the
     command, not a hang."""
-    from reviewer import prmode
+    from reviewer.discover import git as gitrun
 
     fake = tmp_path / "bin"
     fake.mkdir()
     (fake / "git").write_text("#!/bin/sh\nexec sleep 60\n", encoding="utf-8")
     (fake / "git").chmod(0o755)
     monkeypatch.setenv("PATH", f"{fake}{os.pathsep}{os.environ['PATH']}")
-    monkeypatch.setattr(prmode, "GIT_TIMEOUT", 1)
-    with pytest.raises(prmode.GitError, match=r"git rev-parse.*timed out"):
-        prmode.git(["rev-parse", "HEAD"], tmp_path)
+    monkeypatch.setattr(gitrun, "GIT_TIMEOUT", 1)
+    with pytest.raises(gitrun.GitError, match=r"git rev-parse.*timed out"):
+        gitrun.git(["rev-parse", "HEAD"], tmp_path)
 
 
 # -- item 3: values of the wrong type ------------------------------------------------------------
@@ -349,7 +349,7 @@ def test_item5_a_shared_samconfig_is_parsed_once(
     """Work counter: 20 templates beside one samconfig.toml, one TOML parse."""
     from datetime import date
 
-    from reviewer.engine import ScanOptions, scan
+    from reviewer.runner.engine import ScanOptions, scan
 
     calls: list[int] = []
     real = tomllib.loads
@@ -363,7 +363,7 @@ def test_item5_a_shared_samconfig_is_parsed_once(
     trees.materialize(tree, tmp_path, {"victim": tmp_path, "home": tmp_path, "checkout": tmp_path})
     options = ScanOptions(today=date(2026, 11, 25), sam_env="default")
     if "persona" in {f.name for f in dataclasses.fields(ScanOptions)}:  # every finding shown
-        from reviewer import model
+        from reviewer.core import types as model
 
         options = dataclasses.replace(options, persona=model.Persona.AUDITOR)
     report = scan(tmp_path, options)
@@ -517,7 +517,7 @@ def test_item6_the_token_never_follows_an_absolute_url_in_a_body(
     tmp_path: Path, planted: Any
 ) -> None:
     """The list of comments names the sticky comment by URLs of another host."""
-    from reviewer.github import MARKER
+    from reviewer.github.api import MARKER
 
     with _server("127.0.0.2", lambda h: _send(h, 200, {"id": 7})) as (elsewhere, stolen):
 

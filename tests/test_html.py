@@ -25,9 +25,9 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
-from reviewer import insights, scan
-from reviewer.cli import main
-from reviewer.model import (
+from reviewer import scan
+from reviewer.cli.main import main
+from reviewer.core.types import (
     AdrText,
     Confidence,
     FileCounts,
@@ -40,8 +40,8 @@ from reviewer.model import (
     Severity,
     Suppression,
 )
-from reviewer.output import RenderOptions, renderer
-from reviewer.output.html import render_html
+from reviewer.outputs import RenderOptions, insights, renderer
+from reviewer.outputs.html import render_html
 from tests.conftest import FIXTURES, ROOT
 from tests.report_fixtures import finding, many
 from tests.report_fixtures import related as related_locations

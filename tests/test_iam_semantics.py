@@ -10,7 +10,6 @@ from pathlib import Path
 import pytest
 import yaml
 
-from reviewer import bounds
 from reviewer.checks.iam import (
     Cover,
     Deny,
@@ -19,8 +18,9 @@ from reviewer.checks.iam import (
     secret_read,
     unknown_prefix,
 )
-from reviewer.engine import ScanOptions, all_checks, scan
-from reviewer.model import Finding, Persona
+from reviewer.core import bounds
+from reviewer.core.types import Finding, Persona
+from reviewer.runner.engine import ScanOptions, all_checks, scan
 
 from .conftest import ROOT
 

@@ -11,10 +11,10 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner, Result
 
-from reviewer.agent import read_agent
-from reviewer.cli import main
+from reviewer.cli.main import main
 from reviewer.profile import CHARIOT_ADDITIONS
-from reviewer.profile_loader import load_profile
+from reviewer.profile.agent import read_agent
+from reviewer.profile.loader import load_profile
 
 from .conftest import FIXTURES
 

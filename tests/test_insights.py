@@ -10,10 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from reviewer import insights
-from reviewer.adr import write_adrs
-from reviewer.engine import ScanOptions, scan
-from reviewer.model import (
+from reviewer.checks.registry import TemplateContext, template_check
+from reviewer.core.types import (
     Checked,
     Confidence,
     Hit,
@@ -23,10 +21,12 @@ from reviewer.model import (
     Severity,
     Suppression,
 )
-from reviewer.output.markdown import render_markdown
-from reviewer.output.text import render_text
+from reviewer.outputs import insights
+from reviewer.outputs.adr import write_adrs
+from reviewer.outputs.markdown import render_markdown
+from reviewer.outputs.text import render_text
 from reviewer.profile import DEFAULT
-from reviewer.registry import TemplateContext, template_check
+from reviewer.runner.engine import ScanOptions, scan
 from tests.report_fixtures import DECISION, finding, many, related, report
 
 QUEUES = textwrap.dedent(

@@ -10,9 +10,9 @@ from pathlib import Path
 from click.testing import CliRunner
 
 from reviewer import scan
-from reviewer.cli import main
-from reviewer.model import Persona, Severity, Suppression
-from reviewer.output.junit import render
+from reviewer.cli.main import main
+from reviewer.core.types import Persona, Severity, Suppression
+from reviewer.outputs.junit import render
 
 from .conftest import FIXTURES
 from .report_fixtures import finding, report

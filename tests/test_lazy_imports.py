@@ -8,9 +8,9 @@ from pathlib import Path
 
 PROBE = """
 import sys
-from reviewer.engine import scan
+from reviewer.runner.engine import scan
 report = scan(sys.argv[1])
-names = ("cfnlint", "_archreview_cfnlint.decode.cfn_yaml", "reviewer.cfn.fastyaml", "boto3", "botocore", "jinja2")
+names = ("cfnlint", "_archreview_cfnlint.decode.cfn_yaml", "reviewer.decode.fastyaml", "boto3", "botocore", "jinja2")
 print(",".join(sorted(m for m in names if m in sys.modules)))
 """
 
@@ -36,7 +36,7 @@ def test_templates_load_cfnlint_decoder_but_never_boto3(tmp_path: Path) -> None:
         "AWSTemplateFormatVersion: '2010-09-09'\nResources:\n  T:\n    Type: AWS::SNS::Topic\n", encoding="utf-8"
     )
     loaded = _loaded(tmp_path)
-    assert "reviewer.cfn.fastyaml" in loaded
+    assert "reviewer.decode.fastyaml" in loaded
     assert "_archreview_cfnlint.decode.cfn_yaml" not in loaded
     assert "cfnlint" not in loaded
     assert not loaded & {"boto3", "botocore"}

@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from reviewer.engine import ScanOptions, all_checks, scan
-from reviewer.lifecycle import engine_major, lifecycle
-from reviewer.model import Finding, Persona
+from reviewer.checks.lifecycle import engine_major, lifecycle
+from reviewer.core.types import Finding, Persona
+from reviewer.runner.engine import ScanOptions, all_checks, scan
 
 CHECKS = {c.rule_id: c for c in all_checks()}
 

@@ -12,8 +12,8 @@ import pytest
 from click.testing import CliRunner
 
 from reviewer import scan
-from reviewer.cli import main
-from reviewer.model import (
+from reviewer.cli.main import main
+from reviewer.core.types import (
     AdrText,
     Confidence,
     Evaluation,
@@ -26,8 +26,8 @@ from reviewer.model import (
     Severity,
     Suppression,
 )
-from reviewer.output import renderer
-from reviewer.output.markdown import GITHUB_COMMENT_LIMIT, code, render_markdown, text
+from reviewer.outputs import renderer
+from reviewer.outputs.markdown import GITHUB_COMMENT_LIMIT, code, render_markdown, text
 
 from .conftest import FIXTURES, ROOT
 from .report_fixtures import finding, many, report

@@ -1,4 +1,4 @@
-"""One finding per root cause (reviewer.merge; product.md *Personas*, last paragraph): each
+"""One finding per root cause (reviewer.findings.merge; product.md *Personas*, last paragraph): each
 merge shape on its own, the merge's independence from order, its place before suppressions,
 and the invariant on every fixture and the example repository — no two findings of a run share
 (file, resource, property, cause)."""
@@ -14,11 +14,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from reviewer import engine
-from reviewer.catalogue import load_catalogue
-from reviewer.engine import ScanOptions, scan
-from reviewer.merge import merge
-from reviewer.model import (
+from reviewer.checks.catalogue import RuleMeta, load_catalogue
+from reviewer.checks.registry import TemplateContext, Yielded, template_check
+from reviewer.core.types import (
     AdrText,
     Confidence,
     Finding,
@@ -27,8 +25,10 @@ from reviewer.model import (
     Persona,
     Severity,
 )
-from reviewer.registry import TemplateContext, Yielded, template_check
-from reviewer.scoring import rounded_score
+from reviewer.findings.merge import merge
+from reviewer.runner import report
+from reviewer.runner.engine import ScanOptions, scan
+from reviewer.scores.scoring import rounded_score
 
 from .conftest import FIXTURES
 
@@ -49,7 +49,7 @@ def f(
     file: str = "t.yaml",
     related: tuple[Location, ...] = (),
 ) -> Finding:
-    from reviewer.engine import fingerprint
+    from reviewer.runner.engine import fingerprint
 
     return Finding(
         rule_id=rule,
@@ -298,9 +298,15 @@ def _roots() -> list[Path]:
 def _profiles() -> list[object]:
     """The baseline, and the chariot preset (the rules that require a declaration run too)."""
     from reviewer.profile import DEFAULT
-    from reviewer.profile_loader import preset
+    from reviewer.profile.loader import preset
 
     return [DEFAULT, preset("chariot")]
+
+
+def _cause(catalogue: dict[str, RuleMeta], rule_id: str) -> str | None:
+    """A rule's declared cause (a repository's own rule, not in the catalogue, declares none)."""
+    meta = catalogue.get(rule_id)
+    return meta.cause if meta is not None else None
 
 
 @pytest.mark.parametrize("root", _roots(), ids=lambda p: p.name)
@@ -310,7 +316,7 @@ def test_no_two_findings_share_file_resource_property_and_cause(root: Path) -> N
         report = scan(root, ScanOptions(profile=profile, persona=Persona.AUDITOR, no_ignores=True))  # type: ignore[arg-type]
         assert report.findings
         keys = collections.Counter(
-            (x.file, x.resource, x.property, catalogue[x.rule_id].cause or x.rule_id)
+            (x.file, x.resource, x.property, _cause(catalogue, x.rule_id) or x.rule_id)
             for x in report.findings
         )
         repeated = [k for k, n in keys.items() if n > 1]
@@ -319,4 +325,4 @@ def test_no_two_findings_share_file_resource_property_and_cause(root: Path) -> N
 
 def test_cause_of_reads_the_catalogue() -> None:
     catalogue = load_catalogue()
-    assert all(engine._cause_of(catalogue, rid) == meta.cause for rid, meta in catalogue.items())
+    assert all(report.cause_of(catalogue, rid) == meta.cause for rid, meta in catalogue.items())

@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 
 from reviewer.checks.dat import path_like, placeholder_kind, plaintext
-from reviewer.engine import ScanOptions, all_checks, scan
-from reviewer.model import Confidence, Finding, Persona, Severity
+from reviewer.core.types import Confidence, Finding, Persona, Severity
+from reviewer.runner.engine import ScanOptions, all_checks, scan
 
 CHECKS = {c.rule_id: c for c in all_checks()}
 
@@ -484,7 +484,7 @@ def test_long_placeholder_scan_finishes(tmp_path: Path) -> None:
     code = (
         "import sys\n"
         "from pathlib import Path\n"
-        "from reviewer.engine import ScanOptions, all_checks, scan\n"
+        "from reviewer.runner.engine import ScanOptions, all_checks, scan\n"
         "c = [x for x in all_checks() if x.rule_id == 'AR-DAT-007']\n"
         "r = scan(Path(sys.argv[1]), ScanOptions(checks=tuple(c)))\n"
         "print(len(r.findings))\n"

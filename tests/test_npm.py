@@ -1,4 +1,4 @@
-"""Tests for reviewer.stack.npm: package.json parsing and npm range helpers."""
+"""Tests for reviewer.model.manifests.npm: package.json parsing and npm range helpers."""
 
 from __future__ import annotations
 
@@ -11,8 +11,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from reviewer.stack import ManifestError, npm
-from reviewer.stack.npm import (
+from reviewer.model.manifests import ManifestError, npm
+from reviewer.model.manifests.npm import (
     LOCKFILES,
     SECTIONS,
     NpmDep,

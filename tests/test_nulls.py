@@ -7,10 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from reviewer.cfn.load import decode
-from reviewer.cfn.template import MISSING, build, drop_nulls, walk
-from reviewer.engine import ScanOptions, all_checks, scan
-from reviewer.model import Persona
+from reviewer.core.types import Persona
+from reviewer.decode.load import decode
+from reviewer.model.build import build
+from reviewer.model.template import MISSING, drop_nulls, walk
+from reviewer.runner.engine import ScanOptions, all_checks, scan
 
 CHECKS = {c.rule_id: c for c in all_checks()}
 

@@ -1,4 +1,4 @@
-"""OpenAPI definitions (reviewer.cfn.openapi): where an API's definition is, how a local file is
+"""OpenAPI definitions (reviewer.model.openapi): where an API's definition is, how a local file is
 read (inside the root only, with the template guards), how operations map to routes and
 integrations, where findings on them are located, and that the cache sees an included file
 change."""
@@ -12,13 +12,13 @@ from typing import Any
 
 import pytest
 
-from reviewer import pipeline
-from reviewer.cfn import openapi
-from reviewer.cfn.load import decode
-from reviewer.cfn.template import build
 from reviewer.checks.routes import AWS_IAM, COGNITO, NONE, UNKNOWN, operation_security
-from reviewer.engine import ScanOptions, all_checks, scan
-from reviewer.model import Finding, Persona
+from reviewer.core.types import Finding, Persona
+from reviewer.decode.load import decode
+from reviewer.model import openapi
+from reviewer.model.build import build
+from reviewer.runner import pipeline
+from reviewer.runner.engine import ScanOptions, all_checks, scan
 
 CHECKS = {c.rule_id: c for c in all_checks()}
 

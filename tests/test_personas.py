@@ -18,14 +18,14 @@ from click.testing import CliRunner
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from reviewer import engine
-from reviewer.catalogue import RuleMeta, Variant, load_catalogue
-from reviewer.cli import main
-from reviewer.engine import ScanOptions, scan
-from reviewer.model import Confidence, Hit, Location, Persona, Severity
-from reviewer.output.json_report import load_report, render, report_dict
+from reviewer.checks.catalogue import RuleMeta, Variant, load_catalogue
+from reviewer.checks.registry import Check, TemplateContext, Yielded, template_check
+from reviewer.cli.main import main
+from reviewer.core.types import Confidence, Hit, Location, Persona, Severity
+from reviewer.outputs.json_report import load_report, render, report_dict
 from reviewer.profile import Profile
-from reviewer.registry import Check, TemplateContext, Yielded, template_check
+from reviewer.runner import engine
+from reviewer.runner.engine import ScanOptions, scan
 
 TEMPLATE = textwrap.dedent(
     """\
@@ -295,7 +295,7 @@ def test_a_repository_checks_findings_count_only_where_its_rule_runs(
 ) -> None:
     """A repository check runs once when any module's profile lets its rule run; what it says
     about a module whose profile does not is taken back (findings and evaluations)."""
-    from reviewer.registry import RepoContext, repo_check
+    from reviewer.checks.registry import RepoContext, repo_check
 
     catalogue(requires=("events.retention_days",))
     root = tmp_path / "repo"
@@ -328,7 +328,7 @@ def test_a_repository_checks_findings_count_only_where_its_rule_runs(
 def test_a_module_declares_for_itself_through_its_own_profile_file(
     tmp_path: Path, catalogue: Callable[..., RuleMeta]
 ) -> None:
-    """The module's .archreview.yml (read by reviewer.profile_loader.resolve_modules) reaches the
+    """The module's .archreview.yml (read by reviewer.profile.loader.resolve_modules) reaches the
     module's checks and gates the rule there; editing it reaches a cached scan."""
     catalogue(requires=("events.retention_days",))
     root = tmp_path / "repo"

@@ -15,15 +15,15 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
-from reviewer import prmode
-from reviewer.cli import main
-from reviewer.engine import ScanOptions
-from reviewer.github import MARKER
-from reviewer.model import Finding, PrDiff, Report, ScoreBlock, Severity
-from reviewer.output.comment import CommentOptions, render_comment
-from reviewer.output.json_report import load_report, report_dict
-from reviewer.output.markdown import render_markdown
-from reviewer.prmode import compare_with_base, fixed_findings
+from reviewer.cli.main import main
+from reviewer.core.types import Finding, PrDiff, Report, ScoreBlock, Severity
+from reviewer.github import prmode
+from reviewer.github.api import MARKER
+from reviewer.github.prmode import compare_with_base, fixed_findings
+from reviewer.outputs.comment import CommentOptions, render_comment
+from reviewer.outputs.json_report import load_report, report_dict
+from reviewer.outputs.markdown import render_markdown
+from reviewer.runner.engine import ScanOptions
 
 from .test_github import FakeGitHub, _comment, _env
 from .test_github import github as github  # the fixture: a real HTTP server on 127.0.0.1
@@ -198,7 +198,7 @@ def test_a_pull_request_that_changes_nothing_says_so(tmp_path: Path, github: Fak
 
 
 def test_a_renamed_template_fixes_nothing(tmp_path: Path) -> None:
-    from reviewer.engine import scan
+    from reviewer.runner.engine import scan
 
     same = _template(("Worker", EVERYTHING))
     repo = _repo(tmp_path, same, same, readme=True)
@@ -218,7 +218,7 @@ def test_fixed_and_base_scores_survive_the_json_round_trip(tmp_path: Path) -> No
         _template(("Worker", SCOPED), ("Reader", SCOPED)),
     )
     options = ScanOptions()
-    from reviewer.engine import scan
+    from reviewer.runner.engine import scan
 
     report, _ = compare_with_base(repo, "HEAD~1", options, scan(repo, options))
     assert report.pr is not None and report.pr.fixed_total == 2
@@ -251,7 +251,7 @@ def test_the_cached_base_keeps_what_was_fixed_and_its_score(
         _template(("Worker", EVERYTHING)),
         _template(("Worker", SCOPED)),
     )
-    from reviewer.engine import scan
+    from reviewer.runner.engine import scan
 
     options = ScanOptions(cache_dir=str(tmp_path / "cache"))
     first, _ = compare_with_base(repo, "HEAD~1", options, scan(repo, options))
@@ -275,7 +275,7 @@ def test_the_cached_base_keeps_what_was_fixed_and_its_score(
 
 
 def _finding(i: int, severity: Severity = Severity.CRITICAL, **extra: Any) -> Finding:
-    from reviewer.model import AdrText, Confidence
+    from reviewer.core.types import AdrText, Confidence
 
     values: dict[str, Any] = {
         "rule_id": "AR-IAM-001",
@@ -306,7 +306,7 @@ def test_fixed_findings_are_capped_but_counted_whole(monkeypatch: pytest.MonkeyP
     base = [_finding(i, Severity.HIGH if i % 3 else Severity.CRITICAL) for i in range(40)]
     head = [replace(base[0], fingerprint="still-here")]
     # the head keeps base[1] (same logical key), suppressed or not: not fixed
-    from reviewer.engine import fingerprint
+    from reviewer.runner.engine import fingerprint
 
     kept = fingerprint(base[1].rule_id, base[1].file, base[1].resource, base[1].logical_path)
     head.append(replace(base[1], fingerprint=kept))
@@ -347,7 +347,7 @@ def _report_with_fixed(n: int, message: str = "gone") -> Report:
 
 
 def prmode_files() -> Any:
-    from reviewer.model import FileCounts
+    from reviewer.core.types import FileCounts
 
     return FileCounts(templates=1)
 

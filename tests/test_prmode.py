@@ -12,16 +12,16 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
-from reviewer.cli import main
-from reviewer.engine import ScanOptions, fingerprint, scan
-from reviewer.model import Persona
-from reviewer.prmode import (
+from reviewer.cli.main import main
+from reviewer.core.types import Persona
+from reviewer.github.prmode import (
     _parse_name_status,
     base_fingerprints,
     compare_with_base,
     logical_keys,
     relative_renames,
 )
+from reviewer.runner.engine import ScanOptions, fingerprint, scan
 
 from . import gitrepo
 from .conftest import FIXTURES
@@ -245,7 +245,7 @@ def test_api_returns_warnings_for_missing_submodules(tmp_path: Path) -> None:
 def test_live_findings_are_never_new() -> None:
     from dataclasses import replace as dc_replace
 
-    from reviewer.prmode import mark_new
+    from reviewer.github.prmode import mark_new
 
     report = scan(PROTECTED.parent, ScanOptions(persona=AUDITOR))
     f = report.findings[0]
@@ -257,7 +257,7 @@ def test_live_findings_are_never_new() -> None:
 
 def _count_checkouts(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """The base commits PR mode checks out from now on (it still checks them out)."""
-    from reviewer import prmode
+    from reviewer.github import prmode
 
     checkouts: list[str] = []
     real_checkout = prmode.checkout_base
@@ -342,7 +342,7 @@ HANG_LIMIT = 120  # seconds: a run still going then has hung (each git gets a fe
 
 
 def test_git_timeout_comes_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
-    from reviewer.prmode import GIT_TIMEOUT, DiffBaseError, git_timeout
+    from reviewer.github.prmode import GIT_TIMEOUT, DiffBaseError, git_timeout
 
     monkeypatch.delenv("ARCHREVIEW_GIT_TIMEOUT", raising=False)
     assert git_timeout() == GIT_TIMEOUT
@@ -394,7 +394,7 @@ def test_a_git_that_hangs_is_killed_with_its_children(tmp_path: Path) -> None:
     bin_dir = _hanging_git(tmp_path, "worktree add")
     code = (
         "from pathlib import Path\n"
-        "from reviewer.prmode import GitError, git\n"
+        "from reviewer.github.prmode import GitError, git\n"
         "try:\n"
         f"    git(['worktree', 'add', '--detach', 'x', 'HEAD'], Path({str(tmp_path)!r}))\n"
         "except GitError as err:\n"

@@ -14,9 +14,10 @@ import pytest
 import yaml
 from click.testing import CliRunner
 
-from reviewer.catalogue import load_catalogue
-from reviewer.cli import main
-from reviewer.model import Severity
+from reviewer.checks.catalogue import load_catalogue
+from reviewer.cli.main import main
+from reviewer.cli.profile_text import default_profile_text
+from reviewer.core.types import Severity
 from reviewer.profile import (
     CHARIOT_ADDITIONS,
     CONTROL_KEYS,
@@ -25,13 +26,12 @@ from reviewer.profile import (
     Profile,
     SizingClass,
 )
-from reviewer.profile_loader import (
+from reviewer.profile.document import profile_document
+from reviewer.profile.loader import (
     ProfileError,
-    default_profile_text,
     load_profile,
     parse_profile_text,
     preset,
-    profile_document,
 )
 
 CHARIOT = preset("chariot")
@@ -473,7 +473,7 @@ def test_profile_layers_switch_rules_off_in_a_scan(tmp_path: Path) -> None:
         "    Type: AWS::RDS::DBInstance\n    Properties:\n      PubliclyAccessible: true\n",
         encoding="utf-8",
     )
-    from reviewer.engine import ScanOptions, scan
+    from reviewer.runner.engine import ScanOptions, scan
 
     on = {f.rule_id for f in scan(root, ScanOptions()).findings}
     off_profile = load_profile(_write(tmp_path / "p.yml", "layers:\n  network: false\n"))
@@ -498,7 +498,7 @@ def test_profile_fields_are_all_written_by_profile_show() -> None:
         value = getattr(CHARIOT, f.name)
         if isinstance(value, str) and value:
             assert value in text, f.name
-    from reviewer.profile_loader import render_yaml
+    from reviewer.profile.document import render_yaml
 
     again = parse_profile_text(render_yaml(doc), "again.yml")
     assert _same(again, CHARIOT)

@@ -16,12 +16,12 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
-from reviewer.cli import main
+from reviewer.cli.main import main
 from reviewer.profile import BASELINE, BASELINE_NOTICE, SCHEMA_KEYS, Profile, profile_problems
-from reviewer.profile_loader import (
+from reviewer.profile.document import PRESET_DIR
+from reviewer.profile.loader import (
     DOCS_DEPTH,
     MAX_AGENT_CANDIDATES,
-    PRESET_DIR,
     ProfileError,
     agent_candidates,
     best_agent,
@@ -596,7 +596,7 @@ def test_modules_globs_match_module_paths(glob: str, matched: set[str]) -> None:
 
 
 def test_a_modules_section_is_bounded() -> None:
-    from reviewer.profile_loader import MAX_MODULE_ENTRIES
+    from reviewer.profile.document import MAX_MODULE_ENTRIES
 
     entries = "".join(f"  m{i}/*: {{}}\n" for i in range(MAX_MODULE_ENTRIES + 1))
     with pytest.raises(ProfileError, match="at most"):
@@ -651,7 +651,7 @@ def test_a_named_profile_behind_a_folder_that_may_not_be_searched_is_a_profile_e
 ) -> None:
     """Fuzz seed 15003263: `--profile` below a folder without search permission raised the
     OSError of its `stat` out of the scan instead of the one-line profile error."""
-    from reviewer.profile_loader import ProfileError, resolve_profile
+    from reviewer.profile.loader import ProfileError, resolve_profile
 
     named = tmp_path / "sealed" / "architect.agent.md"
 

@@ -2,7 +2,7 @@
 
 A finding on a 5 MB one-line template used to be rendered whole: the terminal excerpt walked
 every character of the line (166 s and 560 MB for a 4.8 MB template). Now each renderer cuts
-repository text to the caps in `reviewer.output.limits` before escaping it: a source line to a
+repository text to the caps in `reviewer.outputs.limits` before escaping it: a source line to a
 window of `SOURCE_CHARS` characters around the finding's column, messages and names to
 `TEXT_CHARS`, paths to `PATH_CHARS`. These tests render findings whose every text field is
 megabytes long and hold each format's output, and the work behind the excerpt, to a bound.
@@ -23,7 +23,7 @@ from typing import Any
 import pytest
 
 from reviewer import scan
-from reviewer.model import (
+from reviewer.core.types import (
     AdrText,
     Confidence,
     Finding,
@@ -32,9 +32,9 @@ from reviewer.model import (
     Severity,
     Suppression,
 )
-from reviewer.output import FORMATS, RenderOptions, renderer
-from reviewer.output import text as text_mod
-from reviewer.output.limits import (
+from reviewer.outputs import FORMATS, RenderOptions, renderer
+from reviewer.outputs import text as text_mod
+from reviewer.outputs.limits import (
     ELLIPSIS,
     PATH_CHARS,
     SOURCE_CHARS,
@@ -42,7 +42,7 @@ from reviewer.output.limits import (
     clip,
     source_bounds,
 )
-from reviewer.output.markdown import render_markdown
+from reviewer.outputs.markdown import render_markdown
 from tests.conftest import FIXTURES, ROOT
 
 EXAMPLE = FIXTURES / "repos" / "chariot-platform"
@@ -201,7 +201,7 @@ def test_json_keeps_no_source_and_clips_names(example: Report) -> None:
 
 
 def test_the_comment_stays_bounded(example: Report) -> None:
-    from reviewer.cli_comment import render_body
+    from reviewer.cli.comment import render_body
 
     body = render_body(_hostile_report(example))
     assert len(body) < 65_536

@@ -14,11 +14,11 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
-from reviewer.cli import main
-from reviewer.engine import ScanOptions, scan
-from reviewer.model import Finding, Persona
-from reviewer.output.json_report import load_report, render
-from reviewer.prmode import ReviewInputs, compare_with_base, input_kind, not_reviewed
+from reviewer.cli.main import main
+from reviewer.core.types import Finding, Persona
+from reviewer.github.prmode import ReviewInputs, compare_with_base, input_kind, not_reviewed
+from reviewer.outputs.json_report import load_report, render
+from reviewer.runner.engine import ScanOptions, scan
 
 from .gitrepo import commit, init, scan_json, write
 from .test_github import REPO, TOKEN, FakeGitHub
@@ -279,7 +279,7 @@ def test_the_pr_diff_survives_the_json_report(tmp_path: Path) -> None:
             "template.yaml": _template("Fn", "Risky", suppressed=("Risky",)),
         },
     )
-    from reviewer.profile_loader import resolve_profile
+    from reviewer.profile.loader import resolve_profile
 
     options = ScanOptions(persona=Persona.AUDITOR, profile=resolve_profile(repo))
     head = scan(repo, options)

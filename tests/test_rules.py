@@ -10,11 +10,11 @@ from typing import Any
 
 import pytest
 
-from reviewer.catalogue import load_catalogue
-from reviewer.engine import ScanOptions, all_checks, scan
-from reviewer.model import Persona
+from reviewer.checks.catalogue import load_catalogue
+from reviewer.checks.registry import Check, TemplateContext, Yielded, template_check
+from reviewer.core.types import Persona
 from reviewer.profile import Profile
-from reviewer.registry import Check, TemplateContext, Yielded, template_check
+from reviewer.runner.engine import ScanOptions, all_checks, scan
 
 from .conftest import FIXTURES, snapshot
 
@@ -44,7 +44,7 @@ def case_profile(name: str | None) -> Profile | None:
     `chariot`; None, the scan's default (the built-in baseline)."""
     if name is None:
         return None
-    from reviewer.profile_loader import preset
+    from reviewer.profile.loader import preset
 
     return preset(name)
 

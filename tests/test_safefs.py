@@ -1,4 +1,4 @@
-"""Writers stay where they were told (reviewer.safefs, reviewer.cache, reviewer.adr, the command
+"""Writers stay where they were told (reviewer.core.safefs, reviewer.cache.store, reviewer.outputs.adr, the command
 line): the attack of issue 15 item 1 (a committed `.archreview-cache/model -> ../../victim`)
 run through the real program, links at every level of the cache, foreign files in it, ADR
 `--out` and index.json planted in the repository, user-named outputs that are folders, FIFOs,
@@ -21,9 +21,9 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from reviewer import safefs
-from reviewer.cache import MARKER_NAME, Cache, default_cache_dir, digest, forget_notices
-from reviewer.cli import main
+from reviewer.cache.store import MARKER_NAME, Cache, default_cache_dir, digest, forget_notices
+from reviewer.cli.main import main
+from reviewer.core import safefs
 
 ARCHREVIEW = Path(sys.executable).with_name("archreview")
 HANG = 120  # seconds: a generous bound for a hang, not a timing
@@ -489,7 +489,7 @@ def test_a_planted_index_link_or_fifo_is_never_read_and_is_replaced(tmp_path: Pa
 
 
 def test_a_record_written_by_a_custom_template_carries_the_marker(tmp_path: Path) -> None:
-    from reviewer.adr import is_archreview_record
+    from reviewer.outputs.adr import is_archreview_record
 
     repo = _adr_repo(tmp_path)
     templates = tmp_path / "templates"

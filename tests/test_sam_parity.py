@@ -19,8 +19,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bench import sam_parity
-from reviewer.cfn.load import decode
-from reviewer.cfn.template import Template, build
+from reviewer.decode.load import decode
+from reviewer.model.build import build
+from reviewer.model.template import Template
 
 from .conftest import require_shared
 

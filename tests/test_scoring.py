@@ -11,8 +11,7 @@ from pathlib import Path
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from reviewer.engine import ScanOptions, scan
-from reviewer.model import (
+from reviewer.core.types import (
     AdrText,
     Confidence,
     Evaluation,
@@ -23,7 +22,8 @@ from reviewer.model import (
     Severity,
     Suppression,
 )
-from reviewer.scoring import (
+from reviewer.runner.engine import ScanOptions, scan
+from reviewer.scores.scoring import (
     GRADES,
     Scores,
     cap_level,

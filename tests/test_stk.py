@@ -18,12 +18,18 @@ from hypothesis import strategies as st
 from reviewer.checks import stk
 from reviewer.checks.mod import CHECKS as MOD_CHECKS
 from reviewer.checks.stk import CHECKS, MAX_LISTED, Clash, _covered, drift_clashes, tree_facts
-from reviewer.engine import ScanOptions, scan
-from reviewer.model import Finding, Persona
+from reviewer.core.types import Finding, Persona
+from reviewer.model.manifests.npm import (
+    NpmDep,
+    PackageJson,
+    ranges_intersect,
+    spans_meet,
+    spec_kind,
+)
+from reviewer.model.repo import RepoIndex
 from reviewer.profile import BASELINE, Profile
-from reviewer.profile_loader import preset
-from reviewer.repo import RepoIndex
-from reviewer.stack.npm import NpmDep, PackageJson, ranges_intersect, spans_meet, spec_kind
+from reviewer.profile.loader import preset
+from reviewer.runner.engine import ScanOptions, scan
 
 BY_ID = {c.rule_id: c for c in (*CHECKS, *MOD_CHECKS)}
 # the declared stack these tests judge against (the baseline declares none)
@@ -267,8 +273,8 @@ def test_tree_facts_skip_vendor_node_modules_testdata_and_symlinks(tmp_path: Pat
     except OSError:
         pytest.skip("symbolic links are not available")
     assert not _run(root, "AR-STK-007")  # no test file the go command would build
-    from reviewer.discover import discover
-    from reviewer.repo import RepoIndex
+    from reviewer.discover.inventory import discover
+    from reviewer.model.repo import RepoIndex
 
     facts = tree_facts(RepoIndex(discover(root)))
     assert facts.test_files == ()

@@ -7,9 +7,9 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
-from reviewer.cli import main
-from reviewer.engine import ScanOptions, scan
-from reviewer.model import Persona
+from reviewer.cli.main import main
+from reviewer.core.types import Persona
+from reviewer.runner.engine import ScanOptions, scan
 
 
 def _queue(name: str, *entry: str, key: str = "archreview") -> str:

@@ -20,15 +20,15 @@ from pathlib import Path
 
 import pytest
 
-from reviewer.model import AdrText, Persona, ScoreBlock, Severity
-from reviewer.output.text import (
+from reviewer.cli.progress import ProgressBar, progress_for
+from reviewer.core.types import AdrText, Persona, ScoreBlock, Severity
+from reviewer.outputs.text import (
     DETAILS_PER_RULE,
     excerpt_parts,
     marked_span,
     render_text,
     source_excerpt,
 )
-from reviewer.progress import ProgressBar, progress_for
 from tests.conftest import FIXTURES, ROOT
 from tests.report_fixtures import finding, many, related, report
 

@@ -1,4 +1,4 @@
-"""The typed reader (reviewer.typed) and every input read through it: .archreview.yml, agent
+"""The typed reader (reviewer.core.typed) and every input read through it: .archreview.yml, agent
 front matter, --parameters, samconfig.toml, inline suppressions and baselines (issue 15, item 3;
 samconfig parsed once per scan, item 5).
 
@@ -19,16 +19,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from reviewer import samconfig
-from reviewer.cfn.load import decode
-from reviewer.cfn.template import build
-from reviewer.engine import ScanOptions, scan
-from reviewer.model import Persona
-from reviewer.profile import Profile
-from reviewer.profile_loader import ProfileError, parse_profile_text
-from reviewer.samconfig import Overrides, parse_samconfig
-from reviewer.suppress import inline_entries, read_baseline
-from reviewer.typed import (
+from reviewer.core.typed import (
     BOOL,
     FLOAT,
     INT,
@@ -46,6 +37,15 @@ from reviewer.typed import (
     parse_date,
     toml_line,
 )
+from reviewer.core.types import Persona
+from reviewer.decode.load import decode
+from reviewer.findings.suppress import inline_entries, read_baseline
+from reviewer.model import samconfig
+from reviewer.model.build import build
+from reviewer.model.samconfig import Overrides, parse_samconfig
+from reviewer.profile import Profile
+from reviewer.profile.loader import ProfileError, parse_profile_text
+from reviewer.runner.engine import ScanOptions, scan
 
 PROPERTY = settings(derandomize=True, deadline=None, max_examples=300, database=None)
 TODAY = dt.date(2026, 11, 25)

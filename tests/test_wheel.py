@@ -33,7 +33,7 @@ def test_wheel_ships_rules_and_runs(tmp_path: Path) -> None:
     Path(site, "deps.pth").write_text(sysconfig.get_paths()["purelib"] + "\n", encoding="utf-8")
     env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
     where = subprocess.run(
-        [str(vpy), "-c", "import reviewer, reviewer.catalogue as c; print(reviewer.__file__); print(c.rules_dir())"],
+        [str(vpy), "-c", "import reviewer, reviewer.checks.catalogue as c; print(reviewer.__file__); print(c.rules_dir())"],
         check=True, capture_output=True, text=True, cwd=tmp_path, env=env,
     ).stdout.split()
     assert where[0].startswith(str(venv)), where
@@ -46,7 +46,7 @@ def test_wheel_ships_rules_and_runs(tmp_path: Path) -> None:
     import zipfile
 
     names = set(zipfile.ZipFile(wheel).namelist())
-    assert {"reviewer/presets/baseline.yml", "reviewer/presets/chariot.yml"} <= names
+    assert {"reviewer/profile/presets/baseline.yml", "reviewer/profile/presets/chariot.yml"} <= names
     (tmp_path / "repo").mkdir()
     (tmp_path / "repo" / ".archreview.yml").write_text("extends: chariot\n", encoding="utf-8")
     shown = subprocess.run(

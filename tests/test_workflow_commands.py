@@ -1,7 +1,7 @@
 """Nothing archreview prints under GitHub Actions reads as a workflow command (issue 18, item 4).
 
 The runner takes a line whose text after white space starts with `::`, and a line holding `##[`
-anywhere, as a command. `reviewer.output.inert` puts one filter in front of stdout and stderr;
+anywhere, as a command. `reviewer.outputs.inert` puts one filter in front of stdout and stderr;
 these tests hold it: the pure function, the stream (commands split across writes), each output
 format through the real `archreview` program with hostile file names, and archreview's own
 annotations.
@@ -23,7 +23,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from reviewer.output.inert import (
+from reviewer.outputs.inert import (
     ZWSP,
     ActionsLogStream,
     has_command,
@@ -140,7 +140,7 @@ def _archreview(args: list[str], cwd: Path, actions: bool) -> subprocess.Complet
     if actions:
         env["GITHUB_ACTIONS"] = "true"
     return subprocess.run(
-        [sys.executable, "-I", "-c", "from reviewer.cli import run; run()", *args],
+        [sys.executable, "-I", "-c", "from reviewer.cli.main import run; run()", *args],
         cwd=cwd,
         env=env,
         capture_output=True,
@@ -195,7 +195,7 @@ def test_the_comment_notice_is_our_one_command(tmp_path: Path) -> None:
     """`archreview comment`'s notice under Actions is a real command, and the only one."""
     from click.testing import CliRunner
 
-    from reviewer.cli_comment import notice
+    from reviewer.cli.comment import notice
 
     runner = CliRunner(env={"GITHUB_ACTIONS": "true"})
     with runner.isolation() as (out, _err, *_):
@@ -211,7 +211,7 @@ def test_adversarial_output_is_filtered_in_linear_time() -> None:
     process well within a generous hang limit."""
     code = (
         "import io\n"
-        "from reviewer.output.inert import ActionsLogStream, neutralise\n"
+        "from reviewer.outputs.inert import ActionsLogStream, neutralise\n"
         "neutralise('\\r' + ' ::x\\n' * 1_000_000)\n"
         "neutralise('a' + '::' * 2_500_000)\n"
         "neutralise('##[' * 1_500_000, 'json')\n"

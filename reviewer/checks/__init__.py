@@ -6,7 +6,7 @@ A test holds this list against rules/*.yaml and the catalogue in shared/spec/rul
 from __future__ import annotations
 
 from reviewer.checks import api, cmp, dat, dbs, drf, evt, iam, idn, mod, net, obs, stk
-from reviewer.registry import Check
+from reviewer.checks.registry import Check
 
 _LAYERS = (net, api, idn, iam, dat, obs, evt, cmp, dbs, stk, mod, drf)
 

@@ -16,9 +16,9 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from reviewer.cfn.resolve import RefTo, Unresolved, resolve, targets
-from reviewer.cfn.template import MISSING, Resource, Template
-from reviewer.repo import RepoIndex
+from reviewer.model.repo import RepoIndex
+from reviewer.model.resolve import RefTo, Unresolved, resolve, targets
+from reviewer.model.template import MISSING, Resource, Template
 
 
 @dataclass(frozen=True)

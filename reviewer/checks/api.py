@@ -6,8 +6,6 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from reviewer.cfn.openapi import API_TYPES, definition, place
-from reviewer.cfn.template import MISSING, Resource, Template
 from reviewer.checks.edge import (
     Rendered,
     Val,
@@ -22,6 +20,7 @@ from reviewer.checks.edge import (
     with_note,
 )
 from reviewer.checks.facts import LAMBDA_TYPES, pointed
+from reviewer.checks.registry import Check, TemplateContext, Yielded, template_check
 from reviewer.checks.routes import (
     AWS_IAM,
     COGNITO,
@@ -37,7 +36,7 @@ from reviewer.checks.routes import (
     protocol_of,
     routes,
 )
-from reviewer.model import (
+from reviewer.core.types import (
     Checked,
     Confidence,
     Hit,
@@ -46,8 +45,9 @@ from reviewer.model import (
     Related,
     lower_confidence,
 )
-from reviewer.registry import Check, TemplateContext, Yielded, template_check
-from reviewer.repo import RepoIndex
+from reviewer.model.openapi import API_TYPES, definition, place
+from reviewer.model.repo import RepoIndex
+from reviewer.model.template import MISSING, Resource, Template
 
 # -- stages -------------------------------------------------------------------------------------
 
@@ -825,7 +825,7 @@ def _declared_by(t: Template, route: Route) -> str:
 
 def placed(t: Template, subject: str | None, path: Path) -> tuple[str | None, Path]:
     """Where a hit on (subject, path) goes: the template (None, path), or the included
-    OpenAPI file and the place there (reviewer.cfn.openapi.place)."""
+    OpenAPI file and the place there (reviewer.model.openapi.place)."""
     return place(t, subject, path)
 
 

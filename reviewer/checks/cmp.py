@@ -10,21 +10,6 @@ from datetime import date
 from importlib import resources
 from typing import Any
 
-import yaml
-
-from reviewer.cfn.openapi import API_TYPES, definition, file_label, node_at, place
-from reviewer.cfn.resolve import (
-    NOVALUE,
-    Outcome,
-    Unresolved,
-    first,
-    intrinsic,
-    number,
-    resolve,
-    targets,
-    truthy,
-)
-from reviewer.cfn.template import MISSING, Resource, Template
 from reviewer.checks.facts import (
     DEFAULT_MEMORY_MB,
     DEFAULT_TIMEOUT_S,
@@ -35,10 +20,25 @@ from reviewer.checks.facts import (
     function_timeout,
     pointed,
 )
-from reviewer.model import Checked, Confidence, Hit, Path, Related, Severity, lower_confidence
+from reviewer.checks.registry import Check, TemplateContext, Yielded, template_check
+from reviewer.core.datafile import load_yaml
+from reviewer.core.fixes import Safety, Setting, SetValues
+from reviewer.core.types import Checked, Confidence, Hit, Path, Related, Severity, lower_confidence
+from reviewer.model.openapi import API_TYPES, definition, file_label, node_at, place
+from reviewer.model.repo import RepoIndex
+from reviewer.model.resolve import (
+    NOVALUE,
+    Outcome,
+    Unresolved,
+    first,
+    intrinsic,
+    number,
+    resolve,
+    targets,
+    truthy,
+)
+from reviewer.model.template import MISSING, Resource, Template
 from reviewer.profile import SizingClass
-from reviewer.registry import Check, TemplateContext, Yielded, template_check
-from reviewer.repo import RepoIndex
 
 REST_LIMIT_S = 29.0
 HTTP_LIMIT_S = 30.0
@@ -78,7 +78,7 @@ def _fmt(value: float) -> str:
 
 def _openapi_integrations(repo: RepoIndex, t: Template) -> Iterator[Integration]:
     """Lambda integrations of OpenAPI definitions (x-amazon-apigateway-integration), inline or
-    read from a local file (reviewer.cfn.openapi; their paths go into the definition as if it
+    read from a local file (reviewer.model.openapi; their paths go into the definition as if it
     were inline, and `openapi.place` locates them in the file)."""
     bodies = (
         ("AWS::ApiGateway::RestApi", "REST"),
@@ -649,7 +649,7 @@ def _as_date(value: Any) -> date:
 def runtime_table() -> RuntimeTable:
     """reviewer/data/runtimes.yaml: the dated Lambda runtime deprecation table."""
     text = resources.files("reviewer").joinpath("data", "runtimes.yaml").read_text(encoding="utf-8")
-    data = yaml.safe_load(text)
+    data = load_yaml(text)
     table: dict[str, RuntimeInfo] = {}
     for name, entry in (data.get("runtimes") or {}).items():
         successor = entry.get("successor")
@@ -935,6 +935,7 @@ def rolling_without_circuit_breaker(ctx: TemplateContext) -> Iterator[Yielded]:
                     "for the service to stabilise until CloudFormation gives up, hours later, "
                     "and rolls the stack back"
                 ),
+                fix=_breaker_fix(svc.logical_id, base),
             )
             continue
         for key in ("Enable", "Rollback"):
@@ -960,8 +961,20 @@ def rolling_without_circuit_breaker(ctx: TemplateContext) -> Iterator[Yielded]:
                     "working task definition"
                 ),
                 confidence=Confidence.LOW if state == "unknown" else None,
+                fix=None if state == "unknown" else _breaker_fix(svc.logical_id, base),
             )
             break
+
+
+def _breaker_fix(service: str, base: Path) -> SetValues:
+    """Enable and Rollback both true (unsafe: a deployment ECS judges failed is stopped and
+    rolled back, where it used to go on)."""
+    return SetValues(
+        Safety.UNSAFE,
+        f"Turn on the deployment circuit breaker of ECS service {service}, with rollback.",
+        service,
+        tuple(Setting((*(str(p) for p in base), key), True) for key in ("Enable", "Rollback")),
+    )
 
 
 # -- AR-CMP-009 / AR-CMP-010: gradual deployment ------------------------------------------------

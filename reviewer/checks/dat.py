@@ -15,14 +15,15 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
-from reviewer.cfn.resolve import intrinsic, number, references, resolve, targets, truthy
-from reviewer.cfn.template import MISSING, Resource, Template
 from reviewer.checks.facts import property_hits
 from reviewer.checks.iam import Doc, Leaf, branches, lowest, nested, statements, when
-from reviewer.model import Checked, Confidence, Hit, NotJudged, Related
+from reviewer.checks.registry import Check, TemplateContext, Yielded, template_check
+from reviewer.core.fixes import Safety, Setting, SetValues, set_value
+from reviewer.core.types import Checked, Confidence, Hit, NotJudged, Related
+from reviewer.model.repo import RepoIndex
+from reviewer.model.resolve import intrinsic, number, references, resolve, targets, truthy
+from reviewer.model.template import MISSING, Resource, Template
 from reviewer.profile import Profile
-from reviewer.registry import Check, TemplateContext, Yielded, template_check
-from reviewer.repo import RepoIndex
 
 KMS_KEY = "layers.data.kms_required"
 _REQUIRED = "the profile requires customer managed KMS keys (layers.data.kms_required)"
@@ -180,6 +181,7 @@ def table_without_pitr(ctx: TemplateContext) -> Iterator[Yielded]:
                 ("Properties", "PointInTimeRecoverySpecification"),
                 f"{_kind(table)} {table.logical_id} has no PointInTimeRecoverySpecification: "
                 "a bad write or delete cannot be rolled back to a point in time",
+                fix=_pitr_fix(table),
             )
             continue
         for leaf in spec:
@@ -191,6 +193,19 @@ def table_without_pitr(ctx: TemplateContext) -> Iterator[Yielded]:
             for leaf in _child(t, replica, "PointInTimeRecoverySpecification")
             for hit in _pitr(t, table, leaf, f" replica {region}")
         )
+
+
+_PITR_PATH = ("Properties", "PointInTimeRecoverySpecification", "PointInTimeRecoveryEnabled")
+
+
+def _pitr_fix(table: Resource) -> SetValues:
+    return set_value(
+        Safety.SAFE,
+        f"Turn on point-in-time recovery for {table.logical_id}.",
+        table.logical_id,
+        _PITR_PATH,
+        True,
+    )
 
 
 def _pitr(t: Template, table: Resource, spec: Leaf, where: str) -> Iterator[Hit]:
@@ -213,6 +228,8 @@ def _pitr(t: Template, table: Resource, spec: Leaf, where: str) -> Iterator[Hit]
                 f"{'not set' if enabled.value is MISSING else 'false'}{_note(enabled)}: a bad "
                 "write or delete cannot be rolled back to a point in time",
                 confidence=enabled.confidence,
+                # a table's own literal (not a replica's, a parameter's or one branch's)
+                fix=_pitr_fix(table) if enabled.path == _PITR_PATH and not _note(enabled) else None,
             )
             return
 
@@ -236,6 +253,7 @@ def bucket_public_access(ctx: TemplateContext) -> Iterator[Yielded]:
                 "on new buckets by default since April 2023, but the template does not state "
                 "the decision",
                 variant="not-stated",
+                fix=_block_public_fix(bucket, PAB_FLAGS),
             )
             continue
         for config in configs:
@@ -279,7 +297,31 @@ def bucket_public_access(ctx: TemplateContext) -> Iterator[Yielded]:
                         else ""
                     ),
                     confidence=conf,
+                    fix=_block_public_fix(bucket, tuple(w.split(" ")[0] for w in weak))
+                    if not conds
+                    and conf in (None, Confidence.HIGH)
+                    and config.path == _PAB_PATH
+                    and (first is None or first.path[: len(_PAB_PATH)] == _PAB_PATH)
+                    else None,
                 )
+
+
+_PAB_PATH = ("Properties", "PublicAccessBlockConfiguration")
+
+
+def _block_public_fix(bucket: Resource, flags: tuple[str, ...]) -> SetValues | None:
+    """Block public access with the flags given (unsafe: a bucket something reads publicly
+    stops being readable); none for a bucket the template itself serves publicly (a website,
+    a public-read ACL)."""
+    acl = bucket.get("AccessControl")
+    if bucket.has("WebsiteConfiguration") or (isinstance(acl, str) and acl.startswith("Public")):
+        return None
+    return SetValues(
+        Safety.UNSAFE,
+        f"Block public access to bucket {bucket.logical_id} ({', '.join(flags)}).",
+        bucket.logical_id,
+        tuple(Setting((*_PAB_PATH, flag), True) for flag in flags),
+    )
 
 
 # -- AR-DAT-004: S3 KMS encryption and TLS-only policy -------------------------------------------
@@ -560,6 +602,17 @@ def _queue(required: bool, t: Template, queue: Resource) -> Iterator[Hit]:
 NON_ROTATING_ORIGINS = ("EXTERNAL", "AWS_CLOUDHSM", "EXTERNAL_KEY_STORE")
 
 
+_ROTATION_PATH = ("Properties", "EnableKeyRotation")
+
+
+def _rotation_fix(name: str) -> SetValues:
+    """Yearly automatic rotation: KMS keeps the older key material, so what it encrypted stays
+    readable and no caller's access changes."""
+    return set_value(
+        Safety.SAFE, f"Turn on automatic rotation of KMS key {name}.", name, _ROTATION_PATH, True
+    )
+
+
 @template_check("AR-DAT-006")
 def key_without_rotation(ctx: TemplateContext) -> Iterator[Yielded]:
     t = ctx.template
@@ -583,6 +636,7 @@ def key_without_rotation(ctx: TemplateContext) -> Iterator[Yielded]:
                 f"Symmetric KMS key {name} sets no EnableKeyRotation (off by default): the key "
                 "material is never rotated",
                 confidence=spec_conf,
+                fix=_rotation_fix(name) if spec_conf in (None, Confidence.HIGH) else None,
             )
             continue
         for leaf in nested(t, key, "EnableKeyRotation"):
@@ -593,6 +647,11 @@ def key_without_rotation(ctx: TemplateContext) -> Iterator[Yielded]:
                     f"Symmetric KMS key {name} has EnableKeyRotation false{_note(leaf)}: the key "
                     "material is never rotated",
                     confidence=lowest(leaf.confidence, spec_conf),
+                    fix=_rotation_fix(name)
+                    if leaf.path == _ROTATION_PATH
+                    and not _note(leaf)
+                    and spec_conf in (None, Confidence.HIGH)
+                    else None,
                 )
                 break
 

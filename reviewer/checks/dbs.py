@@ -7,7 +7,13 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from reviewer.cfn.resolve import (
+from reviewer.checks.facts import confidence_of
+from reviewer.checks.lifecycle import lifecycle
+from reviewer.checks.registry import Check, TemplateContext, Yielded, template_check
+from reviewer.core.fixes import Safety, SetValues, add_properties
+from reviewer.core.types import Checked, Confidence, Hit, NotJudged, Path, Related, Severity
+from reviewer.model.repo import RepoIndex
+from reviewer.model.resolve import (
     NOVALUE,
     Outcome,
     Unresolved,
@@ -17,12 +23,7 @@ from reviewer.cfn.resolve import (
     targets,
     truthy,
 )
-from reviewer.cfn.template import MISSING, Resource, Template
-from reviewer.checks.facts import confidence_of
-from reviewer.lifecycle import lifecycle
-from reviewer.model import Checked, Confidence, Hit, NotJudged, Path, Related, Severity
-from reviewer.registry import Check, TemplateContext, Yielded, template_check
-from reviewer.repo import RepoIndex
+from reviewer.model.template import MISSING, Resource, Template
 
 TABLE = "AWS::DynamoDB::Table"
 GLOBAL_TABLE = "AWS::DynamoDB::GlobalTable"
@@ -604,7 +605,31 @@ def stateful_without_retain(ctx: TemplateContext) -> Iterator[Yielded]:
             confidence=confidence,
             related=tuple(related),
             variant="cache" if res.type in CACHE_TYPES else None,
+            fix=_retain_fix(res, deletion, replace),
         )
+
+
+def _retain_fix(
+    res: Resource,
+    deletion: tuple[str, Confidence | None] | None,
+    replace: tuple[str, Confidence | None] | None,
+) -> SetValues | None:
+    """Set the missing or wrong policies to Retain; None when a policy is uncertain (a
+    condition, a parameter) or Retain would not keep the data (an emptied bucket loses its
+    objects to the custom resource that empties it, whatever its policy)."""
+    gaps = [g for g in (deletion, replace) if g is not None]
+    if res.type == "AWS::S3::Bucket" or any(conf is not None for _, conf in gaps):
+        return None
+    attrs = ["DeletionPolicy"] if deletion is not None else []
+    # both policies together (cfn-lint warns on one without the other, W3011)
+    if replace is not None or res.attr("UpdateReplacePolicy") is MISSING:
+        attrs.append("UpdateReplacePolicy")
+    return add_properties(
+        Safety.SAFE,
+        f"Set {' and '.join(attrs)} of {res.logical_id} to Retain.",
+        res.logical_id,
+        tuple((attr, "Retain") for attr in attrs),
+    )
 
 
 # -- AR-DBS-003 -------------------------------------------------------------------------------

@@ -2,7 +2,7 @@
 
 The engine loads each deployed stack's processed template as a template named
 `aws://REGION/STACK` (module `aws://REGION`) into an index of its own (the account), and
-`reviewer.aws.attach` records on that index's `cache["aws"]` a `LiveFacts`: for every deployed
+`reviewer.aws.live.attach` records on that index's `cache["aws"]` a `LiveFacts`: for every deployed
 stack, its ListStackResources listing, its parameter values and the repository template it was
 matched with, and the repository's index. The DRF rules are template checks that act on the
 deployed templates only: each compares its deployed template with the matched repository
@@ -23,13 +23,13 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from reviewer.cfn.sam import SAM_TO_CFN
-from reviewer.model import Checked, Confidence, Hit, Severity
-from reviewer.registry import Check, TemplateContext, Yielded, template_check
+from reviewer.checks.registry import Check, TemplateContext, Yielded, template_check
+from reviewer.core.types import Checked, Confidence, Hit, Severity
+from reviewer.model.sam import SAM_TO_CFN
 
 if TYPE_CHECKING:
-    from reviewer.cfn.template import Template
-    from reviewer.repo import RepoIndex
+    from reviewer.model.repo import RepoIndex
+    from reviewer.model.template import Template
 
 LIVE_PREFIX = "aws://"
 
@@ -49,10 +49,13 @@ class LiveStack:
 
 @dataclass(frozen=True)
 class LiveFacts:
-    """What `reviewer.aws.attach` puts on the deployed templates' index (`cache["aws"]`)."""
+    """What `reviewer.aws.live.attach` puts on the deployed templates' index (`cache["aws"]`)."""
 
     stacks: Mapping[str, LiveStack] = field(default_factory=dict)  # by file
     repo: RepoIndex | None = None  # the repository's index
+    # the registered checks, passed in (reviewer.checks lists this module among them): AR-DRF-004
+    # runs the other layers' template rules on both sides of each pair
+    checks: tuple[Check, ...] = ()
 
 
 def is_live(file: str) -> bool:
@@ -223,7 +226,7 @@ def _condition(
 
 
 def _scalar(template: Template, node: Any, parameters: Mapping[str, str]) -> str | None:
-    from reviewer.cfn.resolve import first
+    from reviewer.model.resolve import first
 
     if isinstance(node, Mapping) and len(node) == 1 and isinstance(node.get("Ref"), str):
         name = node["Ref"]
@@ -313,15 +316,15 @@ def _inner_hits(
 ) -> dict[tuple[str, str | None], Hit]:
     """(rule, subject) -> the first hit of every enabled template rule of another layer, run
     on `template` as part of `index` (the repository's or the account's)."""
-    from reviewer.checks import CHECKS
-
+    facts = ctx.repo.cache.get("aws")
+    checks = facts.checks if isinstance(facts, LiveFacts) else ()
     key = f"drf:inner:{template.file}"
     cached = ctx.repo.cache.get(key)
     if isinstance(cached, dict):
         return cached
     inner_ctx = TemplateContext(template, ctx.profile, index, ctx.today)
     out: dict[tuple[str, str | None], Hit] = {}
-    for check in CHECKS:
+    for check in checks:
         if check.kind != "template" or check.rule_id.startswith("AR-DRF-"):
             continue
         if not ctx.profile.enabled(check.rule_id):
@@ -338,7 +341,7 @@ def _inner_hits(
 
 @template_check("AR-DRF-004", cross_file=True)
 def protection_missing_when_deployed(ctx: TemplateContext) -> Iterator[Yielded]:
-    from reviewer.catalogue import load_catalogue
+    from reviewer.checks.catalogue import load_catalogue
 
     if (compared := _compared(ctx)) is None:
         return

@@ -11,9 +11,10 @@ from functools import lru_cache
 from importlib import resources as importlib_resources
 from typing import Any
 
-import yaml
-
-from reviewer.cfn.resolve import (
+from reviewer.core.datafile import load_yaml
+from reviewer.core.types import Confidence, lower_confidence
+from reviewer.model.repo import RepoIndex
+from reviewer.model.resolve import (
     NOVALUE,
     PSEUDO,
     Unresolved,
@@ -21,9 +22,7 @@ from reviewer.cfn.resolve import (
     resolve,
     sam_alias,
 )
-from reviewer.cfn.template import MISSING, Resource, Template
-from reviewer.model import Confidence, lower_confidence
-from reviewer.repo import RepoIndex
+from reviewer.model.template import MISSING, Resource, Template
 
 MAX_RENDERINGS = 16
 MAX_RENDER_DEPTH = 12
@@ -388,7 +387,7 @@ def tls_tables() -> TlsTables:
     text = (
         importlib_resources.files("reviewer").joinpath("data/tls.yaml").read_text(encoding="utf-8")
     )
-    data = yaml.safe_load(text)
+    data = load_yaml(text)
     cf = data["cloudfront"]
     ag = data["apigateway"]
     return TlsTables(

@@ -6,10 +6,22 @@ import fnmatch
 import json
 import re
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
-from reviewer.cfn.resolve import (
+from reviewer.checks.facts import (
+    DEFAULT_TIMEOUT_S,
+    DEFAULT_VISIBILITY_S,
+    LAMBDA_TYPES,
+    confidence_of,
+    failure_target_nodes,
+    pointed,
+)
+from reviewer.checks.registry import Check, TemplateContext, Yielded, template_check
+from reviewer.core.fixes import MAX_QUEUE_RETENTION_S, Safety, SetValues, set_value
+from reviewer.core.types import Checked, Confidence, Hit, NotJudged, Related, lower_confidence
+from reviewer.model.repo import RepoIndex
+from reviewer.model.resolve import (
     NOVALUE,
     Unresolved,
     first,
@@ -19,18 +31,7 @@ from reviewer.cfn.resolve import (
     targets,
     truthy,
 )
-from reviewer.cfn.template import MISSING, Resource, Template
-from reviewer.checks.facts import (
-    DEFAULT_TIMEOUT_S,
-    DEFAULT_VISIBILITY_S,
-    LAMBDA_TYPES,
-    confidence_of,
-    failure_target_nodes,
-    pointed,
-)
-from reviewer.model import Checked, Confidence, Hit, NotJudged, Related, lower_confidence
-from reviewer.registry import Check, TemplateContext, Yielded, template_check
-from reviewer.repo import RepoIndex
+from reviewer.model.template import MISSING, Resource, Template
 
 QUEUE = "AWS::SQS::Queue"
 DEFAULT_RETENTION_S = 345_600.0  # 4 days
@@ -610,7 +611,22 @@ def dlq_retention_not_longer(ctx: TemplateContext) -> Iterator[Yielded]:
                     if worst is None or rank > worst[0]:
                         worst = (rank, hit)
         if worst is not None:
-            yield worst[1]
+            # a declared pipeline retention other than 14 days: AR-EVT-007 would then report
+            # the 14 days this fix writes (the two rules meet only by shortening the source)
+            declared = ctx.profile.declares("events.retention_days") and (
+                ctx.profile.queue_retention_days != MAX_QUEUE_RETENTION_S // 86400
+            )
+            certain = len(dlq_values) == 1 and _certain(dlq_values[0]) and not declared
+            fix = set_value(
+                Safety.SAFE,
+                f"Set MessageRetentionPeriod of dead-letter queue {dlq.logical_id} to "
+                f"{MAX_QUEUE_RETENTION_S} (14 days, the longest SQS allows).",
+                dlq.logical_id,
+                ("Properties", "MessageRetentionPeriod"),
+                MAX_QUEUE_RETENTION_S,
+                "14 days: the dead-letter queue outlives its source queue (AR-EVT-002)",
+            )
+            yield replace(worst[1], fix=fix) if certain else worst[1]
 
 
 # -- AR-EVT-003 -------------------------------------------------------------------------------
@@ -649,7 +665,55 @@ def visibility_below_timeout(ctx: TemplateContext) -> Iterator[Yielded]:
                     if worst is None or rank > worst[0]:
                         worst = (rank, hit)
         if worst is not None:
-            yield worst[1]
+            fix = _visibility_fix(t, queue, by_queue[qid], visibility)
+            yield worst[1] if fix is None else replace(worst[1], fix=fix)
+
+
+MAX_VISIBILITY_S = 43_200  # the longest visibility timeout SQS accepts (12 hours)
+
+
+def _certain(v: Value) -> bool:
+    """A value written plainly (or the service default because nothing is written)."""
+    return v.value is not None and (
+        v.note == ""
+        or (not v.explicit and re.fullmatch(r"\w+ not set: default \S+ s", v.note) is not None)
+    )
+
+
+def _visibility_fix(
+    t: Template, queue: Resource, consumers: list[Consumer], visibility: list[Value]
+) -> SetValues | None:
+    """Set the queue's VisibilityTimeout to 6 x the longest Timeout of its consumers, as a
+    literal with a comment saying where it came from; None when any value is uncertain (a
+    parameter, a condition, another stack's value)."""
+    if len(visibility) != 1 or not _certain(visibility[0]):
+        return None
+    longest: tuple[float, Consumer] | None = None
+    for c in consumers:
+        timeouts = values(c.function_template, c.function, "Timeout", DEFAULT_TIMEOUT_S)
+        if len(timeouts) != 1 or not _certain(timeouts[0]):
+            return None
+        value = timeouts[0].value
+        assert value is not None
+        if longest is None or value > longest[0]:
+            longest = (value, c)
+    if longest is None or longest[0] != int(longest[0]):
+        return None
+    need = 6 * int(longest[0])
+    if need > MAX_VISIBILITY_S:
+        return None
+    fn = longest[1].function
+    owner = longest[1].function_template
+    where = "" if owner is t else f" in {owner.file}"
+    return set_value(
+        Safety.SAFE,
+        f"Set VisibilityTimeout of {queue.logical_id} to {need} (6 x the {longest[0]:g} s "
+        f"Timeout of {fn.logical_id}{where}).",
+        queue.logical_id,
+        ("Properties", "VisibilityTimeout"),
+        need,
+        f"6 x the {longest[0]:g} s Timeout of {fn.logical_id}{where} (AR-EVT-003)",
+    )
 
 
 def _visibility_hit(t: Template, c: Consumer, vv: Value, tv: Value) -> Hit:

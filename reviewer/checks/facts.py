@@ -9,10 +9,10 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from reviewer.cfn.resolve import NOVALUE, Outcome, RefTo, Unresolved, number, resolve, targets
-from reviewer.cfn.template import MISSING, Resource, Template
-from reviewer.model import Confidence, Hit, Path
-from reviewer.repo import RepoIndex
+from reviewer.core.types import Confidence, Hit, Path
+from reviewer.model.repo import RepoIndex
+from reviewer.model.resolve import NOVALUE, Outcome, RefTo, Unresolved, number, resolve, targets
+from reviewer.model.template import MISSING, Resource, Template
 
 LAMBDA_TYPES = ("AWS::Lambda::Function", "AWS::Serverless::Function")
 DEFAULT_TIMEOUT_S = 3.0

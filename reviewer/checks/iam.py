@@ -23,14 +23,13 @@ from enum import IntEnum
 from pathlib import Path as FsPath
 from typing import Any, TypeVar
 
-import yaml
-
-from reviewer.bounds import tick
-from reviewer.cfn.resolve import NOVALUE, RefTo, Unresolved, intrinsic, resolve, targets, truthy
-from reviewer.cfn.template import MISSING, Resource, Template
 from reviewer.checks.facts import IDENTITY_TYPES, LAMBDA_TYPES
-from reviewer.model import Confidence, Hit, Path, Related
-from reviewer.registry import Check, TemplateContext, Yielded, template_check
+from reviewer.checks.registry import Check, TemplateContext, Yielded, template_check
+from reviewer.core.bounds import tick
+from reviewer.core.datafile import load_yaml
+from reviewer.core.types import Confidence, Hit, Path, Related
+from reviewer.model.resolve import NOVALUE, RefTo, Unresolved, intrinsic, resolve, targets, truthy
+from reviewer.model.template import MISSING, Resource, Template
 
 _DATA_DIR = FsPath(__file__).resolve().parent.parent / "data"
 _DATA = _DATA_DIR / "iam_actions.yaml"
@@ -387,7 +386,9 @@ def statements(t: Template, doc: Doc) -> Iterator[Stmt]:
             for i, item in enumerate(body.value):
                 for entry in branches(t, item, (*body.path, i), body.conditions, body.assumed):
                     if isinstance(entry.value, Mapping):
-                        tick("iam.statement")  # a work unit (reviewer.bounds; tests count them)
+                        tick(
+                            "iam.statement"
+                        )  # a work unit (reviewer.core.bounds; tests count them)
                         yield Stmt(doc, entry.path, entry.value, entry.conditions, entry.assumed)
 
 
@@ -556,7 +557,7 @@ class _Facts:
 
 @functools.cache
 def _facts() -> _Facts:
-    data = yaml.safe_load(_DATA.read_text(encoding="utf-8")) or {}
+    data = load_yaml(_DATA.read_text(encoding="utf-8")) or {}
 
     def lower(key: str) -> frozenset[str]:
         return frozenset(str(v).strip().lower() for v in data.get(key) or ())
@@ -1799,7 +1800,7 @@ class _Prefixes:
 
 @functools.cache
 def _prefix_table() -> _Prefixes:
-    data = yaml.safe_load(_PREFIX_DATA.read_text(encoding="utf-8")) or {}
+    data = load_yaml(_PREFIX_DATA.read_text(encoding="utf-8")) or {}
     return _Prefixes(
         str(data.get("date", "")),
         frozenset(str(p).strip().lower() for p in data.get("prefixes") or ()),
@@ -1921,7 +1922,7 @@ class _Managed:
 
 @functools.cache
 def _managed_table() -> _Managed:
-    data = yaml.safe_load(_MANAGED_DATA.read_text(encoding="utf-8")) or {}
+    data = load_yaml(_MANAGED_DATA.read_text(encoding="utf-8")) or {}
     by_path: dict[str, ManagedPolicy] = {}
     by_short: dict[str, ManagedPolicy] = {}
     for item in data.get("policies") or ():

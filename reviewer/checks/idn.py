@@ -6,12 +6,13 @@ from collections.abc import Iterator
 from dataclasses import replace
 from typing import Any
 
-from reviewer.cfn.resolve import number, truthy
-from reviewer.cfn.template import MISSING, Resource, Template
 from reviewer.checks.facts import property_hits
 from reviewer.checks.iam import Leaf, branches, lowest, nested, when
-from reviewer.model import Confidence, Hit, Related, Severity
-from reviewer.registry import Check, TemplateContext, Yielded, template_check
+from reviewer.checks.registry import Check, TemplateContext, Yielded, template_check
+from reviewer.core.fixes import Safety, Setting, SetValues
+from reviewer.core.types import Confidence, Hit, Related, Severity
+from reviewer.model.resolve import number, truthy
+from reviewer.model.template import MISSING, Resource, Template
 
 POOL = "AWS::Cognito::UserPool"
 CLIENT = "AWS::Cognito::UserPoolClient"
@@ -155,24 +156,47 @@ def weak_password_policy(ctx: TemplateContext) -> Iterator[Yielded]:
                         f"{_ASVS}",
                         confidence=policy.confidence,
                         variant="weak-policy",
+                        fix=_password_fix(name, policy, True),
                     )
                 continue
             length = list(_length(t, name, policy))
             classes = list(_classes(t, name, policy))
+            fix = _password_fix(name, policy, bool(length))
             for hit in length or classes[:1]:
                 if not length:
-                    yield hit
+                    yield replace(hit, fix=fix)
                     continue
                 also = classes[0] if classes else None
                 if also is None:
-                    yield hit
+                    yield replace(hit, fix=fix)
                     continue
                 yield replace(
                     hit,
                     message=f"{hit.message}; it also {also.message.split(' PasswordPolicy ', 1)[1]}",
                     confidence=lowest(hit.confidence, also.confidence),
                     related=(Related(name, also.path, "character classes"),),
+                    fix=fix,
                 )
+
+
+_POLICY_PATH = ("Properties", "Policies", "PasswordPolicy")
+
+
+def _password_fix(name: str, policy: Leaf, length: bool) -> SetValues | None:
+    """A MinimumLength of 12 (when it is shorter or unset) and all four character classes
+    (unsafe: every new or changed password must meet it); none for a policy chosen by a
+    condition or a parameter (a value from one is not replaced either)."""
+    if policy.conditions or policy.assumed or policy.path != _POLICY_PATH:
+        return None
+    settings = [Setting((*_POLICY_PATH, "MinimumLength"), MIN_LENGTH)] if length else []
+    settings += [Setting((*_POLICY_PATH, cls), True) for cls in CLASSES]
+    return SetValues(
+        Safety.UNSAFE,
+        f"Require passwords of {MIN_LENGTH} characters or more with all four character classes "
+        f"in user pool {name}.",
+        name,
+        tuple(settings),
+    )
 
 
 def _length(t: Template, name: str, policy: Leaf) -> Iterator[Hit]:
@@ -331,8 +355,25 @@ def client_enumeration_and_refresh(ctx: TemplateContext) -> Iterator[Yielded]:
             nested,
             _existence_errors,
         ):
-            yield replace(hit, variant="existence-errors")
+            certain = hit.path == _EXISTENCE_PATH and hit.confidence in (None, Confidence.HIGH)
+            yield replace(
+                hit, variant="existence-errors", fix=_existence_fix(client) if certain else None
+            )
         yield from _refresh(t, client)
+
+
+_EXISTENCE_PATH = ("Properties", "PreventUserExistenceErrors")
+
+
+def _existence_fix(client: Resource) -> SetValues:
+    """ENABLED (unsafe: a client that tells "no such user" apart from "wrong password" gets
+    one generic error for both)."""
+    return SetValues(
+        Safety.UNSAFE,
+        f"Set PreventUserExistenceErrors of user pool client {client.logical_id} to ENABLED.",
+        client.logical_id,
+        (Setting(_EXISTENCE_PATH, "ENABLED"),),
+    )
 
 
 def _existence_errors(client: Resource, leaf: Leaf) -> Hit | None:

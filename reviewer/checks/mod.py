@@ -7,8 +7,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from reviewer.model import Checked, Hit
-from reviewer.registry import Check, RepoContext, Yielded, engine_rule, repo_check
+from reviewer.checks.registry import Check, RepoContext, Yielded, engine_rule, repo_check
+from reviewer.core.types import Checked, Hit
 
 
 @repo_check("AR-MOD-001")

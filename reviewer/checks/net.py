@@ -7,8 +7,6 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from reviewer.cfn.resolve import intrinsic, number, references, resolve
-from reviewer.cfn.template import MISSING, Resource, Template
 from reviewer.checks.edge import (
     TlsPolicy,
     Val,
@@ -22,7 +20,9 @@ from reviewer.checks.edge import (
     with_note,
 )
 from reviewer.checks.facts import pointed
-from reviewer.model import (
+from reviewer.checks.registry import Check, TemplateContext, Yielded, template_check
+from reviewer.core.fixes import GetAtt, Safety, SetValues, set_value
+from reviewer.core.types import (
     Checked,
     Confidence,
     Hit,
@@ -33,8 +33,9 @@ from reviewer.model import (
     Severity,
     lower_confidence,
 )
-from reviewer.registry import Check, TemplateContext, Yielded, template_check
-from reviewer.repo import RepoIndex
+from reviewer.model.repo import RepoIndex
+from reviewer.model.resolve import intrinsic, number, references, resolve
+from reviewer.model.template import MISSING, Resource, Template
 
 WORLD = ("0.0.0.0/0", "::/0")
 WEB_PORTS = (80, 443)
@@ -1120,6 +1121,7 @@ def cloudfront_weak_viewer_tls_or_no_waf(ctx: TemplateContext) -> Iterator[Yield
                         ),
                         confidence=v.confidence,
                         variant="http-allowed",
+                        fix=_https_fix(did, path, label, v),
                     )
                     break
         yield from _viewer_certificate(t, did, config, base, floor, floor_rank, declared)
@@ -1137,8 +1139,42 @@ def cloudfront_weak_viewer_tls_or_no_waf(ctx: TemplateContext) -> Iterator[Yield
                     ),
                     confidence=v.confidence,
                     variant="no-waf",
+                    fix=_web_acl_fix(t, did) if v.value is MISSING else None,
                 )
                 break
+
+
+def _https_fix(did: str, path: Path, label: str, v: Val) -> SetValues | None:
+    """redirect-to-https for a behaviour written allow-all (unsafe: a plain HTTP client is
+    redirected); not for a value from a condition or a parameter."""
+    if v.note or not all(isinstance(p, str) for p in path):
+        return None
+    return set_value(
+        Safety.UNSAFE,
+        f"Redirect HTTP viewers of distribution {did} {label} to HTTPS.",
+        did,
+        (*(str(p) for p in path), "ViewerProtocolPolicy"),
+        "redirect-to-https",
+    )
+
+
+def _web_acl_fix(t: Template, did: str) -> SetValues | None:
+    """Associate the template's one CloudFront-scope web ACL (unsafe: its rules start blocking
+    requests); none when there is not exactly one, or it is conditional."""
+    acls = [
+        acl
+        for acl in t.of_type("AWS::WAFv2::WebACL")
+        if not acl.implicit and acl.condition is None and acl.get("Scope") == "CLOUDFRONT"
+    ]
+    if len(acls) != 1:
+        return None
+    return set_value(
+        Safety.UNSAFE,
+        f"Associate web ACL {acls[0].logical_id} with distribution {did}.",
+        did,
+        ("Properties", "DistributionConfig", "WebACLId"),
+        GetAtt(acls[0].logical_id, "Arn"),
+    )
 
 
 def _viewer_certificate(

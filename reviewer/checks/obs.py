@@ -5,9 +5,6 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from reviewer.cfn.openapi import definition
-from reviewer.cfn.resolve import NOVALUE, resolve, targets, truthy
-from reviewer.cfn.template import MISSING, Resource, Template
 from reviewer.checks.alarms import Watched, alarms_naming, points_at, same_text, text_of
 from reviewer.checks.evt import (
     FailureLink,
@@ -20,8 +17,7 @@ from reviewer.checks.evt import (
 )
 from reviewer.checks.facts import LAMBDA_TYPES, api_integrations, pointed
 from reviewer.checks.iam import Doc, glob_match, identity_docs, leaves, statements
-from reviewer.model import Checked, Confidence, Hit, Path, Related, lower_confidence
-from reviewer.registry import (
+from reviewer.checks.registry import (
     Check,
     RepoContext,
     TemplateContext,
@@ -29,7 +25,12 @@ from reviewer.registry import (
     repo_check,
     template_check,
 )
-from reviewer.repo import RepoIndex
+from reviewer.core.fixes import DEFAULT_LOG_RETENTION_DAYS, Safety, SetValues, set_value
+from reviewer.core.types import Checked, Confidence, Hit, Path, Related, lower_confidence
+from reviewer.model.openapi import definition
+from reviewer.model.repo import RepoIndex
+from reviewer.model.resolve import NOVALUE, resolve, targets, truthy
+from reviewer.model.template import MISSING, Resource, Template
 
 TRAIL = "AWS::CloudTrail::Trail"
 STATE_MACHINES = ("AWS::StepFunctions::StateMachine", "AWS::Serverless::StateMachine")
@@ -300,6 +301,19 @@ def _function_log_group(t: Template, fn: Resource) -> Resource | None:
     return None
 
 
+def _retention_fix(group: Resource) -> SetValues:
+    days = DEFAULT_LOG_RETENTION_DAYS
+    return set_value(
+        Safety.SAFE,
+        f"Set RetentionInDays of log group {group.logical_id} to {days} (archreview's "
+        "default retention for log groups).",
+        group.logical_id,
+        ("Properties", "RetentionInDays"),
+        days,
+        "one year: archreview's default log retention (AR-OBS-003)",
+    )
+
+
 @template_check("AR-OBS-003")
 def logs_without_retention(ctx: TemplateContext) -> Iterator[Yielded]:
     t = ctx.template
@@ -314,6 +328,7 @@ def logs_without_retention(ctx: TemplateContext) -> Iterator[Yielded]:
             f"Log group {group.logical_id} has no RetentionInDays{_when(conds)}: its logs are "
             "kept, and billed, forever",
             confidence=_confidence(conds, assumed) or Confidence.HIGH,
+            fix=None if conds or assumed else _retention_fix(group),
         )
     inherited: list[Resource] = []
     silent: frozenset[str] | None = None  # read only when a function lacks its log group
@@ -562,7 +577,7 @@ def _rest_api_name(t: Template, api: Resource) -> tuple[str | None, bool]:
         return text_of(t, api.get("Name")), True
     body_key = "DefinitionBody" if api.type == "AWS::Serverless::Api" else "Body"
     body = api.get(body_key)
-    spec = definition(t, api)  # a definition read from a local file (reviewer.cfn.openapi)
+    spec = definition(t, api)  # a definition read from a local file (reviewer.model.openapi)
     if spec is not None and spec.file is not None and spec.body is not None:
         body = spec.body
     if isinstance(body, Mapping) and "Fn::Transform" not in body:

@@ -2,7 +2,7 @@
 
 Routes come from explicit AWS::ApiGateway::Method and AWS::ApiGatewayV2::Route resources, from
 SAM `Api` / `HttpApi` events (with the API's Auth.DefaultAuthorizer, Globals merged), and from
-OpenAPI definitions (reviewer.cfn.openapi: `DefinitionBody` of SAM APIs, `Body` of RestApi /
+OpenAPI definitions (reviewer.model.openapi: `DefinitionBody` of SAM APIs, `Body` of RestApi /
 ApiGatewayV2 Api, inline or included with AWS::Include from a local file, and a local
 `DefinitionUri` / `BodyS3Location`). Each route names where it is declared and where the setting
 that decides its authorization is written, so that a finding points at the right line; a path
@@ -16,13 +16,13 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from reviewer.cfn.openapi import Definition, definition
-from reviewer.cfn.resolve import intrinsic
-from reviewer.cfn.template import MISSING, Resource, Template
 from reviewer.checks.edge import Val, values
 from reviewer.checks.facts import pointed
-from reviewer.model import Confidence, Path
-from reviewer.repo import RepoIndex
+from reviewer.core.types import Confidence, Path
+from reviewer.model.openapi import Definition, definition
+from reviewer.model.repo import RepoIndex
+from reviewer.model.resolve import intrinsic
+from reviewer.model.template import MISSING, Resource, Template
 
 NONE = "NONE"
 AWS_IAM = "AWS_IAM"

@@ -15,7 +15,7 @@ manifest's dependencies are read once; AR-STK-006 compares the version ranges of
 sorting them when each admits one run of releases (`drift_clashes`), and pairwise only otherwise,
 under a cap of `MAX_DRIFT_PAIRS` comparisons per scan (a package it cannot compare gets an INFO
 finding saying so); the folders that own a file are found by walking up its path, not by trying
-every module; workspace globs are matched by :func:`reviewer.gitignore.workspace_glob` (linear in
+every module; workspace globs are matched by :func:`reviewer.discover.gitignore.workspace_glob` (linear in
 pattern and path) once per member and root, within `MAX_WORKSPACE_WORK` units of work (the rest
 reported by an INFO finding).
 """
@@ -30,21 +30,19 @@ from collections.abc import Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
-from reviewer.discover import SKIP_DIRS
-from reviewer.gitignore import Budget, Matcher, OverBudget, workspace_glob
-from reviewer.lifecycle import lifecycle
-from reviewer.model import Checked, Hit, Related, Severity
-from reviewer.profile import Profile
-from reviewer.registry import Check, RepoContext, Yielded, repo_check
-from reviewer.repo import RepoIndex
-from reviewer.stack.gomod import (
+from reviewer.checks.lifecycle import lifecycle
+from reviewer.checks.registry import Check, RepoContext, Yielded, repo_check
+from reviewer.core.types import Checked, Hit, Related, Severity
+from reviewer.discover.gitignore import Budget, Matcher, OverBudget, workspace_glob
+from reviewer.discover.inventory import SKIP_DIRS
+from reviewer.model.manifests.gomod import (
     GoMod,
     gap_kind,
     go_version_key,
     newest_go,
     replace_points_outside,
 )
-from reviewer.stack.npm import (
+from reviewer.model.manifests.npm import (
     LOCKFILES,
     NpmDep,
     PackageJson,
@@ -57,6 +55,8 @@ from reviewer.stack.npm import (
     spans_meet,
     spec_kind,
 )
+from reviewer.model.repo import RepoIndex
+from reviewer.profile import Profile
 
 AWS_SDK_V1 = "github.com/aws/aws-sdk-go"
 GO_MISSING_DIRECTIVE = "1.16"  # what the go command assumes for a go.mod without a go line

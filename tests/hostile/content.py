@@ -1332,3 +1332,107 @@ def binary(rng: random.Random, limit: int) -> bytes:
     if choice == 3:
         return b"\x7fELF\x02\x01\x01" + bytes(size)
     return "Resources:\n  Q:\n    Type: AWS::SQS::Queue\n  Caf\xe9: 1\n".encode("latin-1")
+
+
+# -- custom rules (issue 21) ----------------------------------------------------------------------
+
+_RULE_TYPES = (
+    "AWS::SQS::Queue",
+    "AWS::Serverless::Function",
+    "AWS::DynamoDB::Table",
+    "AWS::SNS::Topic",
+)
+_EDGES = ("event-source", "invokes", "redrive", "waf", "alarm-on", "reads", "writes")
+_REGEXES = ("(a+)+$", "(a|aa)+b", "^(?i)dlq|dead[-_]?letter", "(x+x+)+y", "(a)\\1", "(?=a)a", "[")
+
+
+def _rule_condition(rng: random.Random, depth: int) -> Any:
+    roll = rng.random()
+    if depth > 0 and roll < 0.3:
+        key = rng.choice(["all", "any"])
+        return {key: [_rule_condition(rng, depth - 1) for _ in range(rng.randint(1, 3))]}
+    if depth > 0 and roll < 0.4:
+        return {"not": _rule_condition(rng, depth - 1)}
+    if roll < 0.7:
+        path = rng.choice(
+            [
+                "VisibilityTimeout",
+                "Timeout",
+                "Tags.*.Value",
+                "RedrivePolicy.deadLetterTargetArn",
+                "*",
+                hostile_text(rng),
+            ]
+        )
+        test = rng.choice(
+            ["exists", "written", "equals", "one_of", "pattern", "regex", "gt", "contains"]
+        )
+        arg: Any = {
+            "exists": True,
+            "written": rng.choice([True, False]),
+            "equals": scalar(rng),
+            "one_of": [scalar(rng) for _ in range(rng.randint(0, 4))],
+            "pattern": rng.choice([BACKTRACKING, "*", hostile_text(rng)]),
+            "regex": rng.choice(_REGEXES),
+            "gt": rng.choice(
+                [0, 2**70, -1, 1e308, Raw("nan"), {"profile": "dynamodb.single_table_limit"}]
+            ),
+            "contains": scalar(rng),
+        }[test]
+        return {"property": path, test: arg}
+    if roll < 0.9:
+        edge: dict[str, Any] = {"edge": rng.choice(_EDGES), "direction": rng.choice(["in", "out"])}
+        peer = "to" if edge["direction"] == "out" else "from"
+        if rng.random() < 0.5:
+            edge[peer] = {"module": rng.choice(["same", "other"]), "names": [BACKTRACKING]}
+        if rng.random() < 0.3:
+            edge["compare"] = {
+                "property": "VisibilityTimeout",
+                "default": 30,
+                "ge": {"peer": "Timeout", "default": 3, "factor": rng.choice([6, 1e308, -1])},
+            }
+        return edge
+    return {
+        "count": {
+            "types": list(rng.sample(_RULE_TYPES, 2)),
+            "scope": rng.choice(["template", "module", "repository"]),
+            "before": rng.choice([True, False]),
+        },
+        rng.choice(["gt", "le", "equals"]): rng.choice([0, 1, 2**70]),
+    }
+
+
+@kind("custom-rule", places=(".archreview/rules/rule.yaml", ".archreview/rules/team.yml"))
+def custom_rule(rng: random.Random, limit: int) -> bytes:
+    """A repository's own rule: mostly well formed (so that it is evaluated: backtracking
+    patterns, edges of every kind, counts, deep conditions, hostile text in what it prints),
+    sometimes broken (a wrong type, an unknown key, a deep nesting, a huge file)."""
+    doc: dict[str, Any] = {
+        "id": rng.choice(["ACME-EVT-001", "ACME-PLT-002", "AR-EVT-001", hostile_text(rng)])
+        if rng.random() < 0.1
+        else f"ACME-EVT-{rng.randint(1, 999):03d}",
+        "title": hostile_text(rng) if rng.random() < 0.5 else "Queue rule",
+        "layer": rng.choice(["EVT", {"id": "PLT", "label": hostile_text(rng)}]),
+        "severity": rng.choice(["high", "medium", "low", "info", "urgent"])
+        if rng.random() < 0.1
+        else "medium",
+        "confidence": "high",
+        "adr": {
+            "context": hostile_text(rng),
+            "decision": hostile_text(rng),
+            "consequences": "x",
+            "references": [{"title": hostile_text(rng), "url": "https://example.invalid/"}],
+        },
+        "select": {
+            "types": list(rng.sample(_RULE_TYPES, rng.randint(1, 3))),
+            "names": [rng.choice(["*", BACKTRACKING])],
+        },
+        "require": _rule_condition(rng, rng.randint(0, 14)),
+        "message": hostile_text(rng) + " {subject} {detail}",
+    }
+    if rng.random() < 0.05:
+        doc[rng.choice(["requir", hostile_text(rng)])] = 1
+    text = to_yaml(doc)
+    if limit > 70_000 and rng.random() < 0.5:
+        text += "#" + "x" * limit + "\n"  # over the rule file cap
+    return encode(text)

@@ -122,6 +122,6 @@ def install(paths: Iterable[str | bytes]) -> None:
 
 def main() -> None:
     install(json.loads(os.environ.get("HOSTILE_DENY", "[]")))
-    from reviewer.cli import run
+    from reviewer.cli.main import run
 
     run()

@@ -5,8 +5,8 @@ checkout are hashed (content, mode and link target of every entry, links never f
 FIFOs never opened); then it is scanned, by one or more runs:
 
 - ``engine``: in a forked child of this process (so a hang can be killed and the memory of
-  the run read from ``wait4``), ``reviewer.engine.scan`` with the profile, baseline and
-  options the command line would use, then every renderer of ``reviewer.output`` (and the
+  the run read from ``wait4``), ``reviewer.runner.engine.scan`` with the profile, baseline and
+  options the command line would use, then every renderer of ``reviewer.outputs`` (and the
   streaming variant where there is one); with ``plan.poison`` the cache entries the scan wrote
   are then replaced by hostile ones (FIFOs, links to /dev/zero and into the victim, folders)
   and the tree is scanned again;
@@ -506,7 +506,7 @@ def cache_dir(root: Path, mode: str) -> Path | None:
         return None
     if mode == "inside":
         return root / CACHE.decode()
-    from reviewer import cache
+    from reviewer.cache import store as cache
 
     default = getattr(cache, "default_cache_dir", None)
     if default is None:  # before issue 15: the cache sat in the scanned tree
@@ -569,12 +569,12 @@ def poison(cache: Path, seed: int, victim: Path, before: dict[bytes, tuple[int, 
 def engine_work(ws: Workspace, tree: Tree) -> dict[str, Any]:
     """What the engine child does: profile, baseline, scan (twice with `poison`), render."""
     _enter(ws, tree)
-    from reviewer import profile_loader
-    from reviewer.engine import ScanOptions, scan
-    from reviewer.output import FORMATS, RenderOptions, renderer, streamer
+    from reviewer.findings.suppress import read_baseline
+    from reviewer.outputs import FORMATS, RenderOptions, renderer, streamer
     from reviewer.profile import DEFAULT
-    from reviewer.profile_loader import ProfileError, find_profile, load_profile
-    from reviewer.suppress import read_baseline
+    from reviewer.profile import loader as profile_loader
+    from reviewer.profile.loader import ProfileError, find_profile, load_profile
+    from reviewer.runner.engine import ScanOptions, scan
 
     plan = tree.plan
     root = ws.checkout
@@ -615,7 +615,7 @@ def engine_work(ws: Workspace, tree: Tree) -> dict[str, Any]:
         cache = cache_dir(root, plan.cache)
         extra: dict[str, Any] = {}
         if plan.persona and "persona" in {f.name for f in dataclasses.fields(ScanOptions)}:
-            from reviewer.model import Persona  # type: ignore[attr-defined,unused-ignore]
+            from reviewer.core.types import Persona  # type: ignore[attr-defined,unused-ignore]
 
             extra["persona"] = Persona(plan.persona)
         options = ScanOptions(
@@ -628,7 +628,14 @@ def engine_work(ws: Workspace, tree: Tree) -> dict[str, Any]:
             **extra,
         )
         before = _entry_files(cache) if cache is not None else {}
-        report = scan(root, options)
+        try:
+            report = scan(root, options)
+        except Exception as err:  # a rule file with an error (issue 21): exit 2, one line
+            if type(err).__name__ != "RuleFileError":
+                raise
+            result["usage"].append(f"rules: {err}"[:300])
+            result["findings"] = 0  # refused, as the command line refuses it (exit 2)
+            return result
         if plan.poison and cache is not None:
             result["poisoned"] = poison(cache, tree.seed, ws.victim, before)
             stage = "rescan"
@@ -666,7 +673,7 @@ def engine_work(ws: Workspace, tree: Tree) -> dict[str, Any]:
 
 def persona_args(persona: str | None) -> list[str]:
     """``--persona X`` when the command line has the option, else nothing."""
-    from reviewer import cli
+    from reviewer.cli import main as cli
 
     names = {p.name for p in getattr(cli.scan, "params", ())}
     return ["--persona", persona] if persona and "persona" in names else []
@@ -676,7 +683,7 @@ def archreview_argv() -> list[str]:
     """The command line of the repository this harness lives in (not whatever `archreview` is
     installed): `python -I`, so neither the working directory nor PYTHON* variables reach
     sys.path, as with the console script."""
-    code = f"import sys; sys.path.insert(0, {str(REPO)!r}); from reviewer.cli import run; run()"
+    code = f"import sys; sys.path.insert(0, {str(REPO)!r}); from reviewer.cli.main import run; run()"
     return [sys.executable, "-I", "-c", code]
 
 
@@ -891,19 +898,19 @@ def warm() -> None:
     """Import what a scan and the renderers use, once, in the process that forks the runs."""
     import importlib
 
-    from reviewer.catalogue import load_catalogue
-    from reviewer.cfn.load import import_decoder
-    from reviewer.engine import all_checks
-    from reviewer.output import MODULES
+    from reviewer.checks.catalogue import load_catalogue
+    from reviewer.decode.load import import_decoder
+    from reviewer.outputs import MODULES
+    from reviewer.runner.engine import all_checks
 
     for module in (
-        "reviewer.engine",
-        "reviewer.pipeline",
-        "reviewer.cache",
-        "reviewer.suppress",
-        "reviewer.profile_loader",
-        "reviewer.agent",
-        *(f"reviewer.output.{m}" for m in MODULES.values()),
+        "reviewer.runner.engine",
+        "reviewer.runner.pipeline",
+        "reviewer.cache.store",
+        "reviewer.findings.suppress",
+        "reviewer.profile.loader",
+        "reviewer.profile.agent",
+        *(f"reviewer.outputs.{m}" for m in MODULES.values()),
     ):
         importlib.import_module(module)
     all_checks()

@@ -270,6 +270,7 @@ KIND_WEIGHTS: dict[str, float] = {
     "binary": 1,
     "agent-definition": 1,
     "profile-modules": 0.5,
+    "custom-rule": 0,  # written by the custom-rules piece only
 }
 
 
@@ -647,6 +648,28 @@ def _module_profile(b: Builder) -> None:
         place = rng.choice(content.AGENT_PLACES).encode()
         b.file(join(folder, place), b.content("agent-definition"))
     b.notes.append(f"module profile in {folder!r}")
+
+
+@piece("custom-rules", 1)
+def _custom_rules(b: Builder) -> None:
+    """The repository's own rules (issue 21): rule files in .archreview/rules/ (hostile text,
+    backtracking patterns, deep conditions, sometimes broken), or that folder or a rule file a
+    link out of the root, a FIFO."""
+    rng = b.rng
+    roll = rng.random()
+    if roll < 0.75:
+        for i in range(rng.randint(1, 3)):
+            b.file(f".archreview/rules/r{i}.yaml".encode(), b.content("custom-rule"))
+    elif roll < 0.85:
+        b.link(
+            b".archreview/rules",
+            rng.choice([b"{victim}", b"/etc", to_victim(b".archreview/rules")]),
+        )
+    elif roll < 0.92:
+        b.link(b".archreview/rules/out.yaml", rng.choice([b"{victim}/settings.yml", b"/dev/zero"]))
+    else:
+        b.fifo(b".archreview/rules/wait.yaml")
+    b.notes.append("custom rules")
 
 
 GOOD = b"AWSTemplateFormatVersion: '2010-09-09'\nResources:\n  Jobs:\n    Type: AWS::SQS::Queue\n"
