@@ -16,10 +16,10 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-import cfn_flip
 import pytest
 
 from reviewer.core.types import Persona
+from reviewer.decode.load import decode
 from reviewer.outputs.json_report import render
 from reviewer.runner import pipeline
 from reviewer.runner.engine import ScanOptions, all_checks, scan
@@ -53,16 +53,32 @@ def _templates(root: Path) -> list[Path]:
     )
 
 
+def _plain(node: Any) -> Any:
+    if isinstance(node, dict):
+        return {str(k): _plain(v) for k, v in node.items()}
+    if isinstance(node, list):
+        return [_plain(v) for v in node]
+    if isinstance(node, str):
+        return str(node)
+    return node
+
+
 def _load(path: Path) -> dict[str, Any] | None:
+    """The template as plain data (short-form intrinsics as their long form), or None."""
     try:
-        data = cfn_flip.load(path.read_text(encoding="utf-8"))[0]
-    except Exception:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):  # the fixtures of files that cannot be read
         return None
-    return data if isinstance(data, dict) and isinstance(data.get("Resources"), dict) else None
+    tree, problems = decode(text, json_first=path.suffix == ".json")
+    if problems or not isinstance(tree, dict):
+        return None
+    data = _plain(tree)
+    return data if isinstance(data.get("Resources"), dict) else None
 
 
 def _save(path: Path, data: dict[str, Any]) -> None:
-    path.write_text(cfn_flip.dump_yaml(data), encoding="utf-8")
+    """Written back as JSON (which YAML also reads): the same template, every line moved."""
+    path.write_text(json.dumps(data, indent=1, default=str), encoding="utf-8")
 
 
 def _numbers(node: Any, path: tuple[Any, ...] = ()) -> Iterator[tuple[Any, ...]]:
