@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Protocol
 
 from reviewer.checks.catalogue import RuleMeta
 from reviewer.core import bounds
-from reviewer.core.types import Finding, Hit, Location, Span
+from reviewer.core.types import Finding, Hit, Location, Persona, Span
 from reviewer.core.types import Path as PathT
 from reviewer.discover.inventory import read_text
 from reviewer.findings.fingerprint import logical as logical_fingerprint
@@ -41,6 +41,9 @@ class FindingSources(Protocol):
 
     @property
     def max_bytes(self) -> int: ...
+
+    @property
+    def report_persona(self) -> Persona: ...
 
     def profile_for(self, module: str) -> Profile: ...
 
@@ -218,8 +221,8 @@ def make_finding(state: FindingSources, raw: RawHit) -> Finding | None:
         related=tuple(related),
         source=source_line(state, raw.file, span.line, span.column),
         persona=persona,
-        fix=None
-        if hit.fix is None
+        fix=None  # a finding the report's persona hides is never shown: nor is its fix
+        if hit.fix is None or persona.rank > state.report_persona.rank
         else render_fix(
             hit.fix, template=raw.template, file=raw.file, root=state.root, profile=profile
         ),

@@ -125,6 +125,12 @@ class ScanState:
     def max_bytes(self) -> int:
         return self.options.max_bytes
 
+    @property
+    def report_persona(self) -> Persona:
+        """Who the report is for: --persona, else the profile's `persona:`."""
+        found = self.options.persona
+        return found if found is not None else self.options.profile.persona
+
 
 def all_checks() -> tuple[Check, ...]:
     from reviewer.checks import CHECKS
