@@ -157,17 +157,6 @@ def model_pairs(src: Source, all_types: bool = False) -> tuple[set[Pair], set[st
 
 
 # -- aws-sam-translator ---------------------------------------------------------------------
-def plain(node: Any) -> Any:
-    """A plain-Python deep copy of a decoded (marked) tree."""
-    if isinstance(node, Mapping):
-        return {str(k): plain(v) for k, v in node.items()}
-    if isinstance(node, list):
-        return [plain(v) for v in node]
-    if isinstance(node, str):
-        return str(node)
-    return node
-
-
 def _local(value: Any) -> bool:
     return isinstance(value, str) and not value.startswith(("s3://", "https://", "http://"))
 
@@ -198,6 +187,7 @@ def _includes(node: Any, base: Path | None, key: str = "") -> Any:
 
 def _read_include(path: Path) -> Any:
     from reviewer.decode.load import decode
+    from reviewer.decode.nodes import plain
 
     try:
         text = path.read_text(encoding="utf-8")
@@ -210,6 +200,8 @@ def _read_include(path: Path) -> Any:
 def with_placeholders(tree: Mapping[str, Any], base: Path | None = None) -> dict[str, Any]:
     """What `sam build && sam package` would hand to the transform, as far as ids go.
     `base`: the template's folder, for local AWS::Include files."""
+    from reviewer.decode.nodes import plain
+
     doc: dict[str, Any] = _includes(plain(tree), base)
     glb = doc.get("Globals")
     gfn = glb.get("Function") if isinstance(glb, dict) else None

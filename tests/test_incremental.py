@@ -20,6 +20,7 @@ import pytest
 
 from reviewer.core.types import Persona
 from reviewer.decode.load import decode
+from reviewer.decode.nodes import plain
 from reviewer.outputs.json_report import render
 from reviewer.runner import pipeline
 from reviewer.runner.engine import ScanOptions, all_checks, scan
@@ -53,16 +54,6 @@ def _templates(root: Path) -> list[Path]:
     )
 
 
-def _plain(node: Any) -> Any:
-    if isinstance(node, dict):
-        return {str(k): _plain(v) for k, v in node.items()}
-    if isinstance(node, list):
-        return [_plain(v) for v in node]
-    if isinstance(node, str):
-        return str(node)
-    return node
-
-
 def _load(path: Path) -> dict[str, Any] | None:
     """The template as plain data (short-form intrinsics as their long form), or None."""
     try:
@@ -72,7 +63,7 @@ def _load(path: Path) -> dict[str, Any] | None:
     tree, problems = decode(text, json_first=path.suffix == ".json")
     if problems or not isinstance(tree, dict):
         return None
-    data = _plain(tree)
+    data = plain(tree)
     return data if isinstance(data.get("Resources"), dict) else None
 
 

@@ -28,7 +28,18 @@ from reviewer.checks.registry import Check, TemplateContext, Yielded, template_c
 from reviewer.core.bounds import tick
 from reviewer.core.datafile import load_yaml
 from reviewer.core.types import Confidence, Hit, Path, Related
-from reviewer.model.resolve import NOVALUE, RefTo, Unresolved, intrinsic, resolve, targets, truthy
+from reviewer.model.resolve import (
+    NOVALUE,
+    Branch,
+    RefTo,
+    Unresolved,
+    branch_values,
+    if_args,
+    intrinsic,
+    resolve,
+    targets,
+    truthy,
+)
 from reviewer.model.template import MISSING, Resource, Template
 
 _DATA_DIR = FsPath(__file__).resolve().parent.parent / "data"
@@ -40,38 +51,8 @@ _ACCOUNT_LEVEL_DATA = _DATA_DIR / "iam_no_resource_level.json"
 # -- walking written values ---------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Leaf:
-    """One possible value of a written node: where it is written (inside Fn::If branches
-    too), under which conditions, and whether it comes from a parameter default."""
-
-    value: Any
-    path: Path
-    conditions: tuple[str, ...] = ()
-    assumed: bool = False
-
-    @property
-    def known(self) -> bool:
-        return not isinstance(self.value, Unresolved)
-
-    @property
-    def confidence(self) -> Confidence | None:
-        """None when certain (the rule's own confidence applies)."""
-        if not self.known:
-            return Confidence.LOW
-        if self.conditions or self.assumed:
-            return Confidence.MEDIUM
-        return None
-
-
-def _if_args(node: Any) -> list[Any] | None:
-    fn = intrinsic(node)
-    if fn is None or fn[0] != "Fn::If":
-        return None
-    arg = fn[1]
-    if isinstance(arg, list) and len(arg) == 3 and isinstance(arg[0], str):
-        return arg
-    return None
+# one possible value of a written node (reviewer.model.resolve.Branch)
+Leaf = Branch
 
 
 def branches(
@@ -82,32 +63,12 @@ def branches(
     assumed: bool = False,
     depth: int = 0,
 ) -> Iterator[Leaf]:
-    """The possible values of `node` (AWS::NoValue dropped). Fn::If branches are followed with
-    their text paths; other intrinsics are resolved in place."""
+    """The possible values of `node` (AWS::NoValue dropped; reviewer.model.resolve.branch_values)."""
     if node is MISSING:
         return
-    args = _if_args(node)
-    if args is not None and depth < 8:
-        cond = str(args[0])
-        yield from branches(
-            t, args[1], (*path, "Fn::If", 1), (*conditions, cond), assumed, depth + 1
-        )
-        yield from branches(
-            t, args[2], (*path, "Fn::If", 2), (*conditions, "!" + cond), assumed, depth + 1
-        )
-        return
-    if intrinsic(node) is not None:
-        for outcome in resolve(t, node):
-            if outcome.value is NOVALUE:
-                continue
-            yield Leaf(
-                outcome.value,
-                path,
-                tuple(dict.fromkeys((*conditions, *outcome.conditions))),
-                assumed or outcome.assumed,
-            )
-        return
-    yield Leaf(node, path, conditions, assumed)
+    for branch in branch_values(t, node, path, conditions, assumed, depth):
+        if branch.value is not NOVALUE:
+            yield branch
 
 
 def leaves(
@@ -125,7 +86,7 @@ def leaves(
         for i, item in enumerate(node):
             yield from leaves(t, item, (*path, i), conditions, assumed, depth + 1)
         return
-    args = _if_args(node)
+    args = if_args(node)
     if args is not None:
         cond = str(args[0])
         yield from leaves(t, args[1], (*path, "Fn::If", 1), (*conditions, cond), assumed, depth + 1)

@@ -722,10 +722,10 @@ def _custom_rules_digest(path: Path, profile: Any) -> str | None:
     """The digest of the repository's own rule files (reviewer.checks.custom), which the
     output replay must key on (their contents are not in the tree's listing); None when they
     cannot be read (the scan reports why, and nothing is replayed)."""
-    from reviewer.checks.custom import load_custom_rules
+    from reviewer.checks.custom import rules_digest
 
     try:
-        return load_custom_rules(Path(path), profile).digest
+        return rules_digest(Path(path), profile)
     except Exception:
         return None
 

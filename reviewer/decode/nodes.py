@@ -14,6 +14,7 @@ default protocol on purpose: no Python code runs per node when a tree is loaded.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 Span4 = tuple[int, int, int, int]
@@ -184,3 +185,15 @@ def convert(tree: Any, *, consume: bool = False) -> Any:
             if consume:
                 source.clear()
     return root
+
+
+def plain(node: Any) -> Any:
+    """A decoded tree as plain dicts (string keys), lists and scalars: for comparing two
+    decodings, or writing a tree back out with json/yaml."""
+    if isinstance(node, Mapping):
+        return {str(k): plain(v) for k, v in node.items()}
+    if isinstance(node, list):
+        return [plain(v) for v in node]
+    if isinstance(node, str):
+        return str(node)
+    return node

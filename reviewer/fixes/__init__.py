@@ -25,8 +25,9 @@ from typing import TYPE_CHECKING, Any
 
 from reviewer.core import safefs
 from reviewer.core.fixes import Edit, Fix, FixIntent, SetValues
+from reviewer.decode.nodes import plain
 from reviewer.fixes import jsonedit, yamledit
-from reviewer.fixes.plan import NoFix, expected, make_plan, plain
+from reviewer.fixes.plan import NoFix, expected, make_plan
 from reviewer.fixes.text import apply_edits
 
 if TYPE_CHECKING:

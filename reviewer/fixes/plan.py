@@ -145,17 +145,6 @@ def _merge(entries: dict[str, Any], key: str, value: Any) -> None:
         entries[key] = value
 
 
-def plain(node: Any) -> Any:
-    """A decoded tree as plain dicts, lists and scalars (for comparing two decodings)."""
-    if isinstance(node, Mapping):
-        return {str(k): plain(v) for k, v in node.items()}
-    if isinstance(node, list):
-        return [plain(v) for v in node]
-    if isinstance(node, str):
-        return str(node)
-    return node
-
-
 def expected(tree: Any, plan: Plan, written: dict[tuple[Where, str], Any]) -> Any:
     """`tree` (plain) as it must decode once the plan's edits are applied; `written` holds, per
     (mapping, key), the value as it decodes (what the editor wrote). `tree` is not changed:

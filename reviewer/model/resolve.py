@@ -9,15 +9,16 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from reviewer.core.bounds import tick
+from reviewer.core.types import Confidence, Path
+from reviewer.model.template import MISSING, SUB_TOKEN, Template, getatt, sub_parts
 
 # The reference graph lives with the template (its edges); these names are read from here too.
 from reviewer.model.template import PSEUDO as PSEUDO
-from reviewer.model.template import SUB_TOKEN, Template, getatt, sub_parts
 from reviewer.model.template import Reference as Reference
 from reviewer.model.template import intrinsic as intrinsic
 from reviewer.model.template import references as references
@@ -63,6 +64,88 @@ class Outcome:
     @property
     def certain(self) -> bool:
         return self.known and not self.conditions and not self.assumed
+
+
+@dataclass(frozen=True)
+class Branch:
+    """One possible value of a written node: where it is written (inside Fn::If branches too,
+    so a finding lands on the branch's line), under which conditions, and whether it comes from
+    a parameter default. MISSING when absent, an Unresolved when unknown."""
+
+    value: Any
+    path: Path
+    conditions: tuple[str, ...] = ()
+    assumed: bool = False
+
+    @property
+    def known(self) -> bool:
+        return not isinstance(self.value, Unresolved)
+
+    @property
+    def missing(self) -> bool:
+        return self.value is MISSING
+
+    @property
+    def confidence(self) -> Confidence | None:
+        """None when certain (the rule's own confidence applies)."""
+        if not self.known:
+            return Confidence.LOW
+        if self.conditions or self.assumed:
+            return Confidence.MEDIUM
+        return None
+
+
+MAX_IF_DEPTH = 8  # nested Fn::If followed as branches; deeper ones are resolved in place
+
+
+def if_args(node: Any) -> list[Any] | None:
+    """The [condition, then, else] of an Fn::If node, or None."""
+    fn = intrinsic(node)
+    if fn is None or fn[0] != "Fn::If":
+        return None
+    arg = fn[1]
+    if isinstance(arg, list) and len(arg) == 3 and isinstance(arg[0], str):
+        return arg
+    return None
+
+
+def branch_values(
+    t: Template,
+    node: Any,
+    path: Path,
+    conditions: tuple[str, ...] = (),
+    assumed: bool = False,
+    depth: int = 0,
+    step: Callable[[], None] | None = None,
+) -> Iterator[Branch]:
+    """The possible values of a written node: Fn::If branches followed with their text paths
+    (`path` + "Fn::If", 1|2), other intrinsics resolved in place (NOVALUE kept: the caller
+    decides what an absent value means). `step` is called once per node and per resolved
+    outcome (a caller's work meter)."""
+    if step is not None:
+        step()
+    args = if_args(node)
+    if args is not None and depth < MAX_IF_DEPTH:
+        cond = str(args[0])
+        yield from branch_values(
+            t, args[1], (*path, "Fn::If", 1), (*conditions, cond), assumed, depth + 1, step
+        )
+        yield from branch_values(
+            t, args[2], (*path, "Fn::If", 2), (*conditions, "!" + cond), assumed, depth + 1, step
+        )
+        return
+    if intrinsic(node) is not None:
+        for outcome in resolve(t, node):
+            if step is not None:
+                step()
+            yield Branch(
+                outcome.value,
+                path,
+                tuple(dict.fromkeys((*conditions, *outcome.conditions))),
+                assumed or outcome.assumed,
+            )
+        return
+    yield Branch(node, path, conditions, assumed)
 
 
 def targets(template: Template, node: Any) -> list[RefTo]:

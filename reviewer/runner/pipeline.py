@@ -62,7 +62,9 @@ from reviewer.runner.state import (
     CHECKS_STAGE,
     DECODE_STAGE,
     MODEL_STAGE,
+    Journal,
     ScanState,
+    apply_ops,
     budget_message,
     parameters_for,
     rule_runs,
@@ -175,22 +177,13 @@ class _CrossFile(BaseException):
     the engine's `except Exception` around a check must not take it for a crash.)"""
 
 
-class _Recorder(dict[Any, Any]):
-    """The evaluation table of a capture: records writes in order; any read spoils it (the
-    engine's bookkeeping would then depend on what other checks wrote)."""
+class _Recorder(Journal):
+    """The evaluation table of a capture: its writes in order (a Journal); any read spoils it
+    (the engine's bookkeeping would then depend on what other checks wrote)."""
 
     def __init__(self) -> None:
         super().__init__()
-        self.ops: list[tuple[bool, Any, Any]] = []
         self.spoiled = False
-
-    def __setitem__(self, key: Any, value: Any) -> None:
-        self.ops.append((False, key, value))
-        super().__setitem__(key, value)
-
-    def setdefault(self, key: Any, default: Any = None) -> Any:
-        self.ops.append((True, key, default))
-        return super().setdefault(key, default)
 
     def _read(self) -> None:
         self.spoiled = True
@@ -1136,11 +1129,7 @@ def _apply(state: ScanState, cap: Capture, template: Template | None) -> None:
         if finding is not None:
             finding = evolve(finding, adr=state.catalogue[rule_id].adr_for(hit.variant))
         state.raws.append(RawHit(rule_id, file, module, hit, template if bound else None, finding))
-    for is_default, key, value in cap.ops:
-        if is_default:
-            state.evaluated.setdefault(key, value)
-        else:
-            state.evaluated[key] = value
+    apply_ops(cap.ops, state.evaluated)
 
 
 LAST_STATS: dict[str, int] = {}  # the last finished session's counts (tests, bench)

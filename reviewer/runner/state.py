@@ -9,7 +9,7 @@ that can replay a check's earlier result is consulted first (`Replayer`).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -220,7 +220,7 @@ def engine_hit(
     state.evaluated[(rule_id, file, None)] = module
 
 
-class _Journal(dict[Any, Any]):
+class Journal(dict[Any, Any]):
     """The evaluation table while one template's (or one repository check's) checks run: their
     writes, in order, applied to the real table only when the work finished within its budget.
     (`run_check` and the pipeline's replays only write the table.)"""
@@ -238,11 +238,16 @@ class _Journal(dict[Any, Any]):
         return super().setdefault(key, default)
 
     def apply(self, into: dict[Any, Any]) -> None:
-        for is_default, key, value in self.ops:
-            if is_default:
-                into.setdefault(key, value)
-            else:
-                into[key] = value
+        apply_ops(self.ops, into)
+
+
+def apply_ops(ops: Iterable[tuple[bool, Any, Any]], into: dict[Any, Any]) -> None:
+    """Replay recorded writes to an evaluation table, in order (setdefault? key, value)."""
+    for is_default, key, value in ops:
+        if is_default:
+            into.setdefault(key, value)
+        else:
+            into[key] = value
 
 
 def contained(
@@ -254,7 +259,7 @@ def contained(
     as if they were the whole answer (reviewer.core.bounds)."""
     first = len(state.raws)
     table = state.evaluated
-    journal = _Journal()
+    journal = Journal()
     state.evaluated = journal
     try:
         with bounds.metered(ledger, stage):

@@ -16,7 +16,7 @@ from __future__ import annotations
 import hashlib
 import os
 import stat
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -61,14 +61,9 @@ def load_custom_rules(root: Path, profile: Profile) -> CustomRules:
     texts = read_rules(root, getattr(profile, "custom_rules", ()))
     if not texts:
         return NONE
-    digest = hashlib.sha256()
     rules: list[Rule] = []
     seen: dict[str, str] = {}
     for path, data in texts:
-        digest.update(len(path.encode("utf-8", "surrogateescape")).to_bytes(4, "big"))
-        digest.update(path.encode("utf-8", "surrogateescape"))
-        digest.update(len(data).to_bytes(8, "big"))
-        digest.update(data)
         try:
             text = data.decode("utf-8")
         except UnicodeDecodeError as err:
@@ -82,7 +77,26 @@ def load_custom_rules(root: Path, profile: Profile) -> CustomRules:
             )
         seen[rule.id] = path
         rules.append(rule)
-    return build(tuple(rules), digest.hexdigest(), tuple(p for p, _ in texts))
+    return build(tuple(rules), _digest(texts), tuple(p for p, _ in texts))
+
+
+def rules_digest(root: Path, profile: Profile) -> str:
+    """The digest `load_custom_rules` gives these rule files, from their bytes alone (what an
+    output replay keys on, before the scan parses them). Raises RuleFileError when they cannot
+    be read."""
+    texts = read_rules(root, getattr(profile, "custom_rules", ()))
+    return _digest(texts) if texts else NONE.digest
+
+
+def _digest(texts: Iterable[tuple[str, bytes]]) -> str:
+    """Of every rule file's path and bytes."""
+    digest = hashlib.sha256()
+    for path, data in texts:
+        digest.update(len(path.encode("utf-8", "surrogateescape")).to_bytes(4, "big"))
+        digest.update(path.encode("utf-8", "surrogateescape"))
+        digest.update(len(data).to_bytes(8, "big"))
+        digest.update(data)
+    return digest.hexdigest()
 
 
 def build(rules: tuple[Rule, ...], digest: str = "", files: tuple[str, ...] = ()) -> CustomRules:

@@ -13,16 +13,13 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
 from typing import Any
 
-from reviewer.core.types import Confidence, Path
-from reviewer.model.resolve import NOVALUE, Unresolved, intrinsic, resolve
+from reviewer.core.types import Path
+from reviewer.model.resolve import NOVALUE, Branch, branch_values
 from reviewer.model.template import MISSING, Resource, Template
 
 from .language import WILD
-
-MAX_IF_DEPTH = 8
 
 
 class Work:
@@ -44,41 +41,8 @@ class OverLimit(Exception):
         self.limit = limit
 
 
-@dataclass(frozen=True)
-class Val:
-    """One possible value at a path: MISSING when absent, an Unresolved when unknown."""
-
-    value: Any
-    path: Path
-    conditions: tuple[str, ...] = ()
-    assumed: bool = False
-
-    @property
-    def known(self) -> bool:
-        return not isinstance(self.value, Unresolved)
-
-    @property
-    def missing(self) -> bool:
-        return self.value is MISSING
-
-    @property
-    def confidence(self) -> Confidence | None:
-        """None when certain (the rule's own confidence applies)."""
-        if not self.known:
-            return Confidence.LOW
-        if self.conditions or self.assumed:
-            return Confidence.MEDIUM
-        return None
-
-
-def _if_args(node: Any) -> list[Any] | None:
-    fn = intrinsic(node)
-    if fn is None or fn[0] != "Fn::If":
-        return None
-    arg = fn[1]
-    if isinstance(arg, list) and len(arg) == 3 and isinstance(arg[0], str):
-        return arg
-    return None
+# one possible value at a path (reviewer.model.resolve.Branch)
+Val = Branch
 
 
 def expand(
@@ -88,31 +52,10 @@ def expand(
     work: Work,
     conditions: tuple[str, ...] = (),
     assumed: bool = False,
-    depth: int = 0,
 ) -> Iterator[Val]:
-    """The possible values of a written node (NOVALUE kept: the caller locates it)."""
-    work.tick()
-    args = _if_args(node)
-    if args is not None and depth < MAX_IF_DEPTH:
-        cond = str(args[0])
-        yield from expand(
-            t, args[1], (*path, "Fn::If", 1), work, (*conditions, cond), assumed, depth + 1
-        )
-        yield from expand(
-            t, args[2], (*path, "Fn::If", 2), work, (*conditions, "!" + cond), assumed, depth + 1
-        )
-        return
-    if intrinsic(node) is not None:
-        for outcome in resolve(t, node):
-            work.tick()
-            yield Val(
-                outcome.value,
-                path,
-                tuple(dict.fromkeys((*conditions, *outcome.conditions))),
-                assumed or outcome.assumed,
-            )
-        return
-    yield Val(node, path, conditions, assumed)
+    """The possible values of a written node (NOVALUE kept: the caller locates it), each step
+    counted on the rule's meter."""
+    return branch_values(t, node, path, conditions, assumed, step=work.tick)
 
 
 def _structured(value: Any) -> Any:
