@@ -86,8 +86,9 @@ def test_workers_load_and_parent_replays(generated: Path) -> None:
         mp.setattr(pipeline.Session, "finish", keep)
         scan(generated, ScanOptions(jobs=2))
     (session,) = seen
-    assert session.stats["pool_chunks"] > 0
+    assert session.stats["loaded_remote"] > 0  # sent by the worker
     assert 0 < session.stats["loaded_here"] < session.stats["decoded"]
+    assert session.stats["loaded_here"] + session.stats["loaded_remote"] == session.stats["decoded"]
     assert session.stats["replayed"] > 100  # local checks run by the worker, replayed
 
 
@@ -115,19 +116,18 @@ def test_every_check_reading_beyond_its_template_is_declared_cross_file(tmp_path
     again with the whole repository — but the declaration is what keeps that rare.)"""
     reached: collections.Counter[str] = collections.Counter()
     ran: collections.Counter[str] = collections.Counter()
-    original = pipeline.capture
+    original = pipeline.capture_local
 
-    def watch(state: Any, check: Any, ctx: Any, template: Any, guard: Any) -> Any:
-        result = original(state, check, ctx, template, guard)
-        if template is None or guard is None:  # a repository check, or a cross-file one kept
-            return result  # with its reads (tests/test_incremental.py)
-        ran[check.rule_id] += 1
-        if result is None:
-            reached[f"{check.rule_id} on {template.file}"] += 1
+    def watch(state: Any, checks: Any, ctx: Any, template: Any, *guards: Any, **kw: Any) -> Any:
+        result = original(state, checks, ctx, template, *guards, **kw)
+        for rule_id, cap in result.items():
+            ran[rule_id] += 1
+            if cap is None:
+                reached[f"{rule_id} on {template.file}"] += 1
         return result
 
     with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(pipeline, "capture", watch)
+        mp.setattr(pipeline, "capture_local", watch)
         for i, root in enumerate(_fixture_repos()):  # chariot: the rules that require a key run
             scan(root, ScanOptions(jobs=1, cache_dir=str(tmp_path / str(i)), profile=_chariot()))
     local = {c.rule_id for c in CHECKS if c.kind == "template" and not c.cross_file}
@@ -196,6 +196,57 @@ def test_strict_scans_raise_from_workers(generated: Path) -> None:
         scan(generated, ScanOptions(checks=checks, jobs=2, strict=True))
     with pytest.raises(RuntimeError, match="boom"):
         scan(generated, ScanOptions(checks=checks, strict=True))
+
+
+def test_a_worker_that_dies_leaves_its_files_to_the_parent(generated: Path) -> None:
+    """A worker killed in the middle of its chunk (here: it leaves the moment it starts its
+    third file) sends nothing more; the parent loads whatever it had taken, and the report is
+    the serial one."""
+    import os
+
+    serial = _json(generated)
+    original = pipeline.Session.work_one
+    started: list[str] = []  # in the worker (its own copy after the fork)
+
+    def dying(self: pipeline.Session, entry: Any, *, remote: bool = False) -> Any:
+        if remote:
+            started.append(entry.source.path)
+            if len(started) == 3:
+                os._exit(0)  # gone without a word
+        return original(self, entry, remote=remote)
+
+    seen: list[pipeline.Session] = []
+    keep = pipeline.Session.finish
+
+    def finish(self: pipeline.Session) -> None:
+        seen.append(self)
+        keep(self)
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(pipeline.Session, "work_one", dying)
+        mp.setattr(pipeline.Session, "finish", finish)
+        assert _json(generated, jobs=2) == serial
+    (session,) = seen
+    assert session.stats["loaded_remote"] == 2  # the two files the worker finished
+    assert session.stats["loaded_here"] == session.stats["decoded"] - 2
+
+
+def test_parallel_scans_close_their_pipes_and_reap_their_workers(small_pool: None) -> None:
+    """Many parallel scans in one process (a watch, the API, the tests): no descriptor, thread
+    or child process outlives its scan."""
+    import multiprocessing
+    import os
+    import threading
+
+    root = FIXTURES / "repos" / "chariot-platform"
+    scan(root, ScanOptions(jobs=2))  # whatever the first scan sets up once (imports, heaps)
+    fds = len(os.listdir("/proc/self/fd"))
+    threads = threading.active_count()
+    for _ in range(6):
+        scan(root, ScanOptions(jobs=3))
+    assert len(os.listdir("/proc/self/fd")) == fds
+    assert threading.active_count() == threads
+    assert multiprocessing.active_children() == []
 
 
 def test_no_fork_falls_back_to_one_process(

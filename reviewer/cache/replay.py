@@ -112,5 +112,6 @@ def _module_profiles(root: Path, profile: Profile, inventory: Any) -> dict[str, 
     """Each module's effective profile, as the engine resolves them (reviewer.runner.engine)."""
     from reviewer.profile.loader import resolve_modules
 
-    resolved = resolve_modules(root, profile, [m.name for m in inventory.modules])
+    names = [m.name for m in inventory.modules]
+    resolved = resolve_modules(root, profile, names, quiet=inventory.quiet)  # the walk's word
     return {name: p for name, p in resolved.items() if p is not profile}

@@ -9,6 +9,8 @@ declaration is the absence of any encryption at all (a queue with SSE-SQS turned
 
 from __future__ import annotations
 
+import enum
+import functools
 import json
 import re
 from collections.abc import Iterable, Iterator, Mapping
@@ -775,17 +777,21 @@ _DESCRIBING_WORDS = frozenset(
 _NOT_VALUES = frozenset({"true", "false", "yes", "no", "none", "null", "n/a", "undefined"})
 
 
+_NOT_ALNUM = re.compile(r"[^A-Za-z0-9]+")
+
+
 def words(name: str) -> list[str]:
     out: list[str] = []
-    for part in re.split(r"[^A-Za-z0-9]+", name):
+    for part in _NOT_ALNUM.split(name):
         out.extend(w.lower() for w in _WORD.findall(part))
     return out
 
 
+@functools.lru_cache(maxsize=4096)
 def is_credential_name(name: str) -> bool:
     """A name that denotes a credential (DB_PASSWORD, ClientSecret, ApiKey, AuthToken), not one
     that merely contains such a word (PasswordPolicy, RefreshTokenValidity, GenerateSecret,
-    SecretArn)."""
+    SecretArn). Remembered by name (the same property names come back in every template)."""
     ws = words(name)
     if not ws or "".join(ws) in _NOT_SECRET_NAMES or ws[0] in _VERBS:
         return False
@@ -886,26 +892,53 @@ def _secrets_in(
         cur, cur_path = stack.pop()
         if isinstance(cur, list):
             for i, item in enumerate(cur):
-                stack.append((item, (*cur_path, i)))
+                if not isinstance(item, _SCALARS):  # (scalars hold no key: not pushed)
+                    stack.append((item, (*cur_path, i)))
             continue
-        if not isinstance(cur, Mapping) or intrinsic(cur) is not None:
+        if not isinstance(cur, (dict, Mapping)) or (len(cur) == 1 and intrinsic(cur) is not None):
             continue
-        pair = _name_value(t, cur, cur_path)
-        if pair is not None:
-            yield _Secret(pair[0], pair[1], where)
-            continue
+        if "Name" in cur and "Value" in cur:
+            pair = _name_value(t, cur, cur_path)
+            if pair is not None:
+                yield _Secret(pair[0], pair[1], where)
+                continue
         for key, value in cur.items():
-            if not isinstance(key, str) or key in _SKIP_KEYS:
+            if not isinstance(key, str):
+                continue
+            kind = _key_kind(key)
+            if kind is _KeyKind.SKIPPED:
                 continue
             if key == "SecretString" and isinstance(value, str):
                 yield from _secret_string(value, (*cur_path, key), where)
                 continue
-            if is_credential_name(key):
+            if kind is _KeyKind.CREDENTIAL:
                 for leaf in _literal_leaves(t, value, (*cur_path, key)):
                     yield _Secret(key, leaf, where)
                 continue
-            if isinstance(value, (Mapping, list)):
+            if isinstance(value, _CONTAINERS) or (
+                not isinstance(value, _SCALARS) and isinstance(value, Mapping)
+            ):
                 stack.append((value, (*cur_path, key)))
+
+
+# cheap type tests first in the walk (Mapping's isinstance goes through the ABC machinery)
+_SCALARS = (str, int, float, type(None))
+_CONTAINERS = (dict, list)
+
+
+class _KeyKind(enum.Enum):
+    SKIPPED = "skipped"  # _SKIP_KEYS: not searched
+    CREDENTIAL = "credential"  # a credential name: its literal values are secrets
+    OTHER = "other"  # searched below
+
+
+@functools.lru_cache(maxsize=8192)
+def _key_kind(key: str) -> _KeyKind:
+    """What the secrets walk does with a property key (the same keys come back in every
+    template: asked once per key)."""
+    if key in _SKIP_KEYS:
+        return _KeyKind.SKIPPED
+    return _KeyKind.CREDENTIAL if is_credential_name(key) else _KeyKind.OTHER
 
 
 def _literal_leaves(t: Template, node: Any, path: tuple[str | int, ...]) -> Iterator[Leaf]:
@@ -1044,7 +1077,14 @@ def _published_in_outputs(t: Template) -> Iterator[Hit]:
     """Outputs whose value is a credential the stack created (an AppSync API key, an IAM
     secret access key, a Cognito client secret): DescribeStacks returns it to anyone allowed
     to describe the stack, and an Export hands it to every stack of the account and region."""
-    for oname, node in t.outputs.items():
+    outputs = t.outputs
+    if not outputs:
+        return
+    # (what there is to look for: without parameters no output shows one, and without a
+    # resource that makes a credential no output publishes one; the walks are skipped)
+    parameters = bool(t.parameters)
+    makers = bool(t.of_type(*SECRET_ATTRIBUTES))
+    for oname, node in outputs.items():
         if not isinstance(oname, str) or not isinstance(node, Mapping) or "Value" not in node:
             continue
         exported = (
@@ -1052,9 +1092,17 @@ def _published_in_outputs(t: Template) -> Iterator[Hit]:
             if "Export" in node
             else ""
         )
-        secret_parameter = next(
-            (name for name in parameter_refs(t, node.get("Value")) if _secret_parameter(t, name)),
-            None,
+        secret_parameter = (
+            next(
+                (
+                    name
+                    for name in parameter_refs(t, node.get("Value"))
+                    if _secret_parameter(t, name)
+                ),
+                None,
+            )
+            if parameters
+            else None
         )
         if secret_parameter is not None:
             yield Hit(
@@ -1066,6 +1114,8 @@ def _published_in_outputs(t: Template) -> Iterator[Hit]:
                 "remove the output",
                 variant="output",
             )
+            continue
+        if not makers:
             continue
         for ref in references(t, node.get("Value"), ("Outputs", oname, "Value")):
             res = t.get(ref.target)

@@ -82,9 +82,15 @@ def leaves(
     """The scalar items of a string-or-list value, each with its own text path."""
     if node is MISSING or depth > 12:
         return
+    if isinstance(node, str):  # the common case: no intrinsic to look for
+        yield Leaf(node, path, conditions, assumed)
+        return
     if isinstance(node, list):
         for i, item in enumerate(node):
-            yield from leaves(t, item, (*path, i), conditions, assumed, depth + 1)
+            if isinstance(item, str) and depth < 12:  # (what the call would yield for it)
+                yield Leaf(item, (*path, i), conditions, assumed)
+            else:
+                yield from leaves(t, item, (*path, i), conditions, assumed, depth + 1)
         return
     args = if_args(node)
     if args is not None:
@@ -179,6 +185,23 @@ class Doc:
     assumed: bool
     label: str  # where the document sits, for messages
 
+    def __init__(
+        self,
+        resource: Resource,
+        path: Path,
+        document: Mapping[str, Any],
+        conditions: tuple[str, ...],
+        assumed: bool,
+        label: str,
+    ) -> None:
+        fields = self.__dict__  # (each IAM check makes them: as reviewer.model.resolve.Branch)
+        fields["resource"] = resource
+        fields["path"] = path
+        fields["document"] = document
+        fields["conditions"] = conditions
+        fields["assumed"] = assumed
+        fields["label"] = label
+
 
 @dataclass(frozen=True)
 class Stmt:
@@ -187,6 +210,21 @@ class Stmt:
     node: Mapping[str, Any]
     conditions: tuple[str, ...]
     assumed: bool
+
+    def __init__(
+        self,
+        doc: Doc,
+        path: Path,
+        node: Mapping[str, Any],
+        conditions: tuple[str, ...],
+        assumed: bool,
+    ) -> None:
+        fields = self.__dict__  # (as Doc)
+        fields["doc"] = doc
+        fields["path"] = path
+        fields["node"] = node
+        fields["conditions"] = conditions
+        fields["assumed"] = assumed
 
     @property
     def resource(self) -> Resource:
@@ -277,12 +315,23 @@ def _identity_holders(t: Template) -> Iterator[Resource]:
             yield res
 
 
+def _held_documents(t: Template) -> tuple[tuple[Resource, tuple[Written, ...]], ...]:
+    """Each identity holder with the documents it holds, worked out once per template
+    (Template.derive): every IAM check reads them."""
+
+    def make() -> tuple[tuple[Resource, tuple[Written, ...]], ...]:
+        items: _ItemMemo = {}
+        return tuple((res, tuple(_written(t, res, items))) for res in _identity_holders(t))
+
+    return t.derive(("iam.held",), t.resources, make)
+
+
 def identity_docs(t: Template) -> Iterator[Doc]:
     """Identity-based policy documents: inline policies of roles, users and groups, the IAM
     policy types, and the inline statements of SAM `Policies` (functions, state machines).
     SAM-generated roles are skipped: their statements are judged on the SAM source."""
-    for res in _identity_holders(t):
-        for written in _written(t, res):
+    for res, held in _held_documents(t):
+        for written in held:
             yield written.held_by(res)
 
 
@@ -298,14 +347,13 @@ def judged_identity_docs(
     is judged once per distinct set of Denies: the work grows with what is written, not with
     the number of functions times the statements. `judge` must not depend on which resource
     holds the document (its messages name the resource: the caller adds it)."""
-    items: _ItemMemo = {}
     denies = identity_denies(t)
     verdicts: dict[
         tuple[int, Path, tuple[str, ...], bool, DenyGroups], tuple[Any, list[_Verdict]]
     ] = {}
-    for res in _identity_holders(t):
+    for res, documents in _held_documents(t):
         held = denies.get(res.logical_id, ())
-        for written in _written(t, res, items):
+        for written in documents:
             key = (id(written.document), written.path, written.conditions, written.assumed, held)
             known = verdicts.get(key)
             if known is None or known[0] is not written.document:
@@ -333,6 +381,19 @@ def judged_identity_groups(
 
 
 def statements(t: Template, doc: Doc) -> Iterator[Stmt]:
+    """The statements of a document, each with its text path. Worked out once per written
+    document and template (Template.derive: every IAM check walks them), and each is still a
+    work unit of every walk (reviewer.core.bounds; tests count them)."""
+    document = doc.document
+    key = ("iam.statements", id(document), doc.path, doc.conditions, doc.assumed)
+    found = t.derive(key, document, lambda: _statement_bodies(t, doc))
+    for body in found:
+        tick("iam.statement")
+        yield Stmt(doc, body.path, body.value, body.conditions, body.assumed)
+
+
+def _statement_bodies(t: Template, doc: Doc) -> tuple[Leaf, ...]:
+    found: list[Leaf] = []
     for body in branches(
         t,
         doc.document.get("Statement", MISSING),
@@ -341,28 +402,32 @@ def statements(t: Template, doc: Doc) -> Iterator[Stmt]:
         doc.assumed,
     ):
         if isinstance(body.value, Mapping):
-            tick("iam.statement")
-            yield Stmt(doc, body.path, body.value, body.conditions, body.assumed)
+            found.append(body)
         elif isinstance(body.value, list):
             for i, item in enumerate(body.value):
                 for entry in branches(t, item, (*body.path, i), body.conditions, body.assumed):
                     if isinstance(entry.value, Mapping):
-                        tick(
-                            "iam.statement"
-                        )  # a work unit (reviewer.core.bounds; tests count them)
-                        yield Stmt(doc, entry.path, entry.value, entry.conditions, entry.assumed)
+                        found.append(entry)
+    return tuple(found)
+
+
+def _stmt_leaves(t: Template, stmt: Stmt, key: str, scalars: bool) -> list[Leaf]:
+    """The values written at `key` of a statement: its possible values (branches), or its
+    scalar items (leaves); worked out once per statement and template (Template.derive)."""
+    node = stmt.node
+
+    def make() -> tuple[Leaf, ...]:
+        walk = leaves if scalars else branches
+        return tuple(
+            walk(t, node.get(key, MISSING), (*stmt.path, key), stmt.conditions, stmt.assumed)
+        )
+
+    memo_key = ("iam.leaves", id(node), stmt.path, key, scalars, stmt.conditions, stmt.assumed)
+    return list(t.derive(memo_key, node, make))
 
 
 def _effects(t: Template, stmt: Stmt) -> list[Leaf]:
-    return list(
-        branches(
-            t,
-            stmt.node.get("Effect", MISSING),
-            (*stmt.path, "Effect"),
-            stmt.conditions,
-            stmt.assumed,
-        )
-    )
+    return _stmt_leaves(t, stmt, "Effect", False)
 
 
 def _allows(t: Template, stmt: Stmt) -> Leaf | None:
@@ -373,10 +438,14 @@ def _allows(t: Template, stmt: Stmt) -> Leaf | None:
     return None
 
 
-def _leaves_of(t: Template, stmt: Stmt, key: str) -> list[Leaf]:
-    return list(
-        leaves(t, stmt.node.get(key, MISSING), (*stmt.path, key), stmt.conditions, stmt.assumed)
-    )
+def statement_leaves(t: Template, stmt: Stmt, key: str) -> list[Leaf]:
+    """The scalar items written at `key` of a statement (Action, Resource ...), each with its
+    text path, the statement's conditions and its own: worked out once per statement and
+    template (the IAM checks and AR-OBS-003 all read them)."""
+    return _stmt_leaves(t, stmt, key, True)
+
+
+_leaves_of = statement_leaves
 
 
 def _is_full_wildcard(action: Any) -> bool:
@@ -422,13 +491,20 @@ def _assumed_note(assumed: bool) -> str:
 
 
 def _full_wildcards(t: Template, stmt: Stmt) -> tuple[Leaf | None, list[Leaf], Leaf | None]:
-    """(allow leaf, wildcard action leaves, Resource "*" leaf) of an Allow statement."""
-    allow = _allows(t, stmt)
-    if allow is None:
-        return None, [], None
-    wild = [a for a in _leaves_of(t, stmt, "Action") if _is_full_wildcard(a.value)]
-    star = _star(_leaves_of(t, stmt, "Resource"))
-    return allow, wild, star
+    """(allow leaf, wildcard action leaves, Resource "*" leaf) of an Allow statement, worked
+    out once per statement and template (AR-IAM-001 and AR-IAM-004 both ask)."""
+    node = stmt.node
+
+    def make() -> tuple[Leaf | None, tuple[Leaf, ...], Leaf | None]:
+        allow = _allows(t, stmt)
+        if allow is None:
+            return None, (), None
+        wild = tuple(a for a in _leaves_of(t, stmt, "Action") if _is_full_wildcard(a.value))
+        return allow, wild, _star(_leaves_of(t, stmt, "Resource"))
+
+    key = ("iam.wildcards", id(node), stmt.path, stmt.conditions, stmt.assumed)
+    allow, wild, star = t.derive(key, node, make)
+    return allow, list(wild), star
 
 
 # -- how far a grant on Resource "*" reaches ----------------------------------------------------
@@ -564,11 +640,11 @@ def is_write_action(action: str) -> bool:
         return False
     name = name.lower()
     if "*" not in name:
-        return any(name.startswith(v) for v in verbs)
+        return name.startswith(verbs)  # (str.startswith takes the tuple of verbs)
     fixed = name.split("*", 1)[0]
     if not fixed:
         return True  # "*Object" can match PutObject and DeleteObject
-    return any(v.startswith(fixed) or fixed.startswith(v) for v in verbs)
+    return fixed.startswith(verbs) or any(v.startswith(fixed) for v in verbs)
 
 
 def service_reach(action: str) -> Reach:
@@ -1179,19 +1255,29 @@ def admin_managed_policy(ctx: TemplateContext) -> Iterator[Yielded]:
     for res in t.of_type("AWS::IAM::Role", "AWS::IAM::User", "AWS::IAM::Group"):
         if res.implicit:
             continue  # SAM-generated roles: judged on the SAM Policies below
-        for leaf in leaves(t, res.get("ManagedPolicyArns"), ("Properties", "ManagedPolicyArns")):
+        for leaf in _policy_leaves(t, res, "ManagedPolicyArns"):
             if _plain_map(leaf.value):
                 continue  # not a policy name or ARN
             found = _admin_policy(t, leaf, res.attr(*leaf.path), bare_names=False)
             if found:
                 yield _admin_hit(res, leaf, found, "ManagedPolicyArns")
     for res in t.of_type("AWS::Serverless::Function", "AWS::Serverless::StateMachine"):
-        for leaf in leaves(t, res.get("Policies"), ("Properties", "Policies")):
+        for leaf in _policy_leaves(t, res, "Policies"):
             if _plain_map(leaf.value):
                 continue  # an inline policy document or a SAM policy template
             found = _admin_policy(t, leaf, res.attr(*leaf.path), bare_names=True)
             if found:
                 yield _admin_hit(res, leaf, found, "Policies")
+
+
+def _policy_leaves(t: Template, res: Resource, prop: str) -> tuple[Leaf, ...]:
+    """The items of a resource's ManagedPolicyArns or SAM Policies, worked out once per
+    resource (AR-IAM-003 and AR-IAM-007 both read them)."""
+    return t.derive(
+        ("iam.policy-leaves", id(res), prop),
+        res,
+        lambda: tuple(leaves(t, res.get(prop), ("Properties", prop))),
+    )
 
 
 def _admin_hit(res: Resource, leaf: Leaf, policy: str, where: str) -> Hit:
@@ -1599,9 +1685,10 @@ def identity_denies(t: Template) -> dict[str, DenyGroups]:
 def _identity_denies(t: Template) -> dict[str, DenyGroups]:
     own: dict[str, list[Deny]] = {}
     memo: dict[tuple[int, Path], list[Deny]] = {}
-    holders = list(_identity_holders(t))
-    for res in holders:
-        for written in _written(t, res):
+    held = _held_documents(t)
+    holders = [res for res, _ in held]
+    for res, documents in held:
+        for written in documents:
             key = (id(written.document), written.path)
             if key not in memo:
                 doc = written.held_by(res)
@@ -1921,7 +2008,7 @@ def _attached_managed(t: Template) -> Iterator[tuple[Resource, Leaf, str, Manage
     for res in t.of_type("AWS::IAM::Role", "AWS::IAM::User", "AWS::IAM::Group"):
         if res.implicit:
             continue  # SAM-generated roles: judged on the SAM Policies below
-        for leaf in leaves(t, res.get("ManagedPolicyArns"), ("Properties", "ManagedPolicyArns")):
+        for leaf in _policy_leaves(t, res, "ManagedPolicyArns"):
             if _plain_map(leaf.value):
                 continue
             text = leaf.value if isinstance(leaf.value, str) else _text_of(t, res.attr(*leaf.path))
@@ -1929,7 +2016,7 @@ def _attached_managed(t: Template) -> Iterator[tuple[Resource, Leaf, str, Manage
             if found is not None:
                 yield res, leaf, "ManagedPolicyArns", found
     for res in t.of_type("AWS::Serverless::Function", "AWS::Serverless::StateMachine"):
-        for leaf in leaves(t, res.get("Policies"), ("Properties", "Policies")):
+        for leaf in _policy_leaves(t, res, "Policies"):
             if _plain_map(leaf.value):
                 continue  # an inline policy document or a SAM policy template
             text = leaf.value if isinstance(leaf.value, str) else _text_of(t, res.attr(*leaf.path))

@@ -16,7 +16,7 @@ from reviewer.checks.evt import (
     sam_event,
 )
 from reviewer.checks.facts import LAMBDA_TYPES, api_integrations, pointed
-from reviewer.checks.iam import Doc, glob_match, identity_docs, leaves, statements
+from reviewer.checks.iam import Doc, glob_match, identity_docs, statement_leaves, statements
 from reviewer.checks.registry import (
     Check,
     RepoContext,
@@ -502,7 +502,7 @@ def _grants_log_group(t: Template, doc: Doc) -> bool:
             continue
         if effect != "Allow" or "NotAction" in stmt.node:
             return True
-        for leaf in leaves(t, stmt.node.get("Action", MISSING), (*stmt.path, "Action")):
+        for leaf in statement_leaves(t, stmt, "Action"):
             if not isinstance(leaf.value, str) or glob_match(leaf.value.lower(), _CREATE_LOG_GROUP):
                 return True
     return False
@@ -518,11 +518,11 @@ def roles_that_cannot_log(t: Template) -> frozenset[str]:
         rid for rid in roles if t.resources[rid].get("ManagedPolicyArns") not in (MISSING, None, [])
     }
     attached: dict[str, set[str]] = {}  # policy resource -> the roles it attaches to
-    for rid in roles:
-        for edge in t.incoming(rid):
-            source = t.get(edge.source)
-            if source is not None and source.type in _POLICY_TYPES:
-                attached.setdefault(edge.source, set()).add(rid)
+    policies = t.of_type(*_POLICY_TYPES) if roles else []
+    for policy in policies:  # (their own references: not the whole graph)
+        for edge in t.outgoing(policy.logical_id):
+            if edge.target in roles:
+                attached.setdefault(policy.logical_id, set()).add(edge.target)
     for doc in identity_docs(t):
         held = doc.resource.logical_id
         holders = {held} if held in roles else attached.get(held, set())

@@ -172,7 +172,7 @@ class _Commands(click.Group):
         try:
             return super().invoke(ctx)
         except Exception as err:
-            from reviewer.checks.custom.language import RuleFileError
+            from reviewer.discover.rulefiles import RuleFileError
 
             if not isinstance(err, RuleFileError):
                 raise
@@ -721,11 +721,12 @@ def _print_version(ctx: click.Context) -> None:
 def _custom_rules_digest(path: Path, profile: Any) -> str | None:
     """The digest of the repository's own rule files (reviewer.checks.custom), which the
     output replay must key on (their contents are not in the tree's listing); None when they
-    cannot be read (the scan reports why, and nothing is replayed)."""
-    from reviewer.checks.custom import rules_digest
+    cannot be read (the scan reports why, and nothing is replayed). Only the files are read:
+    the rule language and the checks are not imported, so that a replayed scan needs neither."""
+    from reviewer.discover.rulefiles import rules_digest
 
     try:
-        return rules_digest(Path(path), profile)
+        return rules_digest(Path(path), tuple(getattr(profile, "custom_rules", ())))
     except Exception:
         return None
 

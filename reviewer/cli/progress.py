@@ -7,7 +7,6 @@ The engine reports `(done, total)` through `ScanOptions.progress`; `ProgressBar`
 from __future__ import annotations
 
 import os
-import shutil
 import time
 from collections.abc import Callable
 from typing import TextIO
@@ -66,6 +65,8 @@ class ProgressBar:
         try:
             return os.get_terminal_size(self.stream.fileno()).columns
         except (OSError, ValueError, AttributeError):
+            import shutil  # only off a terminal, with no width given
+
             return shutil.get_terminal_size().columns
 
     def line(self, done: int, total: int) -> str:

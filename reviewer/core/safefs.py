@@ -33,7 +33,6 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
-import secrets
 import stat
 from collections.abc import Callable, Iterable
 from typing import TypeAlias
@@ -317,7 +316,7 @@ def write_file_at(
     is replaced, never followed; a folder is an error. The caller decides beforehand whether
     the name may be replaced (see lstat_at). With `fsync`, the data reach the disk first."""
     _check_name(name)
-    tmp = f".{name[:150]}.{secrets.token_hex(8)}.tmp"
+    tmp = f".{name[:150]}.{os.urandom(8).hex()}.tmp"
     fd = os.open(tmp, CREATE_FLAGS, mode, dir_fd=dir_fd)
     try:
         try:

@@ -19,7 +19,6 @@ or a string holding one.
 from __future__ import annotations
 
 import datetime as dt
-import difflib
 import json
 import json.decoder
 import json.scanner
@@ -120,6 +119,8 @@ def escape_line(text: str, limit: int = 300) -> str:
 
 def suggest(word: str, choices: Iterable[str]) -> str | None:
     """The closest of ``choices`` to ``word`` (a misspelling or a case difference), or None."""
+    import difflib  # only when a message needs a suggestion
+
     options = list(choices)
     close = difflib.get_close_matches(word, options, n=1, cutoff=0.6)
     if close:

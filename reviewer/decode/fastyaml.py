@@ -73,7 +73,15 @@ _SCALAR_TAGS = frozenset(
 )
 _UNCONVERTED = ("Ref", "Condition")  # cfn-lint's UNCONVERTED_SUFFIXES: no "Fn::" prefix
 _GETATT = "Fn::GetAtt"
-_CACHE_LIMIT = 4096  # per document: resolved plain scalars and built non-string scalars
+_CACHE_LIMIT = 4096  # per document: built non-string scalars
+# the tags of plain scalars (what PyYAML's resolver gives, from the text alone), for every
+# document of the process: short texts only, and a bounded number of them
+_RESOLVED: dict[str, str] = {}
+_RESOLVED_LIMIT = 8192
+_RESOLVED_TEXT = 64
+# "!Name" -> the intrinsic's key (cfn-lint's "Fn::Name", or the name for Ref and Condition)
+_SUFFIXES: dict[str, str] = {}
+_SUFFIXES_LIMIT = 256
 
 
 class Refused(Exception):
@@ -125,13 +133,15 @@ class _Open:
         "suffix",
     )
 
-    def __init__(self, kind: int, items: Any, start: Any, suffix: str | None, anchor: Any) -> None:
+    def __init__(
+        self, kind: int, items: Any, start: Any, suffix: str | None = None, anchor: Any = None
+    ) -> None:
         self.kind = kind  # _MAPPING, _TAGGED_MAPPING or _SEQUENCE
         self.items = items
         self.start = start  # the start event's mark (for the span and for errors)
         self.suffix = suffix  # "Fn::Name" for a tagged node, else None
         self.anchor = anchor  # the _Anchor of this node, or None
-        self.size = 1  # nodes once aliases are expanded (cfn-lint's guard counts these)
+        self.size = 0  # the builder's expanded-node counter before this node (see compose)
         self.has_key = False
         self.key: Any = None
         self.key_null: tuple[str, Any] | None = None  # raw text and mark of a null key
@@ -164,15 +174,20 @@ def _span(start: Any, end: Any) -> tuple[int, int, int, int]:
 
 
 def _suffix(tag: str) -> str:
-    name = tag[1:]
-    return name if name in _UNCONVERTED else "Fn::" + name
+    suffix = _SUFFIXES.get(tag)
+    if suffix is None:
+        name = tag[1:]
+        suffix = name if name in _UNCONVERTED else "Fn::" + name
+        if len(_SUFFIXES) < _SUFFIXES_LIMIT and len(tag) <= _RESOLVED_TEXT:
+            _SUFFIXES[tag] = suffix
+    return suffix
 
 
 class _Builder:
     """One document's events -> nodes. `error` keeps the first construction error in
     cfn-lint's order; the parse goes on to the end, since a later parse error wins."""
 
-    def __init__(self, text: str) -> None:
+    def __init__(self, text: str, *, marks: bool = True) -> None:
         if _LOADER is None:
             raise Refused("PyYAML without libyaml")
         self.get_event: Callable[[], Any] = _LOADER(text).get_event
@@ -180,8 +195,8 @@ class _Builder:
         self.error: tuple[Match, ...] | None = None
         self.count = 1  # 1 + the entries of every distinct container: load's node cap
         self.size = 0  # the root's size once aliases are expanded
-        self.resolved: dict[str, str] = {}
         self.built: dict[tuple[str, str], Any] = {}
+        self.marks = marks  # False: plain strings, mappings and sequences (see loads)
 
     def fail(self, matches: tuple[Match, ...]) -> None:
         if self.error is None:
@@ -206,10 +221,11 @@ class _Builder:
         return root
 
     def resolve(self, value: str, implicit: tuple[bool, bool]) -> str:
-        """PyYAML's tag for a plain scalar (remembered for the document's next ones)."""
+        """PyYAML's tag for a plain scalar (remembered for the next ones, in every document:
+        the tag of a plain scalar depends on its text alone)."""
         tag: str = _RESOLVER.resolve(ScalarNode, value, implicit)  # type: ignore[no-untyped-call]
-        if len(self.resolved) < _CACHE_LIMIT:
-            self.resolved[value] = tag
+        if len(value) <= _RESOLVED_TEXT and len(_RESOLVED) < _RESOLVED_LIMIT:
+            _RESOLVED[value] = tag
         return tag
 
     def scalar(self, event: Any, anchor: _Anchor | None) -> tuple[Any, int]:
@@ -220,7 +236,7 @@ class _Builder:
         if tag is None or tag == "!":
             implicit = event.implicit
             if implicit[0] and (_FIRST is None or not value or value[0] in _FIRST):
-                tag = self.resolved.get(value) or self.resolve(value, implicit)
+                tag = _RESOLVED.get(value) or self.resolve(value, implicit)
             else:
                 tag = _STR
         elif tag[0] == "!":
@@ -285,13 +301,6 @@ class _Builder:
             items = []
         return _Open(kind, items, start, suffix, anchor)
 
-    def close(self, frame: _Open, end: Any) -> Any:
-        """The finished node of a mapping or sequence."""
-        node = self.finish(frame, end)
-        if frame.anchor is not None:
-            frame.anchor.done(node, frame.size)
-        return node
-
     def finish(self, frame: _Open, end: Any) -> Any:
         items = frame.items
         span = _span(frame.start, end)
@@ -312,8 +321,7 @@ class _Builder:
         node = DictNode()
         node[frame.suffix] = items
         node._m = span
-        self.count += 1
-        frame.size += 1
+        self.count += 1  # (and one more expanded node: compose counts it)
         return node
 
     def key(self, frame: _Open, key: Any, event: Any) -> None:
@@ -363,73 +371,142 @@ class _Builder:
 
     def compose(self) -> tuple[Any, Any]:
         """The document's root node and its start mark: one pass over the events, the common
-        cases (a string, a mapping's value, a sequence's item) inline."""
+        cases (a string, a short-form intrinsic on a scalar, a mapping's value, a sequence's
+        item, the end of an untagged node) inline.
+
+        The open node's state lives in locals (`items`, `kind`, `key`, `has_key`) and is saved
+        into its frame while a child is open. The expanded size (cfn-lint's alias guard) is one
+        counter, `nodes`: a mapping or sequence adds one when it starts (and one more when it
+        ends if it wraps a short-form intrinsic), a scalar or an alias adds its size when it
+        becomes an item or a mapping's value (a key adds nothing), so a node's size is the
+        counter's growth from its start to its end."""
         get = self.get_event
+        marks = self.marks
         first = _FIRST
-        resolved = self.resolved
+        resolved = _RESOLVED
+        resolve = self.resolve
         stack: list[_Open] = []
+        push = stack.append
+        pop = stack.pop
         top: _Open | None = None
+        items: Any = None
+        kind = _SEQUENCE
+        key: Any = None
+        has_key = False
+        nodes = 0  # expanded nodes so far
+        count = 0  # entries of the containers closed inline (added to self.count at the end)
         root_mark = None
         while True:
             event = get()
             cls = event.__class__
             if cls is ScalarEvent:
-                value = event.value
-                tag = _OTHER
-                if event.tag is None and event.anchor is None:
-                    tag = _STR
-                    if event.implicit[0] and (first is None or not value or value[0] in first):
-                        tag = resolved.get(value) or self.resolve(value, event.implicit)
-                if tag == _STR:
+                tag = event.tag
+                if event.anchor is not None:
+                    value, size = self.scalar_event(event)
+                elif tag is None:
+                    value = event.value
+                    if (
+                        event.implicit[0]
+                        and (first is None or not value or value[0] in first)
+                        and (resolved.get(value) or resolve(value, event.implicit)) != _STR
+                    ):
+                        value, size = self.scalar(event, None)  # a null, bool, number, date
+                    else:
+                        if marks:
+                            start = event.start_mark
+                            end = event.end_mark
+                            value = StrNode(value)
+                            value._m = (start.line, start.column, end.line, end.column)
+                        size = 1
+                elif tag[0] == "!" and tag != "!":  # a short-form intrinsic: !Ref, !Sub, ...
+                    suffix = _suffix(tag)
                     start = event.start_mark
                     end = event.end_mark
-                    value = StrNode(value)
-                    value._m = (start.line, start.column, end.line, end.column)
-                    size = 1
+                    span = (start.line, start.column, end.line, end.column)
+                    value = DictNode()
+                    value._m = span
+                    if suffix == _GETATT:
+                        parts = ListNode(event.value.split(".", 1))
+                        parts._m = span
+                        value[suffix] = parts
+                        count += 1 + len(parts)
+                        size = 2 + len(parts)
+                    else:
+                        value[suffix] = event.value
+                        count += 1
+                        size = 2
                 else:
-                    value, size = self.scalar_event(event)
+                    value, size = self.scalar(event, None)
             elif cls is MappingStartEvent or cls is SequenceStartEvent:
                 if top is None:
                     root_mark = event.start_mark
+                else:
+                    top.key = key
+                    top.has_key = has_key
                 if event.tag is None and event.anchor is None:
                     if cls is MappingStartEvent:
-                        top = _Open(_MAPPING, DictNode(), event.start_mark, None, None)
+                        top = _Open(_MAPPING, DictNode() if marks else {}, event.start_mark)
                     else:
-                        top = _Open(_SEQUENCE, ListNode(), event.start_mark, None, None)
+                        top = _Open(_SEQUENCE, ListNode() if marks else [], event.start_mark)
                 else:
                     top = self.open(event, cls is MappingStartEvent)
-                stack.append(top)
+                top.size = nodes
+                nodes += 1
+                push(top)
                 if len(stack) > MAX_DEPTH:
                     raise Refused(f"nested deeper than {MAX_DEPTH}")
+                items = top.items
+                kind = top.kind
+                has_key = False
                 continue
             elif cls is MappingEndEvent or cls is SequenceEndEvent:
-                frame = stack.pop()
-                value = self.close(frame, event.end_mark)
-                size = frame.size
-                top = stack[-1] if stack else None
+                frame = pop()
+                if frame.suffix is None and frame.anchor is None and not frame.dups:
+                    if marks:
+                        start = frame.start
+                        end = event.end_mark
+                        items._m = (start.line, start.column, end.line, end.column)
+                    count += len(items)
+                    value = items
+                else:
+                    value = self.finish(frame, event.end_mark)
+                    if frame.suffix is not None:
+                        nodes += 1  # the mapping that wraps a short-form intrinsic
+                    if frame.anchor is not None:
+                        frame.anchor.done(value, nodes - frame.size)
+                size = 0  # counted already, from its start to its end
+                if stack:
+                    top = stack[-1]
+                    items = top.items
+                    kind = top.kind
+                    key = top.key
+                    has_key = top.has_key
+                else:
+                    top = None
             elif cls is AliasEvent:
                 value, size = self.alias(event)
             else:  # never inside a document
                 raise Refused(f"an unexpected {cls.__name__}")
             if top is None:
-                self.size = size
+                self.size = nodes + size
+                self.count += count
                 return value, root_mark if root_mark is not None else event.start_mark
-            if top.kind == _SEQUENCE:
-                top.items.append(value)
-                top.size += size
-            elif top.has_key:
-                key = top.key
-                top.has_key = False
-                top.size += size
-                items = top.items
-                if top.kind == _MAPPING and (key is None or key in items):
+            if kind == _SEQUENCE:
+                items.append(value)
+                nodes += size
+            elif has_key:
+                has_key = False
+                nodes += size
+                if kind == _MAPPING and (key is None or key in items):
                     self.problem(top, key)
                 items[key] = value
-            elif value.__class__ is StrNode:
-                top.key = value
-                top.has_key = True
+            elif value.__class__ is StrNode or value.__class__ is str:
+                key = value
+                has_key = True
             else:
                 self.key(top, value, event)
+                key = top.key
+                has_key = True
 
     def anchor(self, event: Any) -> _Anchor | None:
         """The anchor a node event defines (None if it defines none): the composer's error for
@@ -469,12 +546,17 @@ class _Builder:
         return anchor.value, anchor.size
 
 
-def loads(text: str) -> tuple[Any, int]:
+def loads(text: str, *, marks: bool = True) -> tuple[Any, int]:
     """Decode a YAML template as cfn-lint's `cfn_yaml.loads` does: (tree, node count for
     load's cap). Raises Failed (cfn-lint's matches), ScannerError or ParserError (libyaml's,
-    which cfn-lint lets through for its JSON retry), or Refused."""
+    which cfn-lint lets through for its JSON retry), or Refused.
+
+    `marks=False` gives the same values for less work, for a caller that compares values
+    only (a fix's proof): plain strings, and plain dicts and lists for the mappings and
+    sequences without a tag or an anchor; the rest is marked as always. A duplicate key is
+    then refused (its error names the first key's line) rather than reported."""
     try:
-        builder = _Builder(text)
+        builder = _Builder(text, marks=marks)
         root = builder.document()
         if builder.error is not None:
             raise Failed(builder.error)

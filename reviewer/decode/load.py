@@ -45,12 +45,16 @@ def import_decoder() -> None:
     from reviewer.decode import fastjson, fastyaml  # noqa: F401
 
 
-def decode(text: str, *, json_first: bool = False) -> tuple[Any, tuple[ParseProblem, ...]]:
+def decode(
+    text: str, *, json_first: bool = False, marks: bool = True
+) -> tuple[Any, tuple[ParseProblem, ...]]:
     """Decode a template into archreview nodes (reviewer.decode.nodes: picklable, so the cache can
     hold them and a warm scan never imports cfn-lint). Returns (tree, ()) or (None, problems).
     `json_first`: the file is named .json, so a text starting with `{` is read as JSON first,
-    as YAML if that fails."""
-    fast = decode_fast(text, json_first=json_first)
+    as YAML if that fails. `marks=False`: the same values, not all of them marked (YAML read
+    by the fast path: see reviewer.decode.fastyaml.loads), for a caller that compares values
+    only; whether the text decodes, and its values, are the same either way."""
+    fast = decode_fast(text, json_first=json_first, marks=marks)
     if fast is None:
         return decode_reference(text, json_first=json_first)
     tree, matches, count = fast
@@ -64,7 +68,7 @@ def decode(text: str, *, json_first: bool = False) -> tuple[Any, tuple[ParseProb
 
 
 def decode_fast(
-    text: str, *, json_first: bool = False
+    text: str, *, json_first: bool = False, marks: bool = True
 ) -> tuple[Any, tuple[Match, ...], int] | None:
     """The fast path: (tree, (), node count) or (None, cfn-lint's matches, 0); None when it
     refuses the document (reviewer.decode.fastyaml says what it refuses)."""
@@ -75,7 +79,7 @@ def decode_fast(
     collecting = gc.isenabled()
     gc.disable()
     try:
-        return _fast(text, json_first)
+        return _fast(text, json_first, marks)
     except Refused:
         return None
     finally:
@@ -83,7 +87,7 @@ def decode_fast(
             gc.enable()
 
 
-def _fast(text: str, json_first: bool) -> tuple[Any, tuple[Match, ...], int]:
+def _fast(text: str, json_first: bool, marks: bool) -> tuple[Any, tuple[Match, ...], int]:
     """cfn-lint's `decode_str`, and archreview's JSON-first reading, on the fast decoders."""
     from yaml.parser import ParserError
     from yaml.scanner import ScannerError
@@ -100,7 +104,7 @@ def _fast(text: str, json_first: bool) -> tuple[Any, tuple[Match, ...], int]:
         except fastjson_decode.NotCfnJSON:
             pass  # cfn-lint then reads the text as YAML
     try:
-        tree, count = fastyaml.loads(text)
+        tree, count = fastyaml.loads(text, marks=marks)
         return tree, (), count
     except fastyaml.Failed as failed:
         return None, failed.matches, 0

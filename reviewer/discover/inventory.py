@@ -179,6 +179,16 @@ class Inventory:
     left_out: tuple[LeftOut, ...] = ()  # sorted by path; at most MAX_LEFT_OUT
     # what the walk could not use (a git index it could not read): (repository file, message)
     notices: tuple[tuple[str, str], ...] = ()
+    # the folders the walk listed whole without an entry named as a declaration of
+    # architecture is (DECLARING_NAMES, *AGENT_SUFFIX); "." for the root
+    quiet: frozenset[str] = frozenset()
+
+
+# The names through which a folder declares its architecture (reviewer.profile.loader: a
+# .archreview.yml, agent definitions under .claude/ .github/ docs/, *.agent.md files): a
+# folder with none of them declares nothing, and its declaration need not be looked for.
+DECLARING_NAMES = frozenset({".archreview.yml", ".archreview.yaml", ".claude", ".github", "docs"})
+AGENT_SUFFIX = ".agent.md"
 
 
 MAX_LEFT_OUT = 10_000
@@ -405,10 +415,34 @@ def classify_text(text: str, *, named: bool = False) -> ContentKind | None:
             return "template" if decided else None
         # not valid JSON: a broken template is still one (AR-MOD-003 says why it does not parse)
         return "template" if _looks_like_template(body) else None
+    if _starts_a_line(text, _VERSION_KEY):  # the common case, without listing every key
+        return "template"
     keys = _yaml_keys(text)
     if not keys:
         return "template" if named else None
     return "template" if _cfn_keys(keys) else None
+
+
+_VERSION_KEY = "AWSTemplateFormatVersion:"
+
+
+def _starts_a_line(text: str, key: str) -> bool:
+    """Whether a line of `text` starts with `key` (a plain top-level key and its colon)
+    followed by a blank or the end of the line: `_yaml_keys` would then find that key, and
+    `_cfn_keys` take the text for a template."""
+    if text.startswith(key) and _blank_or_end(text, len(key)):
+        return True
+    at = text.find("\n" + key)
+    while at >= 0:
+        after = at + 1 + len(key)
+        if _blank_or_end(text, after):
+            return True
+        at = text.find("\n" + key, after)
+    return False
+
+
+def _blank_or_end(text: str, at: int) -> bool:
+    return at == len(text) or text[at] in " \t\n"
 
 
 # --------------------------------------------------------------------------- reading
@@ -489,7 +523,12 @@ def read_text(
     first 8 KB and there is no UTF-16 BOM; UTF-8 (BOM dropped) or UTF-16 LE/BE with a BOM;
     else undecodable. CRLF is normalised to LF. A path whose real location is outside the
     root is not read. ``module`` names the module for the Skipped entry (default: the
-    top-level folder)."""
+    top-level folder). A text that `discover_and_keep` kept is taken instead (once)."""
+    if _KEPT_TEXTS:
+        kept = _KEPT_TEXTS.get((os.path.abspath(root), max_bytes))
+        found = kept.pop(rel, None) if kept is not None else None
+        if found is not None:
+            return found
     mod = module if module is not None else _module_of(rel, frozenset())
     root_str = os.fspath(root)
     abs_path = os.path.join(root_str, *rel.split("/"))
@@ -659,6 +698,9 @@ class _Walker:
         self.skipped: list[tuple[str, SkipReason, str, FileKind | None]] = []
         self.visited: set[str] = set()
         self.links: list[_Link] = []
+        self.quiet: list[str] = []  # folders listed whole without a declaring name
+        # with `texts`, the text of each file found, as read_text would return it
+        self.texts: dict[str, str] | None = None
 
     def _index(self, folder: str, rel: str) -> None:
         """Learn what the git index of the working tree at ``folder`` tracks. An index that
@@ -757,6 +799,8 @@ class _Walker:
             self._skip(frame.rel or ".", "unreadable", _unreadable(exc))
             return []
         entries = sorted(listed, key=lambda e: e.name)
+        if not any(declaring(entry.name) for entry in entries):
+            self.quiet.append(frame.rel or ".")
         ignores = frame.ignores
         for entry in entries:
             if entry.name == ".gitignore":
@@ -885,6 +929,8 @@ class _Walker:
         decoded = _decode(head, final=size <= len(head))
         if isinstance(decoded, str):
             self.files.append((rel, kind, size))
+            if self.texts is not None and size <= len(head):  # read whole
+                self.texts[rel] = decoded
         else:
             self._skip(rel, decoded[0], decoded[1], kind)
 
@@ -907,6 +953,13 @@ class _Walker:
         found = classify_text(text, named=kind is not None)
         if found is not None:
             self.files.append((rel, found, size))
+            if self.texts is not None:
+                self.texts[rel] = text
+
+
+def declaring(name: str) -> bool:
+    """Whether a folder's entry `name` may declare its architecture (DECLARING_NAMES)."""
+    return name in DECLARING_NAMES or name.lower().endswith(AGENT_SUFFIX)
 
 
 def _utf8_name(name: str) -> bool:
@@ -934,18 +987,22 @@ def discover(
     max_bytes: int = DEFAULT_MAX_BYTES,
     exclude: tuple[str, ...] = (),
     budget: Budget | None = None,
+    texts: dict[str, str] | None = None,
 ) -> Inventory:
     """Walk ``root`` once and return what is in it: templates, go.mod, package.json, the
     root .gitmodules and samconfig.toml files, the files skipped (with the reason), the
     modules and the submodules. Raises NotADirectoryError when ``root`` is not a folder.
 
     ``budget`` bounds the walk (default: `Budget()`'s limits); the caller may pass one to
-    set other limits or to read the work done afterwards."""
+    set other limits or to read the work done afterwards. With ``texts``, the text of every
+    file of the inventory that the walk read whole (it decides a template by its content) is
+    put there by path, as `read_text` gives it: the walk has read and decoded it already."""
     root_path = Path(root)
     root_str = os.fspath(root_path)
     if not os.path.isdir(root_str):
         raise NotADirectoryError(f"{root_str} is not a folder")
     walker = _Walker(root_str, max_bytes, tuple(exclude), budget or Budget())
+    walker.texts = texts
     walker.run()
 
     # Submodules, from the root .gitmodules when it was found and could be read.
@@ -963,6 +1020,8 @@ def discover(
                 submodules.append(Submodule(name, path, url, line, checked_out))
         else:
             walker.files = [f for f in walker.files if f[0] != ".gitmodules"]
+            if texts is not None:
+                texts.pop(".gitmodules", None)
             walker.skipped.append((text.path, text.reason, text.detail, "gitmodules"))
 
     # Modules: submodules, then folders holding go.mod or package.json.
@@ -1005,12 +1064,15 @@ def discover(
         tuple(submodules),
         tuple(sorted(walker.left_out, key=lambda item: item.path)),
         tuple(walker.notices),
+        frozenset(walker.quiet),
     )
 
 
 # -- one walk per command ------------------------------------------------------------------------
 
 _KEPT: dict[tuple[str, int, tuple[str, ...]], Inventory] = {}
+# the texts the kept walks read, by (root, max_bytes): each is given once to `read_text`
+_KEPT_TEXTS: dict[tuple[str, int], dict[str, str]] = {}
 
 
 def _kept_key(
@@ -1024,9 +1086,15 @@ def discover_and_keep(
 ) -> Inventory:
     """`discover`, kept for the scan that follows in this process: the command line walks the
     tree to key its output replay, and on a miss the scan must not walk it again. Taken by
-    `discover_once`, or dropped by `forget_kept` (reviewer.cache.store.forget_reads)."""
-    inventory = discover(root, max_bytes=max_bytes, exclude=exclude)
+    `discover_once`, or dropped by `forget_kept` (reviewer.cache.store.forget_reads).
+
+    The text of each file the walk read whole is kept as well, and the next `read_text` of
+    that file (with the same root and `max_bytes`) takes it instead of reading the file again:
+    the replay key digests every file's text right after this walk."""
+    texts: dict[str, str] = {}
+    inventory = discover(root, max_bytes=max_bytes, exclude=exclude, texts=texts)
     _KEPT[_kept_key(root, max_bytes, exclude)] = inventory
+    _KEPT_TEXTS[(os.path.abspath(root), max_bytes)] = texts
     return inventory
 
 
@@ -1040,3 +1108,4 @@ def discover_once(
 
 def forget_kept() -> None:
     _KEPT.clear()
+    _KEPT_TEXTS.clear()

@@ -14,7 +14,16 @@ from typing import TYPE_CHECKING, Protocol
 
 from reviewer.checks.catalogue import RuleMeta
 from reviewer.core import bounds
-from reviewer.core.types import Finding, Hit, Location, Persona, Span
+from reviewer.core.types import (
+    AdrText,
+    Confidence,
+    Finding,
+    Hit,
+    Location,
+    Persona,
+    Severity,
+    Span,
+)
 from reviewer.core.types import Path as PathT
 from reviewer.discover.inventory import read_text
 from reviewer.findings.fingerprint import logical as logical_fingerprint
@@ -82,11 +91,12 @@ def fingerprint(rule_id: str, file: str, subject: str | None, prop: str | None) 
     return logical_fingerprint(rule_id, file, subject, prop)
 
 
-def _named_path(raw: RawHit) -> str | None:
-    """The hit's property path with list items named by what identifies them (fingerprints)."""
+def _named_path(raw: RawHit, prop: str | None) -> str | None:
+    """The hit's property path with list items named by what identifies them (fingerprints);
+    `prop`: its path_string, the same when no list item is in the path."""
     hit = raw.hit
     if raw.template is None or not any(isinstance(e, int) for e in hit.path):
-        return path_string(hit.path)
+        return prop
     res = raw.template.get(hit.subject) if hit.subject else None
     root = res.view if res is not None else raw.template.tree
     return named_path(root, hit.path)
@@ -144,35 +154,52 @@ def source_line(state: FindingSources, file: str, line: int, column: int = 1) ->
     return None
 
 
-def make_finding(state: FindingSources, raw: RawHit) -> Finding | None:
+@dataclass(frozen=True)
+class Rating:
+    """What a finding takes from its rule, variant and module's profile (the same for every hit
+    of one rule under one profile with the same variant and own values)."""
+
+    profile: Profile
+    severity: Severity
+    confidence: Confidence
+    persona: Persona
+    score: float
+    title: str
+    layer: str
+    adr: AdrText
+
+
+# (rule, id(profile), the hit's variant, severity, confidence and persona)
+RatingKey = tuple[str, int, str | None, Severity | None, Confidence | None, Persona | None]
+RatingMemo = dict[RatingKey, Rating | None]  # make_finding's memo (one per scan)
+
+
+def make_finding(
+    state: FindingSources, raw: RawHit, memo: RatingMemo | None = None
+) -> Finding | None:
+    """The located Finding of a hit (None when its rule is not in the catalogue). `memo`: a
+    dict kept across the hits of one scan (while its profiles live), where what a rule, a
+    variant and a profile give a finding is worked out once."""
     if raw.finding is not None:
         return raw.finding
-    meta = state.catalogue.get(raw.rule_id)
-    if meta is None:
-        return None
     hit = raw.hit
-    variant = meta.variant(hit.variant)
-    if variant is None and hit.variant is not None and state.strict:
-        raise ValueError(f"{raw.rule_id} has no variant {hit.variant!r} in its rules/ file")
     profile = state.profile_for(raw.module)
-    # the hit's own value, else its variant's, else the rule's; the profile's per-rule
-    # severity and persona overrides win over all three
-    severity = (
-        profile.severity_for(raw.rule_id)
-        or hit.severity
-        or (variant.severity if variant else None)
-        or meta.severity
-    )
-    confidence = hit.confidence or (variant.confidence if variant else None) or meta.confidence
-    persona = (
-        profile.persona_for(raw.rule_id)
-        or hit.persona
-        or (variant.persona if variant else None)
-        or meta.persona
-    )
+    rating: Rating | None
+    if memo is None:
+        rating = _rate(state, raw, profile)
+    else:
+        # the memo lives while the profiles do (one scan): their ids name them
+        key = (raw.rule_id, id(profile), hit.variant, hit.severity, hit.confidence, hit.persona)
+        try:
+            rating = memo[key]
+        except KeyError:
+            rating = memo[key] = _rate(state, raw, profile)
+    if rating is None:
+        return None
+    severity, confidence, persona = rating.severity, rating.confidence, rating.persona
     span, rtype = _locate(state, raw)
     prop = path_string(hit.path)
-    logical_path = _named_path(raw)
+    logical_path = _named_path(raw, prop)
     subject = hit.subject
     related: list[Location] = []
     for rel in hit.related:
@@ -197,14 +224,13 @@ def make_finding(state: FindingSources, raw: RawHit) -> Finding | None:
                 rel.label,
             )
         )
-    score = rounded_score(severity, confidence)
     return Finding(
         rule_id=raw.rule_id,
-        title=(variant.title if variant else None) or meta.title,
-        layer=meta.layer,
+        title=rating.title,
+        layer=rating.layer,
         severity=severity,
         confidence=confidence,
-        score=score,
+        score=rating.score,
         module=raw.module,
         file=raw.file,
         line=span.line,
@@ -217,13 +243,48 @@ def make_finding(state: FindingSources, raw: RawHit) -> Finding | None:
         message=hit.message,
         fingerprint=fingerprint(raw.rule_id, raw.file, subject, logical_path),
         logical_path=logical_path,
-        adr=meta.adr_for(hit.variant),
+        adr=rating.adr,
         related=tuple(related),
         source=source_line(state, raw.file, span.line, span.column),
         persona=persona,
         fix=None  # a finding the report's persona hides is never shown: nor is its fix
         if hit.fix is None or persona.rank > state.report_persona.rank
         else render_fix(
-            hit.fix, template=raw.template, file=raw.file, root=state.root, profile=profile
+            hit.fix, template=raw.template, file=raw.file, root=state.root, profile=rating.profile
         ),
+    )
+
+
+def _rate(state: FindingSources, raw: RawHit, profile: Profile) -> Rating | None:
+    meta = state.catalogue.get(raw.rule_id)
+    if meta is None:
+        return None
+    hit = raw.hit
+    variant = meta.variant(hit.variant)
+    if variant is None and hit.variant is not None and state.strict:
+        raise ValueError(f"{raw.rule_id} has no variant {hit.variant!r} in its rules/ file")
+    # the hit's own value, else its variant's, else the rule's; the profile's per-rule
+    # severity and persona overrides win over all three
+    severity = (
+        profile.severity_for(raw.rule_id)
+        or hit.severity
+        or (variant.severity if variant else None)
+        or meta.severity
+    )
+    confidence = hit.confidence or (variant.confidence if variant else None) or meta.confidence
+    persona = (
+        profile.persona_for(raw.rule_id)
+        or hit.persona
+        or (variant.persona if variant else None)
+        or meta.persona
+    )
+    return Rating(
+        profile=profile,
+        severity=severity,
+        confidence=confidence,
+        persona=persona,
+        score=rounded_score(severity, confidence),
+        title=(variant.title if variant else None) or meta.title,
+        layer=meta.layer,
+        adr=meta.adr_for(hit.variant),
     )

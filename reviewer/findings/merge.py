@@ -29,6 +29,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass
+from itertools import groupby
 
 from reviewer.core.types import Finding, Location, evolve
 from reviewer.scores.scoring import cap_level
@@ -106,6 +107,8 @@ def _place(loc: Location) -> tuple[str, int, int, str | None, str | None, str]:
 def combine(group: Sequence[Finding]) -> tuple[Finding, tuple[Finding, ...]]:
     """One finding for a group of findings of one root cause (see the module docstring), and
     the group's members, the primary first, the others in report order."""
+    if len(group) == 1:  # most groups: the finding alone
+        return group[0], (group[0],)
     primary = min(group, key=_primary_order)
     others = sorted((f for f in group if f is not primary), key=order)
     if not others:
@@ -162,5 +165,17 @@ def merge(findings: Sequence[Finding], cause_of: Callable[[str], str | None]) ->
         out.append(merged)
         if len(group_members) > 1:
             members[merged.fingerprint] = group_members
-    out.sort(key=order)
-    return Merged(tuple(out), members)
+    return Merged(tuple(in_report_order(out)), members)
+
+
+def in_report_order(findings: list[Finding]) -> list[Finding]:
+    """`sorted(findings, key=order)`, the whole `order` made only for findings whose
+    Finding.sort_key ties (few: it is most of `order`)."""
+    findings = sorted(findings, key=Finding.sort_key)
+    out: list[Finding] = []
+    for _, run in groupby(findings, key=Finding.sort_key):
+        tied = list(run)
+        if len(tied) > 1:
+            tied.sort(key=order)
+        out.extend(tied)
+    return out

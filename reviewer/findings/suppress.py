@@ -253,16 +253,20 @@ def apply(
     suppression on one resource never hides another's; by a baseline when it records the
     merged finding's fingerprint."""
     out: list[Finding] = []
+    by_rule: dict[str, list[Entry]] = {}  # an entry matches findings of its own rule only
+    for e in entries:
+        by_rule.setdefault(e.rule_id, []).append(e)
     for f in findings:
         if f.rule_id == "AR-MOD-004":
             out.append(f)
             continue
         group = members.get(f.fingerprint) if members else None
-        match = _match(f, entries, templates)
+        mine = by_rule.get(f.rule_id)
+        match = _match(f, mine, templates) if mine else None
         if (
             match is not None
             and group
-            and any(_match(m, entries, templates) is None for m in group)
+            and any(_match(m, by_rule.get(m.rule_id, ()), templates) is None for m in group)
         ):
             match = None
         if match is not None:

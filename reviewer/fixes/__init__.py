@@ -1,11 +1,11 @@
 """The fix stage (issue 22): a check's FixIntent rendered as Edits on the file as written.
 
 `render_fix` reads the file again (inside the checkout, never through a link), checks that it
-is the text the scan read, decodes it afresh (nulls and all, as written), plans the change
-(reviewer.fixes.plan), writes it in the file's own layout (yamledit / jsonedit: quoting,
-indentation, short- or long-form intrinsics, CRLF, JSON separators) and then proves it: the
-edited text must decode to the original tree with exactly the intended keys changed. Whatever
-cannot be done for certain gives no fix.
+is the text the scan read, decodes it afresh (nulls and all, as written; once for all the fixes
+of a file), plans the change (reviewer.fixes.plan), writes it in the file's own layout
+(yamledit / jsonedit: quoting, indentation, short- or long-form intrinsics, CRLF, JSON
+separators) and then proves it: the edited text must decode to the original tree with exactly
+the intended keys changed. Whatever cannot be done for certain gives no fix.
 
 Snippets are written by hand rather than by cfn-flip: a fix writes a few keys with literals
 or references, and only text laid out like its neighbours (the mapping's own column, the
@@ -18,6 +18,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import weakref
 from collections import OrderedDict
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -25,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 
 from reviewer.core import safefs
 from reviewer.core.fixes import Edit, Fix, FixIntent, SetValues
-from reviewer.decode.nodes import plain
+from reviewer.decode.nodes import StrNode
 from reviewer.fixes import jsonedit, yamledit
 from reviewer.fixes.plan import NoFix, expected, make_plan
 from reviewer.fixes.text import apply_edits
@@ -34,7 +35,15 @@ if TYPE_CHECKING:
     from reviewer.model.template import Template
     from reviewer.profile import Profile
 
-__all__ = ["Source", "SourceError", "apply_edits", "read_source", "render_fix", "render_on"]
+__all__ = [
+    "Source",
+    "SourceError",
+    "apply_edits",
+    "forget",
+    "read_source",
+    "render_fix",
+    "render_on",
+]
 
 MAX_FIX_BYTES = 5_000_000  # a larger file gets no fixes (the scan's own default limit)
 _LINE_BREAKS = ("\x85", "\u2028", "\u2029")  # YAML 1.1 line breaks: the marks would not fit
@@ -101,12 +110,21 @@ def proof_spent(digest: str) -> int:
     return _PROOF_SPENT.get(digest, 0)
 
 
+def forget() -> None:
+    """Drop what the fix stage remembers from earlier fixes in this process: decodings,
+    rendered fixes, proof budgets and the file last read (for tests that count work)."""
+    _DECODED.clear()
+    _RENDERED.clear()
+    _PROOF_SPENT.clear()
+    _LAST_READ.clear()
+
+
 @dataclass(frozen=True)
 class Decoded:
     """A file decoded afresh for its fixes, with what every fix of it reads."""
 
-    tree: Any  # the marked tree, nulls and all
-    plain: Any  # the same as plain values (what a proof compares with)
+    tree: Any  # the marked tree, nulls and all (what a proof compares with; never changed)
+    text_keys: bool  # every mapping key is a string (else no fix: see _render)
     is_json: bool
     lines: list[str]
     yaml_style: yamledit.Style | None
@@ -133,13 +151,38 @@ def _decoded(source: Source) -> Decoded:
         raise NoFix("the file does not decode")
     lines = source.text.split("\n")
     style = None if is_json else yamledit.style_of(lines)
-    got = Decoded(tree, plain(tree), is_json, lines, style, len(source.text))
+    got = Decoded(tree, _text_keys(tree), is_json, lines, style, len(source.text))
     _DECODED[source.digest] = got
     while len(_DECODED) > 1 and (
         len(_DECODED) > _DECODED_KEEP or sum(d.chars for d in _DECODED.values()) > _DECODED_CHARS
     ):
         _DECODED.popitem(last=False)
     return got
+
+
+def _text_keys(tree: Any) -> bool:
+    """Whether every mapping key of the decoded tree is a string. Each container is visited
+    once (aliases share them); iterative, so any depth. (Files with other keys have never had
+    fixes: Python's equality takes the keys 1, 1.0 and true for one another, which a proof
+    comparing trees must not.)"""
+    seen: set[int] = set()
+    stack = [tree]
+    while stack:
+        node = stack.pop()
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        if isinstance(node, dict):
+            for key in node:
+                if key.__class__ is not StrNode and not isinstance(key, str):
+                    return False
+            children: Any = node.values()
+        else:
+            children = node
+        for child in children:
+            if isinstance(child, (dict, list)):
+                stack.append(child)
+    return True
 
 
 def _is_json(text: str) -> bool:
@@ -184,6 +227,10 @@ def _render(source: Source, intent: FixIntent) -> Fix | None:
         return None
     try:
         decoded = _decoded(source)
+        if not decoded.text_keys:
+            # a key such as `1:` or `true:` (an int, a bool) somewhere in the file: no fix, as
+            # before (see _text_keys)
+            raise NoFix("a mapping key that is not a string")
         plan = make_plan(decoded.tree, intent)
         if plan.empty:
             return None
@@ -253,10 +300,11 @@ def _prove(
     after = apply_edits(source.raw, edits).replace("\r\n", "\n")
     if after.startswith("\ufeff"):
         after = after[1:]
-    new_tree, problems = decode(after, json_first=decoded.is_json)
-    # the decoded nodes are dict, list and str subclasses: they compare with the plain
-    # expected tree as they are (a key that is not a string never equals its text: no fix)
-    if problems or new_tree != expected(decoded.plain, plan, written):
+    # the edited text decoded whole, without the marks a proof does not read (the same values,
+    # for less work); the trees compare as plain values, and `expected` copies only the
+    # mappings on the changed paths of the original
+    new_tree, problems = decode(after, json_first=decoded.is_json, marks=False)
+    if problems or new_tree != expected(decoded.tree, plan, written):
         raise NoFix("the edited file does not decode to the intended tree")
 
 
@@ -266,10 +314,31 @@ def render_fix(
     """The edits for `intent` on `file` (relative to `root`), or None when they cannot be
     written safely (the file changed since the scan read it, the span is not where the model
     says, the value is not a literal)."""
+    source = _read_for(root, file, template)
+    return None if source is None else render_on(source, intent)
+
+
+# the file last read for a template's fixes, with that template: a template's findings are
+# made one after another, so its file is read, hashed and checked once for all its fixes
+_LAST_READ: list[tuple[str, str, weakref.ref[Template], Source]] = []
+
+
+def _read_for(root: Path, file: str, template: Template | None) -> Source | None:
+    """The file as the scan read it for `template`, or None (unreadable, or not the text the
+    scan read). Read once per template object: a later fix of the same template gets the
+    Source its first fix read and checked against the template's text, the text the scan read;
+    its digest pins the fix to those bytes (`archreview fix` refuses a file changed since)."""
+    where = os.fspath(root)
+    if template is not None and _LAST_READ:
+        last_root, last_file, last_template, last_source = _LAST_READ[0]
+        if last_template() is template and last_root == where and last_file == file:
+            return last_source
     try:
         source = read_source(root, file)
     except SourceError:
         return None
-    if template is not None and template.lines and source.text != "\n".join(template.lines):
-        return None  # not the text the scan read
-    return render_on(source, intent)
+    if template is not None and template.lines:
+        if source.text != "\n".join(template.lines):
+            return None  # not the text the scan read
+        _LAST_READ[:] = [(where, file, weakref.ref(template), source)]
+    return source

@@ -146,7 +146,7 @@ def _merge(entries: dict[str, Any], key: str, value: Any) -> None:
 
 
 def expected(tree: Any, plan: Plan, written: dict[tuple[Where, str], Any]) -> Any:
-    """`tree` (plain) as it must decode once the plan's edits are applied; `written` holds, per
+    """`tree` (as decoded) as it must decode once the plan's edits are applied; `written` holds, per
     (mapping, key), the value as it decodes (what the editor wrote). `tree` is not changed:
     the mappings on the changed paths are copied, the rest is shared."""
     out = dict(tree)

@@ -28,10 +28,20 @@ MAX_OUTCOMES = 16
 MAX_DEPTH = 24
 
 
+# The value types below are made tens of thousands of times in a scan: each writes its fields
+# straight into its __dict__ (what the generated __init__ of a frozen dataclass does through
+# object.__setattr__, field by field, at twice the cost); frozen, compared and hashed as before.
+
+
 @dataclass(frozen=True)
 class Unresolved:
     reason: str
     text: str | None = None  # partial rendering, unknown parts as ${...}
+
+    def __init__(self, reason: str, text: str | None = None) -> None:
+        fields = self.__dict__
+        fields["reason"] = reason
+        fields["text"] = text
 
 
 @dataclass(frozen=True)
@@ -41,6 +51,12 @@ class RefTo:
     target: str
     attr: str | None
     file: str
+
+    def __init__(self, target: str, attr: str | None, file: str) -> None:
+        fields = self.__dict__
+        fields["target"] = target
+        fields["attr"] = attr
+        fields["file"] = file
 
 
 class _NoValue:
@@ -56,6 +72,12 @@ class Outcome:
     value: Any
     conditions: tuple[str, ...] = ()
     assumed: bool = False  # from a parameter Default, an export matched by pattern, ...
+
+    def __init__(self, value: Any, conditions: tuple[str, ...] = (), assumed: bool = False) -> None:
+        fields = self.__dict__
+        fields["value"] = value
+        fields["conditions"] = conditions
+        fields["assumed"] = assumed
 
     @property
     def known(self) -> bool:
@@ -76,6 +98,15 @@ class Branch:
     path: Path
     conditions: tuple[str, ...] = ()
     assumed: bool = False
+
+    def __init__(
+        self, value: Any, path: Path, conditions: tuple[str, ...] = (), assumed: bool = False
+    ) -> None:
+        fields = self.__dict__
+        fields["value"] = value
+        fields["path"] = path
+        fields["conditions"] = conditions
+        fields["assumed"] = assumed
 
     @property
     def known(self) -> bool:
@@ -124,6 +155,9 @@ def branch_values(
     outcome (a caller's work meter)."""
     if step is not None:
         step()
+    if isinstance(node, (str, list)):  # (the common case: neither Fn::If nor an intrinsic)
+        yield Branch(node, path, conditions, assumed)
+        return
     args = if_args(node)
     if args is not None and depth < MAX_IF_DEPTH:
         cond = str(args[0])

@@ -9,9 +9,10 @@ resource itself, in SAM Globals, or in the SAM construct that generated an impli
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Mapping
+import weakref
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from reviewer.core.bounds import checkpoint
 from reviewer.core.types import Path, Span
@@ -50,6 +51,8 @@ PSEUDO = {
 
 SUB_TOKEN = re.compile(r"\$\{([^}!][^}]*)\}")
 
+_T = TypeVar("_T")
+
 
 @dataclass(eq=False)
 class Resource:
@@ -81,7 +84,11 @@ class Resource:
 
     def get(self, *path: str | int, default: Any = MISSING) -> Any:
         """Value at a path below Properties, or `default`."""
-        return walk(self.properties, path, default)
+        props = self.properties
+        if len(path) == 1 and isinstance(props, dict) and isinstance(path[0], str):
+            found = props.get(path[0])  # (most asks: one property; absent or null: `default`)
+            return default if found is None else found
+        return walk(props, path, default)
 
     def attr(self, *path: str | int, default: Any = MISSING) -> Any:
         """Value at a path below the resource (DeletionPolicy, Metadata, Condition ...)."""
@@ -96,7 +103,9 @@ def walk(node: Any, path: tuple[str | int, ...], default: Any = MISSING) -> Any:
     nothing after the colon) is not a value: it gives ``default`` too."""
     cur = node
     for elem in path:
-        if isinstance(cur, Mapping) and isinstance(elem, str):
+        # (dict first: it answers without Mapping's isinstance, which goes through the ABC
+        # machinery, a Python-level call each time)
+        if isinstance(cur, (dict, Mapping)) and isinstance(elem, str):
             if elem not in cur:
                 return default
             cur = cur[elem]
@@ -174,8 +183,31 @@ def key_object(mapping: Mapping[str, Any], key: str) -> Any:
 
 
 def forget_keys() -> None:
-    """Drop the key indexes (they hold their mappings): the engine calls it after a scan."""
+    """Drop the key indexes (they hold their mappings) and the checks' derived facts: the
+    engine calls it after a scan."""
     _KEY_INDEX.clear()
+    for ref in _DERIVING:
+        template = ref()
+        if template is not None:
+            template.derived.clear()
+    _DERIVING.clear()
+
+
+# The templates whose derived facts (Template.derive) are kept, the latest last. The engine runs
+# every check of one template before the next template, so a few are enough; the facts of older
+# ones are dropped, and what the checks derive costs no memory that grows with the repository.
+KEEP_DERIVED = 4
+_DERIVING: list[weakref.ref[Template]] = []
+
+
+def _deriving(template: Template) -> None:
+    kept = [r for r in _DERIVING if (t := r()) is not None and t is not template]
+    while len(kept) >= KEEP_DERIVED:
+        older = kept.pop(0)()
+        if older is not None:
+            older.derived.clear()
+    kept.append(weakref.ref(template))
+    _DERIVING[:] = kept
 
 
 @dataclass(frozen=True)
@@ -186,6 +218,13 @@ class Edge:
     path: Path
     target: str
     attr: str | None
+
+    def __init__(self, source: str, path: Path, target: str, attr: str | None) -> None:
+        fields = self.__dict__  # (as reviewer.model.resolve's value types: half the cost)
+        fields["source"] = source
+        fields["path"] = path
+        fields["target"] = target
+        fields["attr"] = attr
 
 
 @dataclass
@@ -209,13 +248,23 @@ class Template:
         default_factory=dict, repr=False, compare=False
     )
     # resources by type, and edges by source (checks ask of_type/outgoing tens of thousands of
-    # times); made on first use, dropped when a resource is added (add_resource)
+    # times; a source's edges are found when it is first asked about, or with the whole graph);
+    # made on first use, dropped when a resource is added (add_resource)
     _by_type: dict[str, list[Resource]] | None = field(default=None, repr=False, compare=False)
     _outgoing: dict[str, list[Edge]] | None = field(default=None, repr=False, compare=False)
     # SAM Globals: the ids of the maps and lists written there (`shared_nodes`), and the
     # references found below each, remembered (references)
     _shared: frozenset[int] | None = field(default=None, repr=False, compare=False)
     _shared_refs: dict[int, tuple[Any, tuple[Any, ...]]] = field(
+        default_factory=dict, repr=False, compare=False
+    )
+    # resources of several types at once (of_type with more than one type), by the types asked
+    _by_types: dict[tuple[str, ...], tuple[Resource, ...]] = field(
+        default_factory=dict, repr=False, compare=False
+    )
+    # what checks derive from one node of the template and share between them (derive):
+    # key -> (the node, the repository it was read with, the value)
+    derived: dict[Any, tuple[Any, Any, Any]] = field(
         default_factory=dict, repr=False, compare=False
     )
 
@@ -231,6 +280,8 @@ class Template:
             _outgoing=None,
             _shared=None,  # ids: another process's
             _shared_refs={},
+            _by_types={},
+            derived={},
         )
         return state
 
@@ -281,18 +332,47 @@ class Template:
         if log is not None and self.file != log.subject:  # a check reading another template
             log.asked(self.file, types, [t for t in types if t in by_type])
         if len(types) == 1:
-            return list(by_type.get(types[0], ()))
-        wanted = set(types)
-        if sum(len(by_type.get(t, ())) for t in wanted) == 0:
-            return []
-        return [r for r in self.resources.values() if r.type in wanted]
+            found = by_type.get(types[0])
+            return [] if found is None else list(found)
+        known = self._by_types.get(types)
+        if known is None:
+            wanted = set(types)
+            if any(t in by_type for t in wanted):
+                known = tuple(r for r in self.resources.values() if r.type in wanted)
+            else:
+                known = ()
+            self._by_types[types] = known  # types come from the checks' code: a few tuples
+        return list(known)
 
     def add_resource(self, res: Resource) -> None:
         """Add (or replace) a resource; what is derived from the resources is made again."""
         self.resources[res.logical_id] = res
         self._by_type = None
+        self._by_types.clear()
         self._edges = self._incoming = self._outgoing = None
         self._shared_refs.clear()  # a reference may name the new resource (or a SAM alias)
+        self.derived.clear()
+
+    def derive(self, key: Any, node: Any, make: Callable[[], _T]) -> _T:
+        """``make()``, made once and shared by the checks: what they work out from `node` (a
+        policy's statements, the leaves of a statement's Action). `key` names the fact and
+        holds ``id(node)``; the memo holds the node, so the id stays its own, and the
+        repository the template was read with (a check that runs first against a guard
+        standing for the repository, reviewer.runner.pipeline, makes it again with the real
+        one). While a run's reads are recorded (reviewer.model.reads) nothing is remembered
+        or reused: what ``make()`` reads of other templates is recorded every time."""
+        if _reads.LOG is not None:
+            return make()
+        known = self.derived.get(key)
+        if known is not None and known[0] is node and known[1] is self.repo:
+            value: _T = known[2]
+            return value
+        value = make()
+        last = _DERIVING[-1:]  # (a slice: another thread's scan may empty the list meanwhile)
+        if not last or last[0]() is not self:
+            _deriving(self)
+        self.derived[key] = (node, self.repo, value)
+        return value
 
     def shared_nodes(self) -> frozenset[int]:
         """The ids of the maps and lists written under SAM Globals. The Globals merge puts the
@@ -330,11 +410,25 @@ class Template:
         if self._edges is None:
             edges: list[Edge] = []
             for res in self.resources.values():
-                for ref in references(self, res.view):
-                    if ref.target in self.resources:
-                        edges.append(Edge(res.logical_id, ref.path, ref.target, ref.attr))
+                edges.extend(self._edges_from(res))
             self._edges = edges
         return self._edges
+
+    def _edges_from(self, res: Resource) -> list[Edge]:
+        """The edges whose source is `res`, found once (`outgoing` asks for a few resources
+        only: the others' properties are walked when the whole graph is wanted)."""
+        by_source = self._outgoing
+        if by_source is None:
+            by_source = self._outgoing = {}
+        found = by_source.get(res.logical_id)
+        if found is None:
+            found = [
+                Edge(res.logical_id, ref.path, ref.target, ref.attr)
+                for ref in references(self, res.view)
+                if ref.target in self.resources
+            ]
+            by_source[res.logical_id] = found
+        return found
 
     def incoming(self, logical_id: str) -> list[Edge]:
         if _reads.LOG is not None:
@@ -349,12 +443,8 @@ class Template:
     def outgoing(self, logical_id: str) -> list[Edge]:
         if _reads.LOG is not None:
             _reads.LOG.read_whole(self.file)
-        if self._outgoing is None:
-            outgoing: dict[str, list[Edge]] = {}
-            for edge in self.edges():
-                outgoing.setdefault(edge.source, []).append(edge)
-            self._outgoing = outgoing
-        return list(self._outgoing.get(logical_id, ()))
+        res = self.resources.get(logical_id)
+        return [] if res is None else list(self._edges_from(res))
 
     # -- locator --------------------------------------------------------------------------
     def locate(self, subject: str | None, path: Path) -> Span:
@@ -384,21 +474,27 @@ class Reference:
     attr: str | None
     path: Path
 
+    def __init__(self, target: str, attr: str | None, path: Path) -> None:
+        fields = self.__dict__  # (as Edge)
+        fields["target"] = target
+        fields["attr"] = attr
+        fields["path"] = path
+
 
 # -- references: the graph's edges ------------------------------------------------------------
 
 
 def intrinsic(node: Any) -> tuple[str, Any] | None:
-    if not isinstance(node, dict) and (
-        isinstance(node, (str, list, int, float)) or not isinstance(node, Mapping)
+    if isinstance(node, dict):
+        if len(node) != 1:
+            return None
+    elif (
+        isinstance(node, (str, list, int, float)) or not isinstance(node, Mapping) or len(node) != 1
     ):
         return None  # (decoded values are dicts, lists and scalars: Mapping's check is slower)
-    if len(node) == 1:
-        for key, value in node.items():
-            if isinstance(key, str) and (
-                key == "Ref" or key.startswith("Fn::") or key == "Condition"
-            ):
-                return str(key), value
+    for key in node:
+        if isinstance(key, str) and (key == "Ref" or key.startswith("Fn::") or key == "Condition"):
+            return str(key), node[key]
     return None
 
 
@@ -424,11 +520,15 @@ def _below_shared(template: Template, node: Any) -> tuple[Reference, ...]:
     return found
 
 
+_SCALARS = (str, int, float)
+
+
 def _references(
     template: Template, node: Any, path: Path, shared: frozenset[int] | None
 ) -> Iterator[Reference]:
     stack: list[tuple[Any, Path]] = [(node, path)]
     visited = 0
+    params: dict[str, Any] | None = None  # the Parameters section, read at the first Ref or Sub
     while stack:
         cur, cur_path = stack.pop()
         visited += 1
@@ -438,12 +538,15 @@ def _references(
             for ref in _below_shared(template, cur):
                 yield Reference(ref.target, ref.attr, (*cur_path, *ref.path))
             continue
-        fn = intrinsic(cur)
+        is_map = isinstance(cur, dict) or (not isinstance(cur, list) and isinstance(cur, Mapping))
+        fn = intrinsic(cur) if is_map and len(cur) == 1 else None
         if fn is not None:
             name, arg = fn
             if name == "Ref" and isinstance(arg, str):
                 target = sam_alias(template, arg)
-                if target not in PSEUDO and target not in template.parameters:
+                if params is None:
+                    params = template.parameters
+                if target not in PSEUDO and target not in params:
                     yield Reference(target, None, cur_path)
                 continue
             if name == "Fn::GetAtt":
@@ -457,7 +560,9 @@ def _references(
                     token = token.strip()
                     if variables is not None and token in variables:
                         continue
-                    if token in PSEUDO or token in template.parameters:
+                    if params is None:
+                        params = template.parameters
+                    if token in PSEUDO or token in params:
                         continue
                     if token in template.aliases:
                         yield Reference(template.aliases[token], None, cur_path)
@@ -476,12 +581,15 @@ def _references(
                     for key, value in variables.items():
                         stack.append((value, (*cur_path, str(key))))
                 continue
-        if isinstance(cur, Mapping):
+        # scalars hold no reference: they are not pushed (nor their paths made)
+        if is_map:
             for key, value in cur.items():
-                stack.append((value, (*cur_path, str(key))))
+                if value is not None and not isinstance(value, _SCALARS):
+                    stack.append((value, (*cur_path, str(key))))
         elif isinstance(cur, list):
             for i, value in enumerate(cur):
-                stack.append((value, (*cur_path, i)))
+                if value is not None and not isinstance(value, _SCALARS):
+                    stack.append((value, (*cur_path, i)))
 
 
 def getatt(arg: Any) -> tuple[str, str | None] | None:

@@ -47,7 +47,7 @@ from reviewer.core.types import (
     Suppression,
 )
 from reviewer.outputs import RenderOptions
-from reviewer.outputs.fastjson import plain
+from reviewer.outputs.fastjson import dumps, plain
 from reviewer.outputs.fastjson import string as _string
 from reviewer.outputs.fixdiff import exact_text
 from reviewer.outputs.limits import clip, clip_opt, clip_path
@@ -198,6 +198,8 @@ _FINDING_KEYS = (
     "related",
     "adr",
 )
+_MODULE_KEYS = ("name", "path", "score", "grade", "grade_cap", "evaluated", "failed", "layers")
+_LAYER_KEYS = ("score", "evaluated", "failed", "grade", "grade_cap", "label")
 _EVALUATION_KEYS = ("rule_id", "layer", "module", "file", "subject", "weight", "cost")
 _KEY_TEXTS: dict[str, str] = {}
 
@@ -240,11 +242,48 @@ def _format(keys: tuple[str, ...], newline: str) -> str:
 
 
 class _Writer:
-    """Writes findings and evaluations as `dumps` would; each ADR block's text is made once."""
+    """Writes findings, evaluations and modules as `dumps` would: each ADR block's text, each
+    evaluation's constant parts and each repository name's clipped text made once."""
 
-    def __init__(self) -> None:
+    def __init__(self, report: Report | None = None) -> None:
+        self.report = report  # whose layer labels the layer blocks carry
         self.adr_texts: dict[tuple[int, str], tuple[AdrText, str]] = {}
         self.formats: dict[tuple[str, str], str] = {}
+        # repository text clipped and encoded, once per distinct text (paths, names, titles
+        # repeat across thousands of evaluations); keyed only by str values
+        self.texts: dict[str, str] = {}
+        self.paths: dict[str, str] = {}
+        self.floats: dict[float, str] = {}
+        self.heads: dict[tuple[str, str, str], str] = {}  # an evaluation's up to its module
+        self.glues: dict[str, tuple[str, ...]] = {}
+
+    def text(self, value: str | None) -> str:
+        """`clip_opt(value)` as JSON text."""
+        known = self.texts.get(value) if type(value) is str else None
+        if known is None:
+            known = _scalar_text(clip_opt(value))
+            if type(value) is str:
+                self.texts[value] = known
+        return known
+
+    def path(self, value: str) -> str:
+        """`clip_path(value)` as JSON text."""
+        known = self.paths.get(value) if type(value) is str else None
+        if known is None:
+            known = _scalar_text(clip_path(value))
+            if type(value) is str:
+                self.paths[value] = known
+        return known
+
+    def number(self, value: Any) -> str:
+        """A number as JSON text; a float's spelling made once per value (zeros each time:
+        0.0 and -0.0 are equal keys with different spellings)."""
+        if type(value) is float and value:
+            known = self.floats.get(value)
+            if known is None:
+                known = self.floats[value] = _scalar_text(value)
+            return known
+        return _scalar_text(value)
 
     def _fmt(self, kind: str, keys: tuple[str, ...], newline: str) -> str:
         fmt = self.formats.get((kind, newline))
@@ -300,20 +339,20 @@ class _Writer:
             related = "[]"
         text = self._fmt("finding", _FINDING_KEYS, newline) % (
             s(f.rule_id),
-            s(clip(f.title)),
+            self.text(f.title),
             s(f.layer),
             s(f.severity.value),
             s(f.confidence.value),
-            s(f.score),
-            s(clip_path(f.module)),
-            s(clip_path(f.file)),
+            self.number(f.score),
+            self.path(f.module),
+            self.path(f.file),
             s(f.line),
             s(f.end_line),
             s(f.column),
             s(f.end_column),
-            s(clip_opt(f.resource)),
-            s(clip_opt(f.resource_type)),
-            s(clip_opt(f.property)),
+            self.text(f.resource),
+            self.text(f.resource_type),
+            self.text(f.property),
             s(clip(f.message)),
             s(f.fingerprint),
             s(f.new),
@@ -331,16 +370,88 @@ class _Writer:
         return f"{text[: -len(closing)]},{inner}{_key_text('fix')}: {member}{closing}"
 
     def evaluation(self, e: Evaluation, newline: str) -> str:
-        s = _scalar_text
-        return self._fmt("evaluation", _EVALUATION_KEYS, newline) % (
-            s(e.rule_id),
-            s(e.layer),
-            s(clip_path(e.module)),
-            s(clip_path(e.file)),
-            s(clip_opt(e.subject)),
-            s(e.weight),
-            s(e.cost),
+        key = (e.rule_id, e.layer, newline)
+        head = self.heads.get(key)
+        if head is None:
+            head = self._evaluation_head(e.rule_id, e.layer, newline)
+            if type(e.rule_id) is str and type(e.layer) is str:
+                self.heads[key] = head
+        glue = self.glues.get(newline)
+        if glue is None:
+            glue = self.glues[newline] = self._evaluation_glue(newline)
+        return (
+            f"{head}{self.path(e.module)}{glue[0]}{self.path(e.file)}{glue[1]}"
+            f"{self.text(e.subject)}{glue[2]}{self.number(e.weight)}{glue[3]}"
+            f"{self.number(e.cost)}{glue[4]}"
         )
+
+    def _evaluation_head(self, rule_id: str, layer: str, newline: str) -> str:
+        """An evaluation's text up to its module's value."""
+        fmt = self._fmt("evaluation", _EVALUATION_KEYS, newline)
+        pieces = fmt.split("%s")
+        return f"{pieces[0]}{_scalar_text(rule_id)}{pieces[1]}{_scalar_text(layer)}{pieces[2]}"
+
+    def _evaluation_glue(self, newline: str) -> tuple[str, ...]:
+        """The evaluation format's text between the module, file, subject, weight and cost
+        values, and after the cost."""
+        return tuple(self._fmt("evaluation", _EVALUATION_KEYS, newline).split("%s")[3:])
+
+    def module(self, m: ModuleSummary, newline: str) -> str:
+        """A module as the `modules` array of `report_dict` holds it."""
+        inner = newline + "  "
+        block = m.score
+        return self._fmt("module", _MODULE_KEYS, newline) % (
+            self.path(m.name),
+            self.path(m.path),
+            self.number(block.score),
+            _scalar_text(block.grade),
+            self.cap(block, inner),
+            _scalar_text(block.evaluated),
+            _scalar_text(block.failed),
+            self.layers(m.layers, inner),
+        )
+
+    def cap(self, block: ScoreBlock, newline: str) -> str:
+        """`_cap(block)` as JSON text."""
+        if block.cap is None:
+            return "null"
+        return self._fmt("cap", ("grade", "reason"), newline) % (
+            _scalar_text(block.cap),
+            _scalar_text(block.cap_reason),
+        )
+
+    def layers(self, layers: tuple[tuple[str, ScoreBlock], ...], newline: str) -> str:
+        """`_layers(layers, report)` as JSON text."""
+        blocks = dict(layers)  # as the dict `_layers` makes: a repeated layer's last block
+        if not blocks:
+            return "{}"
+        if not all(type(layer) is str for layer in blocks):
+            return dumps(_layers(layers, self.report)).replace("\n", newline)
+        inner = newline + "  "
+        fmt = self._fmt("layer", _LAYER_KEYS, inner)
+        label = self.report.layer_label if self.report is not None else _builtin_label
+        return _object_text(
+            [
+                (
+                    layer,
+                    fmt
+                    % (
+                        self.number(block.score),
+                        _scalar_text(block.evaluated),
+                        _scalar_text(block.failed),
+                        _scalar_text(block.grade),
+                        self.cap(block, inner + "  "),
+                        _scalar_text(label(layer)),
+                    ),
+                )
+                for layer, block in blocks.items()
+            ],
+            newline,
+        )
+
+
+def _builtin_label(layer: str) -> str:
+    return LAYER_LABELS.get(layer, layer)
 
 
 def pr_dict(pr: PrDiff) -> dict[str, Any]:
@@ -396,7 +507,11 @@ def load_pr(data: Any, findings: tuple[Finding, ...]) -> PrDiff | None:
     )
 
 
-def report_dict(report: Report, *, findings: bool = True) -> dict[str, Any]:
+def report_dict(
+    report: Report, *, findings: bool = True, evaluations: bool = True, modules: bool = True
+) -> dict[str, Any]:
+    """The JSON report as plain values; without `findings` (`evaluations`, `modules`) that
+    array is left empty (`render_to` writes them with encoders of their own)."""
     return {
         "schema_version": report.schema_version,
         "tool": {"name": "archreview", "version": report.tool_version},
@@ -432,7 +547,7 @@ def report_dict(report: Report, *, findings: bool = True) -> dict[str, Any]:
                     "weight": e.weight,
                     "cost": e.cost,
                 }
-                for e in report.evaluations
+                for e in (report.evaluations if evaluations else ())
             ],
         },
         "modules": [
@@ -446,7 +561,7 @@ def report_dict(report: Report, *, findings: bool = True) -> dict[str, Any]:
                 "failed": m.score.failed,
                 "layers": _layers(m.layers, report),
             }
-            for m in report.modules
+            for m in (report.modules if modules else ())
         ],
         "findings": [finding_dict(f) for f in report.findings] if findings else [],
     }
@@ -464,8 +579,9 @@ def render_to(report: Report, options: RenderOptions, write: Callable[[str], obj
     held whole as text: the command line streams it into its output)."""
     from reviewer.outputs.fastjson import Rendered, dump
 
-    data = report_dict(report, findings=False)
-    writer = _Writer()
+    data = report_dict(report, findings=False, evaluations=False, modules=False)
+    writer = _Writer(report)
+    data["modules"] = Rendered(report.modules, writer.module)
     data["summary"]["evaluations"] = Rendered(report.evaluations, writer.evaluation)
     data["findings"] = Rendered(report.findings, writer.finding)
     dump(data, write)

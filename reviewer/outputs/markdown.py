@@ -43,6 +43,8 @@ _SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
 def _plain(value: str) -> str:
     """One line of visible text: control characters become spaces, invisible format
     characters (bidi overrides, zero-width joiners) are dropped."""
+    if value.isprintable():  # none of those (nor any line or paragraph separator): as it is
+        return value
     out = []
     for ch in value:
         cat = unicodedata.category(ch)
@@ -55,10 +57,16 @@ def _plain(value: str) -> str:
     return "".join(out)
 
 
+# any character `text` escapes or marks
+_SPECIAL = re.compile("[" + re.escape("".join(sorted({*_BACKSLASHED, *_ENTITIES, "@", "#"}))) + "]")
+
+
 def text(value: object, limit: int = TEXT_CHARS) -> str:
     """Repository text as inert inline Markdown, safe in a table cell, a list item or a heading,
     clipped to `limit` characters before it is escaped."""
     s = _plain(clip(str(value), limit))
+    if _SPECIAL.search(s) is None:  # most text: nothing to escape
+        return no_autolinks(s)
     out: list[str] = []
     for i, ch in enumerate(s):
         if ch in _ENTITIES:

@@ -99,7 +99,7 @@ _BASE = 37
 _MASK = (1 << 64) - 1
 _FIRST_MOD = pow(_BASE, _BLOCK, 1 << 64)
 _EOF = 65535
-_TAB, _SPACE, _LF, _CR = 9, 32, 10, 13
+_LF = 10
 
 
 def _utf16_units(text: str) -> array[int]:
@@ -115,64 +115,77 @@ def line_hashes(text: str) -> list[str]:
 
     A text ending in a line break has one more entry (the empty line after it), like GitHub's.
     """
-    window = [0] * _BLOCK
-    line_numbers = [-1] * _BLOCK
-    value = 0
-    index = 0
-    line_number = 0
-    line_start = True
-    prev_cr = False
-    seen: dict[str, int] = {}
-    out: list[str] = []
-
-    def emit() -> None:
-        key = format(value, "x")
-        seen[key] = seen.get(key, 0) + 1
-        out.append(f"{key}:{seen[key]}")
-        line_numbers[index] = -1
-
-    def update(current: int) -> None:
-        nonlocal value, index
-        leaving = window[index]
-        window[index] = current
-        value = (_BASE * value + current - _FIRST_MOD * leaving) & _MASK
-        index = (index + 1) % _BLOCK
-
-    units = _utf16_units(text)
-    for current in (*units, _EOF):
-        if current in (_SPACE, _TAB) or (prev_cr and current == _LF):
-            prev_cr = False
-            continue
-        if current == _CR:
-            current = _LF
-            prev_cr = True
-        else:
-            prev_cr = False
-        if line_numbers[index] != -1:
-            emit()
-        if line_start:
-            line_start = False
-            line_number += 1
-            line_numbers[index] = line_number
-        if current == _LF:
-            line_start = True
-        update(current)
-    for _ in range(_BLOCK):
-        if line_numbers[index] != -1:
-            emit()
-        update(0)
-    return out
+    hashes = LineHashes(text)
+    hashes.hash_of(len(hashes.starts))
+    return hashes.done
 
 
-def file_line_hashes(path: Path) -> list[str] | None:
-    """Line hashes of a file as GitHub reads it (UTF-8, invalid bytes replaced), or None."""
+class LineHashes:
+    """The line hashes of a text, made as far as they are asked for (a report's findings in a
+    file are in line order: a file is hashed up to its last finding's line, once).
+
+    Computed from prefix hashes rather than by rolling the window: with `h[i]` the hash of
+    the first i kept code units (h[i + 1] = 37 * h[i] + c[i]), the window of the 100 units
+    from s hashes to h[s + 100] - 37**100 * h[s], all modulo 2**64. The kept units are the
+    text's with line breaks normalised and spaces and tabs removed up front (CRLF -> LF first,
+    so that a CR, a space and an LF are two line breaks, as in the walk described above).
+    tests/test_sarif.py holds it to GitHub's published values, tests/test_sarif_linehash.py
+    to that walk."""
+
+    def __init__(self, text: str) -> None:
+        kept = text.replace("\r\n", "\n").replace("\r", "\n").translate(_DROPPED)
+        units = _utf16_units(kept)
+        self.starts = [0]  # where each line starts: at the first unit, and after each LF
+        find = units.index
+        try:
+            at = 0
+            while True:
+                at = find(_LF, at) + 1
+                self.starts.append(at)
+        except ValueError:
+            pass
+        units.extend(_PADDING)  # after the text: 65535 once, then zeros
+        self._units = units
+        self._prefix = [0]
+        self._seen: dict[str, int] = {}
+        self.done: list[str] = []  # the hashes of lines 1.. so far
+
+    def hash_of(self, line: int) -> str | None:
+        """The hash of 1-based `line`, or None past the text's lines."""
+        if not 1 <= line <= len(self.starts):
+            return None
+        done = self.done
+        if line > len(done):
+            prefix = self._prefix
+            end = self.starts[line - 1] + _BLOCK + 1  # the prefix hashes needed: h[0..end)
+            if end > len(prefix):
+                append = prefix.append
+                value = prefix[-1]
+                for current in self._units[len(prefix) - 1 : end - 1]:
+                    value = (_BASE * value + current) & _MASK
+                    append(value)
+            seen = self._seen
+            for start in self.starts[len(done) : line]:
+                key = format((prefix[start + _BLOCK] - _FIRST_MOD * prefix[start]) & _MASK, "x")
+                count = seen[key] = seen.get(key, 0) + 1
+                done.append(f"{key}:{count}")
+        return done[line - 1]
+
+
+_DROPPED = str.maketrans("", "", " \t")
+_PADDING = array("H", [_EOF] + [0] * _BLOCK)
+
+
+def _read(path: Path) -> str | None:
+    """A file's text as GitHub reads it (UTF-8, invalid bytes replaced), or None when it is
+    over MAX_HASHED_BYTES or cannot be read."""
     try:
         if path.stat().st_size > MAX_HASHED_BYTES:
             return None
         data = path.read_bytes()
     except OSError:
         return None
-    return line_hashes(data.decode("utf-8", errors="replace"))
+    return data.decode("utf-8", errors="replace")
 
 
 # -- the document -----------------------------------------------------------------------------
@@ -418,9 +431,10 @@ def _uri_file(root: Path, file: str) -> str:
     return _REPO_LEVEL_FALLBACKS[0]
 
 
-def _inside(root: Path, file: str) -> Path | None:
+def _inside(root: Path, file: str, base: Path | None = None) -> Path | None:
+    """`root / file` resolved, when it is a file below `root` (`base`: root resolved)."""
     try:
-        base = root.resolve()
+        base = base or root.resolve()
         path = (root / file).resolve()
         if not path.is_relative_to(base) or not path.is_file():
             return None
@@ -455,8 +469,10 @@ class _Files:
     def __init__(self, root: Path) -> None:
         self.root = root
         self.submodules = Submodules(root)
-        self._hashes: dict[str, list[str] | None] = {}
+        self._hashes: dict[str, LineHashes | None] = {}
         self._lines: dict[str, list[str] | None] = {}
+        self._texts: dict[str, str | None] = {}  # read once for both of the above
+        self._base: Path | bool | None = None  # the root resolved (False: it cannot be)
         self._declarations: dict[str, dict[str, tuple[int, int]]] = {}
 
     def declaration(self, file: str, logical_id: str) -> tuple[int, int] | None:
@@ -472,32 +488,37 @@ class _Files:
         key = "\0.gitmodules"
         if key not in self._hashes:
             path = _inside(self.submodules.top, ".gitmodules")
-            self._hashes[key] = file_line_hashes(path) if path is not None else None
+            text = _read(path) if path is not None else None
+            self._hashes[key] = LineHashes(text) if text is not None else None
         hashes = self._hashes[key]
-        line = region.get("startLine", 1)
-        return hashes[line - 1] if hashes is not None and 1 <= line <= len(hashes) else None
+        return hashes.hash_of(region.get("startLine", 1)) if hashes is not None else None
 
     def hash_of(self, file: str, line: int) -> str | None:
         if file not in self._hashes:
-            path = _inside(self.root, file)
-            self._hashes[file] = file_line_hashes(path) if path is not None else None
+            text = self._text(file)
+            self._hashes[file] = LineHashes(text) if text is not None else None
         hashes = self._hashes[file]
-        if hashes is None or not 1 <= line <= len(hashes):
-            return None
-        return hashes[line - 1]
+        return hashes.hash_of(line) if hashes is not None else None
 
     def lines(self, file: str) -> list[str] | None:
         if file not in self._lines:
-            path = _inside(self.root, file)
-            text: list[str] | None = None
-            if path is not None:
-                try:
-                    if path.stat().st_size <= MAX_HASHED_BYTES:
-                        text = path.read_text(encoding="utf-8", errors="replace").splitlines()
-                except OSError:
-                    text = None
-            self._lines[file] = text
+            text = self._text(file)
+            # (str.splitlines breaks at CR, LF and CRLF alike: as reading with universal
+            # newlines, then splitting, would)
+            self._lines[file] = text.splitlines() if text is not None else None
         return self._lines[file]
+
+    def _text(self, file: str) -> str | None:
+        if file not in self._texts:
+            if self._base is None:
+                try:
+                    self._base = self.root.resolve()
+                except (OSError, RuntimeError):  # no file below it can be read (`_inside`)
+                    self._base = False
+            base = self._base
+            path = _inside(self.root, file, base) if isinstance(base, Path) else None
+            self._texts[file] = _read(path) if path is not None else None
+        return self._texts[file]
 
 
 def _region(line: int, column: int, end_line: int, end_column: int) -> dict[str, int]:

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import os
 import stat
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import replace
 from pathlib import Path
 
@@ -275,6 +275,24 @@ def _listing(dir_fd: int, parts: list[str]) -> list[tuple[str, bool]]:
     return sorted(out)
 
 
+def _quiet(fd: int) -> bool:
+    """Whether none of the first MAX_LISTED entries of the folder `fd` (those `_listing` looks
+    at) has a name through which a folder declares its architecture
+    (reviewer.discover.inventory.declaring): then the folder declares nothing."""
+    from reviewer.discover.inventory import declaring
+
+    try:
+        with os.scandir(fd) as entries:
+            for count, entry in enumerate(entries, 1):
+                if declaring(entry.name):
+                    return False
+                if count >= MAX_LISTED:
+                    break
+    except OSError:
+        return False  # the listing (_listing) says what it can
+    return True
+
+
 def _folder_sources(root_fd: int, folder: str) -> tuple[str | None, list[str]]:
     """What a folder of the repository (``/``-separated, "" for the root) commits to declare
     its architecture: its .archreview.yml (a repository path, or None) and its agent
@@ -287,6 +305,9 @@ def _folder_sources(root_fd: int, folder: str) -> tuple[str | None, list[str]]:
     try:
         fd = open_dir(root_fd, base) if base else os.dup(root_fd)
     except (UnsafePath, OSError, ValueError):
+        return None, []
+    if _quiet(fd):  # most folders hold no declaring name: their names say so
+        os.close(fd)
         return None, []
     prefix = "/".join(base)
 
@@ -344,6 +365,8 @@ def best_agent(root: Path, candidates: list[str]) -> tuple[Profile | None, list[
     front matter is not an agent definition (skipped quietly); one whose front matter is
     invalid, or that cannot be read (a link out of the root, too large, not UTF-8), is a
     problem. At most MAX_AGENT_CANDIDATES are read."""
+    if not candidates:
+        return None, []  # (the agent reader is not imported for nothing)
     from reviewer.profile.agent import AgentError, profile_from_agent, read_agent_text
 
     problems: list[Problem] = []
@@ -383,7 +406,9 @@ def best_agent(root: Path, candidates: list[str]) -> tuple[Profile | None, list[
     return best, problems
 
 
-def resolve_modules(root: Path, profile: Profile, modules: Iterable[str]) -> dict[str, Profile]:
+def resolve_modules(
+    root: Path, profile: Profile, modules: Iterable[str], *, quiet: Collection[str] = ()
+) -> dict[str, Profile]:
     """Each module's effective profile: ``profile`` (the root's), then the entries of its
     ``modules:`` section whose glob matches the module's path (a .gitignore glob: one without
     a "/" matches the module folder's name at any depth; in file order), then what each
@@ -394,7 +419,9 @@ def resolve_modules(root: Path, profile: Profile, modules: Iterable[str]) -> dic
     repository's). A module that gets nothing of its own answers to ``profile`` itself (the
     same object). A module file that cannot be used is a problem of that module's profile
     (``problems``: the engine reports each once, reviewer.profile.profile_problems) and is
-    skipped. Module names are paths below the root, "." for the root itself."""
+    skipped. Module names are paths below the root, "." for the root itself. `quiet` names
+    folders known to hold no declaring name (reviewer.discover.inventory.Inventory.quiet, from
+    the same walk): they are not opened again."""
     from reviewer.discover.gitignore import parse_line
 
     names = sorted(dict.fromkeys(modules))
@@ -422,7 +449,7 @@ def resolve_modules(root: Path, profile: Profile, modules: Iterable[str]) -> dic
                 if folder not in own:
                     own[folder] = (
                         _own_declaration(root, root_fd, folder)
-                        if root_fd is not None
+                        if root_fd is not None and folder not in quiet
                         else (None, [])
                     )
                 declared, found = own[folder]

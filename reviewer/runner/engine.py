@@ -163,7 +163,9 @@ def module_profiles(root: Path, profile: Profile, inventory: Inventory) -> dict[
     to the root profile itself are left out."""
     from reviewer.profile.loader import resolve_modules
 
-    resolved = resolve_modules(root, profile, [m.name for m in inventory.modules])
+    resolved = resolve_modules(
+        root, profile, [m.name for m in inventory.modules], quiet=inventory.quiet
+    )
     return {name: p for name, p in resolved.items() if p is not profile}
 
 

@@ -1,15 +1,17 @@
-"""The scan's fast paths: a process pool over template files and a content-hash cache.
+"""The scan's fast paths: worker processes over template files and a content-hash cache.
 
 The engine's order of work stays what it is (load every file in inventory order, then run each
 template check on each template, then the repository checks, then suppressions and scores);
 this module only decides where a piece of that work is done and whether it must be done again:
 
-* Loading a template (decode, build the model) happens in worker processes (forked, so they
-  share the already imported code), a chunk of files at a time; so does running the *local*
-  template checks on it. The parent receives each template pickled, with what each local check
-  produced captured (its hits and its evaluation bookkeeping), and replays those captures at
-  the exact place the engine would have run the check: the report is byte-identical whatever
-  the number of processes.
+* Loading a template (decode, build the model) and running the *local* template checks on it
+  is shared between the parent and forked workers (`Share`): the parent takes files from the
+  front of the list as the engine asks for them, the workers take small chunks from the back,
+  and they meet wherever the machine makes them meet — no share is fixed in advance. A worker
+  sends each template pickled, with what each local check produced captured (its hits, the
+  findings made of them, its evaluation bookkeeping); the parent captures its own files the
+  same way, and replays every capture at the exact place the engine would have run the check:
+  the report is byte-identical whatever the number of processes (tests/test_parallel.py).
 * A check is local for a template when it reads nothing beyond that template. The registry
   declares the checks that read other templates or repository facts (`cross_file`); they, and
   every check on a template that is not self-contained (an `Fn::ImportValue`, a nested stack,
@@ -19,11 +21,10 @@ this module only decides where a piece of that work is done and whether it must 
   So a wrong declaration costs time, never correctness.
 * The cache keeps, per template file, the built model (so a warm scan neither decodes nor
   imports cfn-lint) and the local captures, keyed by the file's content, path and module, and
-  by archreview's code, the rules, the profile, the options and the date; and, per scan, the
-  whole report, keyed by all of that plus every file the scan reads and the tree's listing.
-  Checks that read other templates are never cached: they are run again on every scan that
-  is not a whole-report hit, so an edit in one template always reaches the findings of the
-  others.
+  by archreview's code, the rules, the profile, the options and the date; per cross-file check
+  and template (and per repository check), its result with what it read (reviewer.model.reads,
+  reviewer.runner.crossfile), replayed while all of that is unchanged; and, per scan, the whole
+  report, keyed by all of that plus every file the scan reads and the tree's listing.
 * A template's budget (reviewer.core.bounds) follows it: the `Ledger` that decoding and modelling
   started, in whichever process, goes on with its local checks there and comes back with the
   template, and the engine runs the remaining checks on what is left of it. A result that
@@ -33,14 +34,16 @@ this module only decides where a piece of that work is done and whether it must 
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import multiprocessing
 import os
 import pickle
+import threading
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from reviewer.cache.store import (
     Cache,
@@ -73,6 +76,8 @@ from reviewer.runner.state import (
 )
 
 if TYPE_CHECKING:
+    from multiprocessing.connection import Connection
+
     from reviewer.checks.registry import Check
     from reviewer.core.types import Finding, Hit, Report
     from reviewer.model.template import Template
@@ -80,10 +85,6 @@ if TYPE_CHECKING:
 _PROTOCOL = pickle.HIGHEST_PROTOCOL
 CROSS_VERSIONS = 8  # records kept per (check, template): an edit and its undo both stay warm
 POOL_MIN_FILES = 24  # fewer templates to load than this: the pool's start-up is not worth it
-# The parent's share of the templates to load, relative to one worker's (see start()): a
-# worker also runs the local checks of its templates and pickles everything for the parent,
-# and the parent unpickles and replays it; measured on the corpus with two processes.
-PARENT_SHARE = 1.9
 NESTING_TYPES = ("AWS::CloudFormation::Stack", "AWS::Serverless::Application")
 
 
@@ -397,8 +398,6 @@ def capture(
     """Run the engine's `run_check` for one check on one template into a scratch state and return
     what it did, or None when the check reached beyond the template (guard tripped) or its
     bookkeeping read the evaluation table."""
-    from reviewer.core.types import evolve
-
     scratch = ScanState(state.root, state.options, state.catalogue, state.repo)
     scratch.profiles = state.profiles
     if template is not None:
@@ -414,8 +413,66 @@ def capture(
         return None
     if (guard is not None and guard.tripped) or recorder.spoiled:
         return None
+    return _kept(scratch, scratch.raws, list(recorder.ops), template)
+
+
+def capture_local(
+    state: ScanState,
+    checks: tuple[Check, ...],
+    ctx: Any,
+    template: Template,
+    checks_guard: LocalRepo,
+    engine_guard: LocalRepo,
+    ledger: Ledger,
+    *,
+    strip: bool = True,
+) -> dict[str, Capture | None]:
+    """`capture` for every local check on one template, in one scratch state: what each check
+    did, or None for a check that reached beyond the template (either guard tripped) or read
+    the evaluation table. The same captures as one `capture` per check, without a scratch
+    state and a recorder per check."""
+    scratch = ScanState(state.root, state.options, state.catalogue, engine_guard)  # type: ignore[arg-type]
+    scratch.profiles = state.profiles
+    scratch.lines[template.file] = template.lines
+    recorder = _Recorder()
+    scratch.evaluated = recorder
+    raws_now = scratch.raws
+    ops_now = recorder.ops
+    file, module = template.file, template.module
+    out: dict[str, Capture | None] = {}
+    for check in checks:
+        ledger.where = check.rule_id
+        checkpoint()
+        checks_guard.tripped = engine_guard.tripped = recorder.spoiled = False
+        try:
+            run_check(scratch, check, ctx, file, module, template)
+        except _CrossFile:
+            checks_guard.tripped = True
+        produced = raws_now[:]
+        ops = ops_now[:]
+        raws_now.clear()
+        ops_now.clear()
+        if checks_guard.tripped or engine_guard.tripped or recorder.spoiled:
+            out[check.rule_id] = None
+            continue
+        out[check.rule_id] = _kept(scratch, produced, ops, template, strip=strip)
+    return out
+
+
+def _kept(
+    scratch: ScanState,
+    produced: list[RawHit],
+    ops: list[Any],
+    template: Template | None,
+    *,
+    strip: bool = True,
+) -> Capture | None:
+    """One local check's capture from what it produced; None when a hit belongs to another
+    template or is related to a location in one."""
+    from reviewer.core.types import evolve
+
     raws: list[tuple[str, str, str, Hit, bool, Finding | None]] = []
-    for raw in scratch.raws:
+    for raw in produced:
         if raw.template is not None and raw.template is not template:
             return None
         bound = raw.template is not None
@@ -423,10 +480,10 @@ def capture(
             finding = make_finding(scratch, raw) if bound else None
         except _CrossFile:  # a related location in another template
             return None
-        if finding is not None:  # the rule's ADR text is put back on replay: kept once, not per hit
-            finding = evolve(finding, adr=_NO_ADR)
+        if finding is not None and strip:  # a capture to pickle: the ADR text is put back on
+            finding = evolve(finding, adr=_NO_ADR)  # replay, kept once per rule, not per hit
         raws.append((raw.rule_id, raw.file, raw.module, raw.hit, bound, finding))
-    return Capture(raws, list(recorder.ops))
+    return Capture(raws, ops)
 
 
 # -- what a scan's result depends on, besides the files ------------------------------------------
@@ -538,11 +595,12 @@ class Session:
     _manifests_key: str | None = None
     _validity: Validity | None = None
     _books: dict[str, _CrossBook | None] = field(default_factory=dict)
+    _runs: dict[int, tuple[Check, ...]] = field(default_factory=dict)  # local checks by profile
     _tree: tuple[Any] | None = None
     _dep_keys: dict[str, str | None] = field(default_factory=dict)
     _facts: dict[str, str | None] = field(default_factory=dict)
-    _results: Iterator[list[tuple[int, bytes, bytes | None]]] | None = None
-    _pool: Any = None
+    _share: Share | None = None  # the worker processes while templates are being loaded
+    _index: dict[str, int] = field(default_factory=dict)  # a template's place in `order`
     stats: dict[str, int] = field(default_factory=dict)
 
     # -- set-up --------------------------------------------------------------------------------
@@ -571,6 +629,7 @@ class Session:
                 continue
             text = read_once(state.root, source.path, state.options.max_bytes)
             self.files[source.path] = _File(source, text)
+            self._index[source.path] = len(self.order)
             self.order.append(source.path)
         template_checks = sorted(
             (c for c in self.checks if c.kind == "template"), key=lambda c: c.rule_id
@@ -715,11 +774,7 @@ class Session:
         self.stats["loaded_from_cache"] = len(self.order) - len(misses)
         self.stats["decoded"] = len(misses)
         if self.jobs > 1 and len(misses) >= POOL_MIN_FILES and _can_fork():
-            # The parent loads the first files itself (no pickling for those) while jobs - 1
-            # workers load the rest; the parent's share is smaller by what unpickling the
-            # workers' results costs it.
-            own = int(len(misses) * PARENT_SHARE / (PARENT_SHARE + self.jobs - 1))
-            self._start_pool(misses[own:])
+            self._start_pool(misses)
 
     def _cached_model(self, key: str) -> Loaded | None:
         """The cached model of a template, current: every file its template included (its
@@ -758,8 +813,8 @@ class Session:
             entry.captures = captures
 
     def _start_pool(self, misses: list[int]) -> None:
-        size = max(2, min(16, len(misses) // (self.jobs * 6) or 2))
-        chunks = [misses[i : i + size] for i in range(0, len(misses), size)]
+        """Share the files to load with jobs - 1 forked workers (reviewer.runner.pipeline.Share):
+        no share is fixed in advance, so the processes finish together on any machine."""
         # The decoder is imported once, here, before the fork: the workers inherit it (and
         # share its pages) instead of each importing it again.
         from reviewer.decode.load import import_decoder
@@ -768,32 +823,30 @@ class Session:
         global _ACTIVE
         _ACTIVE = self  # what the forked workers see
         try:
-            ctx = multiprocessing.get_context("fork")
-            self._pool = ctx.Pool(self.jobs - 1)  # and the parent
-            self._results = self._pool.imap(_work, chunks)
+            self._share = Share(misses, self.jobs - 1)
         except OSError:
+            self._share = None
+        if self._share is None:
             _ACTIVE = None
-            self._pool = None
-            self._results = None
-        self.stats["pool_chunks"] = len(chunks) if self._results is not None else 0
-        if self._results is not None:
-            for index in misses:
-                self.files[self.order[index]].remote = True
+            return
+        for index in misses:
+            self.files[self.order[index]].remote = True
 
     def loaded(self, source: SourceFile) -> Loaded:
-        """The loaded template for a file (called in inventory order)."""
+        """The loaded template for a file (called in inventory order): from the cache, from a
+        worker, or loaded here when no worker has taken it yet."""
         entry = self.files[source.path]
-        while entry.loaded is None and entry.remote and self._results is not None:
-            try:
-                batch = next(self._results)
-            except StopIteration:
-                self._close_pool()
-                break
-            for index, blob, cblob in batch:
-                done = self.files[self.order[index]]
-                done.loaded = pickle.loads(blob)
-                if cblob is not None:
-                    done.captures = pickle.loads(cblob)
+        share = self._share
+        if entry.loaded is None and entry.remote and share is not None:
+            index = self._index[source.path]
+            if not share.claim(index):  # a worker has it: wait for what it sends
+                sent = share.take(index)
+                if sent is not None:
+                    blob, cblob = sent
+                    entry.loaded = pickle.loads(blob)
+                    if cblob is not None:
+                        entry.captures = pickle.loads(cblob)
+                    self.stats["loaded_remote"] = self.stats.get("loaded_remote", 0) + 1
         if entry.loaded is None:  # here, in the parent
             entry.loaded, entry.captures = self.work_one(entry)
             self.stats["loaded_here"] = self.stats.get("loaded_here", 0) + 1
@@ -802,10 +855,10 @@ class Session:
     def work_one(
         self, entry: _File, *, remote: bool = False
     ) -> tuple[Loaded, dict[str, Capture | None] | None]:
-        """Load one file and run its local checks (in a worker, or for the cache); store both
-        in the cache. The template is returned as the engine expects it: before parameters
-        and repository are set. In the parent without a cache the checks are left to the
-        engine's own loop: capturing them would only cost."""
+        """Load one file and run its local checks (in a worker, in the parent while workers
+        run, or for the cache); store both in the cache. The template is returned as the
+        engine expects it: before parameters and repository are set. In a serial scan without
+        a cache the checks are left to the engine's own loop: capturing them would only cost."""
         opts = self.state.options
         loaded = prepare(entry.source, entry.text, root=self.state.root, max_bytes=opts.max_bytes)
         ledger = loaded.ledger
@@ -819,13 +872,19 @@ class Session:
                 included = documents_digest(loaded.template)
                 self.cache.put("model", _with_included(entry.key, included), kept)
         template = loaded.template
-        if template is None or not self.local_checks or (self.cache is None and not remote):
+        if (
+            template is None
+            or not self.local_checks
+            or (self.cache is None and not remote and self._share is None)
+        ):
             return loaded, None
         if ledger is None:
             ledger = loaded.ledger = Ledger(file_budget())
         try:
             with metered(ledger, CHECKS_STAGE):  # the template's budget, what decoding left
-                captures = self._run_local(entry, template, ledger)
+                captures = self._run_local(
+                    entry, template, ledger, strip=remote or self.cache is not None
+                )
         finally:
             template.parameter_values.clear()  # the engine sets them again, from the same sources
             template.targets_memo.clear()  # remembered while the guard stood for the repository
@@ -839,7 +898,7 @@ class Session:
         return loaded, captures
 
     def _run_local(
-        self, entry: _File, template: Template, ledger: Ledger
+        self, entry: _File, template: Template, ledger: Ledger, *, strip: bool = True
     ) -> dict[str, Capture | None] | None:
         from reviewer.checks.registry import TemplateContext
 
@@ -851,37 +910,40 @@ class Session:
         engine_guard = LocalRepo(template, inventory, engine_side=True)
         template.repo = checks_guard
         template.parameter_values.update(parameters_for(state, template, self.samconfigs))
-        scratch = ScanState(state.root, state.options, state.catalogue, engine_guard)  # type: ignore[arg-type]
-        scratch.profiles = state.profiles
         profile = state.profile_for(template.module)
         ctx = TemplateContext(template, profile, checks_guard, self.today)  # type: ignore[arg-type]
-        out: dict[str, Capture | None] = {}
         try:
-            for check in self.local_checks:
-                if not rule_runs(state.catalogue, check.rule_id, profile):
-                    continue  # the engine does not run it for this template
-                ledger.where = check.rule_id
-                checkpoint()
-                checks_guard.tripped = engine_guard.tripped = False
-                cap = capture(scratch, check, ctx, template, checks_guard)
-                out[check.rule_id] = None if engine_guard.tripped else cap
+            out = capture_local(
+                state,
+                self._local_runs(profile),
+                ctx,
+                template,
+                checks_guard,
+                engine_guard,
+                ledger,
+                strip=strip,
+            )
         finally:
             template.repo = None
             checks_guard.release()
             engine_guard.release()
-        ledger.where = ""
+        ledger.where = ""  # (over the budget, it names the check that was running)
         return out
+
+    def _local_runs(self, profile: Any) -> tuple[Check, ...]:
+        """The local checks the engine runs under `profile` (worked out once per profile)."""
+        found = self._runs.get(id(profile))
+        if found is None:
+            catalogue = self.state.catalogue
+            found = tuple(c for c in self.local_checks if rule_runs(catalogue, c.rule_id, profile))
+            self._runs[id(profile)] = found
+        return found
 
     def _close_pool(self, *, terminate: bool = False) -> None:
         global _ACTIVE
-        if self._pool is not None:
-            if terminate:
-                self._pool.terminate()
-            else:
-                self._pool.close()
-            self._pool.join()
-            self._pool = None
-        self._results = None
+        if self._share is not None:
+            self._share.close(terminate=terminate)
+            self._share = None
         if _ACTIVE is self:
             _ACTIVE = None
 
@@ -1126,7 +1188,7 @@ def _apply(state: ScanState, cap: Capture, template: Template | None) -> None:
     from reviewer.core.types import evolve
 
     for rule_id, file, module, hit, bound, finding in cap.raws:
-        if finding is not None:
+        if finding is not None and finding.adr == _NO_ADR:  # stripped to be pickled
             finding = evolve(finding, adr=state.catalogue[rule_id].adr_for(hit.variant))
         state.raws.append(RawHit(rule_id, file, module, hit, template if bound else None, finding))
     apply_ops(cap.ops, state.evaluated)
@@ -1136,18 +1198,140 @@ LAST_STATS: dict[str, int] = {}  # the last finished session's counts (tests, be
 _ACTIVE: Session | None = None  # the session a forked worker inherits
 
 
-def _work(chunk: list[int]) -> list[tuple[int, bytes, bytes | None]]:
-    """In a worker: load a chunk of files (and run their local checks)."""
-    session = _ACTIVE
-    assert session is not None
-    out: list[tuple[int, bytes, bytes | None]] = []
-    for index in chunk:
-        entry = session.files[session.order[index]]
-        loaded, captures = session.work_one(entry, remote=True)
-        blob = pickle.dumps(loaded, _PROTOCOL)
-        cblob = pickle.dumps(captures, _PROTOCOL) if captures is not None else None
-        out.append((index, blob, cblob))
-    return out
+class Share:
+    """The templates still to load, shared between the parent and forked workers without a
+    share fixed in advance. The parent takes files from the front, one at a time, as the engine
+    asks for them in inventory order; each worker takes small chunks from the back (loading
+    them and running their local checks) and sends each file back as it is done. The two ends
+    meet wherever the machine makes them meet, so every process stays busy until the files
+    run out, whatever the files cost and however many cores there are.
+
+    Each worker writes to a pipe of its own, drained by a thread in the parent into `inbox`, so
+    a worker never waits for the parent to read. A worker that stops early (killed, or an
+    error) sends nothing more: whatever it had taken and not sent, the parent loads itself."""
+
+    def __init__(self, misses: list[int], workers: int) -> None:
+        ctx = multiprocessing.get_context("fork")
+        self.misses = misses  # indexes into Session.order
+        self.place = {index: k for k, index in enumerate(misses)}
+        self.workers = workers
+        # [next place the parent takes, lowest place a worker took]: places in between are free
+        self.ends = ctx.RawArray("q", [0, len(misses)])
+        self.lock = ctx.Lock()
+        self.inbox: dict[int, tuple[bytes, bytes | None]] = {}
+        self.ready = threading.Condition()
+        self.drained = False
+        pipes = [ctx.Pipe(duplex=False) for _ in range(workers)]
+        self.readers = [reader for reader, _ in pipes]
+        writers = [writer for _, writer in pipes]
+        global _SHARE
+        _SHARE = self  # what the forked workers see
+        self.procs: list[Any] = []
+        try:
+            for number in range(workers):
+                proc = ctx.Process(target=_worker, args=(writers, number), daemon=True)
+                proc.start()
+                self.procs.append(proc)
+        except OSError:
+            for proc in self.procs:
+                proc.kill()
+                proc.join()
+            for reader, writer in pipes:
+                reader.close()
+                writer.close()
+            raise
+        finally:
+            _SHARE = None
+        for writer in writers:  # the parent keeps the reading ends only
+            writer.close()
+        self.thread = threading.Thread(target=self._drain, name="archreview-drain", daemon=True)
+        self.thread.start()
+
+    def claim(self, index: int) -> bool:
+        """The parent is about to load the file at `index` itself: True unless a worker has
+        taken it (then `take` gives what the worker sends)."""
+        place = self.place[index]
+        with self.lock:
+            if place >= self.ends[1]:
+                return False
+            self.ends[0] = max(self.ends[0], place + 1)
+            return True
+
+    def take(self, index: int) -> tuple[bytes, bytes | None] | None:
+        """What a worker sent for `index`, waiting for it; None when no worker will send it."""
+        with self.ready:
+            while index not in self.inbox and not self.drained:
+                self.ready.wait()
+            return self.inbox.pop(index, None)
+
+    def _drain(self) -> None:
+        from multiprocessing.connection import wait
+
+        readers: list[Any] = list(self.readers)
+        try:
+            while readers:
+                for ready in wait(readers):
+                    reader = cast("Connection[Any, Any]", ready)
+                    try:
+                        index, blob, cblob = reader.recv()
+                    except (EOFError, OSError, pickle.UnpicklingError):
+                        readers.remove(reader)
+                        reader.close()
+                        continue
+                    with self.ready:
+                        self.inbox[index] = (blob, cblob)
+                        self.ready.notify_all()
+        finally:
+            with self.ready:
+                self.drained = True
+                self.ready.notify_all()
+
+    def close(self, *, terminate: bool = False) -> None:
+        """Wait for the workers to finish (or stop them now) and for the drain to end."""
+        for proc in self.procs:
+            if terminate:
+                proc.kill()
+            proc.join()
+        if terminate:
+            for reader in self.readers:
+                with contextlib.suppress(OSError):
+                    reader.close()
+        self.thread.join()
+
+
+_SHARE: Share | None = None  # the share a forked worker inherits
+
+
+def _worker(writers: list[Any], number: int) -> None:
+    """A worker process: take chunks of files from the back of the share, load each and run
+    its local checks, send it to the parent; leave when none are left."""
+    share, session = _SHARE, _ACTIVE
+    writer = writers[number]
+    for other in writers:
+        if other is not writer:
+            other.close()
+    for reader in share.readers if share is not None else ():
+        reader.close()
+    try:
+        assert share is not None
+        assert session is not None
+        while True:
+            with share.lock:
+                low, high = share.ends[0], share.ends[1]
+                if high <= low:
+                    break
+                size = max(1, min(8, (high - low) // (4 * (share.workers + 1))))
+                share.ends[1] = high - size
+            for place in range(high - size, high):  # nearest the parent first
+                index = share.misses[place]
+                entry = session.files[session.order[index]]
+                loaded, captures = session.work_one(entry, remote=True)
+                blob = pickle.dumps(loaded, _PROTOCOL)
+                cblob = pickle.dumps(captures, _PROTOCOL) if captures is not None else None
+                writer.send((index, blob, cblob))
+    finally:
+        writer.close()
+        os._exit(0)  # no teardown of what the worker built: the parent has it
 
 
 def _can_fork() -> bool:

@@ -21,7 +21,7 @@ from reviewer.core.types import (
 )
 from reviewer.core.version import version as tool_version
 from reviewer.findings import suppress
-from reviewer.findings.make import RawHit, make_finding
+from reviewer.findings.make import RatingMemo, RawHit, make_finding
 from reviewer.findings.merge import merge
 from reviewer.profile import Profile
 from reviewer.runner.state import ENGINE_RULES, ScanOptions, ScanState, module_of_file
@@ -38,8 +38,9 @@ def report_persona(options: ScanOptions) -> Persona:
 def build_report(state: ScanState, raws: Iterable[RawHit], entries: list[suppress.Entry]) -> Report:
     findings: list[Finding] = []
     seen: set[tuple[str, str, int, str | None, str | None, str]] = set()
+    memo: RatingMemo = {}
     for raw in raws:
-        finding = make_finding(state, raw)
+        finding = make_finding(state, raw, memo)
         if finding is None:
             continue
         key = (
@@ -107,23 +108,45 @@ def evaluate(
     keys = dict(evaluated)
     for key, flist in by_key.items():
         keys.setdefault(key, flist[0].module)
+    # in order of rule, file and subject (None as ""), ties as met (the index): rule by rule,
+    # each rule's keys a sort of plain tuples, compared without a key function
+    per_rule: dict[str, list[tuple[str, str, int, str | None, str]]] = {}
+    for i, ((rule_id, file, subject), module) in enumerate(keys.items()):
+        per_rule.setdefault(rule_id, []).append((file, subject or "", i, subject, module))
+    with_findings = {rule_id for rule_id, _, _ in by_key}
+    profiles: dict[str, Profile] = {}  # module -> its profile
     out: list[Evaluation] = []
-    for (rule_id, file, subject), module in sorted(
-        keys.items(), key=lambda kv: (kv[0][0], kv[0][1], kv[0][2] or "")
-    ):
+    for rule_id in sorted(per_rule):
         meta = catalogue.get(rule_id)
         if meta is None:
             continue
-        base = profile_for(module).severity_for(rule_id) or meta.severity
-        w = _float_weight(base)
-        cost = 0.0
-        for f in by_key.get((rule_id, file, subject), ()):
-            if f.suppressed is None:
-                w = max(w, _float_weight(f.severity))
-                cost = max(cost, f.score)
-        if rule_id in UNWEIGHED_RULES:
-            w, cost = 0.0, 0.0
-        out.append(Evaluation(rule_id, meta.layer, module, file, subject, w, cost))
+        layer, unweighed = meta.layer, rule_id in UNWEIGHED_RULES
+        found = rule_id in with_findings
+        under: dict[int, float] = {}  # id(profile) -> the rule's weight under it
+        weights: dict[str, float] = {}  # module -> the rule's weight there
+        judged = per_rule[rule_id]
+        judged.sort()
+        for file, _, _, subject, module in judged:
+            w = weights.get(module)
+            if w is None:
+                profile = profiles.get(module)
+                if profile is None:
+                    profile = profiles[module] = profile_for(module)
+                w = under.get(id(profile))
+                if w is None:
+                    w = under[id(profile)] = _float_weight(
+                        profile.severity_for(rule_id) or meta.severity
+                    )
+                weights[module] = w
+            cost = 0.0
+            if found:
+                for f in by_key.get((rule_id, file, subject), ()):
+                    if f.suppressed is None:
+                        w = max(w, _float_weight(f.severity))
+                        cost = max(cost, f.score)
+            if unweighed:
+                w, cost = 0.0, 0.0
+            out.append(Evaluation(rule_id, layer, module, file, subject, w, cost))
     return tuple(out)
 
 

@@ -81,6 +81,7 @@ def grade(score: float) -> str:
     return "F"
 
 
+@functools.cache
 def cap_level(severity: Severity, confidence: Confidence) -> int:
     """How far a finding caps its scope's grade, as an index into GRADES: critical 4 (F),
     high 3 (D), medium 2 (C), low 1 (B), info 0 (nothing); low confidence one step milder."""
@@ -133,6 +134,7 @@ def product_score(counts: tuple[tuple[int, int], ...]) -> float:
     return tenths / 10
 
 
+@functools.cache
 def _hundredths(severity: Severity, confidence: Confidence) -> int:
     value = finding_score(severity, confidence) * 100
     assert value.denominator == 1
@@ -157,26 +159,64 @@ def scope_block(
             failed += 1
         if e.rule_id not in UNWEIGHED_RULES:
             judged = True
-    counts: Counter[int] = Counter()
+    return _scope_block(evaluated, failed, judged, _weighed(findings, cap_of))
+
+
+# A weighed finding as every scope it is in counts it: its score in hundredths, how far it
+# caps, and the severity and confidence it caps with (made once per finding).
+_Weighed = tuple[int, int, tuple[Severity, Confidence]]
+
+
+def _weighed(
+    findings: Iterable[Finding], cap_of: Callable[[Finding], tuple[Severity, Confidence]]
+) -> list[_Weighed]:
+    return [w for w in map(_weigh_with(cap_of), findings) if w is not None]
+
+
+def _weigh_with(
+    cap_of: Callable[[Finding], tuple[Severity, Confidence]],
+) -> Callable[[Finding], _Weighed | None]:
+    def weigh(f: Finding) -> _Weighed | None:
+        if f.suppressed is not None or f.rule_id in UNWEIGHED_RULES:  # not `weighs(f)`
+            return None
+        caps = cap_of(f)
+        return _hundredths(f.severity, f.confidence), cap_level(*caps), caps
+
+    return weigh
+
+
+def _scope_block(evaluated: int, failed: int, judged: bool, weighed: list[_Weighed]) -> ScoreBlock:
+    """`scope_block` of a scope whose evaluations are counted (`judged`: one of them weighs)
+    and whose weighed findings are `weighed`, in report order."""
+    if not weighed:  # most scopes (a module's layer): judged and clean, or n/a
+        return _unscored_block(evaluated, failed) if not judged else _clean_block(evaluated, failed)
+    counts: dict[int, int] = {}
     worst = 0
     why: tuple[Severity, Confidence] | None = None
-    for f in findings:
-        if not weighs(f):
-            continue
-        judged = True
-        counts[_hundredths(f.severity, f.confidence)] += 1
-        caps = cap_of(f)
-        level = cap_level(*caps)
+    for hundredths, level, caps in weighed:
+        counts[hundredths] = counts.get(hundredths, 0) + 1
         if level > worst:
             worst, why = level, caps
-    if not judged:
-        return ScoreBlock(None, None, evaluated, failed)
     score = product_score(tuple(sorted(counts.items())))
     band = GRADES.index(grade(score))
     if why is None or worst < band:
         return ScoreBlock(score, GRADES[band], evaluated, failed)
     capped = GRADES[worst]
     return ScoreBlock(score, capped, evaluated, failed, cap=capped, cap_reason=cap_reason(*why))
+
+
+@functools.lru_cache(maxsize=1024)
+def _unscored_block(evaluated: int, failed: int) -> ScoreBlock:
+    """The block of a scope with no scored finding and no weighed evaluation (one per counts:
+    blocks are frozen)."""
+    return ScoreBlock(None, None, evaluated, failed)
+
+
+@functools.lru_cache(maxsize=1024)
+def _clean_block(evaluated: int, failed: int) -> ScoreBlock:
+    """The block of a judged scope with no scored finding: the empty product, 100."""
+    score = product_score(())
+    return ScoreBlock(score, grade(score), evaluated, failed)
 
 
 def harshest_caps(
@@ -224,16 +264,13 @@ def layer_blocks(
     cap_of: Callable[[Finding], tuple[Severity, Confidence]] = own_cap,
 ) -> tuple[tuple[str, ScoreBlock], ...]:
     """One block per layer (rule family) that has an evaluation or a finding, in LAYER_ORDER."""
-    by_layer: dict[str, tuple[list[Finding], list[Evaluation]]] = {}
+    scope = _Scope()
+    weigh = _weigh_with(cap_of)
     for f in findings:
-        by_layer.setdefault(f.layer, ([], []))[0].append(f)
+        scope.add(f.layer, weigh(f))
     for e in evaluations:
-        by_layer.setdefault(e.layer, ([], []))[1].append(e)
-    out = []
-    for layer in layer_order(by_layer):  # the built-in layers, then those custom rules name
-        scope = by_layer[layer]
-        out.append((layer, scope_block(scope[0], scope[1], cap_of=cap_of)))
-    return tuple(out)
+        scope.count(e.layer, 1, e.cost > 0, e.rule_id not in UNWEIGHED_RULES)
+    return scope.layer_blocks()
 
 
 def score_all(
@@ -247,23 +284,75 @@ def score_all(
     """The scores of a report: the repository over all its findings, each layer over its own,
     each module (those named in `modules`, in evaluations or in findings) over the findings
     that concern it (`module_of`: a related location's file -> its module; None: a finding
-    concerns its own module only). `members`: merged findings' members (harshest cap)."""
-    cap_of = harshest_caps(members or {})
-    per_module: dict[str, list[Finding]] = {}
+    concerns its own module only). `members`: merged findings' members (harshest cap).
+
+    Each finding is weighed once and each evaluation counted once (per module and layer);
+    every scope sums what concerns it, in report order."""
+    weigh = _weigh_with(harshest_caps(members or {}))
+    repository = _Scope()
+    per_module: dict[str, _Scope] = {}
     for f in findings:
+        weighed = weigh(f)
+        repository.add(f.layer, weighed)
         for name in finding_modules(f, module_of) if module_of else (f.module,):
-            per_module.setdefault(name, []).append(f)
-    evs_by_module: dict[str, list[Evaluation]] = {}
-    for e in evaluations:
-        evs_by_module.setdefault(e.module, []).append(e)
-    names = sorted(set(modules) | set(evs_by_module) | set(per_module))
+            scope = per_module.get(name)
+            if scope is None:
+                scope = per_module[name] = _Scope()
+            scope.add(f.layer, weighed)
+    kinds = Counter(
+        (e.module, e.layer, e.cost > 0, e.rule_id not in UNWEIGHED_RULES) for e in evaluations
+    )
+    for (module, layer, failed, judged), n in kinds.items():
+        repository.count(layer, n, failed, judged)
+        scope = per_module.get(module)
+        if scope is None:
+            scope = per_module[module] = _Scope()
+        scope.count(layer, n, failed, judged)
+    names = sorted(set(modules) | set(per_module))
+    empty = _Scope()
     blocks = []
     for name in names:
-        fs = per_module.get(name, [])
-        evs = evs_by_module.get(name, [])
-        blocks.append((name, scope_block(fs, evs, cap_of=cap_of), layer_blocks(fs, evs, cap_of)))
-    return Scores(
-        scope_block(findings, evaluations, cap_of=cap_of),
-        layer_blocks(findings, evaluations, cap_of),
-        tuple(blocks),
-    )
+        scope = per_module.get(name, empty)
+        blocks.append((name, scope.block(), scope.layer_blocks()))
+    return Scores(repository.block(), repository.layer_blocks(), tuple(blocks))
+
+
+class _Scope:
+    """What a scope's blocks are made of: its weighed findings in report order and its
+    evaluations counted (how many, how many failed, whether one weighs), whole and per layer
+    (a layer is there once a finding of it, weighed or not, or an evaluation is)."""
+
+    __slots__ = ("evaluated", "failed", "judged", "layers", "weighed")
+
+    def __init__(self) -> None:
+        self.weighed: list[_Weighed] = []
+        self.evaluated = 0
+        self.failed = 0
+        self.judged = False
+        self.layers: dict[str, _Scope] = {}
+
+    def add(self, layer: str, weighed: _Weighed | None) -> None:
+        part = self.layers.get(layer)
+        if part is None:
+            part = self.layers[layer] = _Scope()
+        if weighed is not None:
+            self.weighed.append(weighed)
+            part.weighed.append(weighed)
+
+    def count(self, layer: str, n: int, failed: bool, judged: bool) -> None:
+        part = self.layers.get(layer)
+        if part is None:
+            part = self.layers[layer] = _Scope()
+        for scope in (self, part):
+            scope.evaluated += n
+            if failed:
+                scope.failed += n
+            if judged:
+                scope.judged = True
+
+    def block(self) -> ScoreBlock:
+        return _scope_block(self.evaluated, self.failed, self.judged, self.weighed)
+
+    def layer_blocks(self) -> tuple[tuple[str, ScoreBlock], ...]:
+        """One block per layer, in LAYER_ORDER (then the layers custom rules name)."""
+        return tuple((layer, self.layers[layer].block()) for layer in layer_order(self.layers))

@@ -13,22 +13,21 @@ AR-MOD-006, reports the rules whose evaluation went over its bound (language.MAX
 
 from __future__ import annotations
 
-import hashlib
-import os
-import stat
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from reviewer.core.safefs import UnsafePath, open_anchor, open_dir, read_file_at
-
-from .language import MAX_RULE_BYTES, MAX_RULE_FILES, Rule, RuleFileError, parse_rule
+# reading and digesting the files needs neither the language nor its pattern engine (RE2):
+# those are imported when a repository has rule files (load_custom_rules)
+from reviewer.discover.rulefiles import RULES_DIR, RuleFileError, digest_rules, read_rules
 
 if TYPE_CHECKING:
     from reviewer.checks.catalogue import RuleMeta
     from reviewer.checks.registry import Check, RepoContext, Yielded
     from reviewer.profile import Profile
+
+    from .language import Rule
 
 __all__ = [
     "NONE",
@@ -38,9 +37,6 @@ __all__ = [
     "load_custom_rules",
     "read_rules",
 ]
-
-RULES_DIR = (".archreview", "rules")
-SUFFIXES = (".yaml", ".yml")
 
 
 @dataclass(frozen=True)
@@ -61,6 +57,8 @@ def load_custom_rules(root: Path, profile: Profile) -> CustomRules:
     texts = read_rules(root, getattr(profile, "custom_rules", ()))
     if not texts:
         return NONE
+    from .language import parse_rule
+
     rules: list[Rule] = []
     seen: dict[str, str] = {}
     for path, data in texts:
@@ -77,26 +75,7 @@ def load_custom_rules(root: Path, profile: Profile) -> CustomRules:
             )
         seen[rule.id] = path
         rules.append(rule)
-    return build(tuple(rules), _digest(texts), tuple(p for p, _ in texts))
-
-
-def rules_digest(root: Path, profile: Profile) -> str:
-    """The digest `load_custom_rules` gives these rule files, from their bytes alone (what an
-    output replay keys on, before the scan parses them). Raises RuleFileError when they cannot
-    be read."""
-    texts = read_rules(root, getattr(profile, "custom_rules", ()))
-    return _digest(texts) if texts else NONE.digest
-
-
-def _digest(texts: Iterable[tuple[str, bytes]]) -> str:
-    """Of every rule file's path and bytes."""
-    digest = hashlib.sha256()
-    for path, data in texts:
-        digest.update(len(path.encode("utf-8", "surrogateescape")).to_bytes(4, "big"))
-        digest.update(path.encode("utf-8", "surrogateescape"))
-        digest.update(len(data).to_bytes(8, "big"))
-        digest.update(data)
-    return digest.hexdigest()
+    return build(tuple(rules), digest_rules(texts), tuple(p for p, _ in texts))
 
 
 def build(rules: tuple[Rule, ...], digest: str = "", files: tuple[str, ...] = ()) -> CustomRules:
@@ -160,107 +139,3 @@ def rule_meta(rule: Rule) -> RuleMeta:
         source=rule.file,
         layer_label=rule.layer_label,
     )
-
-
-# -- reading the files ------------------------------------------------------------------------------
-
-
-def read_rules(root: Path, extra: tuple[str, ...] = ()) -> list[tuple[str, bytes]]:
-    """(repository-relative path, bytes) of every rule file, sorted by path. Raises
-    RuleFileError for a path that leaves the repository, a link, or a file over the cap."""
-    found: dict[str, bytes] = {}
-    try:
-        anchor = open_anchor(root)
-    except OSError:  # the root itself cannot be opened: discovery says so
-        return []
-    try:
-        _read_folder(anchor, RULES_DIR, found, missing_ok=True)
-        for raw in extra:
-            parts = _parts(raw)
-            if not parts:
-                continue
-            try:
-                parent = open_dir(anchor, parts[:-1]) if parts[:-1] else os.dup(anchor)
-            except FileNotFoundError:
-                raise RuleFileError(
-                    f"rule path {raw!r} does not exist", ".archreview.yml"
-                ) from None
-            except (UnsafePath, OSError) as err:
-                raise RuleFileError(f"rule path {raw!r}: {err}", ".archreview.yml") from None
-            try:
-                st = os.stat(parts[-1], dir_fd=parent, follow_symlinks=False)
-            except FileNotFoundError:
-                raise RuleFileError(
-                    f"rule path {raw!r} does not exist", ".archreview.yml"
-                ) from None
-            finally:
-                os.close(parent)
-            if stat.S_ISDIR(st.st_mode):
-                _read_folder(anchor, parts, found, missing_ok=False)
-            else:
-                _read_one(anchor, parts, found)
-    finally:
-        os.close(anchor)
-    return sorted(found.items())
-
-
-def _parts(raw: str) -> tuple[str, ...]:
-    if raw.startswith("/") or "\0" in raw:
-        raise RuleFileError(
-            f"rule path {raw!r} must be relative to the repository", ".archreview.yml"
-        )
-    parts = tuple(p for p in raw.replace("\\", "/").split("/") if p not in ("", "."))
-    if ".." in parts:
-        raise RuleFileError(f"rule path {raw!r} leaves the repository", ".archreview.yml")
-    return parts
-
-
-def _read_folder(
-    anchor: int, parts: tuple[str, ...], found: dict[str, bytes], *, missing_ok: bool
-) -> None:
-    shown = "/".join(parts)
-    try:
-        fd = open_dir(anchor, parts)
-    except FileNotFoundError:
-        if missing_ok:
-            return
-        raise RuleFileError(f"rule folder {shown} does not exist", shown) from None
-    except (UnsafePath, OSError) as err:
-        raise RuleFileError(f"rule folder {shown}: {err}", shown) from None
-    try:
-        try:
-            names = sorted(n for n in os.listdir(fd) if n.endswith(SUFFIXES))
-        except OSError as err:
-            raise RuleFileError(
-                f"rule folder {shown} cannot be listed: {err.strerror}", shown
-            ) from None
-        if len(names) + len(found) > MAX_RULE_FILES:
-            raise RuleFileError(f"more than {MAX_RULE_FILES} rule files", shown)
-        for name in names:
-            path = f"{shown}/{name}"
-            found[path] = _read_at(fd, name, path)
-    finally:
-        os.close(fd)
-
-
-def _read_one(anchor: int, parts: tuple[str, ...], found: dict[str, bytes]) -> None:
-    path = "/".join(parts)
-    try:
-        fd = open_dir(anchor, parts[:-1]) if parts[:-1] else os.dup(anchor)
-    except (UnsafePath, OSError) as err:
-        raise RuleFileError(f"rule file {path}: {err}", path) from None
-    try:
-        if len(found) + 1 > MAX_RULE_FILES:
-            raise RuleFileError(f"more than {MAX_RULE_FILES} rule files", path)
-        found[path] = _read_at(fd, parts[-1], path)
-    finally:
-        os.close(fd)
-
-
-def _read_at(fd: int, name: str, path: str) -> bytes:
-    try:
-        return read_file_at(fd, name, max_bytes=MAX_RULE_BYTES, label=os.path.dirname(path))
-    except UnsafePath as err:
-        raise RuleFileError(f"the rule file cannot be read: {err}", path) from None
-    except OSError as err:
-        raise RuleFileError(f"the rule file cannot be read: {err.strerror or err}", path) from None

@@ -34,12 +34,13 @@ from reviewer.core.types import (
     Reference,
     Severity,
 )
+from reviewer.discover.rulefiles import MAX_RULE_BYTES as MAX_RULE_BYTES  # one rule file
+from reviewer.discover.rulefiles import MAX_RULE_FILES as MAX_RULE_FILES
+from reviewer.discover.rulefiles import RuleFileError as RuleFileError
 
 from .patterns import PatternError, Regex, check_glob, compile_regex
 
 # -- bounds (counted, never timed) -----------------------------------------------------------------
-MAX_RULE_BYTES = 64 * 1024  # one rule file
-MAX_RULE_FILES = 200  # rule files read for one repository
 MAX_DEPTH = 12  # nesting of conditions (all/any/not, selectors' `where`)
 MAX_NODES = 256  # conditions in one rule
 MAX_PATH_PARTS = 16  # segments of a property path
@@ -103,19 +104,6 @@ COMPARE_KEYS = ("property", "default", "gt", "ge", "lt", "le")
 PEER_VALUE_KEYS = ("peer", "default", "factor")
 COUNT_KEYS = ("count", *NUMERIC_OPS)
 COUNT_SELECT_KEYS = (*SELECT_KEYS, "scope", "before", "where")
-
-
-class RuleFileError(InputError):
-    """A rule file that cannot be used: ``message`` at ``file``:``line`` with a suggestion.
-    The command line exits 2 with ``file:line: message (did you mean ...?)``."""
-
-    @classmethod
-    def of(cls, err: InputError) -> RuleFileError:
-        return cls(err.message, err.file, err.line, err.column, err.suggestion)
-
-    def __str__(self) -> str:
-        hint = f" (did you mean {self.suggestion!r}?)" if self.suggestion else ""
-        return f"{self.file}:{self.line}: {self.message}{hint}"
 
 
 # -- the rule as data ---------------------------------------------------------------------------
