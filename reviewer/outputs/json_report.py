@@ -241,6 +241,17 @@ def _format(keys: tuple[str, ...], newline: str) -> str:
     return "{" + ",".join(f"{inner}{_key_text(k)}: %s" for k in keys) + newline + "}"
 
 
+def _remembered(table: dict[str, str], value: Any, clip: Callable[[Any], Any]) -> str:
+    """`clip(value)` as JSON text, kept in `table` for a plain `str` value (a subclass may
+    carry more than its text; anything else is encoded each time)."""
+    if type(value) is not str:
+        return _scalar_text(clip(value))
+    known = table.get(value)
+    if known is None:
+        known = table[value] = _scalar_text(clip(value))
+    return known
+
+
 class _Writer:
     """Writes findings, evaluations and modules as `dumps` would: each ADR block's text, each
     evaluation's constant parts and each repository name's clipped text made once."""
@@ -259,21 +270,11 @@ class _Writer:
 
     def text(self, value: str | None) -> str:
         """`clip_opt(value)` as JSON text."""
-        known = self.texts.get(value) if type(value) is str else None
-        if known is None:
-            known = _scalar_text(clip_opt(value))
-            if type(value) is str:
-                self.texts[value] = known
-        return known
+        return _remembered(self.texts, value, clip_opt)
 
     def path(self, value: str) -> str:
         """`clip_path(value)` as JSON text."""
-        known = self.paths.get(value) if type(value) is str else None
-        if known is None:
-            known = _scalar_text(clip_path(value))
-            if type(value) is str:
-                self.paths[value] = known
-        return known
+        return _remembered(self.paths, value, clip_path)
 
     def number(self, value: Any) -> str:
         """A number as JSON text; a float's spelling made once per value (zeros each time:

@@ -388,6 +388,19 @@ def self_contained(template: Template) -> bool:
     return True
 
 
+def _scratch(state: ScanState, repo: Any, template: Template | None) -> tuple[ScanState, _Recorder]:
+    """A scan state for capturing checks: the scan's options, catalogue and profiles, `repo`
+    (the repository, or a guard standing for it), the template's lines, and a recorder as its
+    evaluation table."""
+    scratch = ScanState(state.root, state.options, state.catalogue, repo)
+    scratch.profiles = state.profiles
+    if template is not None:
+        scratch.lines[template.file] = template.lines
+    recorder = _Recorder()
+    scratch.evaluated = recorder
+    return scratch, recorder
+
+
 def capture(
     state: ScanState,
     check: Check,
@@ -398,12 +411,7 @@ def capture(
     """Run the engine's `run_check` for one check on one template into a scratch state and return
     what it did, or None when the check reached beyond the template (guard tripped) or its
     bookkeeping read the evaluation table."""
-    scratch = ScanState(state.root, state.options, state.catalogue, state.repo)
-    scratch.profiles = state.profiles
-    if template is not None:
-        scratch.lines[template.file] = template.lines
-    recorder = _Recorder()
-    scratch.evaluated = recorder
+    scratch, recorder = _scratch(state, state.repo, template)
     try:
         if template is not None:
             run_check(scratch, check, ctx, template.file, template.module, template)
@@ -431,11 +439,7 @@ def capture_local(
     did, or None for a check that reached beyond the template (either guard tripped) or read
     the evaluation table. The same captures as one `capture` per check, without a scratch
     state and a recorder per check."""
-    scratch = ScanState(state.root, state.options, state.catalogue, engine_guard)  # type: ignore[arg-type]
-    scratch.profiles = state.profiles
-    scratch.lines[template.file] = template.lines
-    recorder = _Recorder()
-    scratch.evaluated = recorder
+    scratch, recorder = _scratch(state, engine_guard, template)
     raws_now = scratch.raws
     ops_now = recorder.ops
     file, module = template.file, template.module
